@@ -1,0 +1,179 @@
+/**
+ * The one diagnostic catalog: stable codes, severities and titles, plus the
+ * printer that renders `file:line:col: error W1234: message` with the source
+ * line and a caret underline.
+ *
+ * Code ranges: W1xxx policy syntax, W12xx schema syntax, W2xxx schema meaning,
+ * W3xxx validation (types), W4xxx evaluation errors, W5xxx inputs (files, JSON,
+ * requests, entities), W6xxx governance extensions and bundles.
+ * NOTE: codes are stable; never renumber, only add.
+ */
+import { lineAt, lineColOf, type Span } from "./span.js";
+
+export type Severity = "error" | "warning" | "info";
+
+interface CatalogEntry {
+  readonly severity: Severity;
+  readonly title: string;
+}
+
+/** Every diagnostic code Writ can emit. */
+export const CATALOG = {
+  // --- policy syntax ---
+  W1001: { severity: "error", title: "unexpected token" },
+  W1002: { severity: "error", title: "unterminated string literal" },
+  W1003: { severity: "error", title: "invalid escape sequence in string" },
+  W1004: { severity: "error", title: "integer literal out of range" },
+  W1005: { severity: "error", title: "unexpected character" },
+  W1006: { severity: "error", title: "invalid policy scope" },
+  W1007: { severity: "error", title: "duplicate annotation" },
+  W1008: { severity: "error", title: "reserved word used as an identifier" },
+  W1009: { severity: "error", title: "invalid call" },
+  W1010: { severity: "error", title: "invalid `is` in the action scope" },
+  W1011: { severity: "error", title: "nesting too deep" },
+  W1012: { severity: "error", title: "invalid pattern in `like`" },
+  W1013: { severity: "error", title: "template slot outside the policy scope" },
+  W1014: { severity: "error", title: "input too large" },
+  W1015: { severity: "error", title: "duplicate key in record literal" },
+  W1016: { severity: "error", title: "invalid attribute path" },
+  W1017: { severity: "error", title: "invalid effect" },
+  W1018: { severity: "error", title: "invalid variable" },
+  // --- schema syntax ---
+  W1201: { severity: "error", title: "unexpected token in schema" },
+  W1202: { severity: "error", title: "invalid schema declaration" },
+  // --- schema meaning ---
+  W2001: { severity: "error", title: "unknown type" },
+  W2002: { severity: "error", title: "duplicate entity type" },
+  W2003: { severity: "error", title: "duplicate action" },
+  W2004: { severity: "error", title: "unknown action group" },
+  W2005: { severity: "error", title: "cycle in the action hierarchy" },
+  W2006: { severity: "error", title: "duplicate or cyclic common type" },
+  W2007: { severity: "error", title: "duplicate attribute" },
+  W2008: { severity: "error", title: "unknown entity type in the schema" },
+  W2009: { severity: "error", title: "invalid schema JSON" },
+  // --- validation ---
+  W3001: { severity: "error", title: "unknown entity type" },
+  W3002: { severity: "error", title: "unknown action" },
+  W3003: { severity: "error", title: "unknown attribute" },
+  W3004: { severity: "error", title: "type mismatch" },
+  W3005: { severity: "error", title: "policy can never apply" },
+  W3006: { severity: "error", title: "attribute may be missing" },
+  W3007: { severity: "error", title: "unknown function or method" },
+  W3008: { severity: "error", title: "wrong number of arguments" },
+  W3009: { severity: "error", title: "invalid extension literal" },
+  W3010: { severity: "error", title: "incompatible types" },
+  W3011: { severity: "error", title: "impossible `is` test" },
+  W3012: { severity: "error", title: "invalid tag access" },
+  W3013: { severity: "error", title: "empty set literal has no type" },
+  W3014: { severity: "error", title: "non-literal extension argument" },
+  W3015: { severity: "error", title: "entity does not exist in the schema" },
+  W3016: { severity: "warning", title: "policy is always false" },
+  // --- evaluation ---
+  W4001: { severity: "error", title: "attribute does not exist" },
+  W4002: { severity: "error", title: "type error" },
+  W4003: { severity: "error", title: "integer overflow" },
+  W4004: { severity: "error", title: "entity does not exist" },
+  W4005: { severity: "error", title: "extension function error" },
+  W4006: { severity: "error", title: "tag does not exist" },
+  W4007: { severity: "error", title: "evaluation limit exceeded" },
+  // --- inputs ---
+  W5001: { severity: "error", title: "cannot read file" },
+  W5002: { severity: "error", title: "malformed JSON" },
+  W5003: { severity: "error", title: "invalid entities" },
+  W5004: { severity: "error", title: "invalid request" },
+  W5005: { severity: "error", title: "input too large" },
+  W5006: { severity: "error", title: "request does not conform to the schema" },
+  W5007: { severity: "error", title: "invalid test file" },
+  W5008: { severity: "error", title: "invalid command-line argument" },
+} as const satisfies Record<string, CatalogEntry>;
+
+/** A stable diagnostic code. */
+export type DiagnosticCode = keyof typeof CATALOG;
+
+/** One diagnostic. `file` is filled in by whoever knows the file name. */
+export interface Diagnostic {
+  readonly code: DiagnosticCode;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span: Span;
+  readonly file?: string;
+  /** e.g. "did you mean `owner`?" */
+  readonly help?: string;
+}
+
+/** Build a diagnostic with the catalog's severity. */
+export function diag(code: DiagnosticCode, message: string, span: Span, help?: string, file?: string): Diagnostic {
+  const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { code, severity: CATALOG[code].severity, message, span };
+  if (help !== undefined) d.help = help;
+  if (file !== undefined) d.file = file;
+  return d;
+}
+
+/** Attach a file name to diagnostics that have none. */
+export function withFile(diags: readonly Diagnostic[], file: string): Diagnostic[] {
+  return diags.map((d) => (d.file === undefined ? { ...d, file } : d));
+}
+
+/** True when any diagnostic is an error. */
+export function hasErrors(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === "error");
+}
+
+/** The closest candidate to `word` by edit distance, if close enough to suggest. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
+  return bestD <= limit ? best : undefined;
+}
+
+/** "did you mean `x`?" help text, or undefined. */
+export function didYouMeanHelp(word: string, candidates: Iterable<string>): string | undefined {
+  const m = didYouMean(word, candidates);
+  return m === undefined ? undefined : `did you mean \`${m}\`?`;
+}
+
+function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diagPrev = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diagPrev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagPrev = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** One-line form: `file:line:col: error W1234: message`. */
+export function formatDiagnosticLine(d: Diagnostic, source: string | undefined): string {
+  const pos = source === undefined ? { line: 1, col: 1 } : lineColOf(source, d.span.start);
+  const file = d.file ?? "<input>";
+  return `${file}:${pos.line}:${pos.col}: ${d.severity} ${d.code}: ${d.message}`;
+}
+
+/** Full form: the one-line header, the source line with a caret underline, and help. */
+export function formatDiagnostic(d: Diagnostic, source: string | undefined): string {
+  const out = [formatDiagnosticLine(d, source)];
+  if (source !== undefined && source.length > 0) {
+    const { text, start } = lineAt(source, d.span.start);
+    const col = Math.max(0, d.span.start - start);
+    const width = Math.max(1, Math.min(d.span.end, start + text.length) - d.span.start);
+    out.push(`  ${text}`);
+    out.push(`  ${" ".repeat(col)}${"^".repeat(width)}`);
+  }
+  if (d.help !== undefined) out.push(`  help: ${d.help}`);
+  return out.join("\n");
+}
