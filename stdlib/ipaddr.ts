@@ -1,0 +1,254 @@
+/**
+ * Cedar's `ipaddr` extension type: an IPv4 or IPv6 address with a CIDR prefix
+ * length (32 or 128 when none is written).
+ *
+ * Parsing follows Cedar 4.x exactly:
+ * - the text splits at the first `/` into address and prefix;
+ * - IPv4: four dot-separated decimal octets 0–255, each 1–3 digits, no leading
+ *   zeros (`01.2.3.4` is rejected);
+ * - IPv6: eight groups of 1–4 hex digits, or fewer with one `::` standing for
+ *   at least one zero group; no zone id (`%eth0`), no brackets, and no
+ *   embedded IPv4 (`::ffff:1.2.3.4` is rejected);
+ * - prefix: ASCII digits only, no leading zeros, at most 2 (IPv4) or 3 (IPv6)
+ *   characters, at most 32 or 128.
+ *
+ * Equality compares version, address and prefix: `ip("10.0.0.1/24")` and
+ * `ip("10.0.0.0/24")` differ. `isInRange`, `isLoopback` and `isMulticast`
+ * treat the receiver as the whole range it denotes.
+ */
+import { extensionError, typeError } from "./arith.js";
+import type { ExtensionValue, Value } from "./value.js";
+
+const MASK32 = (1n << 32n) - 1n;
+const MASK128 = (1n << 128n) - 1n;
+
+/** A Cedar ipaddr value. Immutable. */
+export class IpAddr implements ExtensionValue {
+  readonly extension = "ipaddr" as const;
+  /**
+   * @param version 4 or 6
+   * @param addr the address bits as written (not masked), 32 or 128 bits
+   * @param prefix the CIDR prefix length, ≤ 32 or ≤ 128
+   */
+  constructor(
+    readonly version: 4 | 6,
+    readonly addr: bigint,
+    readonly prefix: number,
+  ) {}
+
+  /** Parse Cedar ip syntax; throws EvalError W4005 on invalid input. */
+  static parse(text: string): IpAddr {
+    const r = parseIpAddr(text);
+    if (typeof r === "string") extensionError("ipaddr", r);
+    return r;
+  }
+
+  /** Parse, returning undefined instead of throwing. */
+  static tryParse(text: string): IpAddr | undefined {
+    const r = parseIpAddr(text);
+    return typeof r === "string" ? undefined : r;
+  }
+
+  private get width(): bigint {
+    return this.version === 4 ? 32n : 128n;
+  }
+
+  /** First address of the range this value denotes. */
+  rangeStart(): bigint {
+    const all = this.version === 4 ? MASK32 : MASK128;
+    const hostBits = this.width - BigInt(this.prefix);
+    return this.addr & (all ^ ((1n << hostBits) - 1n));
+  }
+
+  /** Last address of the range this value denotes. */
+  rangeEnd(): bigint {
+    const hostBits = this.width - BigInt(this.prefix);
+    return this.addr | ((1n << hostBits) - 1n);
+  }
+
+  /** Cedar `==`: same version, address and prefix. */
+  equals(other: Value): boolean {
+    return other instanceof IpAddr && other.version === this.version && other.addr === this.addr && other.prefix === this.prefix;
+  }
+
+  /** Canonical key: equal values have equal keys. */
+  key(): string {
+    return `ip${this.version}:${this.addr.toString(16)}/${this.prefix}`;
+  }
+
+  /** Canonical text: dotted quad or RFC 5952 hex (never mixed), with `/prefix` unless full length. */
+  text(): string {
+    const a = this.version === 4 ? formatV4(this.addr) : formatV6(this.addr);
+    const full = this.version === 4 ? 32 : 128;
+    return this.prefix === full ? a : `${a}/${this.prefix}`;
+  }
+
+  /** Cedar literal form, e.g. `ip("10.0.0.0/8")`. */
+  toString(): string {
+    return `ip(${JSON.stringify(this.text())})`;
+  }
+
+  /** Cedar `isIpv4`. */
+  isIpv4(): boolean {
+    return this.version === 4;
+  }
+
+  /** Cedar `isIpv6`. */
+  isIpv6(): boolean {
+    return this.version === 6;
+  }
+
+  /** Is this whole range inside `other`'s range (same version)? */
+  isInRange(other: IpAddr): boolean {
+    if (this.version !== other.version) return false;
+    return this.rangeStart() >= other.rangeStart() && this.rangeEnd() <= other.rangeEnd();
+  }
+
+  /** Inside 127.0.0.0/8 or ::1/128. */
+  isLoopback(): boolean {
+    return this.isInRange(this.version === 4 ? LOOPBACK_V4 : LOOPBACK_V6);
+  }
+
+  /** Inside 224.0.0.0/4 or ff00::/8. */
+  isMulticast(): boolean {
+    return this.isInRange(this.version === 4 ? MULTICAST_V4 : MULTICAST_V6);
+  }
+}
+
+const LOOPBACK_V4 = new IpAddr(4, 0x7f000000n, 8);
+const LOOPBACK_V6 = new IpAddr(6, 1n, 128);
+const MULTICAST_V4 = new IpAddr(4, 0xe0000000n, 4);
+const MULTICAST_V6 = new IpAddr(6, 0xffn << 120n, 8);
+
+function formatV4(a: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => ((a >> s) & 255n).toString()).join(".");
+}
+
+function formatV6(a: bigint): string {
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((a >> BigInt(i * 16)) & 0xffffn));
+  // Longest run (≥ 2) of zero groups, leftmost on ties, becomes `::` (RFC 5952).
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
+  if (bestAt < 0) return hex(groups);
+  return `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Parse a dotted-quad IPv4 address (whole string), or undefined. */
+function parseV4(s: string): bigint | undefined {
+  const parts = s.split(".");
+  if (parts.length !== 4) return undefined;
+  let v = 0n;
+  for (const p of parts) {
+    if (p.length === 0 || p.length > 3) return undefined;
+    for (let i = 0; i < p.length; i++) if (!isDigit(p.charCodeAt(i))) return undefined;
+    if (p.length > 1 && p.charCodeAt(0) === 48) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    v = (v << 8n) | BigInt(n);
+  }
+  return v;
+}
+
+/** Parse `a:b:…` groups (possibly empty string → no groups), or undefined. */
+function parseGroups(s: string): number[] | undefined {
+  if (s.length === 0) return [];
+  const out: number[] = [];
+  for (const g of s.split(":")) {
+    if (g.length === 0 || g.length > 4) return undefined;
+    let n = 0;
+    for (let i = 0; i < g.length; i++) {
+      const h = hexVal(g.charCodeAt(i));
+      if (h < 0) return undefined;
+      n = n * 16 + h;
+    }
+    out.push(n);
+  }
+  return out;
+}
+
+/** Parse an IPv6 address without embedded IPv4 (whole string), or undefined. */
+function parseV6(s: string): bigint | undefined {
+  const dbl = s.indexOf("::");
+  let groups: number[];
+  if (dbl < 0) {
+    const g = parseGroups(s);
+    if (g === undefined || g.length !== 8) return undefined;
+    groups = g;
+  } else {
+    if (s.indexOf("::", dbl + 1) >= 0) return undefined;
+    const head = parseGroups(s.slice(0, dbl));
+    const tail = parseGroups(s.slice(dbl + 2));
+    if (head === undefined || tail === undefined) return undefined;
+    // `::` stands for at least one zero group.
+    if (head.length + tail.length > 7) return undefined;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
+  let v = 0n;
+  for (const g of groups) v = (v << 16n) | BigInt(g);
+  return v;
+}
+
+function parsePrefix(s: string, max: number): number | string {
+  const maxLen = max === 32 ? 2 : 3;
+  if (s.length === 0) return "error parsing prefix: empty prefix";
+  if (s.length > maxLen) return `error parsing prefix: string length ${s.length} is too large`;
+  for (let i = 0; i < s.length; i++) if (!isDigit(s.charCodeAt(i))) return `error parsing prefix \`${s}\`: encountered non-digit`;
+  if (s.length > 1 && s.charCodeAt(0) === 48) return `error parsing prefix \`${s}\`: leading zero(s)`;
+  const n = Number(s);
+  if (n > max) return `error parsing prefix: ${n} is larger than the limit ${max}`;
+  return n;
+}
+
+/** Parse Cedar ip syntax into an IpAddr, or return an error message. */
+export function parseIpAddr(text: string): IpAddr | string {
+  if (text.includes(":") && text.includes(".")) {
+    return `we do not accept IPv4 embedded in IPv6 (e.g., ::ffff:127.0.0.1); found \`${text}\``;
+  }
+  const slash = text.indexOf("/");
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const prefixText = slash < 0 ? undefined : text.slice(slash + 1);
+  const v4 = parseV4(addrText);
+  if (v4 !== undefined) {
+    if (prefixText === undefined) return new IpAddr(4, v4, 32);
+    const p = parsePrefix(prefixText, 32);
+    return typeof p === "string" ? p : new IpAddr(4, v4, p);
+  }
+  const v6 = parseV6(addrText);
+  if (v6 !== undefined) {
+    if (prefixText === undefined) return new IpAddr(6, v6, 128);
+    const p = parsePrefix(prefixText, 128);
+    return typeof p === "string" ? p : new IpAddr(6, v6, p);
+  }
+  return `invalid IP address: ${text}`;
+}
+
+/** The argument as an IpAddr, or a type error (W4002). */
+export function asIpAddr(v: Value): IpAddr {
+  return v instanceof IpAddr ? v : typeError("ipaddr", v);
+}

@@ -1,0 +1,333 @@
+/**
+ * Cedar JSON ↔ values: the value form used in entities and contexts, the
+ * entities file format, and entity uids.
+ *
+ * Without hints (Cedar's schema-less reading):
+ *   true/false → Bool; integer → Long (64-bit, exact); string → String;
+ *   array → Set; `{"__entity": {"type", "id"}}` → entity;
+ *   `{"__extn": {"fn", "arg"}}` or `{"__extn": {"fn", "args": […]}}` → the
+ *   extension function applied (`ip`, `decimal`, `datetime`, `duration`, or any
+ *   extension method such as `offset`); any other object → Record (an object
+ *   with `__entity`/`__extn` plus other keys is a plain record, as in Cedar).
+ *   `null`, fractions and integers outside the signed 64-bit range are errors.
+ * With a {@link ValueHint} (schema-directed reading, supplied by the
+ * compiler), a position typed as an entity also accepts `{"type", "id"}` and a
+ * position typed as an extension also accepts `{"fn", "arg"}` or a plain
+ * string argument (`"1.2.3.4"` where an ipaddr is expected).
+ *
+ * NOTE: JS numbers are exact only up to 2^53; larger integers must arrive as
+ * `bigint` (see `parseJsonText`), otherwise they are rejected, never rounded.
+ */
+import type { Diagnostic } from "../lang/diagnostics.js";
+import { inI64 } from "./arith.js";
+import { builtinConstructor, builtinMethod, isExtensionFunction, type Builtin } from "./builtins.js";
+import { Datetime } from "./datetime.js";
+import { Decimal } from "./decimal.js";
+import { Duration } from "./duration.js";
+import { Entities, type EntityRecord } from "./entities.js";
+import { IpAddr } from "./ipaddr.js";
+import { EntityUID, EvalError, RecordValue, SetValue, type ExtensionValue, type Value } from "./value.js";
+
+/** A JSON value as produced by `JSON.parse` (or `parseJsonText`, which may yield `bigint`). */
+export type JsonValue = null | boolean | number | bigint | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Schema-directed reading of one JSON position. */
+export type ValueHint =
+  | { readonly kind: "entity" }
+  | { readonly kind: "extension"; readonly name: "decimal" | "ipaddr" | "datetime" | "duration" }
+  | { readonly kind: "set"; readonly element: ValueHint | undefined }
+  /** `attr(name)` gives the hint of one attribute (undefined: read it without hint). */
+  | { readonly kind: "record"; readonly attr: (name: string) => ValueHint | undefined };
+
+/** Hints for the entities of one type: its attributes (a record hint) and its tag values. */
+export interface EntityHints {
+  readonly attrs?: ValueHint;
+  readonly tags?: ValueHint;
+}
+
+/** Result of reading one value: the value, or an error message naming the failing path. */
+export type JsonReadResult = { readonly ok: true; readonly value: Value } | { readonly ok: false; readonly error: string };
+
+/** Maximum nesting depth of JSON values read (deeper input is an error, never a stack overflow). */
+export const MAX_JSON_DEPTH = 200;
+
+const CTOR_FOR_EXTENSION = { decimal: "decimal", ipaddr: "ip", datetime: "datetime", duration: "duration" } as const;
+
+class JsonError {
+  constructor(readonly message: string) {}
+}
+
+function fail(path: string, message: string): never {
+  throw new JsonError(path === "" ? message : `${path}: ${message}`);
+}
+
+function describe(j: unknown): string {
+  if (j === null) return "null";
+  if (Array.isArray(j)) return "an array";
+  return typeof j === "object" ? "an object" : `${typeof j} ${JSON.stringify(typeof j === "bigint" ? j.toString() : j)}`;
+}
+
+function isObject(j: unknown): j is { readonly [key: string]: JsonValue } {
+  return typeof j === "object" && j !== null && !Array.isArray(j);
+}
+
+const IDENT = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+const RESERVED = new Set(["true", "false", "if", "then", "else", "in", "like", "has", "is", "__cedar"]);
+
+/** Is `s` a valid Cedar (possibly namespaced) entity type name, e.g. `App::User`? */
+export function isValidTypeName(s: string): boolean {
+  return s.split("::").every((p) => IDENT.test(p) && !RESERVED.has(p));
+}
+
+function uidFrom(j: JsonValue | undefined, path: string, allowBare: boolean): EntityUID {
+  if (!isObject(j)) fail(path, `expected an entity reference, found ${describe(j)}`);
+  const inner = j["__entity"] !== undefined ? j["__entity"] : allowBare ? j : fail(path, "expected an entity reference `{\"__entity\": {\"type\": …, \"id\": …}}`");
+  if (!isObject(inner)) fail(path, `expected \`{"type": …, "id": …}\`, found ${describe(inner)}`);
+  const type = inner["type"];
+  const id = inner["id"];
+  if (typeof type !== "string") fail(path, "entity reference needs a string `type`");
+  if (typeof id !== "string") fail(path, "entity reference needs a string `id`");
+  if (!isValidTypeName(type)) fail(path, `invalid entity type name \`${type}\``);
+  return new EntityUID(type, id);
+}
+
+function callExtension(fnName: string, args: readonly JsonValue[], path: string, depth: number): Value {
+  const b: Builtin | undefined = builtinConstructor(fnName) ?? builtinMethod(fnName);
+  if (b === undefined || !isExtensionFunction(b) || b.context !== "pure") fail(path, `unknown extension function \`${fnName}\``);
+  const arity = b.params.length + (b.kind === "method" ? 1 : 0);
+  if (args.length !== arity) fail(path, `extension function \`${fnName}\` takes ${arity} argument(s), got ${args.length}`);
+  const values = args.map((a, i) => read(a, undefined, `${path}.args[${i}]`, depth + 1));
+  try {
+    return b.impl(...values);
+  } catch (e) {
+    if (e instanceof EvalError) fail(path, e.message);
+    throw e;
+  }
+}
+
+function readExtn(j: JsonValue, path: string, depth: number): Value {
+  if (!isObject(j)) fail(path, `\`__extn\` needs an object \`{"fn": …, "arg": …}\`, found ${describe(j)}`);
+  const fn = j["fn"];
+  if (typeof fn !== "string") fail(path, "`__extn` needs a string `fn`");
+  if (j["args"] !== undefined) {
+    const args = j["args"];
+    if (!Array.isArray(args)) fail(path, "`__extn.args` must be an array");
+    return callExtension(fn, args as readonly JsonValue[], path, depth);
+  }
+  if (j["arg"] === undefined) fail(path, "`__extn` needs `arg` or `args`");
+  return callExtension(fn, [j["arg"]], path, depth);
+}
+
+function read(j: JsonValue | undefined, hint: ValueHint | undefined, path: string, depth: number): Value {
+  if (depth > MAX_JSON_DEPTH) fail(path, `nesting deeper than ${MAX_JSON_DEPTH}`);
+  if (hint !== undefined) {
+    switch (hint.kind) {
+      case "entity":
+        return uidFrom(j, path, true);
+      case "extension": {
+        if (typeof j === "string") return callExtension(CTOR_FOR_EXTENSION[hint.name], [j], path, depth);
+        if (isObject(j) && j["__extn"] === undefined && typeof j["fn"] === "string") return readExtn(j, path, depth);
+        break;
+      }
+      case "set":
+        if (Array.isArray(j)) return new SetValue(j.map((x, i) => read(x, hint.element, `${path}[${i}]`, depth + 1)));
+        break;
+      case "record":
+        if (isObject(j) && !isEscape(j)) return readRecord(j, hint.attr, path, depth);
+        break;
+      default: {
+        const never: never = hint;
+        throw new Error(`INVARIANT: unexpected hint ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  switch (typeof j) {
+    case "boolean":
+    case "string":
+      return j;
+    case "bigint":
+      if (!inI64(j)) fail(path, `integer ${j} is outside the 64-bit range`);
+      return j;
+    case "number":
+      if (!Number.isInteger(j)) fail(path, `expected an integer, found ${j}`);
+      if (!Number.isSafeInteger(j)) fail(path, `integer ${j} cannot be represented exactly (beyond ±2^53); pass it as a bigint`);
+      return BigInt(j);
+    case "undefined":
+      fail(path, "missing value");
+    default:
+      break;
+  }
+  if (j === null) fail(path, "JSON `null` is not a Cedar value");
+  if (Array.isArray(j)) return new SetValue(j.map((x, i) => read(x, undefined, `${path}[${i}]`, depth + 1)));
+  if (!isObject(j)) fail(path, `unsupported JSON value ${describe(j)}`);
+  const keys = Object.keys(j);
+  if (keys.length === 1 && keys[0] === "__entity") return uidFrom(j, path, false);
+  if (keys.length === 1 && keys[0] === "__extn") return readExtn(j["__extn"]!, path, depth);
+  return readRecord(j, undefined, path, depth);
+}
+
+function isEscape(j: { readonly [key: string]: JsonValue }): boolean {
+  const keys = Object.keys(j);
+  return keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn");
+}
+
+function readRecord(
+  j: { readonly [key: string]: JsonValue },
+  attr: ((name: string) => ValueHint | undefined) | undefined,
+  path: string,
+  depth: number,
+): RecordValue {
+  const fields = new Map<string, Value>();
+  for (const k of Object.keys(j)) {
+    fields.set(k, read(j[k], attr?.(k), path === "" ? k : `${path}.${k}`, depth + 1));
+  }
+  return new RecordValue(fields);
+}
+
+/**
+ * Read a Cedar JSON value. Never throws; errors name the failing path
+ * (e.g. `attrs.address.zip: expected an integer, found 1.5`).
+ */
+export function valueFromJson(json: JsonValue, hint?: ValueHint): JsonReadResult {
+  try {
+    return { ok: true, value: read(json, hint, "", 0) };
+  } catch (e) {
+    if (e instanceof JsonError) return { ok: false, error: e.message };
+    if (e instanceof RangeError) return { ok: false, error: `value too deeply nested (${e.message})` };
+    throw e;
+  }
+}
+
+/** Read an entity uid: `{"type", "id"}` or `{"__entity": {"type", "id"}}`. */
+export function entityUidFromJson(json: JsonValue): { readonly ok: true; readonly uid: EntityUID } | { readonly ok: false; readonly error: string } {
+  try {
+    return { ok: true, uid: uidFrom(json, "", true) };
+  } catch (e) {
+    if (e instanceof JsonError) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+function w5003(message: string): Diagnostic {
+  return { code: "W5003", severity: "error", message, span: { start: 0, end: 0 } };
+}
+
+/**
+ * Read a Cedar entities file: an array of `{uid, attrs, parents, tags?}`.
+ * `hintFor(type)` supplies schema hints per entity type. Every problem
+ * becomes a W5003 diagnostic naming the entity; no store is returned then.
+ * Duplicate identical entries are merged; conflicting duplicates and cycles
+ * in the hierarchy are errors (as in Cedar).
+ */
+export function entitiesFromJson(
+  json: JsonValue,
+  hintFor?: (entityType: string) => EntityHints | undefined,
+): { entities: Entities | undefined; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  if (!Array.isArray(json)) return { entities: undefined, diagnostics: [w5003(`entities must be a JSON array, found ${describe(json)}`)] };
+  const records: EntityRecord[] = [];
+  (json as readonly JsonValue[]).forEach((e, i) => {
+    const where = `entity #${i}`;
+    if (!isObject(e)) {
+      diagnostics.push(w5003(`${where}: expected an object, found ${describe(e)}`));
+      return;
+    }
+    const uidR = entityUidFromJson(e["uid"] === undefined ? null : e["uid"]);
+    if (!uidR.ok) {
+      diagnostics.push(w5003(`${where}: \`uid\`: ${e["uid"] === undefined ? "missing" : uidR.error}`));
+      return;
+    }
+    const uid = uidR.uid;
+    const name = `entity ${uid.key}`;
+    const hints = hintFor?.(uid.type);
+    const attrsJ = e["attrs"];
+    const parentsJ = e["parents"];
+    const tagsJ = e["tags"];
+    if (!isObject(attrsJ)) {
+      diagnostics.push(w5003(`${name}: \`attrs\` must be an object${attrsJ === undefined ? " (missing)" : ""}`));
+      return;
+    }
+    if (!Array.isArray(parentsJ)) {
+      diagnostics.push(w5003(`${name}: \`parents\` must be an array${parentsJ === undefined ? " (missing)" : ""}`));
+      return;
+    }
+    if (tagsJ !== undefined && !isObject(tagsJ)) {
+      diagnostics.push(w5003(`${name}: \`tags\` must be an object`));
+      return;
+    }
+    const attrHint = hints?.attrs;
+    const attrs = valueFromJson(attrsJ, attrHint?.kind === "record" ? attrHint : undefined);
+    if (!attrs.ok) {
+      diagnostics.push(w5003(`${name}: attribute ${attrs.error}`));
+      return;
+    }
+    const tagHint = hints?.tags;
+    const tags = valueFromJson(tagsJ ?? {}, { kind: "record", attr: () => tagHint });
+    if (!tags.ok) {
+      diagnostics.push(w5003(`${name}: tag ${tags.error}`));
+      return;
+    }
+    const parents: EntityUID[] = [];
+    for (let p = 0; p < parentsJ.length; p++) {
+      const pr = entityUidFromJson((parentsJ as readonly JsonValue[])[p]!);
+      if (!pr.ok) {
+        diagnostics.push(w5003(`${name}: parent #${p}: ${pr.error}`));
+        return;
+      }
+      parents.push(pr.uid);
+    }
+    records.push({ uid, attrs: attrs.value as RecordValue, parents, tags: tags.value as RecordValue });
+  });
+  if (diagnostics.length > 0) return { entities: undefined, diagnostics };
+  const built = Entities.build(records);
+  return { entities: built.entities, diagnostics: built.problems.map((p) => w5003(p.message)) };
+}
+
+function extensionToJson(v: ExtensionValue): JsonValue {
+  if (v instanceof Decimal) return { __extn: { fn: "decimal", arg: v.text() } };
+  if (v instanceof IpAddr) return { __extn: { fn: "ip", arg: v.text() } };
+  if (v instanceof Duration) return { __extn: { fn: "duration", arg: v.text() } };
+  if (v instanceof Datetime) {
+    const t = v.text();
+    if (t !== undefined) return { __extn: { fn: "datetime", arg: t } };
+    return {
+      __extn: {
+        fn: "offset",
+        args: [{ __extn: { fn: "datetime", arg: "1970-01-01" } }, { __extn: { fn: "duration", arg: new Duration(v.ms).text() } }],
+      },
+    };
+  }
+  throw new Error(`INVARIANT: unknown extension value ${v.extension}`);
+}
+
+/**
+ * Cedar's JSON form of a value: entities as `__entity`, extensions as
+ * `__extn`, sets as arrays in canonical order, records with keys sorted.
+ * Longs become numbers when exact (|n| ≤ 2^53) and `bigint` otherwise;
+ * `stringifyJson` writes both.
+ */
+export function valueToJson(v: Value): JsonValue {
+  switch (typeof v) {
+    case "boolean":
+    case "string":
+      return v;
+    case "bigint":
+      return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+    default:
+      break;
+  }
+  if (v instanceof EntityUID) return { __entity: { type: v.type, id: v.id } };
+  if (v instanceof SetValue) {
+    const keyed = [...v.keyed().entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return keyed.map(([, x]) => valueToJson(x));
+  }
+  if (v instanceof RecordValue) {
+    const out: { [key: string]: JsonValue } = {};
+    for (const k of [...v.fields.keys()].sort()) {
+      // defineProperty, so that a field named `__proto__` stays a plain field.
+      Object.defineProperty(out, k, { value: valueToJson(v.fields.get(k)!), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return extensionToJson(v);
+}
