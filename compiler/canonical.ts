@@ -1,0 +1,172 @@
+/**
+ * Canonical JSON (RFC 8785, JCS) and the content-addressed ids built on it.
+ *
+ * Every id in Writ (policy, schema, bundle, decision record) is
+ * `sha256:<hex>` of the JCS bytes of a plain JSON value. This module is the one
+ * place that turns a value into those bytes. It runs unchanged in Node and in
+ * the browser: serialization is the `canonicalize` package, hashing is
+ * `@noble/hashes` (no `node:crypto`).
+ *
+ * INVARIANT: callers pass plain JSON: `null`, booleans, finite numbers, strings
+ * without lone surrogates, dense arrays, and objects whose prototype is
+ * `Object.prototype` or `null`. Anything else (bigint, undefined, NaN,
+ * Infinity, functions, symbols, class instances, `toJSON` objects, cycles,
+ * array holes) is a broken internal invariant and throws
+ * {@link CanonicalJsonError}. Converting runtime values (e.g. `bigint` Longs) to
+ * JSON is the caller's job, so that the mapping is explicit and stable.
+ */
+import canonicalize from "canonicalize";
+import { sha256 } from "@noble/hashes/sha2.js";
+
+/** A content-addressed id: `sha256:` followed by 64 lowercase hex digits. */
+export type ContentId = `sha256:${string}`;
+
+/**
+ * Thrown when a value cannot be represented as canonical JSON. This signals a
+ * programming error (a caller passed a non-JSON value), never bad user input.
+ */
+export class CanonicalJsonError extends Error {
+  /** JSON-pointer-like path to the offending value (`""` for the root). */
+  readonly path: string;
+
+  constructor(message: string, path: string) {
+    super(`canonical JSON: ${message} at ${path === "" ? "<root>" : path}`);
+    this.name = "CanonicalJsonError";
+    this.path = path;
+  }
+}
+
+/** Maximum nesting depth accepted; deeper values are rejected rather than overflowing the stack. */
+export const MAX_CANONICAL_DEPTH = 1000;
+
+const UTF8 = new TextEncoder();
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** True when `s` contains an unpaired UTF-16 surrogate (not representable in UTF-8). */
+function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return true;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/**
+ * Walk `value` and throw {@link CanonicalJsonError} at the first part that is
+ * not plain JSON. `stack` holds the containers on the current path (cycle check).
+ */
+function assertPlainJson(value: unknown, path: string, stack: Set<object>, depth: number): void {
+  switch (typeof value) {
+    case "boolean":
+      return;
+    case "string":
+      if (hasLoneSurrogate(value)) throw new CanonicalJsonError("string contains a lone surrogate", path);
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`number ${String(value)} is not representable`, path);
+      return;
+    case "bigint":
+      throw new CanonicalJsonError("bigint is not representable (convert it to a string or number first)", path);
+    case "undefined":
+      throw new CanonicalJsonError("undefined is not representable", path);
+    case "function":
+    case "symbol":
+      throw new CanonicalJsonError(`${typeof value} is not representable`, path);
+    case "object":
+      break;
+    default:
+      throw new CanonicalJsonError(`unexpected type ${typeof value}`, path);
+  }
+  if (value === null) return;
+  if (depth >= MAX_CANONICAL_DEPTH) throw new CanonicalJsonError("value nested too deeply", path);
+  if (stack.has(value)) throw new CanonicalJsonError("circular reference", path);
+  stack.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw new CanonicalJsonError("array hole is not representable", `${path}/${i}`);
+      assertPlainJson(value[i], `${path}/${i}`, stack, depth + 1);
+    }
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new CanonicalJsonError("only plain objects are representable (got a class instance)", path);
+    }
+    if (Object.getOwnPropertySymbols(value).length > 0) {
+      throw new CanonicalJsonError("symbol-keyed properties are not representable", path);
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = `${path}/${escapePointer(key)}`;
+      if (hasLoneSurrogate(key)) throw new CanonicalJsonError("key contains a lone surrogate", child);
+      assertPlainJson(record[key], child, stack, depth + 1);
+    }
+  }
+  stack.delete(value);
+}
+
+/**
+ * The RFC 8785 canonical JSON text of `value`.
+ * Object keys are sorted by UTF-16 code units, numbers use the ECMAScript
+ * shortest round-trip form, no insignificant whitespace.
+ * @throws CanonicalJsonError when `value` is not plain JSON (see module doc).
+ */
+export function canonicalJson(value: unknown): string {
+  assertPlainJson(value, "", new Set(), 0);
+  const text = canonicalize(value);
+  if (text === undefined) throw new CanonicalJsonError("value has no JSON form", "");
+  return text;
+}
+
+/**
+ * The UTF-8 bytes of {@link canonicalJson}: exactly what every id hashes.
+ * @throws CanonicalJsonError when `value` is not plain JSON.
+ */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return UTF8.encode(canonicalJson(value));
+}
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}
+
+/** SHA-256 of `bytes` (32 bytes). Runs in Node and in the browser. */
+export function sha256Bytes(bytes: Uint8Array): Uint8Array {
+  return sha256(bytes);
+}
+
+/** Lowercase hex SHA-256 of `bytes` (64 characters). */
+export function sha256Hex(bytes: Uint8Array): string {
+  return toHex(sha256(bytes));
+}
+
+/**
+ * The content-addressed id of a plain JSON value: `sha256:<hex>` of its
+ * canonical bytes. Key order and insignificant formatting never change it;
+ * any change of a key, a leaf value or the structure does.
+ * @throws CanonicalJsonError when `value` is not plain JSON.
+ */
+export function contentId(value: unknown): ContentId {
+  return `sha256:${sha256Hex(canonicalBytes(value))}`;
+}
+
+const CONTENT_ID_RE = /^sha256:[0-9a-f]{64}$/;
+
+/** True when `s` is a well-formed content id (`sha256:` + 64 lowercase hex digits). */
+export function isContentId(s: string): s is ContentId {
+  return CONTENT_ID_RE.test(s);
+}

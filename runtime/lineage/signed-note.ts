@@ -1,0 +1,200 @@
+/**
+ * C2SP signed notes (https://c2sp.org/signed-note) with Ed25519 signatures.
+ *
+ *     <text: one or more lines, each ending in "\n">
+ *     <blank line>
+ *     — <key name> <base64(key id (4 bytes) ‖ signature (64 bytes))>\n     (one or more)
+ *
+ * The signature covers the text including its final newline. The key id is
+ * the first 4 bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ public key), 0x01
+ * being the Ed25519 signature type. A verifier key is shared as
+ * `<name>+<hex key id>+<base64(0x01 ‖ public key)>`.
+ *
+ * Parsing is strict so that each note has exactly one accepted spelling:
+ * valid UTF-8, no control characters but newline, canonical base64, the em
+ * dash U+2014 exactly, at most {@link MAX_NOTE_SIGNATURES} signature lines.
+ *
+ * NOTE: browser-safe. Results carry a message instead of throwing.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { base64Decode, base64Encode } from "../crypto/base64.js";
+import { browserEd25519 } from "../crypto/ed25519-browser.js";
+import type { Ed25519 } from "../crypto/ed25519.js";
+import { bytesEqual } from "./merkle.js";
+
+/** An outcome: the value, or what is wrong. */
+export type NoteResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+/** One signature line of a note. */
+export interface NoteSignature {
+  /** The key name (e.g. the log origin). */
+  readonly name: string;
+  /** 4-byte key id hint. */
+  readonly keyId: Uint8Array;
+  /** The signature bytes after the key id (64 for Ed25519). */
+  readonly signature: Uint8Array;
+}
+
+/** A syntactically valid note, not yet verified. */
+export interface ParsedNote {
+  /** The signed text, including its final newline. */
+  readonly text: string;
+  readonly signatures: readonly NoteSignature[];
+}
+
+/** Signature type byte of Ed25519 in key ids and verifier keys. */
+export const ED25519_SIGNATURE_TYPE = 0x01;
+/** Upper bound on signature lines accepted per note. */
+export const MAX_NOTE_SIGNATURES = 100;
+/** Upper bound on the size of a note accepted for parsing (characters). */
+export const MAX_NOTE_LENGTH = 1 << 20;
+
+const SIG_PREFIX = "\u2014 ";
+const UTF8 = new TextEncoder();
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Whether `name` is a valid key name: non-empty, no whitespace, no `+`, no control characters. */
+export function isValidKeyName(name: string): boolean {
+  return name.length > 0 && !/[\s+\p{Cc}]/u.test(name);
+}
+
+/** The Ed25519 key id: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ publicKey). */
+export function keyIdOf(name: string, publicKey: Uint8Array): Uint8Array {
+  const n = UTF8.encode(name);
+  const buf = new Uint8Array(n.length + 2 + publicKey.length);
+  buf.set(n, 0);
+  buf[n.length] = 0x0a;
+  buf[n.length + 1] = ED25519_SIGNATURE_TYPE;
+  buf.set(publicKey, n.length + 2);
+  return sha256(buf).slice(0, 4);
+}
+
+/** The shareable verifier key text `<name>+<hex key id>+<base64(0x01 ‖ publicKey)>`. */
+export function verifierKey(name: string, publicKey: Uint8Array): string {
+  const typed = new Uint8Array(1 + publicKey.length);
+  typed[0] = ED25519_SIGNATURE_TYPE;
+  typed.set(publicKey, 1);
+  return `${name}+${hexOf(keyIdOf(name, publicKey))}+${base64Encode(typed)}`;
+}
+
+/** Parse a verifier key text; checks the key id matches the name and key. */
+export function parseVerifierKey(text: string): NoteResult<{ name: string; keyId: Uint8Array; publicKey: Uint8Array }> {
+  const parts = text.split("+");
+  if (parts.length !== 3) return { ok: false, error: "verifier key must be <name>+<hex key id>+<base64 key>" };
+  const [name, idHex, keyB64] = parts as [string, string, string];
+  if (!isValidKeyName(name)) return { ok: false, error: "verifier key has an invalid name" };
+  if (!/^[0-9a-f]{8}$/.test(idHex)) return { ok: false, error: "verifier key id must be 8 lowercase hex digits" };
+  const typed = base64Decode(keyB64);
+  if (typed === undefined || typed.length !== 33 || typed[0] !== ED25519_SIGNATURE_TYPE) {
+    return { ok: false, error: "verifier key is not an Ed25519 key" };
+  }
+  const publicKey = typed.slice(1);
+  const keyId = keyIdOf(name, publicKey);
+  if (hexOf(keyId) !== idHex) return { ok: false, error: "verifier key id does not match its name and key" };
+  return { ok: true, value: { name, keyId, publicKey } };
+}
+
+/** Reason why `text` cannot be the signed text of a note, if any. */
+function textProblem(text: string): string | undefined {
+  if (text.length === 0 || !text.endsWith("\n")) return "note text must be non-empty and end with a newline";
+  if (text.includes("\n\n") || text.startsWith("\n")) return "note text must not contain blank lines";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x0a) || c === 0x7f) return "note text must not contain control characters";
+  }
+  // With the u flag, \p{Cs} matches only unpaired surrogates.
+  if (/\p{Cs}/u.test(text)) return "note text must be valid Unicode";
+  return undefined;
+}
+
+/**
+ * Sign `text` (which must end with a newline and contain no blank line) as
+ * `name` and return the complete note with one signature line.
+ * @throws Error on an invalid text or name, or a malformed private key (caller bugs).
+ */
+export function signNote(text: string, name: string, privateKey: Uint8Array, ed25519: Ed25519 = browserEd25519): string {
+  const problem = textProblem(text);
+  if (problem !== undefined) throw new Error(problem);
+  if (!isValidKeyName(name)) throw new Error(`invalid note key name ${JSON.stringify(name)}`);
+  const publicKey = ed25519.publicKeyOf(privateKey);
+  const sig = ed25519.sign(privateKey, UTF8.encode(text));
+  const blob = new Uint8Array(4 + sig.length);
+  blob.set(keyIdOf(name, publicKey), 0);
+  blob.set(sig, 4);
+  return `${text}\n${SIG_PREFIX}${name} ${base64Encode(blob)}\n`;
+}
+
+/** Decode note bytes as strict UTF-8 (invalid sequences are an error, never replaced). */
+function decodeNote(note: string | Uint8Array): NoteResult<string> {
+  if (typeof note === "string") return { ok: true, value: note };
+  try {
+    return { ok: true, value: STRICT_UTF8.decode(note) };
+  } catch {
+    return { ok: false, error: "note is not valid UTF-8" };
+  }
+}
+
+/** Parse a signed note (string, or bytes decoded as strict UTF-8) without verifying signatures. */
+export function parseNote(note: string | Uint8Array): NoteResult<ParsedNote> {
+  const decoded = decodeNote(note);
+  if (!decoded.ok) return decoded;
+  const all = decoded.value;
+  if (all.length > MAX_NOTE_LENGTH) return { ok: false, error: "note is too large" };
+  const split = all.lastIndexOf("\n\n");
+  if (split < 0) return { ok: false, error: "note has no blank line before its signatures" };
+  const text = all.slice(0, split + 1);
+  const problem = textProblem(text);
+  if (problem !== undefined) return { ok: false, error: problem };
+  const sigBlock = all.slice(split + 2);
+  if (!sigBlock.endsWith("\n")) return { ok: false, error: "signature block must end with a newline" };
+  const lines = sigBlock.slice(0, -1).split("\n");
+  if (lines.length > MAX_NOTE_SIGNATURES) return { ok: false, error: "note has too many signatures" };
+  const signatures: NoteSignature[] = [];
+  for (const line of lines) {
+    if (!line.startsWith(SIG_PREFIX)) return { ok: false, error: "malformed signature line (expected '\u2014 <name> <signature>')" };
+    const rest = line.slice(SIG_PREFIX.length);
+    const space = rest.indexOf(" ");
+    if (space < 0 || rest.indexOf(" ", space + 1) >= 0) return { ok: false, error: "malformed signature line" };
+    const name = rest.slice(0, space);
+    if (!isValidKeyName(name)) return { ok: false, error: "malformed signature line: invalid key name" };
+    const blob = base64Decode(rest.slice(space + 1));
+    if (blob === undefined || blob.length < 5) return { ok: false, error: "malformed signature line: bad base64 signature" };
+    signatures.push({ name, keyId: blob.slice(0, 4), signature: blob.slice(4) });
+  }
+  return { ok: true, value: { text, signatures } };
+}
+
+/**
+ * Parse `note` and verify it was signed by `name` with `publicKey`.
+ * Fails when the note is malformed, when no signature line carries this
+ * name and key id (including a line by `name` under an unknown key id), or
+ * when any line with this name and key id does not verify.
+ * Lines of other signers are ignored, as the signed-note spec requires.
+ */
+export function verifyNote(
+  note: string | Uint8Array,
+  name: string,
+  publicKey: Uint8Array,
+  ed25519: Ed25519 = browserEd25519,
+): NoteResult<ParsedNote> {
+  const parsed = parseNote(note);
+  if (!parsed.ok) return parsed;
+  const keyId = keyIdOf(name, publicKey);
+  const mine = parsed.value.signatures.filter((s) => s.name === name && bytesEqual(s.keyId, keyId));
+  if (mine.length === 0) {
+    const byName = parsed.value.signatures.find((s) => s.name === name);
+    return {
+      ok: false,
+      error: byName
+        ? `signature by ${name} has unknown key id ${hexOf(byName.keyId)} (expected ${hexOf(keyId)})`
+        : `note is not signed by ${name}`,
+    };
+  }
+  const msg = UTF8.encode(parsed.value.text);
+  for (const s of mine) {
+    if (!ed25519.verify(publicKey, msg, s.signature)) return { ok: false, error: `invalid signature by ${name}` };
+  }
+  return parsed;
+}

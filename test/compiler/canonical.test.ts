@@ -1,0 +1,215 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import {
+  CanonicalJsonError,
+  canonicalBytes,
+  canonicalJson,
+  contentId,
+  isContentId,
+  sha256Hex,
+} from "../../compiler/canonical.js";
+
+const JCS = resolve(process.cwd(), "../shared/conformance/jcs/testdata");
+const vectors = readdirSync(join(JCS, "input")).filter((f) => f.endsWith(".json")).sort();
+
+function hexOf(text: string): Uint8Array {
+  const digits = text.trim().split(/\s+/).filter((d) => d !== "");
+  return Uint8Array.from(digits.map((d) => parseInt(d, 16)));
+}
+
+describe("RFC 8785 conformance vectors", () => {
+  it("finds the vectors", () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(6);
+  });
+
+  for (const name of vectors) {
+    it(`${name}: input canonicalizes to exactly output bytes (and outhex)`, () => {
+      const input: unknown = JSON.parse(readFileSync(join(JCS, "input", name), "utf8"));
+      const expected = new Uint8Array(readFileSync(join(JCS, "output", name)));
+      const expectedHex = hexOf(readFileSync(join(JCS, "outhex", name.replace(/\.json$/, ".txt")), "utf8"));
+      expect(expectedHex).toEqual(expected);
+      const bytes = canonicalBytes(input);
+      expect(Buffer.from(bytes).toString("hex")).toBe(Buffer.from(expected).toString("hex"));
+      expect(canonicalJson(input)).toBe(new TextDecoder().decode(expected));
+    });
+  }
+});
+
+describe("ids", () => {
+  it("sha256Hex matches the FIPS 180-2 'abc' vector", () => {
+    expect(sha256Hex(new TextEncoder().encode("abc"))).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+
+  it("contentId is sha256: + hex of canonical bytes", () => {
+    const id = contentId({ b: 1, a: [true, null, "x"] });
+    expect(isContentId(id)).toBe(true);
+    expect(id).toBe(`sha256:${sha256Hex(new TextEncoder().encode('{"a":[true,null,"x"],"b":1}'))}`);
+  });
+
+  it("isContentId rejects malformed ids", () => {
+    expect(isContentId("sha256:" + "a".repeat(63))).toBe(false);
+    expect(isContentId("sha256:" + "A".repeat(64))).toBe(false);
+    expect(isContentId("sha512:" + "a".repeat(64))).toBe(false);
+  });
+});
+
+describe("values JCS cannot represent are rejected", () => {
+  class Thing {
+    x = 1;
+  }
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const cases: [string, unknown][] = [
+    ["bigint", { a: 1n }],
+    ["undefined at root", undefined],
+    ["undefined member", { a: undefined }],
+    ["undefined in array", [1, undefined]],
+    ["NaN", [NaN]],
+    ["Infinity", { x: Infinity }],
+    ["-Infinity", -Infinity],
+    ["function", { f: () => 1 }],
+    ["symbol", Symbol("s")],
+    ["class instance", { t: new Thing() }],
+    ["Date", new Date(0)],
+    ["Map", new Map()],
+    ["cycle", cyclic],
+    ["array hole", [1, , 3]],
+    ["lone surrogate in string", "\ud800"],
+    ["lone surrogate in key", { "\udc00": 1 }],
+  ];
+  for (const [label, value] of cases) {
+    it(label, () => {
+      expect(() => canonicalJson(value)).toThrow(CanonicalJsonError);
+      expect(() => contentId(value)).toThrow(CanonicalJsonError);
+    });
+  }
+
+  it("names the path of the offending value", () => {
+    try {
+      canonicalJson({ a: [0, { "b/c": 2n }] });
+      expect.unreachable("should have thrown");
+    } catch (e) {
+      expect(e).toBeInstanceOf(CanonicalJsonError);
+      expect((e as CanonicalJsonError).path).toBe("/a/1/b~1c");
+    }
+  });
+
+  it("accepts null-prototype objects and shared (non-cyclic) references", () => {
+    const shared = { k: 1 };
+    const o = Object.create(null) as Record<string, unknown>;
+    o.z = shared;
+    o.y = shared;
+    expect(canonicalJson(o)).toBe('{"y":{"k":1},"z":{"k":1}}');
+  });
+});
+
+/** Rebuild a JSON value with every object's keys inserted in a permuted order. */
+function permuteKeys(value: unknown, seed: number): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => permuteKeys(v, seed + i + 1));
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value);
+    let s = seed >>> 0;
+    for (let i = keys.length - 1; i > 0; i--) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const j = s % (i + 1);
+      [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+    }
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      // defineProperty, not assignment: a "__proto__" key must stay an own property.
+      Object.defineProperty(out, k, {
+        value: permuteKeys((value as Record<string, unknown>)[k], seed + k.length),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Every path to a leaf (non-container or empty container) of a JSON value. */
+function leafPaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [prefix];
+    return value.flatMap((v, i) => leafPaths(v, [...prefix, i]));
+  }
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return [prefix];
+    return keys.flatMap((k) => leafPaths((value as Record<string, unknown>)[k], [...prefix, k]));
+  }
+  return [prefix];
+}
+
+function replaceAt(value: unknown, path: (string | number)[], leaf: unknown): unknown {
+  if (path.length === 0) return leaf;
+  const [head, ...rest] = path;
+  if (Array.isArray(value)) return value.map((v, i) => (i === head ? replaceAt(v, rest, leaf) : v));
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  Object.defineProperty(out, head as string, {
+    value: replaceAt(out[head as string], rest, leaf),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return out;
+}
+
+const jsonValue = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+const jsonLeaf = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+  fc.string(),
+);
+
+describe("properties", () => {
+  it("an own __proto__ key is data, not a prototype", () => {
+    const v = JSON.parse('{"b":1,"__proto__":{"x":2}}') as unknown;
+    expect(canonicalJson(v)).toBe('{"__proto__":{"x":2},"b":1}');
+    expect(contentId(permuteKeys(v, 3))).toBe(contentId(v));
+  });
+
+  it("key insertion order never changes the bytes or the id", () => {
+    fc.assert(
+      fc.property(jsonValue, fc.integer(), (v, seed) => {
+        const p = permuteKeys(v, seed);
+        expect(canonicalJson(p)).toBe(canonicalJson(v));
+        expect(contentId(p)).toBe(contentId(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("canonical text parses back to an equal value and is a fixed point", () => {
+    fc.assert(
+      fc.property(jsonValue, (v) => {
+        const text = canonicalJson(v);
+        const back: unknown = JSON.parse(text);
+        expect(canonicalJson(back)).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("changing any leaf value changes the id", () => {
+    fc.assert(
+      fc.property(jsonValue, fc.nat(), jsonLeaf, (v, pick, leaf) => {
+        const paths = leafPaths(v);
+        const path = paths[pick % paths.length]!;
+        const old = path.reduce<unknown>((node, step) => (node as Record<string | number, unknown>)[step], v);
+        // A change of the leaf's JSON meaning (-0 and 0 are the same JSON number) must change the id.
+        fc.pre(canonicalJson(leaf) !== canonicalJson(old));
+        expect(contentId(replaceAt(v, path, leaf))).not.toBe(contentId(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,162 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { browserEd25519 } from "../../runtime/crypto/ed25519-browser.js";
+import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
+import { ed25519PreCheck, isCanonicalPointEncoding, isCanonicalScalar } from "../../runtime/crypto/ed25519.js";
+import type { Ed25519 } from "../../runtime/crypto/ed25519.js";
+
+interface WycheproofTest {
+  readonly tcId: number;
+  readonly comment: string;
+  readonly msg: string;
+  readonly sig: string;
+  readonly result: "valid" | "invalid" | "acceptable";
+}
+interface WycheproofGroup {
+  readonly publicKey: { readonly pk: string };
+  readonly tests: readonly WycheproofTest[];
+}
+
+const file = resolve(process.cwd(), "../shared/conformance/ed25519/ed25519_test.json");
+const suite = JSON.parse(readFileSync(file, "utf8")) as { numberOfTests: number; testGroups: WycheproofGroup[] };
+const cases = suite.testGroups.flatMap((g) => g.tests.map((t) => ({ pk: g.publicKey.pk, ...t })));
+
+const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
+
+const impls: [string, Ed25519][] = [
+  ["node", nodeEd25519],
+  ["browser", browserEd25519],
+];
+
+describe("Wycheproof Ed25519 vectors", () => {
+  it("reads every vector", () => {
+    expect(cases.length).toBe(suite.numberOfTests);
+    expect(cases.length).toBe(151);
+    expect(cases.some((c) => c.result === "invalid")).toBe(true);
+    expect(cases.some((c) => c.result === "valid")).toBe(true);
+  });
+
+  for (const [name, impl] of impls) {
+    it(`${name}: accepts every valid and rejects every invalid vector`, () => {
+      const wrong: string[] = [];
+      for (const c of cases) {
+        const got = impl.verify(hex(c.pk), hex(c.msg), hex(c.sig));
+        if (got !== (c.result === "valid")) wrong.push(`tcId ${c.tcId} (${c.comment}): got ${String(got)}`);
+      }
+      expect(wrong).toEqual([]);
+    });
+  }
+});
+
+// RFC 8032 §7.1 TEST 1 and TEST 2.
+const RFC8032 = [
+  {
+    seed: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    pk: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    msg: "",
+    sig: "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+  },
+  {
+    seed: "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+    pk: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+    msg: "72",
+    sig: "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+  },
+];
+
+describe("signing", () => {
+  for (const [name, impl] of impls) {
+    it(`${name}: RFC 8032 known answers`, () => {
+      for (const v of RFC8032) {
+        expect(Buffer.from(impl.publicKeyOf(hex(v.seed))).toString("hex")).toBe(v.pk);
+        expect(Buffer.from(impl.sign(hex(v.seed), hex(v.msg))).toString("hex")).toBe(v.sig);
+        expect(impl.verify(hex(v.pk), hex(v.msg), hex(v.sig))).toBe(true);
+      }
+    });
+
+    it(`${name}: generated key pairs are 32 bytes, distinct, and consistent`, () => {
+      const a = impl.generateKeyPair();
+      const b = impl.generateKeyPair();
+      expect(a.privateKey.length).toBe(32);
+      expect(a.publicKey.length).toBe(32);
+      expect(Buffer.from(a.privateKey).equals(Buffer.from(b.privateKey))).toBe(false);
+      expect(Buffer.from(impl.publicKeyOf(a.privateKey)).equals(Buffer.from(a.publicKey))).toBe(true);
+    });
+
+    it(`${name}: rejects a private key of the wrong length`, () => {
+      expect(() => impl.sign(new Uint8Array(31), new Uint8Array(0))).toThrow(/32-byte/);
+    });
+
+    it(`${name}: verify never throws on junk`, () => {
+      expect(impl.verify(new Uint8Array(0), new Uint8Array(0), new Uint8Array(0))).toBe(false);
+      expect(impl.verify(new Uint8Array(32).fill(0xff), new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    });
+  }
+
+  it("both implementations produce identical signatures and verify each other", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 200 }), (seed, msg) => {
+        const s1 = nodeEd25519.sign(seed, msg);
+        const s2 = browserEd25519.sign(seed, msg);
+        expect(Buffer.from(s1).equals(Buffer.from(s2))).toBe(true);
+        const pk = nodeEd25519.publicKeyOf(seed);
+        expect(browserEd25519.verify(pk, msg, s1)).toBe(true);
+        expect(nodeEd25519.verify(pk, msg, s2)).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  for (const [name, impl] of impls) {
+    it(`${name}: flipping any bit of the signature, message or key fails`, () => {
+      const { privateKey, publicKey } = impl.generateKeyPair();
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.nat(), fc.constantFrom("sig", "msg", "pk"), (msg, at, what) => {
+          const sig = impl.sign(privateKey, msg);
+          expect(impl.verify(publicKey, msg, sig)).toBe(true);
+          const target = what === "sig" ? sig.slice() : what === "msg" ? msg.slice() : publicKey.slice();
+          const bit = at % (target.length * 8);
+          target[bit >> 3]! ^= 1 << (bit & 7);
+          const ok =
+            what === "sig" ? impl.verify(publicKey, msg, target) : what === "msg" ? impl.verify(publicKey, target, sig) : impl.verify(target, msg, sig);
+          expect(ok).toBe(false);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
+
+describe("pre-checks", () => {
+  it("S = L - 1 is canonical, S = L is not", () => {
+    const sig = new Uint8Array(64);
+    const L = hex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+    sig.set(L, 32);
+    expect(isCanonicalScalar(sig)).toBe(false);
+    sig[32] = 0xec;
+    expect(isCanonicalScalar(sig)).toBe(true);
+  });
+
+  it("point encodings with y >= p or x = 0 with the sign bit are not canonical", () => {
+    const p = hex("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    expect(isCanonicalPointEncoding(p)).toBe(false);
+    const pMinus1 = hex("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    expect(isCanonicalPointEncoding(pMinus1)).toBe(true);
+    const pMinus1Signed = pMinus1.slice();
+    pMinus1Signed[31] = 0xff;
+    expect(isCanonicalPointEncoding(pMinus1Signed)).toBe(false);
+    const oneSigned = new Uint8Array(32);
+    oneSigned[0] = 1;
+    oneSigned[31] = 0x80;
+    expect(isCanonicalPointEncoding(oneSigned)).toBe(false);
+    oneSigned[31] = 0;
+    expect(isCanonicalPointEncoding(oneSigned)).toBe(true);
+  });
+
+  it("reports lengths", () => {
+    expect(ed25519PreCheck(new Uint8Array(31), new Uint8Array(64))).toMatch(/public key/);
+    expect(ed25519PreCheck(new Uint8Array(32), new Uint8Array(63))).toMatch(/signature/);
+  });
+});
