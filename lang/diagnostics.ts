@@ -38,6 +38,7 @@ export const CATALOG = {
   W1016: { severity: "error", title: "invalid attribute path" },
   W1017: { severity: "error", title: "invalid effect" },
   W1018: { severity: "error", title: "invalid variable" },
+  W1019: { severity: "error", title: "too many unary operators" },
   // --- schema syntax ---
   W1201: { severity: "error", title: "unexpected token in schema" },
   W1202: { severity: "error", title: "invalid schema declaration" },
@@ -51,12 +52,13 @@ export const CATALOG = {
   W2007: { severity: "error", title: "duplicate attribute" },
   W2008: { severity: "error", title: "unknown entity type in the schema" },
   W2009: { severity: "error", title: "invalid schema JSON" },
+  W2010: { severity: "error", title: "duplicate namespace" },
   // --- validation ---
   W3001: { severity: "error", title: "unknown entity type" },
   W3002: { severity: "error", title: "unknown action" },
   W3003: { severity: "error", title: "unknown attribute" },
   W3004: { severity: "error", title: "type mismatch" },
-  W3005: { severity: "error", title: "policy can never apply" },
+  W3005: { severity: "warning", title: "policy can never apply" },
   W3006: { severity: "error", title: "attribute may be missing" },
   W3007: { severity: "error", title: "unknown function or method" },
   W3008: { severity: "error", title: "wrong number of arguments" },
@@ -141,20 +143,25 @@ export function didYouMeanHelp(word: string, candidates: Iterable<string>): stri
   return m === undefined ? undefined : `did you mean \`${m}\`?`;
 }
 
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
 function editDistance(a: string, b: string): number {
   if (a === b) return 0;
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = new Array<number>(b.length + 1).fill(0);
+    row[0] = i;
+    rows.push(row);
+  }
+  for (let j = 0; j <= b.length; j++) rows[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
-    let diagPrev = prev[0]!;
-    prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diagPrev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagPrev = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = d;
     }
   }
-  return prev[b.length]!;
+  return rows[a.length]![b.length]!;
 }
 
 /** One-line form: `file:line:col: error W1234: message`. */

@@ -12,10 +12,18 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
 /** Category matched by any identifier-shaped token, keywords included. */
 export const AnyIdent = createToken({ name: "AnyIdent", pattern: Lexer.NA });
 
+/**
+ * Category matched by identifier-shaped tokens that may start an expression: plain
+ * identifiers and every keyword except the reserved ones (`if then else in is like has true false`).
+ * Reserved words that start an expression (`if`, `true`, `false`) have their own grammar rules.
+ */
+export const ExprIdent = createToken({ name: "ExprIdent", pattern: Lexer.NA });
+
+/** A plain identifier (keywords are separate tokens with `longer_alt: Identifier`). */
 export const Identifier = createToken({
   name: "Identifier",
   pattern: /[_a-zA-Z][_a-zA-Z0-9]*/,
-  categories: [AnyIdent],
+  categories: [AnyIdent, ExprIdent],
 });
 
 /** Highlighting class of a token for editors. */
@@ -29,11 +37,20 @@ function kw(word: string, cls: TokenClass = "keyword"): TokenType {
     name: `Kw_${word}`,
     pattern: new RegExp(word),
     longer_alt: Identifier,
-    categories: [AnyIdent],
+    categories: RESERVED_WORDS.has(word) ? [AnyIdent] : [AnyIdent, ExprIdent],
   });
   tokenClasses[t.name] = cls;
   return t;
 }
+
+/**
+ * Words that can never be used as an identifier in a policy (Cedar's reserved words).
+ * NOTE: `permit`, `forbid`, `when`, `unless` and the variable names are *not* reserved:
+ * Cedar accepts them as attribute names, record keys and entity type names.
+ */
+export const RESERVED_WORDS: ReadonlySet<string> = new Set([
+  "true", "false", "if", "then", "else", "in", "is", "like", "has", "__cedar",
+]);
 
 // Policy keywords
 export const Permit = kw("permit");
@@ -61,11 +78,7 @@ export const AppliesTo = kw("appliesTo");
 export const Tags = kw("tags");
 export const Enum = kw("enum");
 
-/** Words that can never be used as an identifier in a policy (Cedar's reserved words). */
-export const RESERVED_WORDS: ReadonlySet<string> = new Set([
-  "true", "false", "if", "then", "else", "in", "is", "like", "has", "permit", "forbid", "when", "unless", "__cedar",
-]);
-
+/** Whitespace (skipped). */
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
 /** Comments are kept (in the `comments` group) so that `writ fmt` can re-emit them. */
 export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n\r]*/, group: "comments" });
@@ -74,6 +87,7 @@ export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n
 export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\]|\\[\s\S])*"/ });
 /** Unterminated string: matched so that the error names the string, not a stray quote. */
 export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\n]|\\[^\n])*/ });
+/** A decimal integer literal (the sign is folded in by the parser). */
 export const Integer = createToken({ name: "Integer", pattern: /[0-9]+/ });
 
 function punct(name: string, pattern: string | RegExp, cls: TokenClass = "punctuation"): TokenType {
@@ -82,6 +96,7 @@ function punct(name: string, pattern: string | RegExp, cls: TokenClass = "punctu
   return t;
 }
 
+/** A template slot: `?principal` or `?resource`. */
 export const Slot = createToken({ name: "Slot", pattern: /\?(?:principal|resource)\b/ });
 export const At = punct("At", "@", "annotation");
 export const ColonColon = punct("ColonColon", "::");
@@ -111,8 +126,12 @@ export const Question = punct("Question", "?", "operator");
 export const Equals = punct("Equals", "=", "operator");
 export const Slash = punct("Slash", "/", "operator");
 export const Percent = punct("Percent", "%", "operator");
-/** Any other character: lexed so the parser can report it with a position. */
-export const Unknown = createToken({ name: "Unknown", pattern: /[^\s]/ });
+/**
+ * Any other printable ASCII character: lexed so the parser can report it with a position.
+ * NOTE: deliberately not `[^\s]`: a complement set disables chevrotain's first-character
+ * optimization and makes lexing ~5x slower. Other characters surface as lexer errors (W1005).
+ */
+export const Unknown = createToken({ name: "Unknown", pattern: /[!-~]/ });
 
 tokenClasses[Identifier.name] = "identifier";
 tokenClasses[StringLiteral.name] = "string";
@@ -130,7 +149,7 @@ export const allTokens: readonly TokenType[] = [
   Permit, Forbid, When, Unless, True, False, If, Then, Else, In, Has, Like, Is,
   Principal, Action, Resource, Context,
   Namespace, Entity, Type, AppliesTo, Tags, Enum,
-  Identifier, AnyIdent,
+  Identifier, AnyIdent, ExprIdent,
   At, ColonColon, Colon, Comma, Semicolon, Dot, LParen, RParen, LBrace, RBrace, LBracket, RBracket,
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, AndAnd, OrOr, Bang, Plus, Minus, Star, Question, Equals, Slash, Percent,
   Unknown,

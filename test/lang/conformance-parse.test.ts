@@ -1,0 +1,44 @@
+/**
+ * Every `.cedar` policy file and `.cedarschema` schema file of the Cedar conformance corpus
+ * (`../shared/conformance/cedar`, relative to the project root) parses without diagnostics.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatDiagnostic, parsePolicies, parseSchema } from "../../lang/index.js";
+
+const ROOT = resolve(process.cwd(), "../shared/conformance/cedar");
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+const files = walk(ROOT);
+const policyFiles = files.filter((f) => f.endsWith(".cedar"));
+const schemaFiles = files.filter((f) => f.endsWith(".cedarschema"));
+
+describe("conformance corpus parses cleanly", () => {
+  it("finds the corpus", () => {
+    expect(policyFiles.length).toBeGreaterThanOrEqual(20);
+    expect(schemaFiles.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(policyFiles.map((f) => [relative(ROOT, f), f]))("policies %s", (_name, file) => {
+    const src = readFileSync(file, "utf8");
+    const r = parsePolicies(src, file);
+    expect(r.diagnostics.map((d) => formatDiagnostic(d, src))).toEqual([]);
+    expect(r.ast!.policies.length).toBeGreaterThan(0);
+  });
+
+  it.each(schemaFiles.map((f) => [relative(ROOT, f), f]))("schema %s", (_name, file) => {
+    const src = readFileSync(file, "utf8");
+    const r = parseSchema(src, file);
+    expect(r.diagnostics.map((d) => formatDiagnostic(d, src))).toEqual([]);
+    expect(r.ast!.items.length).toBeGreaterThan(0);
+  });
+});
