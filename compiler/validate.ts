@@ -1,0 +1,260 @@
+/**
+ * Policy validation against a schema, with Cedar's strict-mode verdict: any
+ * error diagnostic means "does not validate".
+ *
+ * Per policy: (1) every entity type, action and enum entity named in the policy
+ * must exist (W3001, W3002, W3015); (2) the policy is type-checked once per
+ * request environment (principal type, action, resource type) the schema
+ * allows. The scope is typed like Cedar's condition `scope && when && !unless`:
+ * where the scope is `False` the body is not checked. A policy whose scope
+ * matches no environment gets the warning W3005, a policy that is `False` in
+ * every environment the warning W3016 (Cedar reports both as warnings).
+ */
+import type { Expr, Policy, PolicySet, Scope } from "../lang/ast.js";
+import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
+import type { Span } from "../lang/span.js";
+import { assertNever } from "../lang/span.js";
+import {
+  actionInfo,
+  actionIsIn,
+  allEntityTypeNames,
+  entityTypeInfo,
+  isActionType,
+  isKnownEntityType,
+  mayBeIn,
+  requestEnvs,
+  uidKey,
+  type RequestEnv,
+  type Schema,
+} from "./schema-model.js";
+import { andTypes, expectType, isFalse, negate } from "./typecheck.js";
+import { capsUnion, nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
+import { BOOL, FALSE, TRUE, type Type } from "./types.js";
+
+/** Result of `validatePolicies`. */
+export interface ValidateResult {
+  /** W3xxx diagnostics; any error means the policies do not validate. */
+  readonly diagnostics: Diagnostic[];
+  /** Side table: the type of each expression node (first environment that checked it); empty unless `collectTypes`. */
+  readonly types: Map<Expr, Type>;
+}
+
+/** Options of `validatePolicies`. */
+export interface ValidateOptions {
+  /** Fill the `types` side table (for editors); off by default to keep bulk validation fast. */
+  readonly collectTypes?: boolean;
+}
+
+/** Validate every policy of a set against a loaded schema. Never throws on user input. */
+export function validatePolicies(policies: PolicySet, schema: Schema, options: ValidateOptions = {}): ValidateResult {
+  const diagnostics: Diagnostic[] = [];
+  const types = new Map<Expr, Type>();
+  const envs = requestEnvs(schema);
+  for (const p of policies.policies) diagnostics.push(...validatePolicy(p, schema, envs, options.collectTypes === true ? types : undefined));
+  return { diagnostics, types };
+}
+
+/** Walk every sub-expression of `e` (pre-order). */
+export function forEachExpr(e: Expr, fn: (e: Expr) => void): void {
+  fn(e);
+  switch (e.kind) {
+    case "bool":
+    case "long":
+    case "string":
+    case "entity":
+    case "var":
+    case "slotExpr":
+      return;
+    case "unary":
+      return forEachExpr(e.operand, fn);
+    case "binary":
+      forEachExpr(e.left, fn);
+      return forEachExpr(e.right, fn);
+    case "if":
+      forEachExpr(e.cond, fn);
+      forEachExpr(e.then, fn);
+      return forEachExpr(e.else, fn);
+    case "has":
+    case "like":
+    case "getAttr":
+      return forEachExpr(e.target, fn);
+    case "is":
+      forEachExpr(e.target, fn);
+      if (e.in !== undefined) forEachExpr(e.in, fn);
+      return;
+    case "method":
+      forEachExpr(e.target, fn);
+      for (const a of e.args) forEachExpr(a, fn);
+      return;
+    case "call":
+      for (const a of e.args) forEachExpr(a, fn);
+      return;
+    case "set":
+      for (const a of e.elements) forEachExpr(a, fn);
+      return;
+    case "record":
+      for (const en of e.entries) forEachExpr(en.value, fn);
+      return;
+    default:
+      assertNever(e, "expression");
+  }
+}
+
+/** Check that the names used by a policy exist in the schema (W3001, W3002, W3015). */
+function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
+  const checkType = (type: string, span: Span): boolean => {
+    if (isKnownEntityType(schema, type)) return true;
+    out.push(diag("W3001", `unknown entity type \`${type}\``, span, didYouMeanHelp(type, allEntityTypeNames(schema))));
+    return false;
+  };
+  const checkRef = (type: string, id: string, span: Span, mustBeAction: boolean): void => {
+    if (!checkType(type, span)) return;
+    const key = uidKey(type, id);
+    if (isActionType(schema, type)) {
+      if (actionInfo(schema, key) === undefined) {
+        const ids = Object.values(schema.actions).filter((a) => a.type === type).map((a) => a.id);
+        const m = didYouMeanHelp(id, ids);
+        out.push(diag("W3002", `unknown action \`${key}\``, span, m === undefined ? undefined : m.replace(/`([^`]*)`/, (_s, x: string) => `\`${uidKey(type, x)}\``)));
+      }
+      return;
+    }
+    if (mustBeAction) {
+      out.push(diag("W3002", `\`${key}\` is not an action`, span));
+      return;
+    }
+    const info = entityTypeInfo(schema, type);
+    if (info?.enumValues !== undefined && !info.enumValues.includes(id))
+      out.push(diag("W3015", `\`${key}\` is not one of the values of the enumerated entity type \`${type}\``, span, didYouMeanHelp(id, info.enumValues)));
+  };
+  const scope = (s: Scope): void => {
+    const c = s.constraint;
+    const isAction = s.variable === "action";
+    switch (c.kind) {
+      case "any":
+        return;
+      case "eq":
+      case "in":
+        if (c.target.kind === "entityRef") checkRef(nameOf(c.target.type.path), c.target.id, c.target.span, isAction);
+        return;
+      case "inList":
+        for (const t of c.targets) checkRef(nameOf(t.type.path), t.id, t.span, isAction);
+        return;
+      case "is":
+        checkType(nameOf(c.entityType.path), c.entityType.span);
+        if (c.in !== undefined && c.in.kind === "entityRef") checkRef(nameOf(c.in.type.path), c.in.id, c.in.span, false);
+        return;
+      default:
+        assertNever(c, "scope constraint");
+    }
+  };
+  scope(p.principal);
+  scope(p.action);
+  scope(p.resource);
+  for (const cond of p.conditions)
+    forEachExpr(cond.body, (e) => {
+      if (e.kind === "entity") checkRef(nameOf(e.ref.type.path), e.ref.id, e.ref.span, false);
+      else if (e.kind === "is") checkType(nameOf(e.entityType.path), e.entityType.span);
+    });
+}
+
+/** The type of one scope element in an environment: `True`, `False` or `Bool`. */
+function scopeType(s: Scope, env: RequestEnv, schema: Schema): Type {
+  const c = s.constraint;
+  if (s.variable === "action") {
+    const key = env.action.key;
+    switch (c.kind) {
+      case "any":
+        return TRUE;
+      case "eq":
+        return c.target.kind === "entityRef" && uidKey(nameOf(c.target.type.path), c.target.id) === key ? TRUE : FALSE;
+      case "in":
+        return c.target.kind === "entityRef" && actionIsIn(schema, key, uidKey(nameOf(c.target.type.path), c.target.id)) ? TRUE : FALSE;
+      case "inList":
+        return c.targets.some((t) => actionIsIn(schema, key, uidKey(nameOf(t.type.path), t.id))) ? TRUE : FALSE;
+      case "is":
+        return BOOL;
+      default:
+        return assertNever(c, "scope constraint");
+    }
+  }
+  const v = s.variable === "principal" ? env.principal : env.resource;
+  const within = (target: { kind: "entityRef"; type: { path: readonly string[] } } | { kind: "slot" }): Type =>
+    target.kind === "slot" ? BOOL : mayBeIn(schema, v, nameOf(target.type.path)) ? BOOL : FALSE;
+  switch (c.kind) {
+    case "any":
+      return TRUE;
+    case "eq":
+      return c.target.kind === "slot" ? BOOL : nameOf(c.target.type.path) === v ? BOOL : FALSE;
+    case "in":
+      return within(c.target);
+    case "is":
+      if (nameOf(c.entityType.path) !== v) return FALSE;
+      return c.in === undefined ? TRUE : within(c.in);
+    case "inList":
+      return BOOL;
+    default:
+      return assertNever(c, "scope constraint");
+  }
+}
+
+function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], types: Map<Expr, Type> | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  checkNames(p, schema, out);
+  const seen = new Set(out.map(dedupKey));
+  const sink = (d: Diagnostic): void => {
+    const k = dedupKey(d);
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(d);
+  };
+  let applicable = 0;
+  let allFalse = true;
+  const listError = actionListError(p.action);
+  for (const env of envs) {
+    const principalScope = scopeType(p.principal, env, schema);
+    if (listError !== undefined && !isFalse(principalScope)) sink(listError);
+    const scope = andTypes(andTypes(principalScope, scopeType(p.action, env, schema)), scopeType(p.resource, env, schema));
+    if (isFalse(scope)) continue;
+    applicable++;
+    const ctx: CheckContext = types === undefined ? { schema, env, report: sink } : { schema, env, report: sink, types };
+    let acc: Type = scope;
+    let caps: Caps = NO_CAPS;
+    let failed = false;
+    for (const c of p.conditions) {
+      const r = expectType(ctx, c.body, caps, BOOL);
+      if (r.type === undefined) {
+        failed = true;
+        continue;
+      }
+      const t = c.polarity === "when" ? r.type : negate(r.type);
+      if (isFalse(t)) {
+        acc = FALSE;
+        break;
+      }
+      acc = andTypes(acc, t);
+      if (c.polarity === "when") caps = capsUnion(caps, r.caps);
+    }
+    if (failed || !isFalse(acc)) allFalse = false;
+  }
+  if (applicable === 0)
+    out.push({
+      ...diag("W3005", "this policy applies to no request the schema allows: no action matches its scope for these principal and resource types", p.span),
+      severity: "warning",
+    });
+  else if (allFalse) out.push(diag("W3016", "this policy is always false for every request the schema allows", p.span));
+  return out;
+}
+
+/** `action in [A::Action::"x", B::Action::"y"]` is a set literal: in strict mode its elements need one entity type. */
+function actionListError(s: Scope): Diagnostic | undefined {
+  const c = s.constraint;
+  if (c.kind !== "inList" || c.targets.length < 2) return undefined;
+  const first = nameOf(c.targets[0]!.type.path);
+  const other = c.targets.find((t) => nameOf(t.type.path) !== first);
+  if (other === undefined) return undefined;
+  return diag("W3010", `the actions of \`action in [...]\` must all have the same type, found \`${first}\` and \`${nameOf(other.type.path)}\``, other.span);
+}
+
+function dedupKey(d: Diagnostic): string {
+  return `${d.code}:${d.span.start}:${d.span.end}:${d.message}`;
+}
