@@ -1,0 +1,42 @@
+/**
+ * `writ/compiler`: the compiler's public API (explicit named exports only).
+ */
+export { compile, compileIr, type CompileOptions, type CompileResult } from "./compile.js";
+export { lowerPolicies, lowerExpr, qualifiedName, type LowerResult } from "./lower.js";
+export { buildDecider, type CompiledPolicies, type Decision, type DecisionError, type DecideObserver, type PolicyTrace, type Semantics } from "./decide.js";
+export { requestFromJson, type Request, type RequestResult } from "./request.js";
+export {
+  IR_VERSION,
+  irEntityKey,
+  stripSpans,
+  type IrAnnotation,
+  type IrBinaryOp,
+  type IrCondition,
+  type IrEntity,
+  type IrErrorCode,
+  type IrExpr,
+  type IrExprKind,
+  type IrPatternElem,
+  type IrPolicy,
+  type IrPolicySet,
+  type IrRecordEntry,
+  type IrScope,
+} from "./ir.js";
+export { loadSchema, type LoadSchemaResult } from "./schema.js";
+export { requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
+export { validatePolicies, type ValidateOptions, type ValidateResult } from "./validate.js";
+export {
+  contextHintFor,
+  entityHintFor,
+  schemaActionEntities,
+  validateEntities,
+  validateEntity,
+  validateRequest,
+  valueHintFor,
+  valueTypeError,
+  type RequestValues,
+} from "./request-validate.js";
+export { showType, type Type } from "./types.js";
+/** Alias of `valueHintFor` (kept for callers written against the earlier name). */
+export { valueHintFor as hintForType } from "./request-validate.js";
+export { schemaFromJson, type SchemaJsonResult } from "./schema-json.js";

@@ -1,0 +1,145 @@
+/**
+ * The policy IR: what the code generator consumes and what bundles will store.
+ *
+ * Properties:
+ * - JSON-serializable: plain objects, arrays, strings, numbers, booleans. No bigint (Long
+ *   literals are decimal strings), no class instances, no `undefined` values in arrays.
+ * - Names fully resolved: entity types are qualified strings, builtins are named by their
+ *   `stdlib` table entry, `.attr` and `["attr"]` are one node kind (`getAttr`).
+ * - Enough to evaluate without the AST: the scope is kept as a typed scope per variable.
+ *
+ * NOTE: spans. Every expression node and every policy may carry an optional `span` field
+ * (offsets into the policy source). The hasher MUST drop every `span` field before hashing:
+ * use `stripSpans`. Spans are used only to locate evaluation errors.
+ */
+import type { Span } from "../lang/span.js";
+
+/** Version of the IR format; bump on any incompatible change. */
+export const IR_VERSION = 1;
+
+/** A resolved entity uid literal. */
+export interface IrEntity {
+  readonly type: string;
+  readonly id: string;
+}
+
+/** One element of a pre-compiled `like` pattern: literal text or the `*` wildcard. */
+export type IrPatternElem = { readonly kind: "literal"; readonly text: string } | { readonly kind: "wildcard" };
+
+/** Comparison and arithmetic operators kept as binary nodes. */
+export type IrBinaryOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*";
+
+/** A record literal entry. */
+export interface IrRecordEntry {
+  readonly key: string;
+  readonly value: IrExpr;
+}
+
+/** IR expressions. */
+export type IrExpr =
+  | { readonly kind: "bool"; readonly value: boolean; readonly span?: Span }
+  /** A Long literal as a decimal string (within i64). */
+  | { readonly kind: "long"; readonly value: string; readonly span?: Span }
+  | { readonly kind: "string"; readonly value: string; readonly span?: Span }
+  | { readonly kind: "entity"; readonly uid: IrEntity; readonly span?: Span }
+  | { readonly kind: "var"; readonly name: "principal" | "action" | "resource" | "context"; readonly span?: Span }
+  | { readonly kind: "not"; readonly operand: IrExpr; readonly span?: Span }
+  | { readonly kind: "neg"; readonly operand: IrExpr; readonly span?: Span }
+  | { readonly kind: "and"; readonly left: IrExpr; readonly right: IrExpr; readonly span?: Span }
+  | { readonly kind: "or"; readonly left: IrExpr; readonly right: IrExpr; readonly span?: Span }
+  | { readonly kind: "binary"; readonly op: IrBinaryOp; readonly left: IrExpr; readonly right: IrExpr; readonly span?: Span }
+  /** `left in right` with an arbitrary right side (entity or set of entities at runtime). */
+  | { readonly kind: "in"; readonly left: IrExpr; readonly right: IrExpr; readonly span?: Span }
+  /** `left in [E1, E2, …]` with a constant set of entity literals (pre-indexed). */
+  | { readonly kind: "inEntities"; readonly left: IrExpr; readonly targets: readonly IrEntity[]; readonly span?: Span }
+  | { readonly kind: "if"; readonly cond: IrExpr; readonly then: IrExpr; readonly else: IrExpr; readonly span?: Span }
+  /** `target has attr` (one level; nested `has a.b` is lowered to a conjunction). */
+  | { readonly kind: "has"; readonly target: IrExpr; readonly attr: string; readonly span?: Span }
+  | { readonly kind: "getAttr"; readonly target: IrExpr; readonly attr: string; readonly span?: Span }
+  | { readonly kind: "like"; readonly target: IrExpr; readonly pattern: readonly IrPatternElem[]; readonly span?: Span }
+  /** `target is T` or `target is T in in`. */
+  | { readonly kind: "is"; readonly target: IrExpr; readonly entityType: string; readonly in?: IrExpr; readonly span?: Span }
+  /** A builtin call (method or function); `args[0]` is the receiver for methods. `fn` is the builtin table name. */
+  | { readonly kind: "call"; readonly fn: string; readonly method: boolean; readonly args: readonly IrExpr[]; readonly span?: Span }
+  /** An extension constructor applied to a string literal, checked valid at compile time. */
+  | { readonly kind: "extLit"; readonly fn: string; readonly arg: string; readonly span?: Span }
+  | { readonly kind: "set"; readonly elements: readonly IrExpr[]; readonly span?: Span }
+  | { readonly kind: "record"; readonly entries: readonly IrRecordEntry[]; readonly span?: Span }
+  /** Always fails at evaluation with this error (e.g. an invalid extension literal, an unlinked slot). */
+  | { readonly kind: "error"; readonly code: IrErrorCode; readonly message: string; readonly span?: Span };
+
+/** Evaluation error codes an `error` node may carry. */
+export type IrErrorCode = "W4002" | "W4005";
+
+/** The `kind` of every IR expression. */
+export type IrExprKind = IrExpr["kind"];
+
+/** A typed scope constraint for one request variable. */
+export type IrScope =
+  | { readonly kind: "any" }
+  | { readonly kind: "eq"; readonly entity: IrEntity }
+  /** Hierarchical membership in any of `entities` (`in E` has one element; `action in [A, B]` several). */
+  | { readonly kind: "in"; readonly entities: readonly IrEntity[] }
+  /** `is T` optionally followed by `in E`. */
+  | { readonly kind: "is"; readonly entityType: string; readonly in?: IrEntity }
+  /** A template slot that was never linked: the policy errors when evaluated. */
+  | { readonly kind: "slot"; readonly slot: "principal" | "resource"; readonly op: "eq" | "in" | "is"; readonly entityType?: string };
+
+/** A `when` / `unless` clause. */
+export interface IrCondition {
+  readonly polarity: "when" | "unless";
+  readonly body: IrExpr;
+}
+
+/** An annotation; `value` is `null` for a bare `@name`. */
+export interface IrAnnotation {
+  readonly name: string;
+  readonly value: string | null;
+}
+
+/** One lowered policy. */
+export interface IrPolicy {
+  readonly kind: "policy";
+  /** `@id` annotation value, else `policyN` by position in the file. */
+  readonly name: string;
+  readonly effect: "permit" | "forbid";
+  readonly annotations: readonly IrAnnotation[];
+  readonly principal: IrScope;
+  readonly action: IrScope;
+  readonly resource: IrScope;
+  readonly conditions: readonly IrCondition[];
+  readonly span?: Span;
+}
+
+/** A lowered policy set. */
+export interface IrPolicySet {
+  readonly kind: "policySet";
+  readonly version: number;
+  readonly policies: readonly IrPolicy[];
+}
+
+/**
+ * A deep copy of any IR value with every `span` field removed: the form to hash.
+ * INVARIANT: the result contains only JSON data.
+ */
+export function stripSpans<T>(ir: T): T {
+  return strip(ir) as T;
+}
+
+function strip(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(strip);
+  if (x !== null && typeof x === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) {
+      if (k === "span" || v === undefined) continue;
+      out[k] = strip(v);
+    }
+    return out;
+  }
+  return x;
+}
+
+/** The key of an entity uid literal, equal to `EntityUID.key` of the same uid. */
+export function irEntityKey(e: IrEntity): string {
+  return `${e.type}::${JSON.stringify(e.id)}`;
+}

@@ -1,0 +1,235 @@
+/**
+ * Lowering: policy AST → IR (`compiler/ir.ts`).
+ *
+ * Resolves everything it can at compile time: qualified entity type names, builtin names
+ * (via the stdlib table), nested `has` paths, extension constructors applied to string
+ * literals (validated now; an invalid literal becomes an `error` node, which Cedar reports
+ * as an evaluation error of that policy), `like` patterns (wildcard runs merged), constant
+ * sets of entity literals on the right of `in`.
+ *
+ * Never throws on any AST; problems are diagnostics plus `error` nodes.
+ */
+import type { Annotation, BinaryOp, EntityRef, Expr, Name, PatternElem, Policy, PolicySet, Scope, SlotRef } from "../lang/ast.js";
+import { assertNever, type Span } from "../lang/span.js";
+import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
+import { BUILTINS, builtinConstructor, builtinMethod, EvalError } from "../stdlib/index.js";
+import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope } from "./ir.js";
+import { IR_VERSION } from "./ir.js";
+
+/** The result of lowering. */
+export interface LowerResult {
+  readonly ir: IrPolicySet;
+  readonly diagnostics: Diagnostic[];
+}
+
+/**
+ * Lower a parsed policy set to IR. Never throws. Policy names are the `@id` annotation value,
+ * else `policyN` by position in the file.
+ */
+export function lowerPolicies(policies: PolicySet): LowerResult {
+  const diagnostics: Diagnostic[] = [];
+  const out: IrPolicy[] = [];
+  policies.policies.forEach((p, i) => out.push(lowerPolicy(p, i, diagnostics)));
+  return { ir: { kind: "policySet", version: IR_VERSION, policies: out }, diagnostics };
+}
+
+function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
+  const idAnn = p.annotations.find((a) => a.name === "id" && a.value !== undefined);
+  const name = idAnn?.value ?? `policy${index}`;
+  const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lowerExpr(c.body, diags) }));
+  return {
+    kind: "policy",
+    name,
+    effect: p.effect,
+    annotations: p.annotations.map(lowerAnnotation),
+    principal: lowerScope(p.principal),
+    action: lowerScope(p.action),
+    resource: lowerScope(p.resource),
+    conditions,
+    span: p.span,
+  };
+}
+
+function lowerAnnotation(a: Annotation): IrAnnotation {
+  return { name: a.name, value: a.value ?? null };
+}
+
+/** The qualified string of a name: `A::B::C`. */
+export function qualifiedName(n: Name): string {
+  return n.path.join("::");
+}
+
+function entityOf(r: EntityRef): IrEntity {
+  return { type: qualifiedName(r.type), id: r.id };
+}
+
+function lowerScope(s: Scope): IrScope {
+  const c = s.constraint;
+  switch (c.kind) {
+    case "any":
+      return { kind: "any" };
+    case "eq":
+      return isSlot(c.target) ? { kind: "slot", slot: c.target.slot, op: "eq" } : { kind: "eq", entity: entityOf(c.target) };
+    case "in":
+      return isSlot(c.target) ? { kind: "slot", slot: c.target.slot, op: "in" } : { kind: "in", entities: [entityOf(c.target)] };
+    case "inList":
+      return { kind: "in", entities: c.targets.map(entityOf) };
+    case "is": {
+      const entityType = qualifiedName(c.entityType);
+      if (c.in === undefined) return { kind: "is", entityType };
+      if (isSlot(c.in)) return { kind: "slot", slot: c.in.slot, op: "is", entityType };
+      return { kind: "is", entityType, in: entityOf(c.in) };
+    }
+    default:
+      return assertNever(c, "scope constraint");
+  }
+}
+
+function isSlot(t: EntityRef | SlotRef): t is SlotRef {
+  return t.kind === "slot";
+}
+
+/** Lower one expression. Exported for tests and tools. Never throws. */
+export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
+  const span = e.span;
+  switch (e.kind) {
+    case "bool":
+      return { kind: "bool", value: e.value, span };
+    case "long":
+      return { kind: "long", value: e.value.toString(), span };
+    case "string":
+      return { kind: "string", value: e.value, span };
+    case "entity":
+      return { kind: "entity", uid: entityOf(e.ref), span };
+    case "var":
+      return { kind: "var", name: e.name, span };
+    case "slotExpr":
+      return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} is not linked`, span };
+    case "unary": {
+      const operand = lowerExpr(e.operand, diags);
+      return e.op === "!" ? { kind: "not", operand, span } : { kind: "neg", operand, span };
+    }
+    case "binary":
+      return lowerBinary(e.op, e.left, e.right, span, diags);
+    case "if":
+      return { kind: "if", cond: lowerExpr(e.cond, diags), then: lowerExpr(e.then, diags), else: lowerExpr(e.else, diags), span };
+    case "has": {
+      // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`.
+      let target = lowerExpr(e.target, diags);
+      let result: IrExpr | undefined;
+      for (const attr of e.path) {
+        const test: IrExpr = { kind: "has", target, attr, span };
+        result = result === undefined ? test : { kind: "and", left: result, right: test, span };
+        target = { kind: "getAttr", target, attr, span };
+      }
+      return result ?? { kind: "error", code: "W4002", message: "empty attribute path in `has`", span };
+    }
+    case "like":
+      return { kind: "like", target: lowerExpr(e.target, diags), pattern: compactPattern(e.pattern), span };
+    case "is": {
+      const target = lowerExpr(e.target, diags);
+      const entityType = qualifiedName(e.entityType);
+      if (e.in === undefined) return { kind: "is", target, entityType, span };
+      return { kind: "is", target, entityType, in: lowerExpr(e.in, diags), span };
+    }
+    case "getAttr":
+      return { kind: "getAttr", target: lowerExpr(e.target, diags), attr: e.attr, span };
+    case "method":
+      return lowerMethod(e.name, e.target, e.args, span, diags);
+    case "call":
+      return lowerCall(e.fn, e.args, span, diags);
+    case "set":
+      return { kind: "set", elements: e.elements.map((x) => lowerExpr(x, diags)), span };
+    case "record":
+      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, diags) })), span };
+    default:
+      return assertNever(e, "expression");
+  }
+}
+
+function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, diags: Diagnostic[]): IrExpr {
+  const left = lowerExpr(l, diags);
+  if (op === "in" && r.kind === "set" && r.elements.length > 0 && r.elements.every((x) => x.kind === "entity")) {
+    const targets = r.elements.map((x) => (x.kind === "entity" ? entityOf(x.ref) : { type: "", id: "" }));
+    return { kind: "inEntities", left, targets, span };
+  }
+  const right = lowerExpr(r, diags);
+  switch (op) {
+    case "&&":
+      return { kind: "and", left, right, span };
+    case "||":
+      return { kind: "or", left, right, span };
+    case "in":
+      return { kind: "in", left, right, span };
+    case "==":
+    case "!=":
+    case "<":
+    case "<=":
+    case ">":
+    case ">=":
+    case "+":
+    case "-":
+    case "*":
+      return { kind: "binary", op, left, right, span };
+    default:
+      return assertNever(op, "binary operator");
+  }
+}
+
+function compactPattern(p: readonly PatternElem[]): IrPatternElem[] {
+  const out: IrPatternElem[] = [];
+  for (const el of p) {
+    const last = out[out.length - 1];
+    if (el.kind === "wildcard") {
+      if (last?.kind !== "wildcard") out.push({ kind: "wildcard" });
+    } else if (el.text.length > 0) {
+      if (last?.kind === "literal") out[out.length - 1] = { kind: "literal", text: last.text + el.text };
+      else out.push({ kind: "literal", text: el.text });
+    }
+  }
+  return out;
+}
+
+function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, diags: Diagnostic[]): IrExpr {
+  const lowered = [lowerExpr(target, diags), ...args.map((a) => lowerExpr(a, diags))];
+  const entry = builtinMethod(name);
+  if (entry === undefined) {
+    diags.push(diag("W3007", `unknown method \`${name}\``, span, didYouMeanHelp(name, knownMethodNames())));
+    return { kind: "error", code: "W4002", message: `unknown method \`${name}\``, span };
+  }
+  const arity = entry.params.length;
+  if (args.length !== arity) {
+    diags.push(diag("W3008", `method \`${name}\` takes ${arity} argument(s), got ${args.length}`, span));
+    return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${name}\``, span };
+  }
+  return { kind: "call", fn: entry.name, method: true, args: lowered, span };
+}
+
+function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnostic[]): IrExpr {
+  const name = qualifiedName(fn);
+  const entry = fn.path.length === 1 ? builtinConstructor(name) : undefined;
+  if (entry === undefined) {
+    diags.push(diag("W3007", `unknown function \`${name}\``, span, didYouMeanHelp(name, BUILTINS.filter((b) => b.kind === "constructor").map((b) => b.name))));
+    return { kind: "error", code: "W4002", message: `unknown function \`${name}\``, span };
+  }
+  if (args.length !== entry.params.length) {
+    diags.push(diag("W3008", `function \`${name}\` takes ${entry.params.length} argument(s), got ${args.length}`, span));
+    return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${name}\``, span };
+  }
+  const a0 = args[0];
+  if (args.length === 1 && a0 !== undefined && a0.kind === "string") {
+    // Parse the literal now; an invalid one errors when the policy is evaluated (as in Cedar).
+    try {
+      (entry.impl as (s: string) => unknown)(a0.value);
+      return { kind: "extLit", fn: entry.name, arg: a0.value, span };
+    } catch (err) {
+      const message = err instanceof EvalError ? err.message : `invalid argument to \`${name}\``;
+      return { kind: "error", code: "W4005", message, span };
+    }
+  }
+  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lowerExpr(a, diags)), span };
+}
+
+function knownMethodNames(): string[] {
+  return BUILTINS.filter((b) => b.kind === "method").map((b) => b.name);
+}
