@@ -1,0 +1,60 @@
+/**
+ * Timing helpers for `npm run bench`: run a workload repeatedly for a minimum
+ * time, several rounds, and report the median rate.
+ */
+import { performance } from "node:perf_hooks";
+
+/** Result of one measured workload. */
+export interface Measurement {
+  /** Operations per second, median over rounds. */
+  readonly opsPerSec: number;
+  /** Nanoseconds per operation, median over rounds. */
+  readonly nsPerOp: number;
+  readonly rounds: number;
+}
+
+/**
+ * Measure `batch` (which performs `opsPerBatch` operations) for `rounds`
+ * rounds of at least `minMs` each, after a warm-up round; median rate.
+ */
+export function measure(batch: () => void, opsPerBatch: number, rounds = 5, minMs = 400): Measurement {
+  const warmEnd = performance.now() + minMs / 2;
+  while (performance.now() < warmEnd) batch();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let ops = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < minMs) {
+      batch();
+      ops += opsPerBatch;
+      now = performance.now();
+    }
+    rates.push((ops * 1000) / (now - start));
+  }
+  const rate = median(rates);
+  return { opsPerSec: rate, nsPerOp: 1e9 / rate, rounds };
+}
+
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Time a one-shot function `rounds` times; median milliseconds. */
+export function timeMs(fn: () => void, rounds = 5): number {
+  const ts: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const s = performance.now();
+    fn();
+    ts.push(performance.now() - s);
+  }
+  return median(ts);
+}
+
+/** Format a number with thousands separators. */
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}

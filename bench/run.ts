@@ -1,0 +1,133 @@
+/**
+ * `npm run bench`: decisions/s of Writ's compiled decision function against
+ * cedar-wasm (`statefulIsAuthorized` on a preparsed policy set) and against a
+ * handwritten JS function encoding the same rules, on the same requests in
+ * one process; then compile time for 10,000 generated policies.
+ *
+ * Ends with the lines `RATIO decide-vs-cedar-wasm <x>` (Writ decisions/s ÷
+ * cedar-wasm decisions/s; target ≥ 20) and `RATIO decide-vs-handwritten <x>`
+ * (Writ time ÷ handwritten time; target ≤ 3), each the geometric mean over
+ * scenarios.
+ */
+import os from "node:os";
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { parsePolicies, parseSchema } from "../lang/index.js";
+import { compile, loadSchema, validatePolicies, requestFromJson } from "../compiler/index.js";
+import { entitiesFromJson } from "../stdlib/index.js";
+import { agentTools } from "./scenarios/agent-tools.js";
+import { docSharing } from "./scenarios/doc-sharing.js";
+import { buildHandIndex, keyOf, type EntityJson, type RequestJson, type Scenario } from "./scenarios/rng.js";
+import { corpusSchema, generateCorpus } from "./compile-corpus.js";
+import { fmtInt, measure, timeMs } from "./harness.js";
+
+interface Row {
+  readonly scenario: string;
+  readonly writ: number;
+  readonly cedarWasm: number;
+  readonly hand: number;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(1);
+}
+
+/** The entities a request needs: principal, resource, action and their ancestors (cedar-wasm's best case). */
+function slice(req: RequestJson, byKey: Map<string, EntityJson>): EntityJson[] {
+  const out = new Map<string, EntityJson>();
+  const add = (k: string) => {
+    if (out.has(k)) return;
+    const e = byKey.get(k);
+    if (!e) return;
+    out.set(k, e);
+    for (const p of e.parents) add(keyOf(p));
+  };
+  add(keyOf(req.principal));
+  add(keyOf(req.resource));
+  add(keyOf(req.action));
+  return [...out.values()];
+}
+
+function runScenario(s: Scenario): Row {
+  const parsed = parsePolicies(s.policies, "bench.cedar");
+  if (!parsed.ast) fail(`${s.name}: policies do not parse: ${parsed.diagnostics.map((d) => d.message).join("; ")}`);
+  const schemaAst = parseSchema(s.schema, "bench.cedarschema").ast;
+  const schema = schemaAst ? loadSchema(schemaAst).schema : undefined;
+  if (!schema) fail(`${s.name}: schema does not load`);
+  const v = validatePolicies(parsed.ast, schema);
+  const errs = v.diagnostics.filter((d) => d.severity === "error");
+  if (errs.length) fail(`${s.name}: policies do not validate: ${errs.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+  const compiled = compile(parsed.ast, { semantics: "cedar" });
+  const program = compiled.program ?? fail(`${s.name}: compile failed`);
+  const ents = entitiesFromJson(s.entities as never);
+  const entities = ents.entities ?? fail(`${s.name}: entities: ${ents.diagnostics.map((d) => d.message).join("; ")}`);
+
+  const pset = `bench-${s.name}`;
+  const pre = cedar.preparsePolicySet(pset, { staticPolicies: s.policies });
+  if (pre.type !== "success") fail(`${s.name}: cedar-wasm could not parse the policies`);
+  const byKey = new Map(s.entities.map((e) => [keyOf(e.uid), e]));
+  const calls = s.requests.map((r) => ({ ...r, context: r.context as never, preparsedPolicySetId: pset, entities: slice(r, byKey) as never }));
+  const index = buildHandIndex(s.entities);
+
+  // Agreement check before timing: all three must decide every request the same way.
+  let mismatches = 0;
+  for (let i = 0; i < s.requests.length; i++) {
+    const req = s.requests[i]!;
+    const w = program.decide(requestFromJson(req as unknown).request!, entities).decision;
+    const c = cedar.statefulIsAuthorized(calls[i]!);
+    const cd = c.type === "success" ? c.response.decision : "error";
+    const h = s.handwritten(req, index);
+    if (w !== cd || w !== h) mismatches++;
+  }
+  if (mismatches > 0) fail(`${s.name}: ${mismatches} of ${s.requests.length} requests decided differently by Writ, cedar-wasm and the handwritten function`);
+
+  const reqs = s.requests;
+  const n = reqs.length;
+  const writ = measure(() => {
+    for (let i = 0; i < n; i++) program.decide(requestFromJson(reqs[i] as unknown).request!, entities);
+  }, n);
+  const cedarRate = measure(() => {
+    for (let i = 0; i < 200; i++) cedar.statefulIsAuthorized(calls[i]!);
+  }, 200, 3, 400);
+  const hand = measure(() => {
+    for (let i = 0; i < n; i++) s.handwritten(reqs[i]!, index);
+  }, n);
+  return { scenario: s.name, writ: writ.opsPerSec, cedarWasm: cedarRate.opsPerSec, hand: hand.opsPerSec };
+}
+
+function compileBench(): { policies: number; ms: number } {
+  const n = 10_000;
+  const text = generateCorpus(n);
+  const schemaAst = parseSchema(corpusSchema, "corpus.cedarschema").ast;
+  const schema = schemaAst ? loadSchema(schemaAst).schema : undefined;
+  if (!schema) fail("compile corpus schema does not load");
+  let count = 0;
+  const ms = timeMs(() => {
+    const parsed = parsePolicies(text, "corpus.cedar");
+    if (!parsed.ast) fail("compile corpus does not parse");
+    const v = validatePolicies(parsed.ast, schema);
+    if (v.diagnostics.some((d) => d.severity === "error")) fail(`compile corpus does not validate: ${v.diagnostics[0]!.message}`);
+    const c = compile(parsed.ast);
+    if (!c.program) fail("compile corpus does not compile");
+    count = parsed.ast.policies.length;
+  }, 5);
+  return { policies: count, ms };
+}
+
+function main(): void {
+  process.stdout.write(`Writ benchmarks — node ${process.version}, ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, cedar-wasm ${cedar.getCedarVersion()}\n\n`);
+  const rows = [docSharing(), agentTools()].map(runScenario);
+  const head = ["scenario", "writ decisions/s", "cedar-wasm decisions/s", "handwritten decisions/s", "writ ÷ cedar-wasm", "writ time ÷ handwritten"];
+  process.stdout.write(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|\n`);
+  for (const r of rows) {
+    process.stdout.write(`| ${r.scenario} | ${fmtInt(r.writ)} | ${fmtInt(r.cedarWasm)} | ${fmtInt(r.hand)} | ${(r.writ / r.cedarWasm).toFixed(1)}× | ${(r.hand / r.writ).toFixed(2)}× |\n`);
+  }
+  const c = compileBench();
+  process.stdout.write(`\ncompile (parse + validate + compile) ${fmtInt(c.policies)} policies: ${c.ms.toFixed(0)} ms (median of 5; target < 2000 ms)\n\n`);
+  const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+  process.stdout.write(`RATIO decide-vs-cedar-wasm ${geo(rows.map((r) => r.writ / r.cedarWasm)).toFixed(2)}\n`);
+  process.stdout.write(`RATIO decide-vs-handwritten ${geo(rows.map((r) => r.hand / r.writ)).toFixed(2)}\n`);
+  process.stdout.write(`RATIO compile-10k-ms ${c.ms.toFixed(0)}\n`);
+}
+
+main();

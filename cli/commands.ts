@@ -1,0 +1,259 @@
+/**
+ * The file commands:
+ * - `writ check <policies…> [--schema s] [--format text|json]`: parse every
+ *   policy file, load the schema, validate, and report every diagnostic; exit 1
+ *   on any error, else print `ok: …`.
+ * - `writ eval --policies <f…> [--schema s] --entities e.json --request r.json
+ *   [--semantics m] [--json]`: decide one request and print the decision, its
+ *   reasons and the erroring policies; exit 0 for allow and deny alike.
+ * - `writ fmt [--check] <files…>`: rewrite policy files (`.cedar`, `.writ`) with
+ *   `formatPolicies` and schema files (`.cedarschema`) with `formatSchema`;
+ *   folders are walked; `--check` writes nothing, lists the unformatted files
+ *   and exits 1 if there are any.
+ */
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PolicySet } from "../lang/ast.js";
+import { formatDiagnostic, hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
+import { formatPolicies, formatSchema, parsePolicies, parseSchema } from "../lang/index.js";
+import { lineColOf } from "../lang/span.js";
+import type { Decision } from "../compiler/index.js";
+import {
+  CliFailure,
+  EXIT_BAD_INPUT,
+  EXIT_PROBLEMS,
+  diagnosticLine,
+  fail,
+  problemLine,
+  readJsonFile,
+  readTextFile,
+  type Output,
+  type Semantics,
+  type TextFile,
+} from "./io.js";
+import { entitiesFrom, errorLines, mergePolicySets, policiesFrom, programFrom, requestFrom, schemaFrom, validationOf, type Staged } from "./pipeline.js";
+
+// --- check -------------------------------------------------------------------
+
+/** Options of `writ check`. */
+export interface CheckOptions {
+  readonly schema?: string;
+  readonly format: "text" | "json" | "github";
+}
+
+interface Located {
+  readonly d: Diagnostic;
+  readonly source: TextFile | undefined;
+}
+
+function toJson(l: Located): Record<string, unknown> {
+  const o: Record<string, unknown> = { file: l.d.file ?? l.source?.name ?? null, severity: l.d.severity, code: l.d.code, message: l.d.message };
+  if (l.source !== undefined) {
+    const s = lineColOf(l.source.text, l.d.span.start);
+    const e = lineColOf(l.source.text, l.d.span.end);
+    Object.assign(o, { line: s.line, column: s.col, endLine: e.line, endColumn: e.col });
+  }
+  if (l.d.help !== undefined) o["help"] = l.d.help;
+  return o;
+}
+
+/** GitHub Actions workflow-command escaping of a property value or message. */
+function ghEscape(s: string, property: boolean): string {
+  let out = s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  if (property) out = out.replace(/:/g, "%3A").replace(/,/g, "%2C");
+  return out;
+}
+
+/** One diagnostic as a GitHub Actions annotation (`::error file=…,line=…,col=…,title=…::message`). */
+function toGithub(l: Located): string {
+  const kind = l.d.severity === "error" ? "error" : l.d.severity === "warning" ? "warning" : "notice";
+  const props = [`file=${ghEscape(l.d.file ?? l.source?.name ?? "", true)}`];
+  if (l.source !== undefined) {
+    const s = lineColOf(l.source.text, l.d.span.start);
+    const e = lineColOf(l.source.text, l.d.span.end);
+    props.push(`line=${s.line}`, `col=${s.col}`, `endLine=${e.line}`, `endColumn=${e.col}`);
+  }
+  props.push(`title=${ghEscape(l.d.code, true)}`);
+  const message = l.d.help === undefined ? l.d.message : `${l.d.message} (${l.d.help})`;
+  return `::${kind} ${props.join(",")}::${ghEscape(message, false)}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Run `writ check`. Unreadable files fail with a one-line `CliFailure` (exit 2);
+ * parse and validation problems are printed in full and give exit 1.
+ */
+export function runCheck(files: readonly string[], opts: CheckOptions, io: Output): number {
+  const found: Located[] = [];
+  const schemaFile = opts.schema === undefined ? undefined : readTextFile(opts.schema);
+  const policyFiles = files.map((f) => readTextFile(f));
+  const schema = schemaFile === undefined ? undefined : schemaFrom(schemaFile);
+  if (schema !== undefined) for (const d of schema.diagnostics) found.push({ d, source: schemaFile });
+  let policyCount = 0;
+  for (const file of policyFiles) {
+    const parsed = policiesFrom(file);
+    for (const d of parsed.diagnostics) found.push({ d, source: file });
+    if (parsed.value === undefined) continue;
+    policyCount += parsed.value.policies.length;
+    if (schema?.value !== undefined) {
+      for (const d of validationOf(parsed.value, schema.value, file).diagnostics) found.push({ d, source: file });
+    }
+  }
+  const errors = found.filter((l) => l.d.severity === "error").length;
+  const warnings = found.filter((l) => l.d.severity === "warning").length;
+  if (opts.format === "json") {
+    io.out(`${JSON.stringify({ ok: errors === 0, policies: policyCount, errors, warnings, diagnostics: found.map(toJson) }, null, 2)}\n`);
+    return errors > 0 ? EXIT_PROBLEMS : 0;
+  }
+  if (opts.format === "github") {
+    for (const l of found) io.out(`${toGithub(l)}\n`);
+    io.out(errors > 0 ? `${plural(errors, "error")}\n` : `ok: ${policyCount} ${policyCount === 1 ? "policy" : "policies"}\n`);
+    return errors > 0 ? EXIT_PROBLEMS : 0;
+  }
+  for (const l of found) io.out(`${formatDiagnostic(l.d.file === undefined && l.source !== undefined ? { ...l.d, file: l.source.name } : l.d, l.source?.text)}\n`);
+  if (errors > 0) {
+    io.out(`${plural(errors, "error")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+    return EXIT_PROBLEMS;
+  }
+  const what = schema === undefined ? "parsed (no schema given: not validated)" : "validated";
+  io.out(`ok: ${plural(policyCount, "policy").replace(/policys$/, "policies")} in ${plural(policyFiles.length, "file")} ${what}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+  return 0;
+}
+
+// --- eval --------------------------------------------------------------------
+
+/** Options of `writ eval`. */
+export interface EvalOptions {
+  readonly policies: readonly string[];
+  readonly schema?: string;
+  readonly entities: string;
+  readonly request: string;
+  readonly semantics: Semantics;
+  readonly json?: boolean;
+}
+
+/** Unwrap a stage or throw its error lines as a bad-input failure. */
+export function need<T>(s: Staged<T>, what: string, file?: TextFile | string): T {
+  if (s.value !== undefined) return s.value;
+  const name = typeof file === "string" ? file : file?.name;
+  const lines = errorLines(s, name);
+  throw new CliFailure(lines.length > 0 ? lines : [problemLine("W5008", `cannot use ${what}`, { file: name })], EXIT_BAD_INPUT);
+}
+
+/** The text form of a decision: decision, reasons and errors on their own lines. */
+export function decisionText(d: Decision): string {
+  const lines = [`decision: ${d.decision}`, `reasons: ${d.reasons.length === 0 ? "(none)" : d.reasons.join(", ")}`];
+  if (d.errors.length === 0) lines.push("errors: (none)");
+  else {
+    lines.push("errors:");
+    for (const e of d.errors) lines.push(`  ${e.policy}: ${e.code}: ${e.message}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The JSON form of a decision (stable key order). */
+export function decisionJson(d: Decision): string {
+  return `${JSON.stringify({ decision: d.decision, reasons: d.reasons, errors: d.errors.map((e) => ({ policy: e.policy, code: e.code, message: e.message })) }, null, 2)}\n`;
+}
+
+/** Run `writ eval`. */
+export function runEval(opts: EvalOptions, io: Output): number {
+  const schemaFile = opts.schema === undefined ? undefined : readTextFile(opts.schema);
+  const schema = schemaFile === undefined ? undefined : need(schemaFrom(schemaFile), "the schema", schemaFile);
+  const sets: PolicySet[] = [];
+  const files: TextFile[] = [];
+  for (const p of opts.policies) {
+    const file = readTextFile(p);
+    files.push(file);
+    sets.push(need(policiesFrom(file), "the policies", file));
+  }
+  const policySet = mergePolicySets(sets);
+  const ent = readJsonFile(opts.entities);
+  const entities = need(entitiesFrom(ent.file, ent.json, schema), "the entities", ent.file);
+  const req = readJsonFile(opts.request);
+  const request = need(requestFrom(req.json, schema, schema !== undefined, req.file.name), "the request", req.file);
+  const program = need(programFrom(policySet, opts.semantics, files.length === 1 ? files[0] : undefined), "the policies", files[0]);
+  const decision = program.decide(request, entities);
+  io.out(opts.json === true ? decisionJson(decision) : decisionText(decision));
+  return 0;
+}
+
+// --- fmt ---------------------------------------------------------------------
+
+/** Options of `writ fmt`. */
+export interface FmtOptions {
+  readonly check: boolean;
+}
+
+type Kind = "policies" | "schema";
+
+function kindOf(path: string): Kind | undefined {
+  if (path.endsWith(".cedarschema")) return "schema";
+  if (path.endsWith(".cedar") || path.endsWith(".writ")) return "policies";
+  return undefined;
+}
+
+function collect(path: string, out: string[]): void {
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    fail("W5001", "cannot read file: no such file or directory", { file: path });
+  }
+  if (!isDir) {
+    if (kindOf(path) === undefined) fail("W5008", "cannot format this file: expected a .cedar, .writ or .cedarschema file", { file: path });
+    out.push(path);
+    return;
+  }
+  const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith(".") || e.name === "node_modules") continue;
+    const p = join(path, e.name);
+    if (e.isDirectory()) collect(p, out);
+    else if (e.isFile() && kindOf(e.name) !== undefined) out.push(p);
+  }
+}
+
+/** Format one file's text; throws a `CliFailure` listing its syntax errors when it does not parse. */
+export function formatText(file: TextFile, kind: Kind): string {
+  const r = kind === "schema" ? parseSchema(file.text, file.name) : parsePolicies(file.text, file.name);
+  const diagnostics = withFile(r.diagnostics, file.name);
+  if (r.ast === undefined || hasErrors(diagnostics)) {
+    const lines = diagnostics.filter((d) => d.severity === "error").map((d) => diagnosticLine(d, file.text));
+    throw new CliFailure(lines.length > 0 ? lines : [problemLine("W1001", "cannot parse this file", { file: file.name })]);
+  }
+  return r.ast.kind === "schemaFile" ? formatSchema(r.ast, file.text) : formatPolicies(r.ast, file.text);
+}
+
+/** Run `writ fmt`. */
+export function runFmt(paths: readonly string[], opts: FmtOptions, io: Output): number {
+  const files: string[] = [];
+  for (const p of paths) collect(p, files);
+  let broken = 0;
+  let unformatted = 0;
+  let changed = 0;
+  for (const path of files) {
+    try {
+      const file = readTextFile(path);
+      const formatted = formatText(file, kindOf(path)!);
+      if (formatted === file.text) continue;
+      unformatted++;
+      if (opts.check) io.out(`${file.name}\n`);
+      else {
+        writeFileSync(path, formatted, "utf8");
+        changed++;
+      }
+    } catch (err) {
+      if (!(err instanceof CliFailure)) throw err;
+      for (const l of err.lines) io.err(`${l}\n`);
+      broken++;
+    }
+  }
+  if (broken > 0) return EXIT_BAD_INPUT;
+  if (opts.check) return unformatted > 0 ? EXIT_PROBLEMS : 0;
+  if (changed > 0) io.err(`formatted ${changed} file${changed === 1 ? "" : "s"}\n`);
+  return 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * The CLI's one adapter over the language pipeline: parse, load a schema,
+ * validate, read entities and requests (schema-directed when a schema is
+ * given), compile. Everything returns values + diagnostics; nothing here
+ * prints or exits.
+ */
+import type { Policy, PolicySet } from "../lang/ast.js";
+import { diag, hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
+import { parsePolicies, parseSchema } from "../lang/index.js";
+import {
+  compile,
+  contextHintFor,
+  entityHintFor,
+  loadSchema,
+  requestFromJson,
+  schemaActionEntities,
+  validateEntities,
+  validatePolicies,
+  validateRequest,
+  type CompiledPolicies,
+  type Request,
+  type Schema,
+} from "../compiler/index.js";
+import { Entities, entitiesFromJson, type JsonValue } from "../stdlib/index.js";
+import { diagnosticLine, type Semantics, type TextFile } from "./io.js";
+
+/** A stage result: a value when the stage succeeded, and its diagnostics (with file names attached). */
+export interface Staged<T> {
+  readonly value: T | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The text the diagnostics' spans point into, when there is one. */
+  readonly source?: TextFile;
+  /** Ready one-line error messages for failures that are not diagnostics (unreadable file, …). */
+  readonly failure?: readonly string[];
+}
+
+/** A failed stage of another type carrying the same problems (its value is undefined). */
+export function failedAs<T>(s: Staged<unknown>): Staged<T> {
+  return { ...s, value: undefined };
+}
+
+/** A stage that failed before producing diagnostics, with ready one-line messages. */
+export function failedWith<T>(lines: readonly string[]): Staged<T> {
+  return { value: undefined, diagnostics: [], failure: lines };
+}
+
+/** One-line renderings of the error diagnostics of a stage (warnings left out). */
+export function errorLines(s: Staged<unknown>, fallbackFile?: string): string[] {
+  if (s.failure !== undefined) return [...s.failure];
+  return s.diagnostics
+    .filter((d) => d.severity === "error")
+    .map((d) => diagnosticLine(d, s.source?.text, d.file ?? s.source?.name ?? fallbackFile));
+}
+
+/** Parse a policy file. */
+export function policiesFrom(file: TextFile): Staged<PolicySet> {
+  const r = parsePolicies(file.text, file.name);
+  const diagnostics = withFile(r.diagnostics, file.name);
+  return { value: hasErrors(diagnostics) ? undefined : r.ast, diagnostics, source: file };
+}
+
+/** Parse and load a schema file. */
+export function schemaFrom(file: TextFile): Staged<Schema> {
+  const parsed = parseSchema(file.text, file.name);
+  const pd = withFile(parsed.diagnostics, file.name);
+  if (parsed.ast === undefined || hasErrors(pd)) return { value: undefined, diagnostics: pd, source: file };
+  const loaded = loadSchema(parsed.ast);
+  const diagnostics = [...pd, ...withFile(loaded.diagnostics, file.name)];
+  return { value: hasErrors(diagnostics) ? undefined : loaded.schema, diagnostics, source: file };
+}
+
+/** Validate a parsed policy file against a schema; the value is true when it validates. */
+export function validationOf(policies: PolicySet, schema: Schema, file: TextFile): Staged<boolean> {
+  const r = validatePolicies(policies, schema);
+  const diagnostics = withFile(r.diagnostics, file.name);
+  return { value: !hasErrors(diagnostics), diagnostics, source: file };
+}
+
+/** Join the policies of several files into one set (names `policyN` count across files in order). */
+export function mergePolicySets(sets: readonly PolicySet[]): PolicySet {
+  if (sets.length === 1) return sets[0]!;
+  const policies: Policy[] = [];
+  for (const s of sets) policies.push(...s.policies);
+  return { kind: "policySet", policies, comments: [], span: { start: 0, end: 0 } };
+}
+
+/** Compile a policy set under the given semantics. */
+export function programFrom(policies: PolicySet, semantics: Semantics, file?: TextFile): Staged<CompiledPolicies> {
+  const r = compile(policies, { semantics });
+  const diagnostics = file === undefined ? r.diagnostics : withFile(r.diagnostics, file.name);
+  return file === undefined ? { value: r.program, diagnostics } : { value: r.program, diagnostics, source: file };
+}
+
+/**
+ * Read an entities file. With a schema, attributes are read as the schema types
+ * them, the schema's actions (with their groups) are added as entities unless
+ * the file declares them itself, and the entities are checked against the
+ * schema — as Cedar does when it reads entities with a schema.
+ */
+export function entitiesFrom(file: TextFile | undefined, json: JsonValue, schema: Schema | undefined): Staged<Entities> {
+  const r = entitiesFromJson(json, schema === undefined ? undefined : entityHintFor(schema));
+  const named = (ds: readonly Diagnostic[]): Diagnostic[] => (file === undefined ? [...ds] : withFile(ds, file.name));
+  if (r.entities === undefined || schema === undefined) return { value: r.entities, diagnostics: named(r.diagnostics) };
+  const given = r.entities;
+  const extra = schemaActionEntities(schema).filter((a) => given.get(a.uid) === undefined);
+  const built = extra.length === 0 ? { entities: given, problems: [] } : Entities.build([...given.records(), ...extra]);
+  const diagnostics = named([...r.diagnostics, ...built.problems.map((p) => diag(p.code, p.message, NOWHERE))]);
+  if (built.entities === undefined) return { value: undefined, diagnostics };
+  const checked = [...diagnostics, ...named(validateEntities(schema, built.entities))];
+  return { value: hasErrors(checked) ? undefined : built.entities, diagnostics: checked };
+}
+
+const NOWHERE = { start: 0, end: 0 };
+
+/**
+ * Read a request from Cedar's JSON shape, the context directed by the schema's
+ * type for the request's action. With `validate`, also check the request against
+ * the schema (W5006).
+ */
+export function requestFrom(json: JsonValue, schema: Schema | undefined, validate: boolean, fileName?: string): Staged<Request> {
+  const r = requestFromJson(json, schema === undefined ? undefined : (actionKey: string) => contextHintFor(schema, actionKey));
+  let diagnostics: Diagnostic[] = r.diagnostics;
+  if (r.request !== undefined && schema !== undefined && validate) diagnostics = [...diagnostics, ...validateRequest(schema, r.request)];
+  if (fileName !== undefined) diagnostics = withFile(diagnostics, fileName);
+  return { value: hasErrors(diagnostics) ? undefined : r.request, diagnostics };
+}

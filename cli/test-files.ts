@@ -1,0 +1,183 @@
+/**
+ * Cedar integration-test files: discovery, parsing and path resolution.
+ *
+ * A test file is a JSON object with `policies` (a path) and `requests` (an array),
+ * plus `entities`, `schema` (paths) and `shouldValidate` (boolean). A path inside
+ * it resolves against the nearest ancestor folder of the JSON file in which the
+ * path exists. When walking a folder, JSON files that are not test files (such as
+ * `*.entities.json`) are skipped.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { CliFailure, displayName, fail, offsetOfKey, parseJsonFile, problemLine, readTextFile, type TextFile } from "./io.js";
+
+/** One request of a test file with its expected outcome. */
+export interface TestRequest {
+  readonly description: string;
+  readonly principal: unknown;
+  readonly action: unknown;
+  readonly resource: unknown;
+  readonly context: unknown;
+  /** Validate the request against the schema first (Cedar's default: true). */
+  readonly validateRequest: boolean;
+  readonly decision: "allow" | "deny";
+  readonly reason: readonly string[];
+  readonly errors: readonly string[];
+}
+
+/** A parsed test file with its referenced paths resolved to absolute paths. */
+export interface TestFile {
+  readonly file: TextFile;
+  readonly policies: string;
+  readonly entities: string | undefined;
+  readonly schema: string | undefined;
+  readonly shouldValidate: boolean | undefined;
+  readonly requests: readonly TestRequest[];
+}
+
+/** A file found by discovery: either parsed JSON ready to use, or a one-line problem. */
+export type Discovered =
+  | { readonly kind: "test"; readonly file: TextFile; readonly json: Record<string, unknown> }
+  | { readonly kind: "problem"; readonly path: string; readonly line: string };
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** True when parsed JSON has the shape of a test file (`policies` and `requests`). */
+export function looksLikeTestFile(json: unknown): json is Record<string, unknown> {
+  return isRecord(json) && "policies" in json && "requests" in json;
+}
+
+function walk(dir: string, out: string[]): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    fail("W5001", "cannot read folder", { file: displayName(dir) });
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith(".") || e.name === "node_modules") continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile() && e.name.endsWith(".json") && !e.name.endsWith(".entities.json")) out.push(p);
+  }
+}
+
+/**
+ * Find the test files named by `paths` (files or folders, walked recursively in
+ * name order). An explicitly named file must be a test file; a walked JSON file
+ * that is not one is skipped, but a walked JSON file that cannot be parsed is
+ * reported, so a broken test never passes silently.
+ */
+export function discoverTestFiles(paths: readonly string[]): Discovered[] {
+  const out: Discovered[] = [];
+  const seen = new Set<string>();
+  for (const given of paths) {
+    const abs = resolve(given);
+    let isDir: boolean;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      fail("W5001", "cannot read file: no such file or directory", { file: given });
+    }
+    const candidates: string[] = [];
+    if (isDir) walk(abs, candidates);
+    else candidates.push(abs);
+    for (const p of candidates) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      try {
+        const file = readTextFile(p, displayName(p));
+        const json = parseJsonFile(file);
+        if (looksLikeTestFile(json)) out.push({ kind: "test", file, json });
+        else if (!isDir) fail("W5007", "not a test file: expected a JSON object with `policies` and `requests`", { file: file.name });
+      } catch (err) {
+        if (!(err instanceof CliFailure)) throw err;
+        out.push({ kind: "problem", path: p, line: err.lines.join(" ") });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Resolve a path written inside a test file: absolute paths as they are; a
+ * relative one against the nearest ancestor folder of the test file in which it
+ * exists. Undefined when it exists nowhere.
+ */
+export function resolveTestPath(testFile: string, path: string): string | undefined {
+  if (isAbsolute(path)) return existsSync(path) ? path : undefined;
+  let dir = dirname(resolve(testFile));
+  for (;;) {
+    const candidate = join(dir, path);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function bad(file: TextFile, message: string, key?: string): never {
+  const offset = key === undefined ? undefined : offsetOfKey(file.text, key);
+  throw new CliFailure([
+    problemLine("W5007", message, offset === undefined ? { file: file.name } : { file: file.name, source: file.text, offset }),
+  ]);
+}
+
+function pathField(file: TextFile, json: Record<string, unknown>, key: string, required: boolean): string | undefined {
+  const v = json[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== "string") bad(file, `\`${key}\` must be a path string`, key);
+  const p = resolveTestPath(file.path, v);
+  if (p === undefined) bad(file, `\`${key}\`: cannot find \`${v}\` next to this file or in any folder above it`, key);
+  return p;
+}
+
+function stringList(file: TextFile, v: unknown, what: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) bad(file, `${what} must be an array of policy names`, what.split(" ").pop());
+  return v as string[];
+}
+
+function parseRequest(file: TextFile, r: unknown, i: number): TestRequest {
+  if (!isRecord(r)) bad(file, `request ${i + 1} must be an object`, "requests");
+  const description = typeof r["description"] === "string" ? r["description"] : `request ${i + 1}`;
+  const d = r["decision"];
+  const decision = typeof d === "string" ? d.toLowerCase() : undefined;
+  if (decision !== "allow" && decision !== "deny") bad(file, `request "${description}": \`decision\` must be "allow" or "deny"`, "decision");
+  const vr = r["validateRequest"];
+  if (vr !== undefined && typeof vr !== "boolean") bad(file, `request "${description}": \`validateRequest\` must be a boolean`, "validateRequest");
+  return {
+    description,
+    principal: r["principal"],
+    action: r["action"],
+    resource: r["resource"],
+    context: r["context"] ?? {},
+    validateRequest: vr ?? true,
+    decision,
+    reason: stringList(file, r["reason"], `request "${description}": reason`),
+    errors: stringList(file, r["errors"], `request "${description}": errors`),
+  };
+}
+
+/** Check the structure of a test file and resolve its paths; throws a W5007 `CliFailure` naming the problem. */
+export function parseTestFile(file: TextFile, json: Record<string, unknown>): TestFile {
+  const policies = pathField(file, json, "policies", true)!;
+  const entities = pathField(file, json, "entities", false);
+  const schema = pathField(file, json, "schema", false);
+  const sv = json["shouldValidate"];
+  if (sv !== undefined && typeof sv !== "boolean") bad(file, "`shouldValidate` must be a boolean", "shouldValidate");
+  if (sv !== undefined && schema === undefined) bad(file, "`shouldValidate` needs a `schema`", "shouldValidate");
+  const reqs = json["requests"];
+  if (!Array.isArray(reqs)) bad(file, "`requests` must be an array", "requests");
+  return {
+    file,
+    policies,
+    entities,
+    schema,
+    shouldValidate: sv,
+    requests: reqs.map((r, i) => parseRequest(file, r, i)),
+  };
+}
