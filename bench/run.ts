@@ -69,17 +69,24 @@ function runScenario(s: Scenario): Row {
   const calls = s.requests.map((r) => ({ ...r, context: r.context as never, preparsedPolicySetId: pset, entities: slice(r, byKey) as never }));
   const index = buildHandIndex(s.entities);
 
+  // cedar-wasm names text policies policy0, policy1, … in file order; map them to Writ's names (@id).
+  const cedarName = (id: string): string => program.policyNames[Number(id.slice("policy".length))] ?? id;
   // Agreement check before timing: all three must decide every request the same way.
   let mismatches = 0;
   for (let i = 0; i < s.requests.length; i++) {
     const req = s.requests[i]!;
-    const w = program.decide(requestFromJson(req as unknown).request!, entities).decision;
+    const w = program.decide(requestFromJson(req as unknown).request!, entities);
     const c = cedar.statefulIsAuthorized(calls[i]!);
-    const cd = c.type === "success" ? c.response.decision : "error";
+    const cd = c.type === "success" ? `${c.response.decision} ${c.response.diagnostics.reason.map(cedarName).sort().join(",")}` : "error";
     const h = s.handwritten(req, index);
-    if (w !== cd || w !== h) mismatches++;
+    const wd = `${w.decision} ${[...w.reasons].sort().join(",")}`;
+    const hd = `${h.decision} ${[...h.reasons].sort().join(",")}`;
+    if (wd !== cd || wd !== hd) {
+      if (mismatches === 0) process.stderr.write(`first mismatch (request ${i}): writ=${wd} cedar-wasm=${cd} handwritten=${hd}\n`);
+      mismatches++;
+    }
   }
-  if (mismatches > 0) fail(`${s.name}: ${mismatches} of ${s.requests.length} requests decided differently by Writ, cedar-wasm and the handwritten function`);
+  if (mismatches > 0) fail(`${s.name}: ${mismatches} of ${s.requests.length} requests got different decisions or reasons from Writ, cedar-wasm and the handwritten function`);
 
   const reqs = s.requests;
   const n = reqs.length;

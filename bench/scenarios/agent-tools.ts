@@ -3,7 +3,7 @@
  * agents in trust tiers, tools in toolsets, budgets, delegation depth,
  * human approval, network origin and path patterns.
  */
-import { handIn, keyOf, pick, seededRandom, type EntityJson, type HandIndex, type RequestJson, type Scenario, type UidJson } from "./rng.js";
+import { handIn, keyOf, pick, seededRandom, type EntityJson, type HandDecision, type HandIndex, type RequestJson, type Scenario, type UidJson } from "./rng.js";
 
 const TOOLSETS = 10;
 const TOOLS = 60;
@@ -137,38 +137,38 @@ function build(): { entities: EntityJson[]; requests: RequestJson[] } {
   return { entities, requests };
 }
 
-function handwritten(req: RequestJson, index: HandIndex): "allow" | "deny" {
+function handwritten(req: RequestJson, index: HandIndex): HandDecision {
   const p = keyOf(req.principal);
   const r = keyOf(req.resource);
   const a = req.action.id;
   const pa = index.attrs.get(p) as { trust?: number; suspended: boolean } | undefined;
   const ra = index.attrs.get(r) as { risk: number; costCents: number; path: string } | undefined;
   const ctx = req.context as { budgetCents: number; spentCents: number; humanApproved: boolean; delegationDepth: number; env: string; sourceIp: { __extn: { arg: string } } };
-  if (pa === undefined || ra === undefined) return "deny";
+  if (pa === undefined || ra === undefined) return { decision: "deny", reasons: [] };
   const isAgent = req.principal.type === "Agent";
   const t = Number(req.resource.id.slice(5));
-  // forbids
-  if (ctx.delegationDepth > 5) return "deny";
-  if (!ctx.sourceIp.__extn.arg.startsWith("10.")) return "deny";
-  if (pa.suspended) return "deny";
-  if (a === "write" && ra.path.startsWith("/etc/")) return "deny";
-  if (isAgent && a === "write" && !ctx.humanApproved) return "deny";
+  const forbids: string[] = [];
   if (dangerous(t)) {
-    if (a === "invoke" && ctx.env === "prod" && !ctx.humanApproved) return "deny";
-  } else if (isAgent && pa.trust! < toolRisk(t)) return "deny";
-  // permits
-  if (handIn(index, p, "Team::sre")) return "allow";
-  if (isAgent) {
-    if (a === "read" && ra.risk <= pa.trust!) return "allow";
-    for (let s = 0; s < TOOLSETS; s++) {
-      if (!handIn(index, r, `Toolset::ts-${s}`)) continue;
-      for (let k = minTier(s); k < 4; k++) {
-        if (a === "invoke" && handIn(index, p, `AgentGroup::tier-${k}`) && ctx.spentCents + ra.costCents <= ctx.budgetCents) return "allow";
-      }
-      if (a === "write" && handIn(index, p, "AgentGroup::tier-3")) return "allow";
+    if (a === "invoke" && ctx.env === "prod" && !ctx.humanApproved) forbids.push(`tool${t}-prod-approval`);
+  } else if (isAgent && pa.trust! < toolRisk(t)) forbids.push(`tool${t}-trust`);
+  if (ctx.delegationDepth > 5) forbids.push("delegation-depth");
+  if (!ctx.sourceIp.__extn.arg.startsWith("10.")) forbids.push("internal-network");
+  if (isAgent && pa.suspended) forbids.push("suspended-agent");
+  if (!isAgent && pa.suspended) forbids.push("suspended-human");
+  if (a === "write" && ra.path.startsWith("/etc/")) forbids.push("no-etc-writes");
+  if (isAgent && a === "write" && !ctx.humanApproved) forbids.push("agent-writes-need-approval");
+  if (forbids.length > 0) return { decision: "deny", reasons: forbids };
+  const permits: string[] = [];
+  for (let s = 0; s < TOOLSETS; s++) {
+    if (!handIn(index, r, `Toolset::ts-${s}`)) continue;
+    for (let k = minTier(s); k < 4; k++) {
+      if (a === "invoke" && handIn(index, p, `AgentGroup::tier-${k}`) && ctx.spentCents + ra.costCents <= ctx.budgetCents) permits.push(`tier${k}-invoke-ts${s}`);
     }
+    if (a === "write" && handIn(index, p, "AgentGroup::tier-3")) permits.push(`tier3-write-ts${s}`);
   }
-  return "deny";
+  if (isAgent && a === "read" && ra.risk <= pa.trust!) permits.push("agents-read");
+  if (handIn(index, p, "Team::sre")) permits.push("sre-all");
+  return permits.length > 0 ? { decision: "allow", reasons: permits } : { decision: "deny", reasons: [] };
 }
 
 /** The AI-agent tool-call governance scenario (106 policies). */

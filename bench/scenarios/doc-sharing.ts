@@ -2,7 +2,7 @@
  * Benchmark scenario: a document-sharing app (users in groups, documents in
  * nested folders, owners, editors, classification levels) with ten policies.
  */
-import { buildHandIndex, handIn, keyOf, pick, seededRandom, type EntityJson, type HandIndex, type RequestJson, type Scenario, type UidJson } from "./rng.js";
+import { buildHandIndex, handIn, keyOf, pick, seededRandom, type EntityJson, type HandDecision, type HandIndex, type RequestJson, type Scenario, type UidJson } from "./rng.js";
 
 const schema = `
 entity Group;
@@ -110,25 +110,28 @@ function build(): { entities: EntityJson[]; requests: RequestJson[] } {
   return { entities, requests };
 }
 
-function handwritten(req: RequestJson, index: HandIndex): "allow" | "deny" {
+function handwritten(req: RequestJson, index: HandIndex): HandDecision {
   const p = keyOf(req.principal);
   const r = keyOf(req.resource);
   const a = req.action.id;
   const pa = index.attrs.get(p) as { clearance: number; suspended: boolean } | undefined;
   const ra = index.attrs.get(r) as { owner: { __entity: UidJson }; public: boolean; classification: number; editors: { __entity: UidJson }[] } | undefined;
   const ctx = req.context as { authenticated: boolean; mfa: boolean };
-  if (pa === undefined || ra === undefined) return "deny";
-  if (pa.suspended) return "deny";
-  if (ra.classification > pa.clearance) return "deny";
-  if (!ctx.authenticated) return "deny";
-  if (a === "share" && !ctx.mfa) return "deny";
-  if ((a === "edit" || a === "delete") && handIn(index, r, "Folder::archive")) return "deny";
-  if (a === "view" && ra.public) return "allow";
-  if (keyOf(ra.owner.__entity) === p) return "allow";
-  if ((a === "view" || a === "edit") && ra.editors.some((e) => keyOf(e.__entity) === p)) return "allow";
-  if (handIn(index, p, "Group::admins")) return "allow";
-  if (a === "view" && handIn(index, p, "Group::staff") && handIn(index, r, "Folder::shared")) return "allow";
-  return "deny";
+  if (pa === undefined || ra === undefined) return { decision: "deny", reasons: [] };
+  const forbids: string[] = [];
+  if (pa.suspended) forbids.push("suspended");
+  if (ra.classification > pa.clearance) forbids.push("classification");
+  if (!ctx.authenticated) forbids.push("unauthenticated");
+  if (a === "share" && !ctx.mfa) forbids.push("share-needs-mfa");
+  if ((a === "edit" || a === "delete") && handIn(index, r, "Folder::archive")) forbids.push("archived-readonly");
+  if (forbids.length > 0) return { decision: "deny", reasons: forbids };
+  const permits: string[] = [];
+  if (a === "view" && ra.public) permits.push("public-view");
+  if (keyOf(ra.owner.__entity) === p) permits.push("owner-full");
+  if ((a === "view" || a === "edit") && ra.editors.some((e) => keyOf(e.__entity) === p)) permits.push("editors-edit");
+  if (handIn(index, p, "Group::admins")) permits.push("admins");
+  if (a === "view" && handIn(index, p, "Group::staff") && handIn(index, r, "Folder::shared")) permits.push("staff-shared-folder");
+  return permits.length > 0 ? { decision: "allow", reasons: permits } : { decision: "deny", reasons: [] };
 }
 
 /** The document-sharing scenario. */

@@ -42,8 +42,18 @@ export interface Scenario {
   readonly policies: string;
   readonly entities: readonly EntityJson[];
   readonly requests: readonly RequestJson[];
-  /** The same rules written by hand against plain JS data (see `HandIndex`). */
-  readonly handwritten: (req: RequestJson, index: HandIndex) => "allow" | "deny";
+  /**
+   * The same rules written by hand against plain JS data (see `HandIndex`),
+   * returning the same answer as Writ's `decide`: the decision and the names
+   * of the determining policies.
+   */
+  readonly handwritten: (req: RequestJson, index: HandIndex) => HandDecision;
+}
+
+/** What a handwritten function returns: the decision and the determining policies, as `decide` does. */
+export interface HandDecision {
+  readonly decision: "allow" | "deny";
+  readonly reasons: readonly string[];
 }
 
 /** Plain-JS entity data for the handwritten functions: attrs and transitive ancestors by key. */
