@@ -19,6 +19,7 @@ import { docSharing } from "./scenarios/doc-sharing.js";
 import { buildHandIndex, keyOf, type EntityJson, type RequestJson, type Scenario } from "./scenarios/rng.js";
 import { corpusSchema, generateCorpus } from "./compile-corpus.js";
 import { fmtInt, measure, timeMs } from "./harness.js";
+import { benchLineage } from "./lineage.js";
 
 interface Row {
   readonly scenario: string;
@@ -121,7 +122,7 @@ function compileBench(): { policies: number; ms: number } {
   return { policies: count, ms };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   process.stdout.write(`Writ benchmarks — node ${process.version}, ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, cedar-wasm ${cedar.getCedarVersion()}\n\n`);
   const rows = [docSharing(), agentTools()].map(runScenario);
   const head = ["scenario", "writ decisions/s", "cedar-wasm decisions/s", "handwritten decisions/s", "writ ÷ cedar-wasm", "writ time ÷ handwritten"];
@@ -135,6 +136,10 @@ function main(): void {
   process.stdout.write(`RATIO decide-vs-cedar-wasm ${geo(rows.map((r) => r.writ / r.cedarWasm)).toFixed(2)}\n`);
   process.stdout.write(`RATIO decide-vs-handwritten ${geo(rows.map((r) => r.hand / r.writ)).toFixed(2)}\n`);
   process.stdout.write(`RATIO compile-10k-ms ${c.ms.toFixed(0)}\n`);
+  if (process.env.WRIT_BENCH_SKIP_LINEAGE === undefined) {
+    process.stdout.write(`\nlineage (building a 10^6-event log takes a few minutes; set WRIT_BENCH_SKIP_LINEAGE=1 to skip)\n`);
+    for (const line of await benchLineage()) process.stdout.write(`${line}\n`);
+  }
 }
 
-main();
+main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));

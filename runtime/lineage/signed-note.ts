@@ -81,9 +81,13 @@ export function verifierKey(name: string, publicKey: Uint8Array): string {
 
 /** Parse a verifier key text; checks the key id matches the name and key. */
 export function parseVerifierKey(text: string): NoteResult<{ name: string; keyId: Uint8Array; publicKey: Uint8Array }> {
-  const parts = text.split("+");
-  if (parts.length !== 3) return { ok: false, error: "verifier key must be <name>+<hex key id>+<base64 key>" };
-  const [name, idHex, keyB64] = parts as [string, string, string];
+  // NOTE: split on the first two `+` only: the base64 key may itself contain `+`.
+  const first = text.indexOf("+");
+  const second = first < 0 ? -1 : text.indexOf("+", first + 1);
+  if (first < 0 || second < 0) return { ok: false, error: "verifier key must be <name>+<hex key id>+<base64 key>" };
+  const name = text.slice(0, first);
+  const idHex = text.slice(first + 1, second);
+  const keyB64 = text.slice(second + 1);
   if (!isValidKeyName(name)) return { ok: false, error: "verifier key has an invalid name" };
   if (!/^[0-9a-f]{8}$/.test(idHex)) return { ok: false, error: "verifier key id must be 8 lowercase hex digits" };
   const typed = base64Decode(keyB64);

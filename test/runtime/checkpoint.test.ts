@@ -208,3 +208,19 @@ describe("checkpoints", () => {
     expect(dec.decode(enc.encode(note))).toBe(note);
   });
 });
+
+describe("verifier keys whose base64 contains '+'", () => {
+  it("parse for every key, whatever its encoding", async () => {
+    const { verifierKey, parseVerifierKey } = await import("../../runtime/lineage/signed-note.js");
+    const { nodeEd25519 } = await import("../../runtime/crypto/ed25519-node.js");
+    let withPlus = 0;
+    for (let i = 0; i < 64; i++) {
+      const { publicKey } = nodeEd25519.generateKeyPair();
+      const text = verifierKey("writ.example/log", publicKey);
+      if (text.split("+").length > 3) withPlus++;
+      const parsed = parseVerifierKey(text);
+      expect(parsed.ok).toBe(true);
+    }
+    expect(withPlus).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,416 @@
+/**
+ * The embedded default lineage store: one SQLite file (better-sqlite3),
+ * by default `.writ/lineage.db` under a given directory.
+ *
+ * Durability: the database runs in WAL mode with `synchronous=FULL`; per
+ * SQLite's documentation ("Write-Ahead Logging", "PRAGMA synchronous") the WAL
+ * is fsynced at every commit in that mode, so a committed transaction survives
+ * a process kill and a power loss. Every {@link LineageStore.append} batch is
+ * one transaction, committed before the call resolves: an acknowledged append
+ * is durable, an interrupted one leaves no trace.
+ *
+ * Perfect-subtree hashes live in tiles of {@link TILE_WIDTH} hashes per row
+ * (one level, consecutive indices), so an append writes a few tile rows per
+ * batch instead of about two rows per event, and a proof reads one 32-byte
+ * slice per path element.
+ *
+ * NOTE: Node only (native module and file system); never import from browser code.
+ */
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { Hash } from "./merkle.js";
+import { batchProblem, StoreError } from "./store.js";
+import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
+
+/** The part of better-sqlite3's API this store uses (the package ships no types). */
+interface Statement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): Record<string, unknown> | undefined;
+  all(...params: unknown[]): Record<string, unknown>[];
+}
+interface RawStatement extends Statement {
+  raw(on: boolean): Statement;
+}
+interface Database {
+  prepare(sql: string): Statement;
+  exec(sql: string): void;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  close(): void;
+}
+type DatabaseConstructor = new (path: string, options?: Record<string, unknown>) => Database;
+
+const requireCjs = createRequire(import.meta.url);
+
+/** Switch a statement to rows as arrays (cheaper than objects on hot reads). */
+function raw(st: Statement): Statement {
+  return (st as RawStatement).raw(true);
+}
+
+/** A stored entry whose parent list is parsed only when read (verification never reads it). */
+class SqliteEntry implements StoredEntry {
+  private parsedParents: readonly string[] | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+    readonly data: Uint8Array,
+    private readonly parentsText: unknown,
+    readonly leafHash: Uint8Array | undefined,
+  ) {}
+
+  get parents(): readonly string[] {
+    if (this.parsedParents === undefined) this.parsedParents = parseParents(this.parentsText);
+    return this.parsedParents;
+  }
+}
+
+/** Perfect-subtree hashes are stored in tiles of this many consecutive hashes of one level (C2SP tlog-tiles style). */
+export const TILE_WIDTH = 64;
+
+/** The row key of tile `tile` of level `level` (a rowid table keeps each 2 KiB tile on one page). */
+export function tileKey(level: number, tile: number): number {
+  return level * 2 ** 44 + tile;
+}
+
+/** Relative location of the default database under a working directory. */
+export const DEFAULT_LINEAGE_DB = join(".writ", "lineage.db");
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file path. Default: `<dir>/.writ/lineage.db`. */
+  readonly path?: string;
+  /** Working directory holding `.writ/` (used when `path` is absent). Required then. */
+  readonly dir?: string;
+}
+
+/** Result of {@link openSqliteStore}. */
+export type OpenStoreResult = { readonly ok: true; readonly store: SqliteLineageStore } | { readonly ok: false; readonly error: string };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  idx INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  data BLOB NOT NULL,
+  parents TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+  parent TEXT NOT NULL,
+  child INTEGER NOT NULL,
+  PRIMARY KEY (parent, child)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tiles (
+  key INTEGER PRIMARY KEY,
+  hashes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bundles (id TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function bytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new StoreError("io", "stored value is not a blob");
+}
+
+function isZero(h: Uint8Array): boolean {
+  for (let i = 0; i < h.length; i++) if (h[i] !== 0) return false;
+  return true;
+}
+
+function parseParents(text: unknown): string[] {
+  try {
+    const v: unknown = JSON.parse(String(text));
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Map a SQLite failure inside a write to a {@link StoreError}. */
+function writeError(e: unknown): StoreError {
+  if (e instanceof StoreError) return e;
+  const code = (e as { code?: unknown }).code;
+  const msg = errorText(e);
+  if (code === "SQLITE_CONSTRAINT_UNIQUE" && msg.includes("entries.id")) return new StoreError("duplicate", `event already in the log (${msg})`);
+  if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return new StoreError("conflict", `write conflicts with stored data (${msg})`);
+  return new StoreError("io", `lineage store write failed: ${msg}`);
+}
+
+/**
+ * Open (creating if needed) a SQLite lineage store. Creates the parent folder.
+ * Never throws: failures come back as `{ ok: false, error }`.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
+  const path = options.path ?? (options.dir !== undefined ? join(options.dir, DEFAULT_LINEAGE_DB) : undefined);
+  if (path === undefined) return { ok: false, error: "openSqliteStore needs a path or a dir" };
+  let db: Database | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const Ctor = requireCjs("better-sqlite3") as DatabaseConstructor;
+    db = new Ctor(path);
+    db.pragma("journal_mode = WAL");
+    const mode = db.pragma("journal_mode", { simple: true });
+    if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);
+    db.pragma("synchronous = FULL");
+    db.pragma("busy_timeout = 5000");
+    db.exec(SCHEMA);
+    return { ok: true, store: new SqliteLineageStore(db, path) };
+  } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      // already failing; the first error is the useful one
+    }
+    return { ok: false, error: `cannot open lineage store ${path}: ${errorText(e)}` };
+  }
+}
+
+/** A {@link LineageStore} in one SQLite file. Create with {@link openSqliteStore}. */
+export class SqliteLineageStore implements LineageStore {
+  /** Implementation name. */
+  readonly kind = "sqlite";
+  /** The database file. */
+  readonly path: string;
+  private db: Database | undefined;
+  private readonly st: Record<string, Statement>;
+  private readonly writeBatch: (batch: AppendBatch) => void;
+
+  /** @internal use {@link openSqliteStore}. */
+  constructor(db: Database, path: string) {
+    this.db = db;
+    this.path = path;
+    this.st = {
+      size: db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries"),
+      insertEntry: db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)"),
+      insertEdge: db.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)"),
+      getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
+      putTile: db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)"),
+      nodeSlice: db.prepare("SELECT substr(hashes, ?, 32) AS hash FROM tiles WHERE key = ?"),
+      insertCheckpoint: db.prepare("INSERT INTO checkpoints (size, note) VALUES (?, ?)"),
+      range: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
+      byId: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE id = ?")),
+      leafTiles: db.prepare("SELECT key AS tile, hashes FROM tiles WHERE key >= ? AND key <= ?"),
+      children: db.prepare("SELECT child FROM edges WHERE parent = ? ORDER BY child"),
+      checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
+      latest: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
+      getBundle: db.prepare("SELECT text FROM bundles WHERE id = ?"),
+      putBundle: db.prepare("INSERT OR IGNORE INTO bundles (id, text) VALUES (?, ?)"),
+      getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
+      setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
+    };
+    const st = this.st;
+    this.writeBatch = db.transaction((batch: AppendBatch) => {
+      const size = Number(st.size!.get()!.n);
+      const problem = batchProblem(batch, size);
+      if (problem !== undefined) throw problem;
+      for (const e of batch.entries) {
+        st.insertEntry!.run(e.index, e.id, e.data, JSON.stringify(e.parents));
+        for (const p of e.parents) st.insertEdge!.run(p, e.index);
+      }
+      this.writeNodes(batch);
+      if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
+    });
+  }
+
+  /**
+   * Merge the batch's nodes into their tiles: each touched tile is read once,
+   * patched and written back once. A tile blob holds the hashes of slots
+   * 0..k contiguously; a slot never written is all zeros (read as absent).
+   */
+  private writeNodes(batch: AppendBatch): void {
+    const touched = new Map<string, { level: number; tile: number; full: Uint8Array; used: number }>();
+    for (const n of batch.nodes) {
+      const tile = Math.floor(n.index / TILE_WIDTH);
+      const key = `${n.level}:${tile}`;
+      let t = touched.get(key);
+      if (t === undefined) {
+        const full = new Uint8Array(TILE_WIDTH * 32);
+        const old = this.st.getTile!.get(tileKey(n.level, tile));
+        let used = 0;
+        if (old !== undefined) {
+          const b = bytes(old.hashes).subarray(0, full.length);
+          full.set(b);
+          used = b.length;
+        }
+        t = { level: n.level, tile, full, used };
+        touched.set(key, t);
+      }
+      const off = (n.index % TILE_WIDTH) * 32;
+      t.full.set(n.hash, off);
+      t.used = Math.max(t.used, off + 32);
+    }
+    for (const t of touched.values()) this.st.putTile!.run(tileKey(t.level, t.tile), t.full.subarray(0, t.used));
+  }
+
+  /** Level-0 hashes for entries [start, end): slot i − start, undefined where none is stored. */
+  private leafHashes(start: number, end: number): (Uint8Array | undefined)[] {
+    const out = new Array<Uint8Array | undefined>(Math.max(0, end - start));
+    if (end <= start) return out;
+    for (const r of this.st.leafTiles!.all(Math.floor(start / TILE_WIDTH), Math.floor((end - 1) / TILE_WIDTH))) {
+      const base = Number(r.tile) * TILE_WIDTH;
+      const b = bytes(r.hashes);
+      for (let k = 0; k * 32 + 32 <= b.length; k++) {
+        const i = base + k;
+        if (i < start || i >= end) continue;
+        const h = b.subarray(k * 32, k * 32 + 32);
+        if (!isZero(h)) out[i - start] = h;
+      }
+    }
+    return out;
+  }
+
+  /** Entries from raw rows `[idx, id, data, parents]` in index order. */
+  private rows(rows: unknown[][]): StoredEntry[] {
+    if (rows.length === 0) return [];
+    const start = Number(rows[0]![0]);
+    const leaves = this.leafHashes(start, Number(rows[rows.length - 1]![0]) + 1);
+    return rows.map((r) => {
+      const index = Number(r[0]);
+      return new SqliteEntry(index, String(r[1]), bytes(r[2]), r[3], leaves[index - start]);
+    });
+  }
+
+  private open(): Database {
+    if (this.db === undefined) throw new StoreError("closed", "the lineage store is closed");
+    return this.db;
+  }
+
+  private read<T>(fn: () => T): T {
+    this.open();
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError("io", `lineage store read failed: ${errorText(e)}`);
+    }
+  }
+
+  /** @inheritdoc */
+  async size(): Promise<number> {
+    return this.read(() => Number(this.st.size!.get()!.n));
+  }
+
+  /** @inheritdoc */
+  async append(batch: AppendBatch): Promise<void> {
+    this.open();
+    try {
+      this.writeBatch(batch);
+    } catch (e) {
+      throw writeError(e);
+    }
+  }
+
+  /** @inheritdoc */
+  async readRange(start: number, end: number): Promise<StoredEntry[]> {
+    return this.read(() => this.rows(this.st.range!.all(start, end) as unknown as unknown[][]));
+  }
+
+  /** @inheritdoc */
+  async get(index: number): Promise<StoredEntry | undefined> {
+    return this.read(() => {
+      const r = this.st.range!.get(index, index + 1) as unknown as unknown[] | undefined;
+      return r === undefined ? undefined : this.rows([r])[0];
+    });
+  }
+
+  /** @inheritdoc */
+  async findById(id: string): Promise<StoredEntry | undefined> {
+    return this.read(() => {
+      const r = this.st.byId!.get(id) as unknown as unknown[] | undefined;
+      return r === undefined ? undefined : this.rows([r])[0];
+    });
+  }
+
+  /** @inheritdoc */
+  async findChildren(parentId: string): Promise<number[]> {
+    return this.read(() => this.st.children!.all(parentId).map((r) => Number(r.child)));
+  }
+
+  /** @inheritdoc */
+  async readNodes(coords: readonly NodeCoord[]): Promise<(Hash | undefined)[]> {
+    return this.read(() =>
+      coords.map((c) => {
+        const r = this.st.nodeSlice!.get((c.index % TILE_WIDTH) * 32 + 1, tileKey(c.level, Math.floor(c.index / TILE_WIDTH)));
+        if (r === undefined || !(r.hash instanceof Uint8Array) || r.hash.length !== 32) return undefined;
+        const h = bytes(r.hash);
+        return isZero(h) ? undefined : h;
+      }),
+    );
+  }
+
+  /** @inheritdoc */
+  async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    this.open();
+    try {
+      this.st.insertCheckpoint!.run(checkpoint.size, checkpoint.note);
+    } catch (e) {
+      throw writeError(e);
+    }
+  }
+
+  /** @inheritdoc */
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    return this.read(() => this.st.checkpoints!.all().map((r) => ({ size: Number(r.size), note: String(r.note) })));
+  }
+
+  /** @inheritdoc */
+  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
+    return this.read(() => {
+      const r = this.st.latest!.get();
+      return r === undefined ? undefined : { size: Number(r.size), note: String(r.note) };
+    });
+  }
+
+  /** @inheritdoc */
+  async putBundle(id: string, text: string): Promise<void> {
+    this.open();
+    let old: string | undefined;
+    try {
+      this.st.putBundle!.run(id, text);
+      const r = this.st.getBundle!.get(id);
+      old = r === undefined ? undefined : String(r.text);
+    } catch (e) {
+      throw writeError(e);
+    }
+    if (old !== text) throw new StoreError("bundle-mismatch", `bundle ${id} is already stored with different text`);
+  }
+
+  /** @inheritdoc */
+  async getBundle(id: string): Promise<string | undefined> {
+    return this.read(() => {
+      const r = this.st.getBundle!.get(id);
+      return r === undefined ? undefined : String(r.text);
+    });
+  }
+
+  /** @inheritdoc */
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.read(() => {
+      const r = this.st.getMeta!.get(key);
+      return r === undefined ? undefined : String(r.value);
+    });
+  }
+
+  /** @inheritdoc */
+  async setMeta(key: string, value: string): Promise<void> {
+    this.open();
+    try {
+      this.st.setMeta!.run(key, value);
+    } catch (e) {
+      throw writeError(e);
+    }
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    db?.close();
+  }
+}
