@@ -68,27 +68,9 @@ export function inValue(left: EntityUID, right: Value, es: Entities, span: Span 
   throw typeError("entity or set of entities", right, span);
 }
 
-// NOTE: a two-entry memo of entity lookups, keyed by object identity of the (immutable)
-// store and uid. Policies of one decision read the same principal/resource repeatedly.
-let memoEs0: Entities | undefined;
-let memoU0: EntityUID | undefined;
-let memoR0: EntityRecord | undefined;
-let memoEs1: Entities | undefined;
-let memoU1: EntityUID | undefined;
-let memoR1: EntityRecord | undefined;
-
-/** `es.get(u)` with the memo above; same result. */
+/** `es.get(u)` (the store memoises lookups on the uid object itself). */
 export function lookupEntity(es: Entities, u: EntityUID): EntityRecord | undefined {
-  if (u === memoU0 && es === memoEs0) return memoR0;
-  if (u === memoU1 && es === memoEs1) return memoR1;
-  const r = es.get(u);
-  memoEs1 = memoEs0;
-  memoU1 = memoU0;
-  memoR1 = memoR0;
-  memoEs0 = es;
-  memoU0 = u;
-  memoR0 = r;
-  return r;
+  return es.get(u);
 }
 
 /** Cedar `has`: records and entities (a missing entity has no attributes). */
@@ -109,9 +91,9 @@ export function getAttr(target: Value, attr: string, es: Entities, span: Span | 
     return v;
   }
   if (target instanceof EntityUID) {
-    const ent = lookupEntity(es, target);
-    if (ent === undefined) throw new EvalError("W4004", `entity \`${target.key}\` does not exist`, span);
-    const v = ent.attrs.fields.get(attr);
+    const fields = es.attrFields(target);
+    if (fields === undefined) throw new EvalError("W4004", `entity \`${target.key}\` does not exist`, span);
+    const v = fields.get(attr);
     if (v === undefined) throw new EvalError("W4001", `\`${target.key}\` does not have the attribute \`${attr}\``, span);
     return v;
   }

@@ -26,11 +26,9 @@ import {
   asLong,
   asSet,
   asString,
-  compareValues,
   setContains,
   containsAll,
   containsAny,
-  getAttr,
   getTag,
   hasAttr,
   hasTag,
@@ -39,6 +37,7 @@ import {
   locate,
   typeError,
 } from "./codegen-ops.js";
+import { genCompare, genGetAttr } from "./codegen-fast.js";
 import { irEntityKey, type IrBinaryOp, type IrExpr } from "./ir.js";
 import type { Request } from "./request.js";
 
@@ -62,8 +61,9 @@ export function genExpr(e: IrExpr): Evaluator {
       const c = new EntityUID(e.uid.type, e.uid.id);
       return () => c;
     }
-    case "var":
-      switch (e.name) {
+    case "var": {
+      const name = e.name;
+      switch (name) {
         case "principal":
           return (r) => r.principal;
         case "action":
@@ -72,9 +72,12 @@ export function genExpr(e: IrExpr): Evaluator {
           return (r) => r.resource;
         case "context":
           return (r) => r.context;
+        case "lineage":
+          return (r) => r.lineage ?? NO_LINEAGE;
         default:
-          return assertNever(e.name, "variable");
+          return assertNever(name, "variable");
       }
+    }
     case "not": {
       const f = genExpr(e.operand);
       return (r, es) => !asBool(f(r, es), span);
@@ -135,11 +138,8 @@ export function genExpr(e: IrExpr): Evaluator {
       const a = e.attr;
       return (r, es) => hasAttr(t(r, es), a, es, span);
     }
-    case "getAttr": {
-      const t = genExpr(e.target);
-      const a = e.attr;
-      return (r, es) => getAttr(t(r, es), a, es, span);
-    }
+    case "getAttr":
+      return genGetAttr(e.target, e.attr, span, genExpr(e.target));
     case "like": {
       const t = genExpr(e.target);
       const m = compileLike(e.pattern);
@@ -195,10 +195,64 @@ export function genExpr(e: IrExpr): Evaluator {
         throw new EvalError(code, message, span);
       };
     }
+    case "quantifier":
+      return genQuantifier(e, span);
+    case "boundVar": {
+      const cell = boundCells.get(e.name);
+      if (cell === undefined) throw new Error(`INVARIANT: unbound variable ${e.name} in IR`);
+      return () => cell.value;
+    }
     default:
       return assertNever(e, "IR expression");
   }
 }
+
+/** The cell holding the current value of a quantifier's variable while its body runs. */
+interface BoundCell {
+  value: Value;
+}
+
+/**
+ * Variables in scope while generating code (compile time only): a quantifier body's
+ * closures read the cell of the nearest enclosing quantifier binding that name.
+ * NOTE: closures are never re-entered while a quantifier runs (evaluation is synchronous
+ * and a closure never contains itself), so one cell per quantifier is enough.
+ */
+let boundCells = new Map<string, BoundCell>();
+
+/**
+ * `s.any(x, body)` / `s.all(x, body)`. The body runs for every element, in the order of
+ * the elements' value keys, and any error fails the whole quantifier (the first error in
+ * that order), so the result never depends on how the set was built.
+ */
+function genQuantifier(e: Extract<IrExpr, { kind: "quantifier" }>, span: Span | undefined): Evaluator {
+  const target = genExpr(e.target);
+  const cell: BoundCell = { value: false };
+  const saved = boundCells;
+  boundCells = new Map(saved);
+  boundCells.set(e.variable, cell);
+  let body: Evaluator;
+  try {
+    body = genExpr(e.body);
+  } finally {
+    boundCells = saved;
+  }
+  const isAny = e.quantifier === "any";
+  return (r, es) => {
+    const s = asSet(target(r, es), span);
+    const keyed = [...s.keyed().entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let found = false;
+    for (const [, v] of keyed) {
+      cell.value = v;
+      const b = asBool(body(r, es), e.body.span ?? span);
+      if (b === isAny) found = true;
+    }
+    return isAny ? found : !found;
+  };
+}
+
+/** `lineage` when the request carries none: depth 0, no parent or root, no ancestors. */
+const NO_LINEAGE = new RecordValue(new Map<string, Value>([["depth", 0n], ["ancestors", new SetValue([])]]));
 
 /** Nodes whose value is known at compile time and never error. */
 function isConstant(e: IrExpr): boolean {
@@ -245,13 +299,10 @@ function genBinary(op: IrBinaryOp, left: IrExpr, right: IrExpr, span: Span | und
       return neg ? (r, es) => !equalValues(l(r, es), rt(r, es)) : (r, es) => equalValues(l(r, es), rt(r, es));
     }
     case "<":
-      return (r, es) => compareValues(l(r, es), rt(r, es), span) < 0;
     case "<=":
-      return (r, es) => compareValues(l(r, es), rt(r, es), span) <= 0;
     case ">":
-      return (r, es) => compareValues(l(r, es), rt(r, es), span) > 0;
     case ">=":
-      return (r, es) => compareValues(l(r, es), rt(r, es), span) >= 0;
+      return genCompare(op, left, right, l, rt, span);
     case "+":
     case "-":
     case "*": {

@@ -6,6 +6,7 @@ import { diag, hasErrors, type Diagnostic } from "../lang/diagnostics.js";
 import { buildDecider, type CompiledPolicies, type Semantics } from "./decide.js";
 import type { IrPolicySet } from "./ir.js";
 import { lowerPolicies } from "./lower.js";
+import { cedarModeViolations } from "./governance.js";
 
 /** Options of `compile`. */
 export interface CompileOptions {
@@ -30,6 +31,7 @@ export function compile(policies: PolicySet, options?: CompileOptions): CompileR
   const semantics: Semantics = options?.semantics ?? "fail-closed";
   try {
     const { ir, diagnostics } = lowerPolicies(policies);
+    if (semantics === "cedar") diagnostics.push(...cedarModeViolations(ir));
     if (hasErrors(diagnostics)) return { program: undefined, ir, diagnostics };
     return { program: buildDecider(ir, semantics), ir, diagnostics };
   } catch (e) {
@@ -41,7 +43,10 @@ export function compile(policies: PolicySet, options?: CompileOptions): CompileR
 /** Build the decision function from already-lowered IR (e.g. loaded from a bundle). Never throws. */
 export function compileIr(ir: IrPolicySet, options?: CompileOptions): { program: CompiledPolicies | undefined; diagnostics: Diagnostic[] } {
   try {
-    return { program: buildDecider(ir, options?.semantics ?? "fail-closed"), diagnostics: [] };
+    const semantics = options?.semantics ?? "fail-closed";
+    const violations = semantics === "cedar" ? cedarModeViolations(ir) : [];
+    if (violations.length > 0) return { program: undefined, diagnostics: violations };
+    return { program: buildDecider(ir, semantics), diagnostics: [] };
   } catch (e) {
     const message = `invalid IR: ${e instanceof Error ? e.message : String(e)}`;
     return { program: undefined, diagnostics: [diag("W4002", message, { start: 0, end: 0 })] };

@@ -12,11 +12,21 @@
  * - `errors` lists every erroring policy in both modes.
  * NOTE: `reasons` and `errors` are in policy order (position in the policy set), which makes
  * the output deterministic; Cedar's tests list reasons as a set, so compare them sorted.
+ *
+ * Writ governance extensions (see governance.ts):
+ * - `@mode("shadow")` policies are kept out of the index and evaluated for every request;
+ *   each is reported under `shadow` (satisfied or not, with its error) and never changes
+ *   `decision`, `reasons`, `errors` or `obligations`;
+ * - `determining` lists the policies of `reasons` with their position and `@reason` text;
+ * - a satisfied permit's obligations are evaluated (an error makes the policy erroring);
+ *   an allow carries the merge of its determining permits' obligations, a deny none.
  */
 import type { Span } from "../lang/span.js";
 import { assertNever } from "../lang/span.js";
 import type { Entities } from "../stdlib/index.js";
-import { EntityUID, EvalError, RecordValue } from "../stdlib/value.js";
+import { valueToJson, type JsonValue } from "../stdlib/json.js";
+import { EntityUID, EvalError, RecordValue, type Value } from "../stdlib/value.js";
+import { mergeObligationValue, policyMode, policyReason } from "./governance.js";
 import { genExpr, type Evaluator } from "./codegen.js";
 import { entityIn, typeError } from "./codegen-ops.js";
 import type { IrPolicy, IrPolicySet, IrScope } from "./ir.js";
@@ -42,6 +52,30 @@ export interface Decision {
   readonly reasons: string[];
   /** Every policy whose evaluation errored, in policy order. */
   readonly errors: DecisionError[];
+  /** The policies of `reasons` with their position in the policy set and `@reason` text. */
+  readonly determining: DeterminingPolicy[];
+  /** Merged obligations of the determining permits of an allow (Cedar JSON values); `{}` for a deny. */
+  readonly obligations: Record<string, JsonValue>;
+  /** Every `@mode("shadow")` policy, in policy order: what it would have said. */
+  readonly shadow: ShadowResult[];
+}
+
+/** A policy that determined a decision. */
+export interface DeterminingPolicy {
+  readonly name: string;
+  /** Position in the policy set. */
+  readonly index: number;
+  /** The `@reason` annotation text, when present. */
+  readonly reason?: string;
+}
+
+/** The outcome of one shadow policy. */
+export interface ShadowResult {
+  readonly name: string;
+  readonly effect: "permit" | "forbid";
+  readonly satisfied: boolean;
+  /** The evaluation error message, when the policy errored. */
+  readonly error?: string;
 }
 
 /** One policy evaluated during a decision, as reported to an observer. */
@@ -63,6 +97,10 @@ interface CompiledPolicy {
   readonly name: string;
   readonly forbid: boolean;
   readonly test: (req: Request, es: Entities) => boolean;
+  /** `@reason` text. */
+  readonly reason: string | undefined;
+  /** Obligation evaluators (satisfied permits only), in source order. */
+  readonly obligations: readonly { readonly key: string; readonly f: Evaluator }[] | undefined;
 }
 
 /** A compiled policy set. */
@@ -156,7 +194,8 @@ function genPolicy(p: IrPolicy, index: number): CompiledPolicy {
       return true;
     };
   }
-  return { index, name: p.name, forbid: p.effect === "forbid", test };
+  const obligations = p.obligations?.map((o) => ({ key: o.key, f: genExpr(o.value) }));
+  return { index, name: p.name, forbid: p.effect === "forbid", test, reason: policyReason(p), obligations };
 }
 
 /** Policies that may apply to one action, split by principal / resource `==` scope. */
@@ -270,7 +309,9 @@ const EMPTY: readonly CompiledPolicy[] = [];
 
 /** Build the decision function for a lowered policy set. Throws only on a broken IR invariant. */
 export function buildDecider(ir: IrPolicySet, semantics: Semantics): CompiledPolicies {
-  const entries: IrPolicyEntry[] = ir.policies.map((p, i) => ({ ir: p, compiled: genPolicy(p, i) }));
+  const all: IrPolicyEntry[] = ir.policies.map((p, i) => ({ ir: p, compiled: genPolicy(p, i) }));
+  const entries = all.filter((en) => policyMode(en.ir) === "enforce");
+  const shadows = all.filter((en) => policyMode(en.ir) === "shadow");
   const index = new PolicyIndex(entries);
   const failClosed = semantics === "fail-closed";
   const policyNames = ir.policies.map((p) => p.name);
@@ -291,14 +332,19 @@ export function buildDecider(ir: IrPolicySet, semantics: Semantics): CompiledPol
     } catch (e) {
       // Only a malformed request object gets here: deny and report it (policy "").
       const msg = e instanceof EvalError ? e.message : "malformed request";
-      return { decision: "deny", reasons: [], errors: [{ policy: "", code: "W4002", message: msg }] };
+      return { decision: "deny", reasons: [], errors: [{ policy: "", code: "W4002", message: msg }], determining: [], obligations: {}, shadow: [] };
     }
+    const shadow = shadows.length === 0 ? [] : runShadows(shadows, request, entities);
     const { forbids, permits, errs } = acc;
     const errors = errs === undefined ? [] : errs.sort((x, y) => x.p.index - y.p.index).map(({ p, e }) => toError(p.name, e));
-    if (forbids !== undefined) return { decision: "deny", reasons: names(forbids), errors };
-    if (failClosed && acc.forbidErrored) return { decision: "deny", reasons: [], errors };
-    if (permits !== undefined) return { decision: "allow", reasons: names(permits), errors };
-    return { decision: "deny", reasons: [], errors };
+    const deny = (list: CompiledPolicy[]): Decision => ({ decision: "deny", reasons: names(list), errors, determining: determining(list), obligations: {}, shadow });
+    if (forbids !== undefined) return deny(forbids);
+    if (failClosed && acc.forbidErrored) return deny([]);
+    if (permits !== undefined) {
+      const reasons = names(permits);
+      return { decision: "allow", reasons, errors, determining: determining(permits), obligations: mergeAll(permits, acc.values), shadow };
+    }
+    return deny([]);
   }
 
   return { semantics, policyNames, decide };
@@ -310,6 +356,8 @@ interface Acc {
   permits: CompiledPolicy[] | undefined;
   errs: { p: CompiledPolicy; e: unknown }[] | undefined;
   forbidErrored: boolean;
+  /** Obligation values of satisfied permits that have obligations. */
+  values?: Map<CompiledPolicy, Map<string, Value>>;
   readonly observer: DecideObserver | undefined;
 }
 
@@ -328,6 +376,7 @@ function runList(list: readonly CompiledPolicy[], request: Request, entities: En
     let ok: boolean;
     try {
       ok = p.test(request, entities);
+      if (ok && p.obligations !== undefined) (acc.values ??= new Map()).set(p, evalObligations(p.obligations, request, entities));
     } catch (e) {
       (acc.errs ??= []).push({ p, e });
       if (p.forbid) acc.forbidErrored = true;
@@ -383,9 +432,66 @@ function runGroup(g: InGroup, request: Request, entities: Entities, acc: Acc): v
   if (g.byResourceIn.size > 0) runIn(g.byResourceIn, request.resource, request, entities, acc);
 }
 
+/** Evaluate a satisfied permit's obligations (throws EvalError: the policy errors). */
+function evalObligations(obs: NonNullable<CompiledPolicy["obligations"]>, request: Request, entities: Entities): Map<string, Value> {
+  const m = new Map<string, Value>();
+  for (const o of obs) m.set(o.key, o.f(request, entities));
+  return m;
+}
+
+/** Merge the obligations of the determining permits (sorted by index) into Cedar JSON values. */
+function mergeAll(permits: readonly CompiledPolicy[], values: Map<CompiledPolicy, Map<string, Value>> | undefined): Record<string, JsonValue> {
+  if (values === undefined) return {};
+  const merged = new Map<string, Value>();
+  if (values !== undefined) {
+    for (const p of permits) {
+      const vs = values.get(p);
+      if (vs === undefined) continue;
+      for (const [k, v] of vs) {
+        const prev = merged.get(k);
+        if (prev === undefined) merged.set(k, v);
+        else {
+          // NOTE: a schema rules out unmergeable values (W6005, W3004); without one, the first determining permit's value stays.
+          try {
+            merged.set(k, mergeObligationValue(prev, v));
+          } catch {
+            // keep `prev`
+          }
+        }
+      }
+    }
+  }
+  const out: Record<string, JsonValue> = {};
+  for (const k of [...merged.keys()].sort()) Object.defineProperty(out, k, { value: valueToJson(merged.get(k)!), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** The determining entries of a (sorted) list of policies. */
+function determining(list: readonly CompiledPolicy[]): DeterminingPolicy[] {
+  return list.map((p) => (p.reason === undefined ? { name: p.name, index: p.index } : { name: p.name, index: p.index, reason: p.reason }));
+}
+
+/** Evaluate every shadow policy (obligations are not evaluated: a shadow policy determines nothing). */
+function runShadows(list: readonly IrPolicyEntry[], request: Request, entities: Entities): ShadowResult[] {
+  return list.map(({ compiled: p }) => {
+    const effect = p.forbid ? "forbid" : "permit";
+    try {
+      return { name: p.name, effect, satisfied: p.test(request, entities) };
+    } catch (e) {
+      return { name: p.name, effect, satisfied: false, error: toError(p.name, e).message };
+    }
+  });
+}
+
 function names(list: CompiledPolicy[]): string[] {
-  if (list.length > 1) list.sort((a, b) => a.index - b.index);
+  if (list.length > 1 && !inOrder(list)) list.sort((a, b) => a.index - b.index);
   return list.map((p) => p.name);
+}
+
+/** Are the policies already in policy order? (Lists are usually built in order.) */
+function inOrder(list: readonly CompiledPolicy[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.index > list[i]!.index) return false;
+  return true;
 }
 
 function toError(policy: string, e: unknown): DecisionError {

@@ -42,7 +42,7 @@ export type IrExpr =
   | { readonly kind: "long"; readonly value: string; readonly span?: Span }
   | { readonly kind: "string"; readonly value: string; readonly span?: Span }
   | { readonly kind: "entity"; readonly uid: IrEntity; readonly span?: Span }
-  | { readonly kind: "var"; readonly name: "principal" | "action" | "resource" | "context"; readonly span?: Span }
+  | { readonly kind: "var"; readonly name: "principal" | "action" | "resource" | "context" | "lineage"; readonly span?: Span }
   | { readonly kind: "not"; readonly operand: IrExpr; readonly span?: Span }
   | { readonly kind: "neg"; readonly operand: IrExpr; readonly span?: Span }
   | { readonly kind: "and"; readonly left: IrExpr; readonly right: IrExpr; readonly span?: Span }
@@ -65,6 +65,10 @@ export type IrExpr =
   | { readonly kind: "extLit"; readonly fn: string; readonly arg: string; readonly span?: Span }
   | { readonly kind: "set"; readonly elements: readonly IrExpr[]; readonly span?: Span }
   | { readonly kind: "record"; readonly entries: readonly IrRecordEntry[]; readonly span?: Span }
+  /** Writ extension: `target.any(variable, body)` / `target.all(variable, body)` over a set. */
+  | { readonly kind: "quantifier"; readonly quantifier: "any" | "all"; readonly target: IrExpr; readonly variable: string; readonly body: IrExpr; readonly span?: Span }
+  /** Writ extension: the variable bound by the nearest enclosing quantifier with this name. */
+  | { readonly kind: "boundVar"; readonly name: string; readonly span?: Span }
   /** Always fails at evaluation with this error (e.g. an invalid extension literal, an unlinked slot). */
   | { readonly kind: "error"; readonly code: IrErrorCode; readonly message: string; readonly span?: Span };
 
@@ -108,6 +112,8 @@ export interface IrPolicy {
   readonly action: IrScope;
   readonly resource: IrScope;
   readonly conditions: readonly IrCondition[];
+  /** Writ extension: obligation key/value expressions (permit only), in source order. */
+  readonly obligations?: readonly IrRecordEntry[];
   readonly span?: Span;
 }
 

@@ -15,6 +15,7 @@ import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import { BUILTINS, builtinConstructor, builtinMethod, EvalError } from "../stdlib/index.js";
 import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope } from "./ir.js";
 import { IR_VERSION } from "./ir.js";
+import { MODE_VALUES } from "./governance.js";
 
 /** The result of lowering. */
 export interface LowerResult {
@@ -37,6 +38,9 @@ function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
   const idAnn = p.annotations.find((a) => a.name === "id" && a.value !== undefined);
   const name = idAnn?.value ?? `policy${index}`;
   const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lowerExpr(c.body, diags) }));
+  checkGovernance(p, diags);
+  checkActionScope(p.action, diags);
+  const obligations = p.obligations?.map((o) => ({ key: o.key, value: lowerExpr(o.value, diags) }));
   return {
     kind: "policy",
     name,
@@ -46,8 +50,32 @@ function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
     action: lowerScope(p.action),
     resource: lowerScope(p.resource),
     conditions,
+    ...(obligations === undefined ? {} : { obligations }),
     span: p.span,
   };
+}
+
+/**
+ * As in Cedar (whose parser rejects it), every entity in the action scope must be an action:
+ * its type is `Action`, possibly namespaced (`NS::Action`). W1006 otherwise.
+ */
+function checkActionScope(s: Scope, diags: Diagnostic[]): void {
+  const c = s.constraint;
+  const refs = c.kind === "eq" || c.kind === "in" ? (isSlot(c.target) ? [] : [c.target]) : c.kind === "inList" ? c.targets : [];
+  for (const r of refs) {
+    const path = r.type.path;
+    if (path[path.length - 1] !== "Action")
+      diags.push(diag("W1006", `expected an entity of type \`Action\` in the action scope, found one of type \`${qualifiedName(r.type)}\``, r.span, 'action entities have the type `Action` (or `NS::Action`), e.g. `Action::"view"`'));
+  }
+}
+
+/** Writ extension checks that need no schema: `@mode` values (W6002), obligations on forbid (W6003). */
+function checkGovernance(p: Policy, diags: Diagnostic[]): void {
+  const mode = p.annotations.find((a) => a.name === "mode");
+  if (mode !== undefined && (mode.value === undefined || !MODE_VALUES.includes(mode.value)))
+    diags.push(diag("W6002", `invalid \`@mode\`${mode.value === undefined ? "" : ` value "${mode.value}"`}`, mode.span, '`@mode("enforce")` (the default) or `@mode("shadow")`'));
+  if (p.effect === "forbid" && p.obligations !== undefined)
+    diags.push(diag("W6003", "obligations are only allowed on `permit` policies", p.obligationsSpan ?? p.span, "a deny carries no obligations: remove the clause or make the policy a permit"));
 }
 
 function lowerAnnotation(a: Annotation): IrAnnotation {
@@ -142,6 +170,10 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
       return { kind: "set", elements: e.elements.map((x) => lowerExpr(x, diags)), span };
     case "record":
       return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, diags) })), span };
+    case "quantifier":
+      return { kind: "quantifier", quantifier: e.quantifier, target: lowerExpr(e.target, diags), variable: e.variable, body: lowerExpr(e.body, diags), span };
+    case "boundVar":
+      return { kind: "boundVar", name: e.name, span };
     default:
       return assertNever(e, "expression");
   }

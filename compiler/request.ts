@@ -5,6 +5,7 @@
 import { diag, type Diagnostic } from "../lang/diagnostics.js";
 import { entityUidFromJson, isValidTypeName, valueFromJson, type JsonValue, type ValueHint } from "../stdlib/json.js";
 import { EntityUID, RecordValue, type Value } from "../stdlib/value.js";
+import { lineageFromJson } from "./governance.js";
 
 /** An authorization request. */
 export interface Request {
@@ -12,6 +13,8 @@ export interface Request {
   readonly action: EntityUID;
   readonly resource: EntityUID;
   readonly context: RecordValue;
+  /** Writ extension: the verified ancestry (`lineage`); absent = depth 0, no ancestors. */
+  readonly lineage?: RecordValue;
 }
 
 /** The result of `requestFromJson`: a request, or W5004 diagnostics. */
@@ -73,10 +76,17 @@ export function requestFromJson(json: unknown, contextHint?: ValueHint | ((actio
       context = undefined;
     }
   }
-  if (principal === undefined || action === undefined || resource === undefined || context === undefined) {
+  let lineage: RecordValue | undefined;
+  const lj = o["lineage"];
+  if (lj !== undefined && lj !== null) {
+    const r = lineageFromJson(lj);
+    if (typeof r === "string") diagnostics.push(diag("W5004", `request: \`lineage\`: ${r}`, NOWHERE));
+    else lineage = r;
+  }
+  if (principal === undefined || action === undefined || resource === undefined || context === undefined || (lj !== undefined && lj !== null && lineage === undefined)) {
     return { request: undefined, diagnostics };
   }
-  return { request: { principal, action, resource, context }, diagnostics };
+  return { request: lineage === undefined ? { principal, action, resource, context } : { principal, action, resource, context, lineage }, diagnostics };
 }
 
 // NOTE: interning of request uids (valid type name → id → EntityUID). EntityUID is immutable,
@@ -84,6 +94,8 @@ export function requestFromJson(json: unknown, contextHint?: ValueHint | ((actio
 const uidCache = new Map<string, Map<string, EntityUID>>();
 const MAX_CACHED_UIDS = 16384;
 let cachedUids = 0;
+/** The most recently cached uid per id (any type): one lookup for the common case. */
+const uidById = new Map<string, EntityUID>();
 
 /**
  * Fast path for the common uid form `{"type": "T", "id": "…"}`; undefined means "use the
@@ -94,6 +106,8 @@ function fastUid(j: unknown): EntityUID | undefined {
   const o = j as { readonly type?: unknown; readonly id?: unknown; readonly __entity?: unknown };
   const { type, id } = o;
   if (typeof type !== "string" || typeof id !== "string" || o.__entity !== undefined) return undefined;
+  const recent = uidById.get(id);
+  if (recent !== undefined && recent.type === type) return recent;
   let byId = uidCache.get(type);
   if (byId === undefined) {
     if (!isValidTypeName(type)) return undefined;
@@ -106,8 +120,9 @@ function fastUid(j: unknown): EntityUID | undefined {
     if (cachedUids < MAX_CACHED_UIDS) {
       byId.set(id, u);
       cachedUids++;
+      uidById.set(id, u);
     }
-  }
+  } else uidById.set(id, u); // (only cached uids go into `uidById`, so it stays bounded too)
   return u;
 }
 

@@ -43,6 +43,8 @@ export interface Schema {
   /** Entity type names of actions, e.g. `Action`, `Ns::Action` (sorted). */
   readonly actionTypes: readonly string[];
   readonly commonTypes: Readonly<Record<string, Type>>;
+  /** Writ extension: declared obligation keys and their value types (absent when none are declared). */
+  readonly obligations?: Readonly<Record<string, Type>>;
 }
 
 /** One request environment: principal type, action, resource type, context type. */

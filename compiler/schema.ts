@@ -11,9 +11,10 @@
  */
 import type { Name } from "../lang/ast.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
-import type { ActionDecl, Declaration, EntityDecl, SchemaFile, TypeDecl, TypeExpr } from "../lang/schema-ast.js";
+import type { ActionDecl, Declaration, EntityDecl, ObligationDecl, SchemaFile, TypeDecl, TypeExpr } from "../lang/schema-ast.js";
 import type { Span } from "../lang/span.js";
 import { assertNever } from "../lang/span.js";
+import { mergeRuleOf } from "./governance.js";
 import { uidKey, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
 import { BOOL, dict, emptyRecord, entityType, extensionType, lookup, LONG, recordType, setType, STRING, type AttrType, type RecordType, type Type } from "./types.js";
 
@@ -76,6 +77,7 @@ class SchemaLoader {
   private readonly entityDecls = dict<Declared<EntityDecl>>();
   private readonly actionDecls = dict<Declared<ActionDecl> & { readonly type: string; readonly id: string }>();
   private readonly commonTypes = dict<Type>();
+  private readonly obligationDecls = dict<Declared<ObligationDecl>>();
   private readonly resolving = new Set<string>();
 
   load(ast: SchemaFile): LoadSchemaResult {
@@ -96,7 +98,8 @@ class SchemaLoader {
     for (const [key, d] of Object.entries(this.actionDecls)) actions[key] = this.actionInfo(key, d);
     this.computeActionAncestors(actions);
     const actionTypes = [...new Set(Object.values(actions).map((a) => a.type))].sort();
-    const schema: Schema = { entityTypes, actions, actionTypes, commonTypes: this.commonTypes };
+    const obligations = this.obligationTypes();
+    const schema: Schema = { entityTypes, actions, actionTypes, commonTypes: this.commonTypes, ...(obligations === undefined ? {} : { obligations }) };
     const failed = this.diagnostics.some((d) => d.severity === "error");
     return { schema: failed ? undefined : schema, diagnostics: this.diagnostics };
   }
@@ -127,9 +130,29 @@ class SchemaLoader {
           else this.actionDecls[key] = { ns, decl: d, type, id: n };
         }
         return;
+      case "obligationDecl":
+        if (lookup(this.obligationDecls, d.name) !== undefined) this.error("W6006", `obligation \`${d.name}\` is declared twice`, d.span, "obligation names are global: declare each once");
+        else this.obligationDecls[d.name] = { ns, decl: d };
+        return;
       default:
         assertNever(d, "declaration");
     }
+  }
+
+  /** Resolve the obligation declarations; a type that cannot be merged is W6005. */
+  private obligationTypes(): Record<string, Type> | undefined {
+    const names = Object.keys(this.obligationDecls).sort();
+    if (names.length === 0) return undefined;
+    const out = dict<Type>();
+    for (const name of names) {
+      const { ns, decl } = this.obligationDecls[name]!;
+      const t = this.resolveTypeExpr(decl.type, ns);
+      if (t === undefined) continue;
+      if (mergeRuleOf(t) === undefined)
+        this.error("W6005", `obligation \`${name}\` has a type that cannot be merged`, decl.type.span, "obligation types are Bool (or), Long, decimal or duration (minimum) and Set<T> (union)");
+      out[name] = t;
+    }
+    return out;
   }
 
   private error(code: Parameters<typeof diag>[0], message: string, span: Span, help?: string): void {

@@ -33,6 +33,8 @@ export interface CheckContext {
   readonly report: (d: Diagnostic) => void;
   /** Optional side table: the type of each expression node (first environment wins). */
   readonly types?: Map<Expr, Type>;
+  /** Types of the variables bound by enclosing quantifiers (Writ extension). */
+  readonly bound?: ReadonlyMap<string, Type>;
 }
 
 /** Report a diagnostic through the context. */

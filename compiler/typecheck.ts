@@ -20,6 +20,7 @@ import {
   type Checked,
 } from "./typecheck-env.js";
 import { actionInfo, entityTypeInfo, isActionType, type RequestEnv } from "./schema-model.js";
+import { LINEAGE_TYPE } from "./governance.js";
 import { BOOL, entityType, FALSE, isSubtype, leastUpperBound, LONG, recordType, setType, showType, STRING, TRUE, type AttrType, type Type } from "./types.js";
 
 /** Checker state types, re-exported for callers of `checkExpr`. */
@@ -79,7 +80,14 @@ export function checkExpr(ctx: CheckContext, e: Expr, prior: Caps): Checked {
     case "entity":
       return done(ctx, e, entityLiteralType(ctx, e.ref.type.path, e.ref.id));
     case "var":
-      return done(ctx, e, varType(ctx, e.name));
+      return done(ctx, e, e.name === "lineage" ? LINEAGE_TYPE : varType(ctx, e.name));
+    case "boundVar": {
+      const t = ctx.bound?.get(e.name);
+      if (t === undefined) report(ctx, "W3004", `\`${e.name}\` is not bound by an enclosing \`.any\` or \`.all\``, e.span);
+      return done(ctx, e, t);
+    }
+    case "quantifier":
+      return done(ctx, e, checkQuantifier(ctx, e, prior));
     case "slotExpr":
       return done(ctx, e, { kind: "anyEntity" });
     case "unary": {
@@ -123,6 +131,30 @@ export function checkExpr(ctx: CheckContext, e: Expr, prior: Caps): Checked {
     default:
       return assertNever(e, "expression");
   }
+}
+
+/**
+ * `s.any(x, body)` / `s.all(x, body)`: `s` must be a set, `x` has its element type in
+ * `body`, which must be Bool. Capabilities about an outer variable of the same name are
+ * dropped inside the body, and none escape the quantifier.
+ */
+function checkQuantifier(ctx: CheckContext, e: Extract<Expr, { kind: "quantifier" }>, prior: Caps): Type | undefined {
+  const s = checkExpr(ctx, e.target, prior);
+  if (s.type === undefined) return undefined;
+  if (s.type.kind !== "set") {
+    report(ctx, "W3004", `expected a set before \`.${e.quantifier}\` but found ${showType(s.type)}`, e.target.span);
+    return undefined;
+  }
+  if (s.type.element === undefined) {
+    report(ctx, "W3013", "the element type of this set is unknown", e.target.span);
+    return undefined;
+  }
+  const bound = new Map(ctx.bound ?? []);
+  bound.set(e.variable, s.type.element);
+  const marker = JSON.stringify({ kind: "boundVar", name: e.variable });
+  const inner = new Set([...prior].filter((k) => !k.includes(marker)));
+  const r = expectType({ ...ctx, bound }, e.body, inner, BOOL);
+  return r.type === undefined ? undefined : BOOL;
 }
 
 function pair(c: Checked): [Type | undefined, Caps] {

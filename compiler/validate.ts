@@ -29,7 +29,7 @@ import {
 } from "./schema-model.js";
 import { andTypes, expectType, isFalse, negate } from "./typecheck.js";
 import { capsUnion, nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
-import { BOOL, FALSE, TRUE, type Type } from "./types.js";
+import { BOOL, FALSE, lookup, showType, TRUE, type Type } from "./types.js";
 
 /** Result of `validatePolicies`. */
 export interface ValidateResult {
@@ -64,7 +64,11 @@ export function forEachExpr(e: Expr, fn: (e: Expr) => void): void {
     case "entity":
     case "var":
     case "slotExpr":
+    case "boundVar":
       return;
+    case "quantifier":
+      forEachExpr(e.target, fn);
+      return forEachExpr(e.body, fn);
     case "unary":
       return forEachExpr(e.operand, fn);
     case "binary":
@@ -150,8 +154,8 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
   scope(p.principal);
   scope(p.action);
   scope(p.resource);
-  for (const cond of p.conditions)
-    forEachExpr(cond.body, (e) => {
+  for (const body of [...p.conditions.map((c) => c.body), ...(p.obligations ?? []).map((o) => o.value)])
+    forEachExpr(body, (e) => {
       if (e.kind === "entity") checkRef(nameOf(e.ref.type.path), e.ref.id, e.ref.span, false);
       else if (e.kind === "is") checkType(nameOf(e.entityType.path), e.entityType.span);
     });
@@ -234,8 +238,10 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
       acc = andTypes(acc, t);
       if (c.polarity === "when") caps = capsUnion(caps, r.caps);
     }
+    if (!failed && !isFalse(acc)) checkObligations(p, schema, ctx, caps);
     if (failed || !isFalse(acc)) allFalse = false;
   }
+  checkObligationNames(p, schema, out);
   if (applicable === 0)
     out.push({
       ...diag("W3005", "this policy applies to no request the schema allows: no action matches its scope for these principal and resource types", p.span),
@@ -243,6 +249,25 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
     });
   else if (allFalse) out.push(diag("W3016", "this policy is always false for every request the schema allows", p.span));
   return out;
+}
+
+/** W6004 for every obligation key the schema does not declare. */
+function checkObligationNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
+  const declared = Object.keys(schema.obligations ?? {});
+  for (const o of p.obligations ?? []) {
+    if (lookup(schema.obligations ?? {}, o.key) !== undefined) continue;
+    const help = didYouMeanHelp(o.key, declared) ?? (declared.length === 0 ? "declare it in the schema: `obligation " + o.key + ": Bool;`" : undefined);
+    out.push(diag("W6004", `unknown obligation \`${o.key}\``, o.span, help));
+  }
+}
+
+/** Type-check each declared obligation value against its declared type (W3004), under the conditions' capabilities. */
+function checkObligations(p: Policy, schema: Schema, ctx: CheckContext, caps: Caps): void {
+  for (const o of p.obligations ?? []) {
+    const t = lookup(schema.obligations ?? {}, o.key);
+    if (t === undefined) continue;
+    expectType(ctx, o.value, caps, t, `${showType(t)} for obligation \`${o.key}\``);
+  }
 }
 
 /** `action in [A::Action::"x", B::Action::"y"]` is a set literal: in strict mode its elements need one entity type. */

@@ -78,6 +78,10 @@ export interface Policy {
   readonly action: Scope;
   readonly resource: Scope;
   readonly conditions: readonly Condition[];
+  /** Writ extension: the `obligations { key: value, … }` clause after the conditions (permit only). */
+  readonly obligations?: readonly RecordEntry[];
+  /** Span of the whole `obligations { … }` clause, present with `obligations`. */
+  readonly obligationsSpan?: Span;
   readonly span: Span;
 }
 
@@ -113,7 +117,7 @@ export type Expr =
   | { readonly kind: "long"; readonly value: bigint; readonly span: Span }
   | { readonly kind: "string"; readonly value: string; readonly span: Span }
   | { readonly kind: "entity"; readonly ref: EntityRef; readonly span: Span }
-  | { readonly kind: "var"; readonly name: "principal" | "action" | "resource" | "context"; readonly span: Span }
+  | { readonly kind: "var"; readonly name: VarName; readonly span: Span }
   | { readonly kind: "slotExpr"; readonly slot: SlotRef; readonly span: Span }
   /** `!e`, `-e` (repeated prefixes nest). */
   | { readonly kind: "unary"; readonly op: "!" | "-"; readonly operand: Expr; readonly span: Span }
@@ -130,7 +134,14 @@ export type Expr =
   /** `name(args)`: extension constructors `ip(…)`, `decimal(…)`, `datetime(…)`, `duration(…)`; `fn` may be qualified. */
   | { readonly kind: "call"; readonly fn: Name; readonly args: readonly Expr[]; readonly span: Span }
   | { readonly kind: "set"; readonly elements: readonly Expr[]; readonly span: Span }
-  | { readonly kind: "record"; readonly entries: readonly RecordEntry[]; readonly span: Span };
+  | { readonly kind: "record"; readonly entries: readonly RecordEntry[]; readonly span: Span }
+  /** Writ extension: `target.any(variable, body)` / `target.all(variable, body)` over a set. */
+  | { readonly kind: "quantifier"; readonly quantifier: "any" | "all"; readonly target: Expr; readonly variable: string; readonly body: Expr; readonly span: Span }
+  /** Writ extension: a reference to the variable bound by an enclosing quantifier. */
+  | { readonly kind: "boundVar"; readonly name: string; readonly span: Span };
+
+/** The built-in variables; `lineage` is a Writ extension (rejected in cedar semantics). */
+export type VarName = "principal" | "action" | "resource" | "context" | "lineage";
 
 /** The `kind` of every expression node. */
 export type ExprKind = Expr["kind"];

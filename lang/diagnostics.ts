@@ -87,6 +87,24 @@ export const CATALOG = {
   W5006: { severity: "error", title: "request does not conform to the schema" },
   W5007: { severity: "error", title: "invalid test file" },
   W5008: { severity: "error", title: "invalid command-line argument" },
+  // --- governance extensions (W60xx) ---
+  W6001: { severity: "error", title: "Writ extension not allowed in cedar semantics" },
+  W6002: { severity: "error", title: "invalid @mode" },
+  W6003: { severity: "error", title: "obligations on forbid" },
+  W6004: { severity: "error", title: "unknown obligation" },
+  W6005: { severity: "error", title: "obligation type cannot be merged" },
+  W6006: { severity: "error", title: "duplicate obligation" },
+  // --- bundles (W61xx) ---
+  W6101: { severity: "error", title: "bundle id mismatch" },
+  W6102: { severity: "error", title: "policy id mismatch" },
+  W6103: { severity: "error", title: "missing or invalid bundle signature" },
+  W6104: { severity: "error", title: "bundle sequence rollback" },
+  W6105: { severity: "error", title: "malformed bundle" },
+  // --- lineage (W62xx) ---
+  W6201: { severity: "error", title: "lineage verification failed" },
+  W6202: { severity: "error", title: "invalid lineage proof" },
+  W6203: { severity: "error", title: "replay mismatch" },
+  W6204: { severity: "error", title: "unknown lineage event" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

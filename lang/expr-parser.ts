@@ -291,6 +291,8 @@ export class ExprParser extends EmbeddedActionsParser {
               this.checkIdent(name, args === undefined ? "an attribute name" : "a method name");
               this.checkLongTarget(e);
               const span = join(e.span, tokSpan(this.prev()));
+              const q = args === undefined ? undefined : this.quantifierOf(e, name.image, args, span);
+              if (q !== undefined) return q;
               return args === undefined
                 ? ({ kind: "getAttr", target: e, attr: name.image, syntax: "dot", span } satisfies Expr)
                 : ({ kind: "method", target: e, name: name.image, args, span } satisfies Expr);
@@ -322,6 +324,22 @@ export class ExprParser extends EmbeddedActionsParser {
     });
     return e;
   });
+
+  /**
+   * `target.any(x, body)` / `target.all(x, body)` (Writ extension): the first argument
+   * parsed as an unknown identifier (a `boundVar` with a W1018) becomes the bound variable;
+   * the W1018 diagnostics for it and for its uses in `body` are withdrawn.
+   */
+  protected quantifierOf(target: Expr, name: string, args: readonly Expr[], span: Span): Expr | undefined {
+    if (name !== "any" && name !== "all") return undefined;
+    const v = args[0];
+    const body = args[1];
+    if (args.length !== 2 || v === undefined || body === undefined || v.kind !== "boundVar") return undefined;
+    const bound = (d: Diagnostic): boolean =>
+      d.code === "W1018" && d.message === `invalid variable \`${v.name}\`` && ((d.span.start >= body.span.start && d.span.end <= body.span.end) || (d.span.start === v.span.start && d.span.end === v.span.end));
+    this.diagnostics = this.diagnostics.filter((d) => !bound(d));
+    return { kind: "quantifier", quantifier: name, target, variable: v.name, body, span };
+  }
 
   /** A Long literal of 2^63 is only valid when negated; as the target of an access it is out of range. */
   protected checkLongTarget(e: Expr): void {
@@ -433,8 +451,11 @@ export class ExprParser extends EmbeddedActionsParser {
     if (parts.length === 1 && VARIABLES.has(first.image)) {
       return { kind: "var", name: first.image as "principal" | "action" | "resource" | "context", span };
     }
+    if (parts.length === 1 && first.image === "lineage") return { kind: "var", name: "lineage", span };
     const text = parts.map((p) => p.image).join("::");
     this.report("W1018", `invalid variable \`${text}\``, span, 'variables are `principal`, `action`, `resource` and `context`; entity references need an id, e.g. `User::"alice"`');
+    // A single identifier may be a quantifier's variable: `quantifierOf` withdraws the W1018 then.
+    if (parts.length === 1) return { kind: "boundVar", name: first.image, span };
     return { kind: "var", name: "context", span };
   }
 

@@ -27,8 +27,9 @@ export type {
   Scope,
   ScopeConstraint,
   SlotRef,
+  VarName,
 } from "./ast.js";
-export type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, SchemaFile, TypeDecl, TypeExpr } from "./schema-ast.js";
+export type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, ObligationDecl, SchemaFile, TypeDecl, TypeExpr } from "./schema-ast.js";
 export {
   CATALOG,
   diag,

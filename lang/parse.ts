@@ -157,6 +157,10 @@ export function exprChildren(e: Expr): readonly Expr[] {
       return e.elements;
     case "record":
       return e.entries.map((x) => x.value);
+    case "quantifier":
+      return [e.target, e.body];
+    case "boundVar":
+      return [];
     default:
       return assertNever(e, "expression");
   }
@@ -178,6 +182,7 @@ export function exprDepth(e: Expr): number {
 export function policyExprDepth(p: Policy): number {
   let max = 0;
   for (const c of p.conditions) max = Math.max(max, exprDepth(c.body));
+  for (const o of p.obligations ?? []) max = Math.max(max, exprDepth(o.value) + 1);
   return max;
 }
 

@@ -7,7 +7,8 @@
  * invalid scope targets, `is` in the action scope) are pushed to `diagnostics`.
  */
 import type { IToken } from "chevrotain";
-import type { Annotation, Condition, EntityRef, Policy, Scope, ScopeConstraint, SlotRef } from "./ast.js";
+import type { Annotation, Condition, EntityRef, Policy, RecordEntry, Scope, ScopeConstraint, SlotRef } from "./ast.js";
+import { diag } from "./diagnostics.js";
 import { ExprParser, spanOf, tokSpan, VARIABLES } from "./expr-parser.js";
 import type { Span } from "./span.js";
 import * as T from "./tokens.js";
@@ -53,6 +54,23 @@ export class PolicyParser extends ExprParser {
       const c = this.SUBRULE(this.condition);
       this.ACTION(() => conditions.push(c));
     });
+    let obligations: { entries: RecordEntry[]; span: Span } | undefined;
+    this.OPTION2({
+      GATE: () => this.LA(1).image === "obligations",
+      DEF: () => {
+      const kw = this.CONSUME(T.Identifier);
+      const rec = this.SUBRULE(this.record);
+      this.ACTION(() => {
+        if (kw.image !== "obligations") this.report("W1001", `expected \`obligations\`, \`when\`, \`unless\` or \`;\`, found \`${kw.image}\``, tokSpan(kw));
+        const entries = rec.kind === "record" ? [...rec.entries] : [];
+        // Duplicate keys in this record are duplicate obligations (W6006), not W1015.
+        this.diagnostics = this.diagnostics.map((d) =>
+          d.code === "W1015" && d.span.start >= rec.span.start && d.span.end <= rec.span.end ? diag("W6006", d.message.replace("in record literal", "in obligations"), d.span, "each obligation may be set once per policy") : d,
+        );
+        obligations = { entries, span: { start: kw.startOffset, end: rec.span.end } };
+      });
+      },
+    });
     const semi = this.CONSUME(T.Semicolon);
     return this.ACTION(() => {
       const start = annotations.length > 0 ? annotations[0]!.span.start : effect.start;
@@ -64,6 +82,7 @@ export class PolicyParser extends ExprParser {
         action,
         resource,
         conditions,
+        ...(obligations === undefined ? {} : { obligations: obligations.entries, obligationsSpan: obligations.span }),
         span: { start, end: tokSpan(semi).end },
       } satisfies Policy;
     });

@@ -339,7 +339,7 @@ class CommentMap {
 function childrenOf(n: Node): readonly Node[] {
   switch (n.kind) {
     case "policy":
-      return [...n.annotations, n.principal, n.action, n.resource, ...n.conditions];
+      return [...n.annotations, n.principal, n.action, n.resource, ...n.conditions, ...(n.obligations ?? [])];
     case "annotation":
     case "scope":
       return [];
@@ -365,6 +365,8 @@ function exprChildren(e: Expr): readonly Expr[] | readonly RecordEntry[] {
     case "call": return e.args;
     case "set": return e.elements;
     case "record": return e.entries;
+    case "quantifier": return [e.target, e.body];
+    case "boundVar": return [];
     default: return assertNever(e, "expression");
   }
 }
@@ -373,7 +375,7 @@ function exprChildren(e: Expr): readonly Expr[] | readonly RecordEntry[] {
 function headOf(n: Node): Node | undefined {
   switch (n.kind) {
     case "binary": return n.left;
-    case "has": case "like": case "is": case "getAttr": case "method": return n.target;
+    case "has": case "like": case "is": case "getAttr": case "method": case "quantifier": return n.target;
     default: return undefined;
   }
 }
@@ -381,7 +383,7 @@ function headOf(n: Node): Node | undefined {
 /** Nodes whose last child is followed by a closing bracket on its own line when broken. */
 function hasCloser(n: Node): boolean {
   switch (n.kind) {
-    case "set": case "record": case "call": case "condition": return true;
+    case "set": case "record": case "call": case "condition": case "quantifier": return true;
     case "method": return n.args.length > 0;
     default: return false;
   }
@@ -395,7 +397,7 @@ function hasCloser(n: Node): boolean {
 function trailingAllowed(n: Node, i: number): boolean {
   switch (n.kind) {
     case "set": case "record": case "call": case "policy": return true;
-    case "method": return i >= 1;
+    case "method": case "quantifier": return i >= 1;
     case "binary": return i === 0;
     case "if": return i <= 1;
     default: return false;
@@ -519,7 +521,12 @@ function attachInPolicy(p: Policy, c: Comment, cm: CommentMap): void {
     cm.leading(p.principal, c);
     return;
   }
-  // After the last element: inside the last condition, else after the resource scope.
+  // After the last element: after the last obligation, else inside the last condition, else after the resource scope.
+  const lastObligation = p.obligations?.[p.obligations.length - 1];
+  if (lastObligation !== undefined) {
+    cm.trailing(lastObligation, c);
+    return;
+  }
   const last = p.conditions[p.conditions.length - 1];
   cm.trailing(last !== undefined ? last.body : p.resource, c);
 }
@@ -543,7 +550,7 @@ function precOf(e: Expr): number {
     case "has": case "like": case "is": return 3;
     case "unary": return 6;
     case "long": return e.value < 0n ? 6 : 8;
-    case "getAttr": case "method": return 7;
+    case "getAttr": case "method": case "quantifier": return 7;
     default: return 8;
   }
 }
@@ -636,9 +643,19 @@ class ExprPrinter {
         return this.list("[", e.elements.map((x) => this.expr(x, 0)), "]");
       case "record":
         return this.list("{", e.entries.map((en) => this.entry(en)), "}");
+      case "quantifier":
+        // The variable stays on the opening line; a long body breaks below it.
+        return [this.expr(e.target, 7), `.${e.quantifier}(${e.variable},`, group([nest(2, [line, this.expr(e.body, 0)]), softline, ")"])];
+      case "boundVar":
+        return e.name;
       default:
         return assertNever(e, "expression");
     }
+  }
+
+  /** The `obligations { … }` clause of a policy (without the final `;`). */
+  obligations(entries: readonly RecordEntry[]): Doc {
+    return ["obligations ", this.list("{", entries.map((en) => this.entry(en)), "}")];
   }
 
   private entry(en: RecordEntry): Doc {
@@ -723,8 +740,10 @@ function printPolicy(p: Policy, cm: CommentMap): string {
     });
     out.push(renderDoc([`${p.effect} (`, nest(2, parts), hardline, ")"], WIDTH));
   }
-  if (p.conditions.length === 0) out.push(";");
-  p.conditions.forEach((cond, i) => out.push("\n" + printCondition(cond, i === p.conditions.length - 1, cm, ep) + sameLine(cm.get(cond)?.trailing)));
+  const obligations = p.obligations;
+  if (p.conditions.length === 0 && obligations === undefined) out.push(";");
+  p.conditions.forEach((cond, i) => out.push("\n" + printCondition(cond, i === p.conditions.length - 1 && obligations === undefined, cm, ep) + sameLine(cm.get(cond)?.trailing)));
+  if (obligations !== undefined) out.push("\n" + renderDoc(ep.obligations(obligations), WIDTH) + ";");
   return out.join("");
 }
 

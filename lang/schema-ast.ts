@@ -70,7 +70,16 @@ export interface TypeDecl {
   readonly span: Span;
 }
 
-export type Declaration = EntityDecl | ActionDecl | TypeDecl;
+/** Writ extension: `obligation name: Type;` declares an obligation key (never namespaced). */
+export interface ObligationDecl {
+  readonly kind: "obligationDecl";
+  readonly annotations: readonly Annotation[];
+  readonly name: string;
+  readonly type: TypeExpr;
+  readonly span: Span;
+}
+
+export type Declaration = EntityDecl | ActionDecl | TypeDecl | ObligationDecl;
 
 /** `namespace A::B { … }` */
 export interface NamespaceDecl {

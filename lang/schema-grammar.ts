@@ -12,7 +12,7 @@ import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
 import type { Annotation, Name } from "./ast.js";
 import { diag, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { errorMessageProvider } from "./parser-messages.js";
-import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, TypeDecl, TypeExpr } from "./schema-ast.js";
+import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, ObligationDecl, TypeDecl, TypeExpr } from "./schema-ast.js";
 import type { Span } from "./span.js";
 import { decodeString } from "./strings.js";
 import * as T from "./tokens.js";
@@ -95,6 +95,25 @@ export class SchemaParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.actionDecl, { ARGS: [annotations] }) },
       { ALT: () => this.SUBRULE(this.typeDecl, { ARGS: [annotations] }) },
     ]);
+  });
+
+  /** Writ extension: an annotated `obligation name: Type;` (the driver picks this rule when it sees `obligation x :`). */
+  public obligationDeclaration = this.RULE("obligationDeclaration", (): ObligationDecl => {
+    const annotations = this.SUBRULE(this.annotations);
+    return this.SUBRULE(this.obligationDecl, { ARGS: [annotations] });
+  });
+
+  /** Writ extension: `obligation name: Type;` (`obligation` is a contextual keyword). */
+  private obligationDecl = this.RULE("obligationDecl", (annotations: readonly Annotation[]): ObligationDecl => {
+    const kw = this.CONSUME(T.AnyIdent);
+    const name = this.CONSUME2(T.AnyIdent);
+    this.CONSUME(T.Colon);
+    const type = this.SUBRULE(this.typeExpr);
+    const semi = this.CONSUME(T.Semicolon);
+    return this.ACTION(() => {
+      this.checkIdent(name, "an obligation name");
+      return { kind: "obligationDecl", annotations, name: name.image, type, span: { start: this.startOf(annotations, kw), end: tokSpan(semi).end } } satisfies ObligationDecl;
+    });
   });
 
   private annotations = this.RULE("annotations", (): Annotation[] => {

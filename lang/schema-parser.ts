@@ -85,6 +85,7 @@ class SchemaDriver {
     if (t === T.Entity || t === T.Namespace) return next !== undefined && next !== T.Colon && next !== T.Question && next !== T.Comma;
     if (t === T.Action) return next === T.StringLiteral || (next !== undefined && next !== T.Colon && next !== T.Question && next !== T.Comma);
     if (t === T.Type) return this.at(k + 2)?.tokenType === T.Equals;
+    if (this.at(k)!.image === "obligation") return this.at(k + 2)?.tokenType === T.Colon;
     return false;
   }
 
@@ -138,7 +139,9 @@ class SchemaDriver {
 
   /** Parse one declaration at `pos`. */
   declaration(inNamespace: boolean): Declaration | undefined {
-    const { result, next } = this.runChunk(this.pos, this.chunkEnd(this.pos), () => this.p.declaration(), inNamespace);
+    const k = this.skipAnnotations(this.pos);
+    const isObligation = this.at(k)?.image === "obligation" && this.at(k + 2)?.tokenType === T.Colon;
+    const { result, next } = this.runChunk(this.pos, this.chunkEnd(this.pos), () => (isObligation ? this.p.obligationDeclaration() : this.p.declaration()), inNamespace);
     this.pos = next;
     return result;
   }

@@ -73,7 +73,7 @@ class SchemaComments {
       this.add(n, "dangling", c);
       return true;
     }
-    if (n.kind === "entityDecl" || n.kind === "actionDecl" || n.kind === "typeDecl" || n.kind === "attrDecl") {
+    if (n.kind === "entityDecl" || n.kind === "actionDecl" || n.kind === "typeDecl" || n.kind === "obligationDecl" || n.kind === "attrDecl") {
       // After the last part of a declaration: at the end of its line.
       this.add(n, "trailing", c);
       return true;
@@ -93,6 +93,7 @@ function schemaChildren(n: SNode): readonly SNode[] {
     case "entityDecl": return [...n.annotations, ...(n.shape ? [n.shape] : []), ...(n.tags ? [n.tags] : [])];
     case "actionDecl": return [...n.annotations, ...(n.appliesTo?.context ? [n.appliesTo.context] : [])];
     case "typeDecl": return [...n.annotations, n.type];
+    case "obligationDecl": return [...n.annotations, n.type];
     case "attrDecl": return [...n.annotations, n.type];
     case "recordType": return n.attributes;
     case "setType": return [n.element];
@@ -166,6 +167,7 @@ class SchemaPrinter {
       case "entityDecl": body = this.entity(n); break;
       case "actionDecl": body = this.action(n); break;
       case "typeDecl": body = this.typeDecl(n); break;
+      case "obligationDecl": body = [...this.annotations(n.annotations), `obligation ${nameOrString(n.name)}: `, this.type(n.type, false), ";"]; break;
       default: throw new Error(`INVARIANT: unexpected schema item ${n.kind}`);
     }
     const cs = this.cm.get(n)?.leading ?? [];

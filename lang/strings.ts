@@ -2,7 +2,8 @@
  * Cedar string-literal decoding: escapes in string literals and in `like` patterns.
  *
  * Escapes: `\n \r \t \\ \0 \' \"`, `\xHH` (HH ≤ 7F) and `\u{H…}` (1–6 hex digits, a Unicode
- * scalar value). In a `like` pattern `\*` is a literal star and a bare `*` is the wildcard.
+ * scalar value). In a `like` pattern `\*` is a literal star and a bare `*` is the wildcard (so is
+ * a star spelled `\x2a` or `\u{2a}`, as in Cedar).
  * Decoding never throws: invalid escapes are reported as {@link EscapeError}s and skipped.
  */
 import type { PatternElem } from "./ast.js";
@@ -119,7 +120,8 @@ export function decodeString(raw: string): DecodedString {
 }
 
 /**
- * Decode a raw `like` pattern literal (with its quotes): `*` is a wildcard, `\*` a literal star.
+ * Decode a raw `like` pattern literal (with its quotes): `*` is a wildcard, `\*` a literal star
+ * (a star written as `\x2a` or `\u{2a}` is a wildcard too, as in Cedar).
  * Adjacent literal characters are merged into one literal element; wildcards are kept as written.
  */
 export function decodePattern(raw: string): DecodedPattern {
@@ -149,7 +151,11 @@ export function decodePattern(raw: string): DecodedPattern {
     }
     const { text, next } = decodeEscape(raw, i, end, true);
     if (text === undefined) errors.push({ offset: i, length: Math.max(1, next - i), text: raw.slice(i, Math.max(next, i + 1)) });
-    else lit += text;
+    else if (text === "*" && raw[i + 1] !== "*") {
+      // NOTE: as in Cedar, only `\*` is a literal star; a star spelled `\x2a` or `\u{2a}` is a wildcard.
+      flush();
+      pattern.push({ kind: "wildcard" });
+    } else lit += text;
     i = Math.max(next, i + 1);
   }
   flush();

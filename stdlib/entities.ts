@@ -9,7 +9,7 @@
  * store has no ancestors — neither is an error for `in`. Cycles in the parent
  * relation are tolerated: every member of a cycle is an ancestor of the others.
  */
-import { EntityUID, RecordValue, valueEquals, type SetValue } from "./value.js";
+import { EntityUID, RecordValue, valueEquals, type SetValue, type Value } from "./value.js";
 
 /** One entity as given to the store. */
 export interface EntityRecord {
@@ -28,10 +28,28 @@ export interface EntitiesProblem {
 const EMPTY_RECORD = new RecordValue(new Map());
 const NO_ANCESTORS: ReadonlySet<string> = new Set();
 
+/** What the store knows about one uid key: its record (if any) and its transitive ancestors. */
+interface Slot {
+  readonly record: EntityRecord | undefined;
+  /** `record.attrs.fields`, one hop closer (attribute access is the hottest read). */
+  readonly fields: ReadonlyMap<string, Value> | undefined;
+  readonly ancestors: ReadonlySet<string>;
+}
+
+/** Source of store ids for the uid memo (identity only: never affects any answer). */
+let nextStoreId = 1;
+
+/** The slot of a uid the store knows nothing about. */
+const MISSING: Slot = { record: undefined, fields: undefined, ancestors: NO_ANCESTORS };
+
 /** An immutable entity store with precomputed ancestor sets. */
 export class Entities {
   private readonly byKey: ReadonlyMap<string, EntityRecord>;
   private readonly ancestorKeys: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Record and ancestors by key: one lookup answers `get` and `ancestors`. */
+  private readonly slots: ReadonlyMap<string, Slot>;
+  /** This store's id in the uid memo. */
+  private readonly memoId = nextStoreId++;
 
   /**
    * Build a store. Throws a RangeError naming the uid when two records share
@@ -44,7 +62,24 @@ export class Entities {
       byKey.set(r.uid.key, r);
     }
     this.byKey = byKey;
-    this.ancestorKeys = transitiveClosure(byKey);
+    const ancestorKeys = transitiveClosure(byKey);
+    this.ancestorKeys = ancestorKeys;
+    const slots = new Map<string, Slot>();
+    for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: ancestorKeys.get(k) ?? NO_ANCESTORS });
+    for (const [k, ancestors] of ancestorKeys) if (!slots.has(k)) slots.set(k, { record: undefined, fields: undefined, ancestors });
+    this.slots = slots;
+  }
+
+  /**
+   * The slot of `uid`. NOTE: the store is immutable, so the answer is memoised on the uid
+   * object itself (decisions look the same request uids up many times); same result as the map.
+   */
+  private slot(uid: EntityUID): Slot {
+    const m = EntityUID.memo(uid, this.memoId);
+    if (m !== undefined) return m as Slot;
+    const s = this.slots.get(uid.key) ?? MISSING;
+    EntityUID.setMemo(uid, this.memoId, s);
+    return s;
   }
 
   /**
@@ -112,27 +147,32 @@ export class Entities {
 
   /** The record of `uid`, or undefined when the store has none. */
   get(uid: EntityUID): EntityRecord | undefined {
-    return this.byKey.get(uid.key);
+    return this.slot(uid).record;
   }
 
   /** Does the store have a record for `uid`? */
   has(uid: EntityUID): boolean {
-    return this.byKey.has(uid.key);
+    return this.slot(uid).record !== undefined;
   }
 
   /** Attributes of `uid`, or undefined when the entity does not exist. */
   attrs(uid: EntityUID): RecordValue | undefined {
-    return this.byKey.get(uid.key)?.attrs;
+    return this.slot(uid).record?.attrs;
+  }
+
+  /** The attribute map of `uid` (`attrs(uid).fields`), or undefined when the entity does not exist. */
+  attrFields(uid: EntityUID): ReadonlyMap<string, Value> | undefined {
+    return this.slot(uid).fields;
   }
 
   /** Tags of `uid`, or undefined when the entity does not exist. */
   tags(uid: EntityUID): RecordValue | undefined {
-    return this.byKey.get(uid.key)?.tags;
+    return this.slot(uid).record?.tags;
   }
 
   /** Keys (`EntityUID.key`) of all transitive ancestors of `uid` (not including itself). */
   ancestors(uid: EntityUID): ReadonlySet<string> {
-    return this.ancestorKeys.get(uid.key) ?? NO_ANCESTORS;
+    return this.slot(uid).ancestors;
   }
 
   /**
@@ -140,12 +180,12 @@ export class Entities {
    * transitive parent of `child`. Never an error.
    */
   isDescendant(child: EntityUID, ancestor: EntityUID): boolean {
-    return child.key === ancestor.key || (this.ancestorKeys.get(child.key)?.has(ancestor.key) ?? false);
+    return child.key === ancestor.key || this.slot(child).ancestors.has(ancestor.key);
   }
 
   /** True when `ancestor` is a transitive parent of `child` (irreflexive unless on a cycle). */
   isStrictDescendant(child: EntityUID, ancestor: EntityUID): boolean {
-    return this.ancestorKeys.get(child.key)?.has(ancestor.key) ?? false;
+    return this.slot(child).ancestors.has(ancestor.key);
   }
 
   /**
@@ -153,9 +193,9 @@ export class Entities {
    * Elements that are not entities are ignored here; the caller type-checks.
    */
   isDescendantOfAny(child: EntityUID, set: SetValue): boolean {
-    const anc = this.ancestorKeys.get(child.key);
+    const anc = this.slot(child).ancestors;
     for (const e of set.elements) {
-      if (e instanceof EntityUID && (e.key === child.key || (anc !== undefined && anc.has(e.key)))) return true;
+      if (e instanceof EntityUID && (e.key === child.key || anc.has(e.key))) return true;
     }
     return false;
   }

@@ -49,21 +49,32 @@ export class IpAddr implements ExtensionValue {
     return typeof r === "string" ? undefined : r;
   }
 
+  // NOTE: range bounds computed on first use (values are immutable); private, so invisible
+  // to equality, keys and structural comparison.
+  #start: bigint | undefined = undefined;
+  #end: bigint | undefined = undefined;
+
   private get width(): bigint {
     return this.version === 4 ? 32n : 128n;
   }
 
   /** First address of the range this value denotes. */
   rangeStart(): bigint {
-    const all = this.version === 4 ? MASK32 : MASK128;
-    const hostBits = this.width - BigInt(this.prefix);
-    return this.addr & (all ^ ((1n << hostBits) - 1n));
+    if (this.#start === undefined) {
+      const all = this.version === 4 ? MASK32 : MASK128;
+      const hostBits = this.width - BigInt(this.prefix);
+      this.#start = this.addr & (all ^ ((1n << hostBits) - 1n));
+    }
+    return this.#start;
   }
 
   /** Last address of the range this value denotes. */
   rangeEnd(): bigint {
-    const hostBits = this.width - BigInt(this.prefix);
-    return this.addr | ((1n << hostBits) - 1n);
+    if (this.#end === undefined) {
+      const hostBits = this.width - BigInt(this.prefix);
+      this.#end = this.addr | ((1n << hostBits) - 1n);
+    }
+    return this.#end;
   }
 
   /** Cedar `==`: same version, address and prefix. */
@@ -159,20 +170,32 @@ function hexVal(c: number): number {
   return -1;
 }
 
-/** Parse a dotted-quad IPv4 address (whole string), or undefined. */
+/**
+ * Parse a dotted-quad IPv4 address (whole string), or undefined: exactly four `.`-separated
+ * octets of 1–3 ASCII digits, no leading zero, each ≤ 255. One pass, no allocation.
+ */
 function parseV4(s: string): bigint | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (p.length === 0 || p.length > 3) return undefined;
-    for (let i = 0; i < p.length; i++) if (!isDigit(p.charCodeAt(i))) return undefined;
-    if (p.length > 1 && p.charCodeAt(0) === 48) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
+  let v = 0;
+  let parts = 0;
+  let n = 0;
+  let len = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= s.length; i++) {
+    // A virtual `.` after the last character closes the last octet.
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (len === 0 || (len > 1 && leadingZero) || n > 255 || ++parts > 4) return undefined;
+      v = v * 256 + n;
+      n = 0;
+      len = 0;
+      continue;
+    }
+    if (!isDigit(c)) return undefined;
+    if (len === 0) leadingZero = c === 48;
+    if (++len > 3) return undefined;
+    n = n * 10 + (c - 48);
   }
-  return v;
+  return parts === 4 ? BigInt(v) : undefined;
 }
 
 /** Parse `a:b:…` groups (possibly empty string → no groups), or undefined. */

@@ -96,7 +96,9 @@ function callExtension(fnName: string, args: readonly JsonValue[], path: string,
   if (b === undefined || !isExtensionFunction(b) || b.context !== "pure") fail(path, `unknown extension function \`${fnName}\``);
   const arity = b.params.length + (b.kind === "method" ? 1 : 0);
   if (args.length !== arity) fail(path, `extension function \`${fnName}\` takes ${arity} argument(s), got ${args.length}`);
-  const values = args.map((a, i) => read(a, undefined, `${path}.args[${i}]`, depth + 1));
+  // A lone string argument (the common `{"fn": "ip", "arg": "…"}`) reads as itself.
+  const a0 = args[0];
+  const values = args.length === 1 && typeof a0 === "string" ? [a0] : args.map((a, i) => read(a, undefined, `${path}.args[${i}]`, depth + 1));
   try {
     return b.impl(...values);
   } catch (e) {
@@ -212,12 +214,17 @@ function w5003(message: string): Diagnostic {
   return { code: "W5003", severity: "error", message, span: { start: 0, end: 0 } };
 }
 
+/** Is this the type of an action entity (`Action`, possibly namespaced: `NS::Action`)? */
+function isActionType(type: string): boolean {
+  return type === "Action" || type.endsWith("::Action");
+}
+
 /**
  * Read a Cedar entities file: an array of `{uid, attrs, parents, tags?}`.
  * `hintFor(type)` supplies schema hints per entity type. Every problem
  * becomes a W5003 diagnostic naming the entity; no store is returned then.
- * Duplicate identical entries are merged; conflicting duplicates and cycles
- * in the hierarchy are errors (as in Cedar).
+ * Duplicate identical entries are merged; conflicting duplicates, cycles
+ * in the hierarchy and actions with non-action parents are errors (as in Cedar).
  */
 export function entitiesFromJson(
   json: JsonValue,
@@ -272,6 +279,11 @@ export function entitiesFromJson(
       const pr = entityUidFromJson((parentsJ as readonly JsonValue[])[p]!);
       if (!pr.ok) {
         diagnostics.push(w5003(`${name}: parent #${p}: ${pr.error}`));
+        return;
+      }
+      if (isActionType(uid.type) && !isActionType(pr.uid.type)) {
+        // As in Cedar: the parents of an action must be actions themselves.
+        diagnostics.push(w5003(`${name}: action has a non-action parent ${pr.uid.key} (parents of actions must have type \`Action\`, possibly namespaced)`));
         return;
       }
       parents.push(pr.uid);

@@ -15,15 +15,43 @@
 export class EntityUID {
   /** Canonical key, unique per (type, id): `Type::"id"` with JSON escaping. */
   readonly key: string;
+  // NOTE: a one-slot memo owned by the entity store (see `EntityUID.memo`): the id of the last
+  // immutable store that looked this uid up, and what it found (never the store itself, so
+  // an interned uid cannot keep an old store alive). Private, so invisible to equality, keys,
+  // JSON and structural comparison; it never changes what any lookup returns.
+  #memoOwner = 0;
+  #memoValue: unknown = undefined;
   constructor(
     readonly type: string,
     readonly id: string,
   ) {
-    this.key = `${type}::${JSON.stringify(id)}`;
+    this.key = `${type}::${quoteId(id)}`;
   }
   toString(): string {
     return this.key;
   }
+  /**
+   * The value memoised for `owner` (a positive id unique to one immutable owner) by
+   * {@link EntityUID.setMemo}, or undefined. For the entity store's lookup cache only.
+   */
+  static memo(u: EntityUID, owner: number): unknown {
+    return u.#memoOwner === owner ? u.#memoValue : undefined;
+  }
+  /** Remember `value` for `owner` (replacing any previous owner's entry). See {@link EntityUID.memo}. */
+  static setMemo(u: EntityUID, owner: number, value: unknown): void {
+    u.#memoOwner = owner;
+    u.#memoValue = value;
+  }
+}
+
+/** `JSON.stringify(id)`, without calling it when no character needs escaping (same output). */
+function quoteId(id: string): string {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    // JSON escapes `"`, `\`, control characters and lone surrogates; defer anything unusual.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(id);
+  }
+  return `"${id}"`;
 }
 
 /** Extension values implement this. */

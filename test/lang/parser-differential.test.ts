@@ -71,6 +71,9 @@ function estExpr(e: Expr): Json {
       return { Set: e.elements.map(estExpr) };
     case "record":
       return { Record: Object.fromEntries(e.entries.map((x) => [x.key, estExpr(x.value)])) };
+    case "quantifier":
+    case "boundVar":
+      throw new Error("Writ-only expression in a Cedar differential test");
     default:
       return assertNever(e);
   }

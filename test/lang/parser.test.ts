@@ -46,6 +46,10 @@ function show(e: Expr): string {
       return `[${e.elements.map(show).join(" ")}]`;
     case "record":
       return `{${e.entries.map((x) => `${x.quoted ? JSON.stringify(x.key) : x.key}: ${show(x.value)}`).join(", ")}}`;
+    case "quantifier":
+      return `${show(e.target)}.${e.quantifier}(${e.variable} ${show(e.body)})`;
+    case "boundVar":
+      return e.name;
     default:
       return assertNever(e);
   }

@@ -42,6 +42,8 @@ function showDecl(d: Declaration): string {
     }
     case "typeDecl":
       return `${ann}type ${d.name} = ${showType(d.type)}`;
+    case "obligationDecl":
+      return `${ann}obligation ${d.name}: ${showType(d.type)}`;
     default:
       return assertNever(d);
   }
