@@ -116,6 +116,47 @@ function assertPlainJson(value: unknown, path: string, stack: Set<object>, depth
   stack.delete(value);
 }
 
+/** The native well-formedness check (ES2024), when the engine has it. */
+const isWellFormed: ((this: string) => boolean) | undefined = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
+function wellFormed(s: string): boolean {
+  return isWellFormed !== undefined ? isWellFormed.call(s) : !hasLoneSurrogate(s);
+}
+
+/**
+ * Fast form of {@link assertPlainJson}: true when `value` is plain JSON. It builds no
+ * paths; the slow walk runs only to explain a failure. `path` holds the containers on
+ * the current path (cycle check).
+ */
+function isPlainJson(value: unknown, path: object[], depth: number): boolean {
+  switch (typeof value) {
+    case "boolean":
+      return true;
+    case "string":
+      return wellFormed(value);
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_CANONICAL_DEPTH || path.includes(value)) return false;
+  path.push(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], path, depth + 1)) return false;
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    if (Object.getOwnPropertySymbols(value).length > 0) return false;
+    const record = value as Record<string, unknown>;
+    for (const key in record) if (!wellFormed(key) || !isPlainJson(record[key], path, depth + 1)) return false;
+  }
+  path.pop();
+  return true;
+}
+
 /**
  * The RFC 8785 canonical JSON text of `value`.
  * Object keys are sorted by UTF-16 code units, numbers use the ECMAScript
@@ -123,7 +164,7 @@ function assertPlainJson(value: unknown, path: string, stack: Set<object>, depth
  * @throws CanonicalJsonError when `value` is not plain JSON (see module doc).
  */
 export function canonicalJson(value: unknown): string {
-  assertPlainJson(value, "", new Set(), 0);
+  if (!isPlainJson(value, [], 0)) assertPlainJson(value, "", new Set(), 0);
   const text = canonicalize(value);
   if (text === undefined) throw new CanonicalJsonError("value has no JSON form", "");
   return text;

@@ -3,7 +3,18 @@
  */
 export { compile, compileIr, type CompileOptions, type CompileResult } from "./compile.js";
 export { lowerPolicies, lowerExpr, qualifiedName, type LowerResult } from "./lower.js";
-export { buildDecider, type CompiledPolicies, type Decision, type DecisionError, type DecideObserver, type PolicyTrace, type Semantics } from "./decide.js";
+export {
+  buildDecider,
+  type CompiledPolicies,
+  type Decision,
+  type DecisionError,
+  type DecideObserver,
+  type DeterminingPolicy,
+  type PolicyTrace,
+  type Semantics,
+  type ShadowResult,
+} from "./decide.js";
+export { EXECUTION_TYPE, lineageFromJson, LINEAGE_TYPE, mergeObligationValue, mergeRuleOf, policyMode, policyReason, type PolicyMode } from "./governance.js";
 export { requestFromJson, type Request, type RequestResult } from "./request.js";
 export {
   IR_VERSION,
@@ -40,3 +51,6 @@ export { showType, type Type } from "./types.js";
 /** Alias of `valueHintFor` (kept for callers written against the earlier name). */
 export { valueHintFor as hintForType } from "./request-validate.js";
 export { schemaFromJson, type SchemaJsonResult } from "./schema-json.js";
+export { buildBundle, signBundle, type Bundle, type BundlePolicy, type BundleSignature, type BuildBundleInput, type BuildBundleResult, type BundleSigner } from "./bundle.js";
+export { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, type BundleIdFields } from "./ids.js";
+export { canonicalBytes, canonicalJson, contentId, type ContentId } from "./canonical.js";

@@ -1,0 +1,206 @@
+/**
+ * Bundle commands of the CLI:
+ * - `writ compile <policies…> --schema <s> -o bundle.json [--sign <prefix>.key] [--sequence N]
+ *   [--semantics …] [--json]`: validate, lower, hash and (optionally) sign one bundle file;
+ *   `--json` prints `{"bundleId": …, "policies": [{"name": …, "id": …}]}`.
+ * - `writ keygen <prefix>`: an Ed25519 key pair `<prefix>.key` (mode 0600) and `<prefix>.pub`.
+ * - `writ eval --bundle b.json [--key k.pub] --entities e.json --request r.json [--json]`:
+ *   load the bundle (every id re-hashed, signature required with `--key`), refuse a sequence
+ *   lower than the last one loaded for the same signer — remembered in
+ *   `.writ/bundle-state.json` of the working directory — and print the decision record.
+ *
+ * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildBundle, signBundle, type Bundle } from "../compiler/bundle.js";
+import { canonicalJson } from "../compiler/canonical.js";
+import { hasErrors } from "../lang/diagnostics.js";
+import type { PolicySet } from "../lang/ast.js";
+import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
+import { decide, loadBundle, type DecisionRecord } from "../runtime/index.js";
+import { keyIdOf } from "../compiler/ids.js";
+import { readPrivateKey, readPublicKey, writeKeyPair } from "../runtime/keys.js";
+import { errorLines, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf } from "./pipeline.js";
+import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, readTextFile, type Output, type Semantics, type TextFile } from "./io.js";
+
+/** Options of `writ compile`. */
+export interface CompileCliOptions {
+  readonly schema: string;
+  readonly output?: string;
+  readonly sign?: string;
+  readonly sequence?: string;
+  readonly semantics: Semantics;
+  readonly json?: boolean;
+}
+
+function parseSequence(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^(0|[1-9][0-9]*)$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    fail("W5008", `invalid --sequence \`${text}\`: expected a non-negative integer below 2^53`, { file: "writ" });
+  }
+  return Number(text);
+}
+
+/** Write a file atomically (temporary file + rename). */
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    fail("W5001", `cannot write file: ${e instanceof Error ? e.message : String(e)}`, { file: path });
+  }
+}
+
+/** Run `writ compile`. */
+export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
+  if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
+  const sequence = parseSequence(opts.sequence);
+  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
+  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.error}`, { file: opts.sign });
+  const schemaFile = readTextFile(opts.schema);
+  const schemaStage = schemaFrom(schemaFile);
+  if (schemaStage.value === undefined) throw new CliFailure(errorLines(schemaStage, schemaFile.name), EXIT_BAD_INPUT);
+  const schema = schemaStage.value;
+  const sets: PolicySet[] = [];
+  const lines: string[] = [];
+  const texts: TextFile[] = [];
+  for (const p of files) {
+    const file = readTextFile(p);
+    texts.push(file);
+    const parsed = policiesFrom(file);
+    if (parsed.value === undefined) {
+      lines.push(...errorLines(parsed, file.name));
+      continue;
+    }
+    const validated = validationOf(parsed.value, schema, file);
+    if (validated.value !== true) lines.push(...errorLines(validated, file.name));
+    else {
+      const lowered = programFrom(parsed.value, opts.semantics, file);
+      if (hasErrors(lowered.diagnostics)) lines.push(...errorLines(lowered, file.name));
+    }
+    sets.push(parsed.value);
+  }
+  if (lines.length > 0) throw new CliFailure(lines, EXIT_BAD_INPUT);
+  const built = buildBundle({ policiesAst: mergePolicySets(sets), schema, semantics: opts.semantics, sequence, validate: false });
+  if (built.bundle === undefined) {
+    const where = texts.length === 1 ? texts[0]!.name : "writ";
+    throw new CliFailure(built.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: where })), EXIT_BAD_INPUT);
+  }
+  let bundle: Bundle = built.bundle;
+  if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
+  if (opts.output !== undefined) writeAtomically(opts.output, `${JSON.stringify(bundle, null, 2)}\n`);
+  if (opts.json === true) {
+    io.out(`${JSON.stringify({ bundleId: bundle.bundleId, policies: bundle.policies.map((p) => ({ name: p.name, id: p.id })) }, null, 2)}\n`);
+  } else {
+    const signed = bundle.signature === undefined ? "unsigned" : `signed by ${bundle.signature.keyId}`;
+    io.out(`wrote ${opts.output}: ${bundle.policies.length} policies, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`);
+  }
+  return 0;
+}
+
+/** Run `writ keygen <prefix>`. */
+export function runKeygen(prefix: string, io: Output): number {
+  const r = writeKeyPair(prefix);
+  if (!r.ok) fail("W5008", r.error, { file: `${prefix}.key` });
+  io.out(`wrote ${r.value.privateKeyPath} (private key, mode 0600) and ${r.value.publicKeyPath} (public key ${keyIdOf(r.value.publicKey)})\n`);
+  return 0;
+}
+
+/** Options of `writ eval --bundle`. */
+export interface BundleEvalOptions {
+  readonly bundle: string;
+  readonly key?: string;
+  readonly entities: string;
+  readonly request: string;
+  readonly json?: boolean;
+}
+
+/** Where `writ eval --bundle` remembers the last sequence per signer (relative to the working directory). */
+export const BUNDLE_STATE_FILE = join(".writ", "bundle-state.json");
+
+interface BundleState {
+  readonly format: "writ-bundle-state/1";
+  readonly lastSequence: Record<string, number>;
+}
+
+function readState(): BundleState {
+  let file: TextFile;
+  try {
+    file = readTextFile(BUNDLE_STATE_FILE);
+  } catch {
+    return { format: "writ-bundle-state/1", lastSequence: {} };
+  }
+  let j: unknown;
+  try {
+    j = JSON.parse(file.text);
+  } catch {
+    fail("W5002", "malformed JSON in the bundle state file (delete it to reset rollback protection)", { file: file.name });
+  }
+  const ls = (j as { lastSequence?: unknown } | null)?.lastSequence;
+  const ok =
+    (j as { format?: unknown } | null)?.format === "writ-bundle-state/1" &&
+    typeof ls === "object" &&
+    ls !== null &&
+    !Array.isArray(ls) &&
+    Object.values(ls).every((v) => Number.isSafeInteger(v) && (v as number) >= 0);
+  if (!ok) fail("W5008", "invalid bundle state file (delete it to reset rollback protection)", { file: file.name });
+  const lastSequence: Record<string, number> = {};
+  for (const [k, v] of Object.entries(ls as Record<string, number>)) Object.defineProperty(lastSequence, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return { format: "writ-bundle-state/1", lastSequence };
+}
+
+function writeState(state: BundleState): void {
+  try {
+    mkdirSync(".writ", { recursive: true });
+  } catch (e) {
+    fail("W5001", `cannot create the state folder: ${e instanceof Error ? e.message : String(e)}`, { file: ".writ" });
+  }
+  writeAtomically(BUNDLE_STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The text form of a decision record. */
+export function recordText(r: DecisionRecord): string {
+  const reasons = r.reasons.map((x) => (x.reason === undefined ? x.name : `${x.name} (${x.reason})`));
+  const lines = [`decision: ${r.decision}`, `reasons: ${reasons.length === 0 ? "(none)" : reasons.join(", ")}`];
+  if (r.errors.length === 0) lines.push("errors: (none)");
+  else {
+    lines.push("errors:");
+    for (const e of r.errors) lines.push(`  ${e.policy}: ${e.code}: ${e.message}`);
+  }
+  if (Object.keys(r.obligations).length > 0) lines.push(`obligations: ${canonicalJson(r.obligations)}`);
+  lines.push(`bundle: ${r.bundleId}`, `request: ${r.requestDigest}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Run `writ eval --bundle`. */
+export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
+  const publicKey = opts.key === undefined ? undefined : readPublicKey(opts.key);
+  if (publicKey !== undefined && !publicKey.ok) fail("W5008", `cannot use the public key: ${publicKey.error}`, { file: opts.key });
+  const b = readJsonFile(opts.bundle);
+  const ent = readJsonFile(opts.entities);
+  const req = readJsonFile(opts.request);
+  const keyId = publicKey?.ok === true ? keyIdOf(publicKey.value) : "unsigned";
+  const state = readState();
+  const last = Object.prototype.hasOwnProperty.call(state.lastSequence, keyId) ? state.lastSequence[keyId] : undefined;
+  const loaded = loadBundle(b.json, {
+    ...(publicKey?.ok === true ? { publicKey: publicKey.value } : {}),
+    ...(last === undefined ? {} : { lastSequence: last }),
+  });
+  if (loaded.bundle === undefined) throw new CliFailure(loaded.diagnostics.map((d) => problemLine(d.code, d.message, { file: b.file.name })), EXIT_BAD_INPUT);
+  const record = decide(loaded.bundle, req.json, ent.json);
+  const inputErrors = record.errors.filter((e) => e.policy === "");
+  if (inputErrors.length > 0) {
+    throw new CliFailure(
+      inputErrors.map((e) => problemLine(e.code as "W5003", e.message, { file: e.code === "W5003" ? ent.file.name : req.file.name })),
+      EXIT_BAD_INPUT,
+    );
+  }
+  if (last === undefined || loaded.bundle.sequence > last) {
+    Object.defineProperty(state.lastSequence, keyId, { value: loaded.bundle.sequence, enumerable: true, writable: true, configurable: true });
+    writeState(state);
+  }
+  io.out(opts.json === true ? `${canonicalJson(record)}\n` : recordText(record));
+  return 0;
+}

@@ -1,0 +1,259 @@
+/**
+ * Decision records: fields, determinism of the request digest and of the record bytes across
+ * JSON key order, entity order and separate processes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { decide, loadBundle, recordBytes, EVALUATOR, type DecisionRecord, type LoadedBundle } from "../../runtime/index.js";
+import { bundleFrom, exampleBundle, exampleJson } from "../support/bundles.js";
+
+const PKG = JSON.parse(readFileSync(resolve(process.cwd(), "package.json"), "utf8")) as { version: string };
+const loaded = (): LoadedBundle => loadBundle(exampleBundle()).bundle!;
+const REQUEST = exampleJson("request.json");
+const ENTITIES = exampleJson("entities.json");
+const TESTS = exampleJson("tests.json") as { requests: Record<string, unknown>[] };
+const text = (r: DecisionRecord): string => new TextDecoder().decode(recordBytes(r));
+
+/** A copy of a JSON value with object keys and arrays (sets, entity lists) shuffled by `rnd`. */
+function shuffleJson(x: unknown, rnd: () => number): unknown {
+  const shuffle = <T>(a: T[]): T[] => {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  };
+  if (Array.isArray(x)) return shuffle(x.map((y) => shuffleJson(y, rnd)));
+  if (x !== null && typeof x === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of shuffle(Object.keys(x))) out[k] = shuffleJson((x as Record<string, unknown>)[k], rnd);
+    return out;
+  }
+  return x;
+}
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("decision records", () => {
+  it("carry the decision, reasons with policy ids and @reason texts, the bundle id and the evaluator", () => {
+    const b = loaded();
+    const r = decide(b, REQUEST, ENTITIES);
+    expect(r.format).toBe("writ-decision/1");
+    expect(r.decision).toBe("deny");
+    expect(r.reasons).toEqual([
+      { name: "confidential-needs-mfa-on-office-network", policyId: b.byName.get("confidential-needs-mfa-on-office-network")!.id, reason: "Confidential documents need MFA and the office network" },
+    ]);
+    expect(r.errors).toEqual([]);
+    expect(r.obligations).toEqual({});
+    expect(r.shadow).toEqual([]);
+    expect(r.bundleId).toBe(b.bundleId);
+    expect(r.requestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.evaluator).toBe(`writ/${PKG.version}`);
+    expect(EVALUATOR).toBe(`writ/${PKG.version}`);
+  });
+
+  it("agree with the example's expected decisions", () => {
+    const b = loaded();
+    for (const t of TESTS.requests) {
+      const r = decide(b, t, ENTITIES);
+      expect(r.decision, String(t["description"])).toBe(t["decision"]);
+      expect(r.reasons.map((x) => x.name).sort()).toEqual([...(t["reason"] as string[])].sort());
+    }
+  });
+
+  it("list erroring policies with their ids", () => {
+    const bundle = bundleFrom(
+      `@id("overflow") forbid(principal, action, resource) when { context.n + 9223372036854775807 < 0 };
+       @id("ok") permit(principal, action, resource);`,
+      `entity User; action go appliesTo { principal: User, resource: User, context: { n: Long } };`,
+    );
+    const b = loadBundle(JSON.parse(JSON.stringify(bundle))).bundle!;
+    const req = { principal: { type: "User", id: "a" }, action: { type: "Action", id: "go" }, resource: { type: "User", id: "b" }, context: { n: 1 } };
+    const r = decide(b, req, []);
+    expect(r.decision).toBe("deny");
+    expect(r.errors).toEqual([{ policy: "overflow", policyId: b.byName.get("overflow")!.id, code: "W4003", message: expect.any(String) }]);
+    const ok = decide(b, { ...req, context: { n: -1 } }, []);
+    expect(ok.decision).toBe("allow");
+    expect(ok.reasons.map((x) => x.name)).toEqual(["ok"]);
+    expect(ok.reasons[0]!.reason).toBeUndefined();
+    expect("reason" in ok.reasons[0]!).toBe(false);
+  });
+
+  it("deny, fail closed, on invalid input", () => {
+    const b = loaded();
+    const bad = decide(b, { ...(REQUEST as object), principal: 5 }, ENTITIES);
+    expect(bad.decision).toBe("deny");
+    expect(bad.errors.map((e) => [e.policy, e.code])).toEqual([["", "W5004"]]);
+    const nonconforming = decide(b, { ...(REQUEST as object), context: { mfa: "yes", sourceIp: "10.0.0.1" } }, ENTITIES);
+    expect(nonconforming.decision).toBe("deny");
+    expect(nonconforming.errors[0]!.code).toBe("W5006");
+    const badEntities = decide(b, REQUEST, { not: "an array" });
+    expect(badEntities.errors[0]!.code).toBe("W5003");
+    expect(() => recordBytes(badEntities)).not.toThrow();
+  });
+
+  it("never throws on strings that are not valid Unicode; the record still has canonical bytes", () => {
+    const b = loaded();
+    const ents = JSON.parse(JSON.stringify(ENTITIES)) as { attrs: Record<string, unknown> }[];
+    ents.find((e) => "name" in e.attrs)!.attrs["name"] = "\ud800";
+    const r = decide(b, REQUEST, ents);
+    expect(r.decision).toBe("deny");
+    expect(r.errors.map((e) => e.code)).toEqual(["W5004"]);
+    expect(() => recordBytes(r)).not.toThrow();
+    const req = JSON.parse(JSON.stringify(REQUEST)) as { principal: { id: string } };
+    req.principal.id = "x\udc00";
+    expect(() => recordBytes(decide(b, req, ENTITIES))).not.toThrow();
+  });
+
+  it("the request digest ignores JSON key order, entity order and set order, and the bytes are identical", () => {
+    const b = loaded();
+    const base = decide(b, REQUEST, ENTITIES);
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const rnd = prng(seed);
+        const r = decide(b, shuffleJson(REQUEST, rnd), shuffleJson(ENTITIES, rnd));
+        expect(text(r)).toBe(text(base));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("the request digest changes with any request or entity change", () => {
+    const b = loaded();
+    const base = decide(b, REQUEST, ENTITIES).requestDigest;
+    const req = REQUEST as { context: { mfa: boolean; sourceIp: string } };
+    expect(decide(b, { ...req, context: { ...req.context, mfa: !req.context.mfa } }, ENTITIES).requestDigest).not.toBe(base);
+    expect(decide(b, { ...req, context: { ...req.context, sourceIp: "10.9.9.9" } }, ENTITIES).requestDigest).not.toBe(base);
+    const ents = JSON.parse(JSON.stringify(ENTITIES)) as { attrs: Record<string, unknown> }[];
+    ents.find((e) => "name" in e.attrs)!.attrs["name"] = "Mallory";
+    expect(decide(b, REQUEST, ents).requestDigest).not.toBe(base);
+    expect(decide(b, REQUEST, (ENTITIES as unknown[]).slice(1)).requestDigest).not.toBe(base);
+  });
+});
+
+describe("decision records across processes", () => {
+  let dir = "";
+  let script = "";
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "writ-record-"));
+    script = join(dir, "decide.mjs");
+    await build({
+      stdin: {
+        contents: `
+          import { readFileSync } from "node:fs";
+          import { loadBundle, decide, recordBytes } from "./runtime/index.ts";
+          const [bundlePath, requestPath, entitiesPath] = process.argv.slice(2);
+          const read = (p) => JSON.parse(readFileSync(p, "utf8"));
+          const loaded = loadBundle(read(bundlePath));
+          if (loaded.bundle === undefined) { console.error(JSON.stringify(loaded.diagnostics)); process.exit(2); }
+          process.stdout.write(Buffer.from(recordBytes(decide(loaded.bundle, read(requestPath), read(entitiesPath)))).toString("base64"));
+        `,
+        resolveDir: process.cwd(),
+        sourcefile: "decide-entry.ts",
+        loader: "ts",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: script,
+      logLevel: "silent",
+    });
+    writeFileSync(join(dir, "bundle.json"), JSON.stringify(exampleBundle()));
+    writeFileSync(join(dir, "request.json"), JSON.stringify(REQUEST));
+    writeFileSync(join(dir, "entities.json"), JSON.stringify(ENTITIES));
+    writeFileSync(join(dir, "request2.json"), JSON.stringify(shuffleJson(REQUEST, prng(7)), null, 3));
+    writeFileSync(join(dir, "entities2.json"), JSON.stringify(shuffleJson(ENTITIES, prng(9))));
+  }, 60_000);
+
+  afterAll(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("two node processes produce byte-identical records, equal to this process's", () => {
+    const run = (req: string, ents: string): string =>
+      execFileSync(process.execPath, [script, join(dir, "bundle.json"), join(dir, req), join(dir, ents)], { encoding: "utf8", env: { ...process.env, TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8" } });
+    const first = run("request.json", "entities.json");
+    const second = run("request2.json", "entities2.json");
+    expect(first.length).toBeGreaterThan(100);
+    expect(second).toBe(first);
+    const here = Buffer.from(recordBytes(decide(loaded(), REQUEST, ENTITIES))).toString("base64");
+    expect(first).toBe(here);
+    const rec = JSON.parse(Buffer.from(first, "base64").toString("utf8")) as DecisionRecord;
+    expect(rec.decision).toBe("deny");
+  }, 60_000);
+});
+
+describe("governance extensions in records", () => {
+  const SCHEMA = `entity User; obligation require_approval: Bool; obligation notify: Set<String>; obligation max_cost: Long;
+    action deploy appliesTo { principal: User, resource: User, context: { cost: Long } };`;
+  const POLICIES = `
+    @id("a") @reason("small deploys") permit(principal, action, resource) when { context.cost < 100 }
+      obligations { require_approval: false, notify: ["#ops"], max_cost: 100 };
+    @id("b") permit(principal, action, resource) when { context.cost < 50 }
+      obligations { require_approval: true, notify: ["#sec"], max_cost: 50 };
+    @id("s") @mode("shadow") forbid(principal, action, resource) when { context.cost > 10 };`;
+  const req = (cost: number) => ({ principal: { type: "User", id: "u" }, action: { type: "Action", id: "deploy" }, resource: { type: "User", id: "r" }, context: { cost } });
+
+  it("carry merged obligations and shadow results, and the ids cover them", () => {
+    const bundle = bundleFrom(POLICIES, SCHEMA);
+    const b = loadBundle(JSON.parse(JSON.stringify(bundle))).bundle!;
+    const r = decide(b, req(20), []);
+    expect(r.decision).toBe("allow");
+    expect(r.reasons.map((x) => x.name).sort()).toEqual(["a", "b"]);
+    expect(r.reasons.find((x) => x.name === "a")!.reason).toBe("small deploys");
+    expect(r.obligations).toEqual({ require_approval: true, notify: ["#ops", "#sec"], max_cost: 50 });
+    expect(r.shadow).toEqual([{ name: "s", effect: "forbid", satisfied: true }]);
+    const one = decide(b, req(70), []);
+    expect(one.obligations).toEqual({ require_approval: false, notify: ["#ops"], max_cost: 100 });
+    expect(decide(b, req(200), []).obligations).toEqual({});
+    const other = bundleFrom(POLICIES.replace("max_cost: 100", "max_cost: 101"), SCHEMA);
+    const changed = other.policies.filter((p) => !bundle.policies.some((q) => q.id === p.id)).map((p) => p.name);
+    expect(changed).toEqual(["a"]);
+  });
+
+  it("a cedar-semantics bundle cannot carry Writ extensions", () => {
+    expect(() => bundleFrom(POLICIES, SCHEMA, { semantics: "cedar" })).toThrow(/W6001/);
+    const bundle = JSON.parse(JSON.stringify(bundleFrom(POLICIES, SCHEMA))) as { semantics: string };
+    bundle.semantics = "cedar";
+    const r = loadBundle(bundle);
+    expect(r.bundle).toBeUndefined();
+  });
+});
+
+describe("lineage in the request digest", () => {
+  it("is part of the digest, independent of its key order", () => {
+    const b = loaded();
+    const exec = {
+      principal: { type: "DocShare::User", id: "bob" },
+      action: { type: "DocShare::Action", id: "share" },
+      resource: { type: "DocShare::Document", id: "q3-roadmap" },
+      decision: "allow",
+      bundleId: "sha256:" + "1".repeat(64),
+      node: "n1",
+    };
+    const withLineage = { ...(REQUEST as object), lineage: { depth: 1, parent: exec, root: exec, ancestors: [exec] } };
+    const base = decide(b, REQUEST, ENTITIES);
+    const r = decide(b, withLineage, ENTITIES);
+    expect(r.errors).toEqual([]);
+    expect(r.requestDigest).not.toBe(base.requestDigest);
+    const shuffled = decide(b, shuffleJson(withLineage, prng(3)), ENTITIES);
+    expect(shuffled.requestDigest).toBe(r.requestDigest);
+    const other = decide(b, { ...withLineage, lineage: { ...withLineage.lineage, parent: { ...exec, node: "n2" } } }, ENTITIES);
+    expect(other.requestDigest).not.toBe(r.requestDigest);
+  });
+});
