@@ -18,6 +18,7 @@ import { formatDiagnostic, hasErrors, withFile, type Diagnostic } from "../lang/
 import { formatPolicies, formatSchema, parsePolicies, parseSchema } from "../lang/index.js";
 import { lineColOf } from "../lang/span.js";
 import type { Decision } from "../compiler/index.js";
+import { stringifyJson } from "../stdlib/index.js";
 import {
   CliFailure,
   EXIT_BAD_INPUT,
@@ -31,6 +32,7 @@ import {
   type Semantics,
   type TextFile,
 } from "./io.js";
+import { sarifLog } from "./sarif.js";
 import { entitiesFrom, errorLines, mergePolicySets, policiesFrom, programFrom, requestFrom, schemaFrom, validationOf, type Staged } from "./pipeline.js";
 
 // --- check -------------------------------------------------------------------
@@ -38,7 +40,9 @@ import { entitiesFrom, errorLines, mergePolicySets, policiesFrom, programFrom, r
 /** Options of `writ check`. */
 export interface CheckOptions {
   readonly schema?: string;
-  readonly format: "text" | "json" | "github";
+  readonly format: "text" | "json" | "github" | "sarif";
+  /** The writ version written into SARIF output (`tool.driver.version`). */
+  readonly version?: string;
 }
 
 interface Located {
@@ -58,7 +62,7 @@ function toJson(l: Located): Record<string, unknown> {
 }
 
 /** GitHub Actions workflow-command escaping of a property value or message. */
-function ghEscape(s: string, property: boolean): string {
+export function ghEscape(s: string, property: boolean): string {
   let out = s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
   if (property) out = out.replace(/:/g, "%3A").replace(/,/g, "%2C");
   return out;
@@ -108,6 +112,10 @@ export function runCheck(files: readonly string[], opts: CheckOptions, io: Outpu
     io.out(`${JSON.stringify({ ok: errors === 0, policies: policyCount, errors, warnings, diagnostics: found.map(toJson) }, null, 2)}\n`);
     return errors > 0 ? EXIT_PROBLEMS : 0;
   }
+  if (opts.format === "sarif") {
+    io.out(`${JSON.stringify(sarifLog(found, opts.version ?? "unknown"), null, 2)}\n`);
+    return errors > 0 ? EXIT_PROBLEMS : 0;
+  }
   if (opts.format === "github") {
     for (const l of found) io.out(`${toGithub(l)}\n`);
     io.out(errors > 0 ? `${plural(errors, "error")}\n` : `ok: ${policyCount} ${policyCount === 1 ? "policy" : "policies"}\n`);
@@ -151,12 +159,29 @@ export function decisionText(d: Decision): string {
     lines.push("errors:");
     for (const e of d.errors) lines.push(`  ${e.policy}: ${e.code}: ${e.message}`);
   }
+  for (const det of d.determining ?? []) if (det.reason !== undefined) lines.push(`reason (${det.name}): ${det.reason}`);
+  const obligations = Object.entries(d.obligations ?? {});
+  if (obligations.length > 0) {
+    lines.push("obligations:");
+    for (const [k, v] of obligations) lines.push(`  ${k}: ${stringifyJson(v)}`);
+  }
+  for (const sh of d.shadow ?? []) {
+    lines.push(`shadow ${sh.name} (${sh.effect}): ${sh.error !== undefined ? `error: ${sh.error}` : sh.satisfied ? "satisfied" : "not satisfied"}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
 /** The JSON form of a decision (stable key order). */
 export function decisionJson(d: Decision): string {
-  return `${JSON.stringify({ decision: d.decision, reasons: d.reasons, errors: d.errors.map((e) => ({ policy: e.policy, code: e.code, message: e.message })) }, null, 2)}\n`;
+  const json = {
+    decision: d.decision,
+    reasons: d.reasons,
+    errors: d.errors.map((e) => ({ policy: e.policy, code: e.code, message: e.message })),
+    determining: d.determining ?? [],
+    obligations: d.obligations ?? {},
+    shadow: d.shadow ?? [],
+  };
+  return `${stringifyJson(json as never, 2)}\n`;
 }
 
 /** Run `writ eval`. */

@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { isWritTestFile } from "./writ-tests.js";
 import { CliFailure, displayName, fail, offsetOfKey, parseJsonFile, problemLine, readTextFile, type TextFile } from "./io.js";
 
 /** One request of a test file with its expected outcome. */
@@ -91,8 +92,8 @@ export function discoverTestFiles(paths: readonly string[]): Discovered[] {
       try {
         const file = readTextFile(p, displayName(p));
         const json = parseJsonFile(file);
-        if (looksLikeTestFile(json)) out.push({ kind: "test", file, json });
-        else if (!isDir) fail("W5007", "not a test file: expected a JSON object with `policies` and `requests`", { file: file.name });
+        if (looksLikeTestFile(json) || isWritTestFile(p, json)) out.push({ kind: "test", file, json: json as Record<string, unknown> });
+        else if (!isDir) fail("W5007", "not a test file: expected a Cedar test file (`policies` and `requests`) or a Writ test file (`\"writ-test\": 1`)", { file: file.name });
       } catch (err) {
         if (!(err instanceof CliFailure)) throw err;
         out.push({ kind: "problem", path: p, line: err.lines.join(" ") });

@@ -16,6 +16,7 @@ import type { CompiledPolicies, Decision, Request, Schema } from "../compiler/in
 import type { Entities, JsonValue } from "../stdlib/index.js";
 import { CliFailure, EXIT_PROBLEMS, displayName, readJsonFile, readTextFile, type Output, type Semantics, type TextFile } from "./io.js";
 import { entitiesFrom, errorLines, failedAs, failedWith, policiesFrom, programFrom, requestFrom, schemaFrom, validationOf, type Staged } from "./pipeline.js";
+import { isWritTestFile, runWritTest } from "./writ-tests.js";
 import { discoverTestFiles, parseTestFile, type Discovered, type TestFile, type TestRequest } from "./test-files.js";
 
 /** The outcome of one case, or of a file-level problem that failed `count` cases. */
@@ -218,8 +219,12 @@ export function runTestFile(loader: TestLoader, t: TestFile): CaseOutcome[] {
   return out;
 }
 
-/** Run discovered test files, reporting each outcome; returns the totals. */
-export function runDiscovered(found: readonly Discovered[], loader: TestLoader, report: (o: CaseOutcome) => void): RunTotals {
+/**
+ * Run discovered test files, reporting each outcome; returns the totals.
+ * `semanticsOverride` (a `--semantics` given on the command line) overrides the
+ * `semantics` of Writ test files; Cedar test files use the loader's.
+ */
+export function runDiscovered(found: readonly Discovered[], loader: TestLoader, report: (o: CaseOutcome) => void, semanticsOverride?: Semantics): RunTotals {
   const totals: RunTotals = { passed: 0, failed: 0 };
   const add = (o: CaseOutcome): void => {
     if (o.kind === "problem") totals.failed += o.count;
@@ -230,6 +235,10 @@ export function runDiscovered(found: readonly Discovered[], loader: TestLoader, 
   for (const d of found) {
     if (d.kind === "problem") {
       add({ kind: "problem", file: displayName(d.path), passed: false, count: 1, detail: d.line });
+      continue;
+    }
+    if (isWritTestFile(d.file.path, d.json)) {
+      for (const o of runWritTest(loader, d.file, d.json, semanticsOverride)) add(o);
       continue;
     }
     let t: TestFile;
@@ -256,7 +265,8 @@ export function runDiscovered(found: readonly Discovered[], loader: TestLoader, 
 
 /** Options of `writ test`. */
 export interface TestOptions {
-  readonly semantics: Semantics;
+  /** Undefined: fail-closed for Cedar test files, each Writ test file's own `semantics`. */
+  readonly semantics?: Semantics;
   readonly verbose?: boolean;
 }
 
@@ -274,9 +284,14 @@ function outcomeLine(o: CaseOutcome): string {
 /** Run `writ test`. */
 export function runTest(paths: readonly string[], opts: TestOptions, io: Output): number {
   const found = discoverTestFiles(paths);
-  const totals = runDiscovered(found, new TestLoader(opts.semantics), (o) => {
-    if (!o.passed || opts.verbose === true) io.out(`${outcomeLine(o)}\n`);
-  });
+  const totals = runDiscovered(
+    found,
+    new TestLoader(opts.semantics ?? "fail-closed"),
+    (o) => {
+      if (!o.passed || opts.verbose === true) io.out(`${outcomeLine(o)}\n`);
+    },
+    opts.semantics,
+  );
   io.out(`${totals.passed} passed, ${totals.failed} failed\n`);
   return totals.failed > 0 ? EXIT_PROBLEMS : 0;
 }

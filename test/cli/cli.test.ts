@@ -412,7 +412,7 @@ describe("writ test", () => {
 
 describe("writ demo", () => {
   it("works from any current directory and prints decisions with reasons", () => {
-    const r = writ(["demo"], tmpdir());
+    const r = writ(["demo"], mkdtempSync(join(tmpdir(), "writ-demo-")));
     noStack(r);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("ALLOW");

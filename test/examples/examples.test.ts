@@ -20,11 +20,22 @@ function writ(args: readonly string[]): { code: number | null; stdout: string; s
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function expectedCases(): number {
+/** Each project's Writ test files (`*.writ-test.json`). */
+function writTestFiles(p: string): string[] {
+  return readdirSync(join(EXAMPLES, p)).filter((x) => x.endsWith(".writ-test.json"));
+}
+
+/** Cases of the Cedar test files (`tests.json`), plus those of the Writ test files when `writ` is set. */
+function expectedCases(writ: boolean): number {
   let n = 0;
   for (const p of projects) {
-    const t = JSON.parse(readFileSync(join(EXAMPLES, p, "tests.json"), "utf8")) as { requests: unknown[]; shouldValidate?: boolean };
-    n += t.requests.length + (t.shouldValidate === undefined ? 0 : 1);
+    const cedar = join(EXAMPLES, p, "tests.json");
+    if (existsSync(cedar)) {
+      const t = JSON.parse(readFileSync(cedar, "utf8")) as { requests: unknown[]; shouldValidate?: boolean };
+      n += t.requests.length + (t.shouldValidate === undefined ? 0 : 1);
+    }
+    if (!writ) continue;
+    for (const f of writTestFiles(p)) n += (JSON.parse(readFileSync(join(EXAMPLES, p, f), "utf8")) as { cases: unknown[] }).cases.length;
   }
   return n;
 }
@@ -39,7 +50,8 @@ describe("examples/", () => {
   it("has at least two projects, each with schema, policies, entities and tests", () => {
     expect(projects.length).toBeGreaterThanOrEqual(2);
     for (const p of projects) {
-      for (const f of ["schema.cedarschema", "policies.cedar", "entities.json", "tests.json"]) expect(existsSync(join(EXAMPLES, p, f)), `${p}/${f}`).toBe(true);
+      for (const f of ["schema.cedarschema", "policies.cedar", "entities.json"]) expect(existsSync(join(EXAMPLES, p, f)), `${p}/${f}`).toBe(true);
+      expect(existsSync(join(EXAMPLES, p, "tests.json")) || writTestFiles(p).length > 0, `${p} has tests.json or a *.writ-test.json`).toBe(true);
     }
   });
 
@@ -48,11 +60,20 @@ describe("examples/", () => {
     expect((text.match(/^(permit|forbid)\s*\(/gm) ?? []).length).toBeGreaterThanOrEqual(15);
   });
 
+  it("writ test examples/ passes every case (each Writ test file in its own semantics, Cedar test files fail-closed)", () => {
+    const r = writ(["test", "examples"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trimEnd().split("\n").pop()).toBe(`${expectedCases(true)} passed, 0 failed`);
+    expect(r.code).toBe(0);
+  });
+
+  // Writ test files may use Writ extensions, which cedar semantics rejects: only the Cedar test files run here.
   for (const semantics of ["fail-closed", "cedar"]) {
-    it(`writ test examples/ passes every case (${semantics})`, () => {
-      const r = writ(["test", "examples", "--semantics", semantics]);
+    it(`writ test passes every case of the examples' Cedar test files (${semantics})`, () => {
+      const files = projects.map((p) => join("examples", p, "tests.json")).filter((f) => existsSync(join(ROOT, f)));
+      const r = writ(["test", ...files, "--semantics", semantics]);
       expect(r.stderr).toBe("");
-      expect(r.stdout.trimEnd().split("\n").pop()).toBe(`${expectedCases()} passed, 0 failed`);
+      expect(r.stdout.trimEnd().split("\n").pop()).toBe(`${expectedCases(false)} passed, 0 failed`);
       expect(r.code).toBe(0);
     });
   }
