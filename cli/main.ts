@@ -10,7 +10,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { runCheck, runEval, runFmt } from "./commands.js";
+import { runBundleEval, runCompile, runKeygen } from "./bundle-commands.js";
 import { runDemo } from "./demo.js";
+import { runGovernedDemo } from "./governed-demo.js";
+import { runDiff } from "./diff.js";
+import { runInit } from "./init.js";
+import { runLineageExport, runLineageProve, runLineageReplay, runLineageShow, runLineageVerify, runLineageVerifyProof } from "./lineage-commands.js";
 import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, problemLine, processOutput, type Output, type Semantics } from "./io.js";
 import { servePlayground } from "./playground.js";
 import { runTest } from "./test-runner.js";
@@ -60,22 +65,57 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .description("parse policy files and validate them against a schema")
     .argument("<policies...>", "policy files (.cedar / .writ)")
     .option("--schema <file>", "schema file (.cedarschema); without it only syntax is checked")
-    .addOption(new Option("--format <format>", "output format (github: GitHub Actions annotations)").choices(["text", "json", "github"]).default("text"))
-    .action((files: string[], opts: { schema?: string; format: "text" | "json" | "github" }) => {
-      exit.code = runCheck(files, opts, io);
+    .addOption(new Option("--format <format>", "output format (github: GitHub Actions annotations; sarif: SARIF 2.1.0)").choices(["text", "json", "github", "sarif"]).default("text"))
+    .action((files: string[], opts: { schema?: string; format: "text" | "json" | "github" | "sarif" }) => {
+      exit.code = runCheck(files, { ...opts, version: packageVersion() }, io);
     });
 
   program
     .command("eval")
     .description("decide one request: prints the decision, its reasons and any erroring policies")
-    .requiredOption("--policies <files...>", "policy files")
+    .option("--policies <files...>", "policy files (or --bundle)")
+    .option("--bundle <file>", "decide from a compiled bundle (writ compile) instead of policy files; prints the decision record")
+    .option("--key <file>", "with --bundle: the signer's public key (.pub); the bundle must carry a valid signature by it")
     .option("--schema <file>", "schema file: directs reading entities and context, and validates the request")
     .requiredOption("--entities <file>", "entities JSON file (Cedar format)")
     .requiredOption("--request <file>", "request JSON file: {principal, action, resource, context}")
     .addOption(semanticsOption())
     .option("--json", "print the decision as JSON")
-    .action((opts: { policies: string[]; schema?: string; entities: string; request: string; semantics: Semantics; json?: boolean }) => {
-      exit.code = runEval(opts, io);
+    .action(
+      (opts: { policies?: string[]; bundle?: string; key?: string; schema?: string; entities: string; request: string; semantics: Semantics; json?: boolean }) => {
+        if (opts.bundle !== undefined) {
+          if (opts.policies !== undefined || opts.schema !== undefined) {
+            throw new CliFailure([problemLine("W5008", "--bundle already holds the policies and the schema: drop --policies/--schema", { file: "writ" })]);
+          }
+          exit.code = runBundleEval({ ...opts, bundle: opts.bundle }, io);
+          return;
+        }
+        if (opts.key !== undefined) throw new CliFailure([problemLine("W5008", "--key applies only with --bundle", { file: "writ" })]);
+        if (opts.policies === undefined) throw new CliFailure([problemLine("W5008", "required option '--policies <files...>' (or --bundle) not specified", { file: "writ" })]);
+        exit.code = runEval({ ...opts, policies: opts.policies }, io);
+      },
+    );
+
+  program
+    .command("compile")
+    .description("compile policies into one bundle file (canonical IR, content ids, schema), optionally signed")
+    .argument("<policies...>", "policy files")
+    .requiredOption("--schema <file>", "schema file (.cedarschema)")
+    .option("-o, --output <file>", "the bundle file to write")
+    .option("--sign <file>", "sign the bundle id with this Ed25519 private key (<prefix>.key from writ keygen)")
+    .option("--sequence <n>", "the bundle's sequence number (services refuse lower ones)", "0")
+    .addOption(semanticsOption())
+    .option("--json", 'print {"bundleId", "policies": [{"name", "id"}]}')
+    .action((files: string[], opts: { schema: string; output?: string; sign?: string; sequence?: string; semantics: Semantics; json?: boolean }) => {
+      exit.code = runCompile(files, opts, io);
+    });
+
+  program
+    .command("keygen")
+    .description("write an Ed25519 key pair: <prefix>.key (private, mode 0600) and <prefix>.pub")
+    .argument("<prefix>", "path prefix of the two key files")
+    .action((prefix: string) => {
+      exit.code = runKeygen(prefix, io);
     });
 
   program
@@ -89,20 +129,47 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
 
   program
     .command("test")
-    .description("run Cedar integration-test JSON files (files or folders)")
+    .description("run test files (Cedar integration-test JSON and *.writ-test.json; files or folders)")
     .argument("<paths...>", "test files or folders to walk")
-    .addOption(semanticsOption())
+    .addOption(
+      new Option("--semantics <mode>", "how erroring policies count (default fail-closed; overrides a Writ test file's `semantics` only when given)").choices([
+        "fail-closed",
+        "cedar",
+      ]),
+    )
     .option("--verbose", "also list passing cases")
-    .action((paths: string[], opts: { semantics: Semantics; verbose?: boolean }) => {
-      exit.code = runTest(paths, { semantics: opts.semantics, verbose: opts.verbose === true }, io);
+    .action((paths: string[], opts: { semantics?: Semantics; verbose?: boolean }) => {
+      exit.code = runTest(paths, { ...(opts.semantics === undefined ? {} : { semantics: opts.semantics }), verbose: opts.verbose === true }, io);
+    });
+
+  program
+    .command("diff")
+    .description("compare two bundles: added, removed and changed policies, schema, semantics and sequence (exit 0 identical, 1 different)")
+    .argument("<old>", "the old bundle (JSON, as `writ compile` writes it)")
+    .argument("<new>", "the new bundle")
+    .option("--json", "print the difference as JSON")
+    .action((oldPath: string, newPath: string, opts: { json?: boolean }) => {
+      exit.code = runDiff(oldPath, newPath, { json: opts.json === true }, io);
+    });
+
+  program
+    .command("init")
+    .description("scaffold a policy project: schema, policies, entities, a Writ test file, a README and a CI workflow")
+    .argument("[dir]", "the project folder (default: the current folder; created if missing)")
+    .action((dir: string | undefined) => {
+      exit.code = runInit(dir, io);
     });
 
   program
     .command("demo")
-    .description("compile the bundled examples and decide their example requests")
-    .action(() => {
-      exit.code = runDemo(io);
+    .description("compile the bundled examples and decide their example requests, then run the governed-agent scenario (records .writ/lineage.db here)")
+    .action(async () => {
+      const first = runDemo(io);
+      const second = await runGovernedDemo(io, process.cwd());
+      exit.code = first !== 0 ? first : second;
     });
+
+  addLineageCommands(program, io, exit);
 
   program
     .command("playground")
@@ -113,6 +180,63 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     });
 
   return program;
+}
+
+function addLineageCommands(program: Command, io: Output, exit: { code: number }): void {
+  const lineage = program.command("lineage").description("verify, prove, show, replay and export the execution lineage in .writ/lineage.db");
+  const dirOption = (): Option => new Option("--dir <dir>", "the working directory holding .writ/ (default: the current directory)");
+  lineage
+    .command("verify")
+    .description("re-hash every event, rebuild the Merkle tree, check every checkpoint; names the first bad entry")
+    .addOption(dirOption())
+    .option("--json", "print the verification report as JSON")
+    .action(async (opts: { dir?: string; json?: boolean }) => {
+      exit.code = await runLineageVerify(opts, io);
+    });
+  lineage
+    .command("prove")
+    .description("write a self-contained inclusion proof of one event (by id or index)")
+    .argument("<event>", "event id (sha256:…) or index")
+    .addOption(dirOption())
+    .option("-o, --output <file>", "the proof file to write (default: print it)")
+    .action(async (event: string, opts: { dir?: string; output?: string }) => {
+      exit.code = await runLineageProve(event, opts, io);
+    });
+  lineage
+    .command("verify-proof")
+    .description("check a proof file offline (no log needed)")
+    .argument("<proof>", "proof JSON file (writ lineage prove)")
+    .option("--key <file>", "the log's public key (.writ/lineage.pub): the proof must be signed by it")
+    .action((file: string, opts: { key?: string }) => {
+      exit.code = runLineageVerifyProof(file, opts, io);
+    });
+  lineage
+    .command("show")
+    .description("print the execution tree around an event (from its root execution down)")
+    .argument("<event>", "event id (sha256:…) or index")
+    .addOption(dirOption())
+    .option("--dot", "print a Graphviz digraph")
+    .option("--json", "print the tree as JSON")
+    .action(async (event: string, opts: { dir?: string; dot?: boolean; json?: boolean }) => {
+      exit.code = await runLineageShow(event, opts, io);
+    });
+  lineage
+    .command("replay")
+    .description("re-evaluate every recorded decision with its stored bundle and compare the records byte for byte")
+    .addOption(dirOption())
+    .option("--json", "print the replay report as JSON")
+    .action(async (opts: { dir?: string; json?: boolean }) => {
+      exit.code = await runLineageReplay(opts, io);
+    });
+  lineage
+    .command("export")
+    .description("write one in-toto Statement v1 per decision, each in a DSSE envelope signed with the log key (JSON lines)")
+    .addOption(new Option("--format <format>", "export format").choices(["in-toto"]).makeOptionMandatory())
+    .addOption(dirOption())
+    .option("-o, --output <file>", "the file to write (default: print)")
+    .action(async (opts: { format: string; dir?: string; output?: string }) => {
+      exit.code = await runLineageExport(opts, io);
+    });
 }
 
 async function runPlayground(portText: string | undefined, io: Output): Promise<number> {

@@ -9,6 +9,11 @@
  * one transaction, committed before the call resolves: an acknowledged append
  * is durable, an interrupted one leaves no trace.
  *
+ * Throughput tuning (durability unchanged): automatic WAL checkpoints every
+ * ~40 MB of WAL rather than ~4 MB (each random id-index page is copied back
+ * far less often), entries inserted 64 rows per statement, and verification
+ * reads leaf data as text through {@link SqliteLineageStore.scanLeaves}.
+ *
  * Perfect-subtree hashes live in tiles of {@link TILE_WIDTH} hashes per row
  * (one level, consecutive indices), so an append writes a few tile rows per
  * batch instead of about two rows per event, and a proof reads one 32-byte
@@ -22,6 +27,7 @@ import { dirname, join } from "node:path";
 import type { Hash } from "./merkle.js";
 import { batchProblem, StoreError } from "./store.js";
 import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
+import type { LeafRow, LeafScanSource } from "./verify.js";
 
 /** The part of better-sqlite3's API this store uses (the package ships no types). */
 interface Statement {
@@ -65,6 +71,15 @@ class SqliteEntry implements StoredEntry {
     return this.parsedParents;
   }
 }
+
+/** WAL pages (4 KiB) between automatic checkpoints (SQLite's default is 1000). */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
+/** Size a WAL file is truncated back to after a checkpoint. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** Entries inserted per multi-row INSERT statement (4 parameters each, far below SQLite's parameter limit). */
+const INSERT_ROWS = 64;
 
 /** Perfect-subtree hashes are stored in tiles of this many consecutive hashes of one level (C2SP tlog-tiles style). */
 export const TILE_WIDTH = 64;
@@ -159,6 +174,12 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);
     db.pragma("synchronous = FULL");
     db.pragma("busy_timeout = 5000");
+    // Checkpoint the WAL into the database every ~40 MB instead of SQLite's default ~4 MB: hot pages
+    // (the id index, tiles, the entries tail) are copied back once per checkpoint, not every few
+    // batches. Durability is unchanged: with synchronous=FULL every commit still fsyncs the WAL.
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    // After a checkpoint, cut a WAL that a very large batch grew back to this size.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     db.exec(SCHEMA);
     return { ok: true, store: new SqliteLineageStore(db, path) };
   } catch (e) {
@@ -172,7 +193,7 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
 }
 
 /** A {@link LineageStore} in one SQLite file. Create with {@link openSqliteStore}. */
-export class SqliteLineageStore implements LineageStore {
+export class SqliteLineageStore implements LineageStore, LeafScanSource {
   /** Implementation name. */
   readonly kind = "sqlite";
   /** The database file. */
@@ -180,14 +201,18 @@ export class SqliteLineageStore implements LineageStore {
   private db: Database | undefined;
   private readonly st: Record<string, Statement>;
   private readonly writeBatch: (batch: AppendBatch) => void;
+  /** True when stored text is UTF-8, so a blob read as text is its own bytes (see {@link scanLeaves}). */
+  private readonly utf8: boolean;
 
   /** @internal use {@link openSqliteStore}. */
   constructor(db: Database, path: string) {
     this.db = db;
     this.path = path;
+    this.utf8 = String(db.pragma("encoding", { simple: true })) === "UTF-8";
     this.st = {
       size: db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries"),
       insertEntry: db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)"),
+      insertEntries: db.prepare(`INSERT INTO entries (idx, id, data, parents) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?, ?, ?)").join(", ")}`),
       insertEdge: db.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)"),
       getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
       putTile: db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)"),
@@ -195,6 +220,9 @@ export class SqliteLineageStore implements LineageStore {
       insertCheckpoint: db.prepare("INSERT INTO checkpoints (size, note) VALUES (?, ?)"),
       range: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
       byId: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE id = ?")),
+      // 0x00 ‖ leaf data as text (a V8 string is far cheaper to make than a Buffer, and hashes without a copy) with the blob's length, to prove the text exact.
+      scan: raw(db.prepare("SELECT idx, id, char(0) || CAST(data AS TEXT), CASE WHEN typeof(data) = 'blob' THEN length(data) ELSE -1 END FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
+      dataAt: db.prepare("SELECT data FROM entries WHERE idx = ?"),
       leafTiles: db.prepare("SELECT key AS tile, hashes FROM tiles WHERE key >= ? AND key <= ?"),
       children: db.prepare("SELECT child FROM edges WHERE parent = ? ORDER BY child"),
       checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
@@ -209,8 +237,23 @@ export class SqliteLineageStore implements LineageStore {
       const size = Number(st.size!.get()!.n);
       const problem = batchProblem(batch, size);
       if (problem !== undefined) throw problem;
-      for (const e of batch.entries) {
-        st.insertEntry!.run(e.index, e.id, e.data, JSON.stringify(e.parents));
+      const entries = batch.entries;
+      // Full groups of INSERT_ROWS go through one multi-row statement (one call into SQLite instead of 64).
+      const full = entries.length - (entries.length % INSERT_ROWS);
+      const params: unknown[] = new Array<unknown>(INSERT_ROWS * 4);
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[k]!;
+        const parents = JSON.stringify(e.parents);
+        if (k < full) {
+          const o = (k % INSERT_ROWS) * 4;
+          params[o] = e.index;
+          params[o + 1] = e.id;
+          params[o + 2] = e.data;
+          params[o + 3] = parents;
+          if (k % INSERT_ROWS === INSERT_ROWS - 1) st.insertEntries!.run(...params);
+        } else {
+          st.insertEntry!.run(e.index, e.id, e.data, parents);
+        }
         for (const p of e.parents) st.insertEdge!.run(p, e.index);
       }
       this.writeNodes(batch);
@@ -309,6 +352,35 @@ export class SqliteLineageStore implements LineageStore {
   /** @inheritdoc */
   async readRange(start: number, end: number): Promise<StoredEntry[]> {
     return this.read(() => this.rows(this.st.range!.all(start, end) as unknown as unknown[][]));
+  }
+
+  /**
+   * Verification fast path ({@link LeafScanSource}): entries without parents,
+   * the leaf hash input 0x00 ‖ data read as text. The text is used only when
+   * it is provably those bytes: it starts with the 0x00, has no U+FFFD (so the
+   * bytes were valid UTF-8, decoded losslessly) and a UTF-8 length of one plus
+   * the blob's (nothing cut off), in a database whose text encoding is UTF-8
+   * (elsewhere SQLite would transcode). Otherwise the row carries the blob.
+   */
+  async scanLeaves(start: number, end: number): Promise<LeafRow[]> {
+    return this.read(() => {
+      const rows = this.st.scan!.all(start, end) as unknown as unknown[][];
+      if (rows.length === 0) return [];
+      const first = Number(rows[0]![0]);
+      const leaves = this.leafHashes(first, Number(rows[rows.length - 1]![0]) + 1);
+      const out = new Array<LeafRow>(rows.length);
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k]!;
+        const index = Number(r[0]);
+        const text = r[2];
+        const exact =
+          this.utf8 && typeof text === "string" && text.charCodeAt(0) === 0 && !text.includes("\uFFFD") && Buffer.byteLength(text, "utf8") === Number(r[3]) + 1;
+        out[k] = exact
+          ? { index, id: String(r[1]), leafInput: text, leafHash: leaves[index - first] }
+          : { index, id: String(r[1]), data: bytes(this.st.dataAt!.get(index)?.data), leafHash: leaves[index - first] };
+      }
+      return out;
+    });
   }
 
   /** @inheritdoc */

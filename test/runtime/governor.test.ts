@@ -1,0 +1,346 @@
+/**
+ * The governor: allowed, denied, unhandled-obligation, parent-missing, tampered-parent and
+ * store-failure paths; lineage built from the verified parent; nothing recorded as executed
+ * unless the action ran.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadBundle, type LoadedBundle } from "../../runtime/index.js";
+import { bundleText, Governor, leafIdOf, type GovernedResult, type GovernorOptions } from "../../runtime/governor.js";
+import { LineageLog } from "../../runtime/lineage/log.js";
+import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
+import type { AppendBatch } from "../../runtime/lineage/store.js";
+import { StoreError } from "../../runtime/lineage/store.js";
+import { asLineageEvent, type LineageEvent } from "../../runtime/lineage/events.js";
+import { replayLog } from "../../runtime/lineage/replay.js";
+import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
+import { build } from "esbuild";
+import { bundleFrom } from "../support/bundles.js";
+
+const DIR = resolve(process.cwd(), "examples/governed-agent");
+const read = (f: string): string => readFileSync(resolve(DIR, f), "utf8");
+const ENTITIES = JSON.parse(read("entities.json")) as unknown;
+const BUNDLE: LoadedBundle = (() => {
+  const r = loadBundle(JSON.parse(JSON.stringify(bundleFrom(read("policies.cedar"), read("schema.cedarschema")))));
+  if (r.bundle === undefined) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+  return r.bundle;
+})();
+const KEY = new Uint8Array(32).map((_, i) => i + 1);
+const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+/** A memory store whose appends can be made to fail. */
+class FlakyStore extends MemoryLineageStore {
+  failAppends = false;
+  failReads = false;
+  override async append(batch: AppendBatch): Promise<void> {
+    if (this.failAppends) throw new StoreError("io", "disk full");
+    return super.append(batch);
+  }
+  override async findById(id: string): ReturnType<MemoryLineageStore["findById"]> {
+    if (this.failReads) throw new StoreError("io", "read error");
+    return super.findById(id);
+  }
+}
+
+async function setup(extra: Partial<GovernorOptions> = {}): Promise<{ log: LineageLog; store: FlakyStore; gov: Governor }> {
+  const store = new FlakyStore();
+  const opened = await LineageLog.open({ store, privateKey: KEY });
+  if (!opened.ok) throw new Error(opened.error);
+  let n = 0;
+  let t = T0;
+  const gov = new Governor({
+    log: opened.log,
+    bundle: BUNDLE,
+    node: "node-a",
+    entities: ENTITIES,
+    handlers: { notify: () => true },
+    clock: () => new Date((t += 1000)),
+    newExecutionId: () => `exec-${++n}`,
+    ...extra,
+  });
+  return { log: opened.log, store, gov };
+}
+
+const uid = (type: string, id: string): { type: string; id: string } => ({ type, id });
+const approve = { principal: uid("Ops::Human", "alice"), action: uid("Ops::Action", "approve"), resource: uid("Ops::Plan", "release-42"), context: {} };
+const run = (agent: string, resource: string, step: string): Record<string, unknown> => ({
+  principal: uid("Ops::Agent", agent),
+  action: uid("Ops::Action", "run"),
+  resource: uid("Ops::Resource", resource),
+  context: { step },
+});
+const delegate = (from: string, to: string): Record<string, unknown> => ({ principal: uid("Ops::Agent", from), action: uid("Ops::Action", "delegate"), resource: uid("Ops::Agent", to), context: {} });
+
+async function eventsOf(log: LineageLog): Promise<LineageEvent[]> {
+  const out: LineageEvent[] = [];
+  for (let i = 0; i < log.size; i++) {
+    const e = await log.get(i);
+    const ev = asLineageEvent(e!.event);
+    if (typeof ev === "string") throw new Error(ev);
+    out.push(ev);
+  }
+  return out;
+}
+
+const phases = (r: GovernedResult<unknown>): string[] => r.events.map((e) => e.phase);
+
+describe("Governor.execute", () => {
+  it("runs a permitted action and records requested → authorized → verified → executed → audited", async () => {
+    const { log, gov } = await setup();
+    let calls = 0;
+    const r = await gov.execute(approve, async () => ++calls, { actor: "human:alice" });
+    expect(r.allowed).toBe(true);
+    expect(r.ok).toBe(true);
+    expect(r.result).toBe(1);
+    expect(calls).toBe(1);
+    expect(phases(r)).toEqual(["requested", "authorized", "verified", "executed", "audited"]);
+    expect(r.decisionRecord?.decision).toBe("allow");
+    expect(r.decisionRecord?.reasons.map((x) => x.name)).toEqual(["humans-approve-plans"]);
+    const evs = await eventsOf(log);
+    expect(evs).toHaveLength(5);
+    // Each event names the previous one of the execution; the event ids are the log's leaf ids.
+    for (let i = 1; i < 5; i++) expect(evs[i]!.parents).toEqual([r.events[i - 1]!.id]);
+    for (let i = 0; i < 5; i++) expect(leafIdOf(evs[i]!)).toBe(r.events[i]!.id);
+    expect(evs[0]!.parents).toEqual([]);
+    expect(evs[0]!.request).toMatchObject({ lineage: { depth: 0, ancestors: [] } });
+    expect(evs[1]!.decision).toEqual(r.decisionRecord);
+    expect(evs.map((e) => e.recordedAt)[0]).toBe(new Date(T0 + 1000).toISOString());
+    expect(evs.every((e) => e.execution === "exec-1" && e.node === "node-a" && e.actor === "human:alice")).toBe(true);
+  });
+
+  it("stores the bundle by id so that it can be loaded back", async () => {
+    const { store, gov } = await setup();
+    await gov.execute(approve, async () => undefined, { actor: "human:alice" });
+    const text = await store.getBundle(BUNDLE.bundleId);
+    expect(text).toBe(bundleText(BUNDLE));
+    expect(loadBundle(JSON.parse(text!)).bundle?.bundleId).toBe(BUNDLE.bundleId);
+  });
+
+  it("feeds the verified parent into `lineage`: a child under a human approval is allowed", async () => {
+    const { log, gov } = await setup();
+    let child: GovernedResult<string> | undefined;
+    const root = await gov.execute(approve, async (ctx) => {
+      child = await gov.execute(run("planner", "ci", "build"), async () => "built", { actor: "agent:planner", parent: ctx.authorizedEvent });
+      return "approved";
+    }, { actor: "human:alice" });
+    expect(root.ok).toBe(true);
+    expect(child?.allowed).toBe(true);
+    expect(child?.result).toBe("built");
+    expect(child?.decisionRecord?.obligations).toEqual({ notify: ["#agent-activity"] });
+    const requested = (await eventsOf(log)).find((e) => e.execution === child!.execution && e.phase === "requested")!;
+    expect(requested.parents).toEqual([root.events[1]!.id]);
+    const summary = { principal: approve.principal, action: approve.action, resource: approve.resource, decision: "allow", bundleId: BUNDLE.bundleId, node: "node-a" };
+    expect(requested.request).toMatchObject({ lineage: { depth: 1, parent: summary, root: summary, ancestors: [summary] } });
+  });
+
+  it("denies by policy, records the denial and never runs the action (no human-approved ancestor)", async () => {
+    const { log, gov } = await setup();
+    let calls = 0;
+    const r = await gov.execute(run("planner", "ci", "build"), async () => ++calls, { actor: "agent:planner" });
+    expect(r.allowed).toBe(false);
+    expect(calls).toBe(0);
+    expect(r.decisionRecord?.decision).toBe("deny");
+    expect(phases(r)).toEqual(["requested", "denied", "audited"]);
+    expect(r.reason).toMatch(/no policy permits it/);
+    const evs = await eventsOf(log);
+    expect(evs.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
+    expect(evs.some((e) => e.phase === "executed" || e.phase === "verified")).toBe(false);
+  });
+
+  it("denies a delegation chain deeper than 2 through the lineage depth", async () => {
+    const { log, gov } = await setup();
+    const results: GovernedResult<unknown>[] = [];
+    await gov.execute(approve, async (c0) => {
+      const d1 = await gov.execute(delegate("planner", "worker"), async (c1) => {
+        const d2 = await gov.execute(delegate("worker", "helper"), async (c2) => {
+          results.push(await gov.execute(delegate("helper", "planner"), async () => "too deep", { actor: "agent:helper", parent: c2.authorizedEvent }));
+        }, { actor: "agent:worker", parent: c1.authorizedEvent });
+        results.push(d2);
+      }, { actor: "agent:planner", parent: c0.authorizedEvent });
+      results.push(d1);
+    }, { actor: "human:alice" });
+    expect(results.map((r) => r.allowed)).toEqual([false, true, true]);
+    expect(results[0]!.decisionRecord?.reasons.map((x) => x.name)).toEqual(["no-deep-delegation"]);
+    expect(results[0]!.result).toBeUndefined();
+    const evs = await eventsOf(log);
+    expect(evs.filter((e) => e.execution === results[0]!.execution).map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
+    expect((evs.find((e) => e.execution === results[0]!.execution)!.request as { lineage: { depth: number } }).lineage.depth).toBe(3);
+  });
+
+  it("denies an allow whose obligation has no registered handler, recorded as denied", async () => {
+    const { log, gov } = await setup();
+    let calls = 0;
+    let r: GovernedResult<number> | undefined;
+    await gov.execute(approve, async (ctx) => {
+      r = await gov.execute(run("planner", "prod-cluster", "deploy"), async () => ++calls, { actor: "agent:planner", parent: ctx.authorizedEvent });
+    }, { actor: "human:alice" });
+    expect(calls).toBe(0);
+    expect(r!.allowed).toBe(false);
+    expect(r!.decisionRecord?.decision).toBe("allow");
+    expect(r!.decisionRecord?.obligations).toEqual({ notify: ["#agent-activity", "#releases"], page_oncall: true });
+    expect(r!.reason).toBe("no handler for obligation `page_oncall`");
+    expect(phases(r!)).toEqual(["requested", "denied", "audited"]);
+    const evs = (await eventsOf(log)).filter((e) => e.execution === r!.execution);
+    expect(evs[1]!.outcome).toEqual({ status: "refused", reason: "no handler for obligation `page_oncall`" });
+  });
+
+  it("runs every handler with its merged value; a refusing handler stops the execution before the action", async () => {
+    const seen: [string, unknown][] = [];
+    const { log, gov } = await setup({
+      handlers: {
+        notify: (v) => void seen.push(["notify", v]),
+        page_oncall: (v) => (seen.push(["page_oncall", v]), false),
+      },
+    });
+    let calls = 0;
+    let r: GovernedResult<number> | undefined;
+    await gov.execute(approve, async (ctx) => {
+      r = await gov.execute(run("planner", "prod-cluster", "deploy"), async () => ++calls, { actor: "agent:planner", parent: ctx.authorizedEvent });
+    }, { actor: "human:alice" });
+    expect(seen).toEqual([["notify", ["#agent-activity", "#releases"]], ["page_oncall", true]]);
+    expect(calls).toBe(0);
+    expect(r!.allowed).toBe(false);
+    expect(phases(r!)).toEqual(["requested", "authorized", "failed", "audited"]);
+    const evs = (await eventsOf(log)).filter((e) => e.execution === r!.execution);
+    expect(evs.some((e) => e.phase === "executed")).toBe(false);
+  });
+
+  it("denies when the parent event is not in the log", async () => {
+    const { log, gov } = await setup();
+    let calls = 0;
+    const missing = `sha256:${"ab".repeat(32)}`;
+    const r = await gov.execute(run("planner", "ci", "build"), async () => ++calls, { actor: "agent:planner", parent: missing });
+    expect(r.allowed).toBe(false);
+    expect(calls).toBe(0);
+    expect(r.decisionRecord).toBeUndefined();
+    expect(r.reason).toBe(`parent event ${missing} is not in the lineage log`);
+    const evs = await eventsOf(log);
+    expect(evs.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
+    expect(evs[0]!.parents).toEqual([missing]);
+  });
+
+  it("denies when the stored parent was tampered with (its inclusion proof fails)", async () => {
+    const { store, gov } = await setup();
+    const root = await gov.execute(approve, async () => "ok", { actor: "human:alice" });
+    const row = store.rows[root.events[1]!.index]!;
+    const text = new TextDecoder().decode(row.data).replace('"decision":"allow"', '"decision":"allox"');
+    row.data = new TextEncoder().encode(text);
+    let calls = 0;
+    const r = await gov.execute(run("planner", "ci", "build"), async () => ++calls, { actor: "agent:planner", parent: root.events[1]!.id });
+    expect(calls).toBe(0);
+    expect(r.allowed).toBe(false);
+    expect(r.reason).toMatch(/^parent event sha256:[0-9a-f]{64} does not verify/);
+  });
+
+  it("fails closed when the store refuses a write: no action, nothing recorded", async () => {
+    const { log, store, gov } = await setup();
+    store.failAppends = true;
+    let calls = 0;
+    const r = await gov.execute(approve, async () => ++calls, { actor: "human:alice" });
+    expect(calls).toBe(0);
+    expect(r.allowed).toBe(false);
+    expect(r.events).toEqual([]);
+    expect(r.reason).toMatch(/cannot record the authorization: .*disk full/);
+    expect(log.size).toBe(0);
+    store.failAppends = false;
+    const again = await gov.execute(approve, async () => ++calls, { actor: "human:alice" });
+    expect(again.ok).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  it("fails closed when the parent cannot be read: no action, no executed event", async () => {
+    const { log, store, gov } = await setup();
+    const root = await gov.execute(approve, async () => "ok", { actor: "human:alice" });
+    store.failReads = true;
+    let calls = 0;
+    const r = await gov.execute(run("planner", "ci", "build"), async () => ++calls, { actor: "agent:planner", parent: root.events[1]!.id });
+    expect(calls).toBe(0);
+    expect(r.allowed).toBe(false);
+    expect(r.reason).toMatch(/read error/);
+    store.failReads = false;
+    expect((await eventsOf(log)).filter((e) => e.phase === "executed")).toHaveLength(1);
+  });
+
+  it("a failing action is recorded as failed, never as executed", async () => {
+    const { log, gov } = await setup();
+    const r = await gov.execute(approve, async () => {
+      throw new Error("boom");
+    }, { actor: "human:alice" });
+    expect(r.allowed).toBe(true);
+    expect(r.ok).toBe(false);
+    expect(r.reason).toBe("the action failed: boom");
+    expect((await eventsOf(log)).map((e) => e.phase)).toEqual(["requested", "authorized", "verified", "failed", "audited"]);
+  });
+
+  it("refuses a request that brings its own lineage", async () => {
+    const { gov } = await setup();
+    let calls = 0;
+    const r = await gov.execute({ ...run("planner", "ci", "x"), lineage: { depth: 1, ancestors: [] } }, async () => ++calls, { actor: "agent:planner" });
+    expect(calls).toBe(0);
+    expect(r.allowed).toBe(false);
+    expect(r.reason).toMatch(/must not carry `lineage`/);
+  });
+
+  it("accepts any event of the parent execution as parent: requested, authorized, executed, audited", async () => {
+    const { gov } = await setup();
+    const root = await gov.execute(approve, async () => "ok", { actor: "human:alice" });
+    for (const e of root.events) {
+      const r = await gov.execute(run("planner", "ci", `after ${e.phase}`), async () => e.phase, { actor: "agent:planner", parent: e.id });
+      expect([e.phase, r.allowed, r.result]).toEqual([e.phase, true, e.phase]);
+    }
+    const p = await gov.verifyParent(root.events[4]!.id);
+    expect(p.ok && p.lineage.depth).toBe(1);
+  });
+
+  it("a child of a denied execution sees decision \"deny\" for it and is not human-approved", async () => {
+    const { gov } = await setup();
+    const denied = await gov.execute(run("planner", "ci", "x"), async () => 1, { actor: "agent:planner" });
+    expect(denied.allowed).toBe(false);
+    const p = await gov.verifyParent(denied.events[1]!.id);
+    expect(p.ok && p.lineage.parent?.decision).toBe("deny");
+    const child = await gov.execute(run("worker", "ci", "y"), async () => 1, { actor: "agent:worker", parent: denied.events[1]!.id });
+    expect(child.allowed).toBe(false);
+  });
+
+  it("runs concurrent executions without mixing their records", async () => {
+    const { log, gov } = await setup();
+    const rs = await Promise.all([0, 1, 2, 3].map((i) => gov.execute(approve, async () => i, { actor: `human:${i}` })));
+    expect(rs.map((r) => [r.ok, r.result])).toEqual([[true, 0], [true, 1], [true, 2], [true, 3]]);
+    const evs = await eventsOf(log);
+    for (const r of rs) expect(evs.filter((e) => e.execution === r.execution).map((e) => e.phase)).toEqual(["requested", "authorized", "verified", "executed", "audited"]);
+    expect((await log.verify()).ok).toBe(true);
+  });
+
+  it("replay re-evaluates every recorded decision identically, and reports a changed record", async () => {
+    const { log, store, gov } = await setup();
+    await gov.execute(approve, async (ctx) => {
+      await gov.execute(run("planner", "ci", "b"), async () => 1, { actor: "agent:planner", parent: ctx.authorizedEvent });
+      await gov.execute(run("planner", "prod-cluster", "d"), async () => 1, { actor: "agent:planner", parent: ctx.authorizedEvent });
+    }, { actor: "human:alice" });
+    await gov.execute(run("planner", "ci", "x"), async () => 1, { actor: "agent:planner" });
+    const clean = await replayLog(log, nodeEd25519);
+    expect([clean.same, clean.different, clean.unavailable]).toEqual([4, 0, 0]);
+    const denied = clean.items[3]!;
+    const row = store.rows[denied.index]!;
+    row.data = new TextEncoder().encode(new TextDecoder().decode(row.data).replace('"decision":"deny"', '"decision":"allow"'));
+    const after = await replayLog(log, nodeEd25519);
+    expect(after.items.map((i) => i.status)).toEqual(["same", "same", "same", "different"]);
+    expect(after.items[3]!.detail).toBe("differs in decision");
+  });
+
+  it("the governor, events and DSSE modules bundle for the browser without Node modules", async () => {
+    for (const file of ["runtime/governor.ts", "runtime/lineage/events.ts", "runtime/lineage/dsse.ts"]) {
+      const result = await build({ entryPoints: [resolve(process.cwd(), file)], bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent", metafile: true });
+      expect(Object.keys(result.metafile.inputs).some((p) => p.startsWith("node:")), file).toBe(false);
+    }
+  });
+
+  it("is deterministic given the clock and execution ids: same events, same ids", async () => {
+    const a = await setup();
+    const b = await setup();
+    const ra = await a.gov.execute(approve, async () => 1, { actor: "human:alice" });
+    const rb = await b.gov.execute(approve, async () => 1, { actor: "human:alice" });
+    expect(ra.events).toEqual(rb.events);
+  });
+});
