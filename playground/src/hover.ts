@@ -166,6 +166,10 @@ function infer(e: Expr, p: Policy, m: SchemaModel): HType {
       return { kind: "set", element: e.elements.length === 0 ? UNKNOWN : infer(e.elements[0]!, p, m) };
     case "record":
       return { kind: "text", text: "Record" };
+    case "quantifier":
+      return { kind: "text", text: "Bool" };
+    case "boundVar":
+      return UNKNOWN;
     default:
       return assertNever(e, "expression");
   }
@@ -200,6 +204,10 @@ function children(e: Expr): readonly Expr[] {
       return e.elements;
     case "record":
       return e.entries.map((r) => r.value);
+    case "quantifier":
+      return [e.target, e.body];
+    case "boundVar":
+      return [];
     default:
       return assertNever(e, "expression");
   }

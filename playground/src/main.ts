@@ -8,6 +8,7 @@ import { createEditors, highlightPolicies, registerProviders, setMarkers, type E
 import { loadExamples, type Expected } from "./examples.js";
 import { monaco } from "./monaco-setup.js";
 import { EDITOR_IDS, type EditorId, type PlaygroundState, type PolicyInfo, type SchemaSummary, type Semantics } from "./protocol.js";
+import { setupLineage } from "./lineage-view.js";
 import { capabilityNote, renderDecision, renderExpected, renderProblems } from "./results-view.js";
 import { decodeState, encodeState } from "./share.js";
 import { startWritWorker } from "./worker-client.js";
@@ -153,6 +154,21 @@ async function boot(): Promise<void> {
   byId("run").addEventListener("click", () => guard(run()));
   byId("format").addEventListener("click", () => guard(format()));
   byId("share").addEventListener("click", () => guard(share()));
+  const lineage = setupLineage(
+    {
+      dialog: byId<HTMLDialogElement>("lineage"),
+      files: byId<HTMLInputElement>("lineage-files"),
+      paste: byId<HTMLTextAreaElement>("lineage-paste"),
+      loadPaste: byId<HTMLButtonElement>("lineage-load-paste"),
+      loadSample: byId<HTMLButtonElement>("lineage-sample"),
+      close: byId<HTMLButtonElement>("lineage-close"),
+      status: byId("lineage-status"),
+      graph: byId("lineage-graph"),
+      panel: byId("lineage-panel"),
+    },
+    (proof) => client.request({ kind: "verify-proof", proof }),
+  );
+  byId("open-lineage").addEventListener("click", () => lineage.open());
   window.addEventListener("hashchange", () => {
     void decodeState(location.hash).then((s) => {
       if (s !== undefined) load(s);

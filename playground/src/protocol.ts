@@ -102,7 +102,39 @@ export interface RunResult {
   /** Why no decision could be made, one line per problem. */
   readonly problems: readonly string[];
   readonly markers: MarkersByEditor;
+  /** The determining policies with their `@reason` text and content id, in decision order. */
+  readonly determiningDetails?: readonly DeterminingDetail[];
+  /** Merged obligations of an allow (plain JSON; Longs beyond 2^53 as strings). */
+  readonly obligations?: Readonly<Record<string, unknown>>;
+  /** What every `@mode("shadow")` policy would have said. */
+  readonly shadow?: readonly ShadowInfo[];
+  /** The content id of the bundle these inputs build (no signing, sequence 0). */
+  readonly bundleId?: string;
+  /** Why there is no bundle id (no schema, validation errors, …). */
+  readonly bundleProblem?: string;
+  /** `sha256:…` content id of each policy, by name. */
+  readonly policyIds?: Readonly<Record<string, string>>;
 }
+
+/** One determining policy of a decision. */
+export interface DeterminingDetail {
+  readonly name: string;
+  readonly reason?: string;
+  readonly id?: string;
+}
+
+/** One shadow policy's outcome. */
+export interface ShadowInfo {
+  readonly name: string;
+  readonly effect: "permit" | "forbid";
+  readonly satisfied: boolean;
+  readonly error?: string;
+}
+
+/** Outcome of checking a lineage proof. */
+export type ProofCheckInfo =
+  | { readonly ok: true; readonly id: string; readonly index: number; readonly size: number; readonly origin: string }
+  | { readonly ok: false; readonly error: string };
 
 /** Result of Format. `text` is absent when the input does not parse or no formatter exists. */
 export interface FormatResult {
@@ -134,7 +166,8 @@ export type WorkerRequest =
   | { readonly kind: "analyze"; readonly id: number; readonly state: PlaygroundState }
   | { readonly kind: "run"; readonly id: number; readonly state: PlaygroundState }
   | { readonly kind: "format"; readonly id: number; readonly target: "policies" | "schema"; readonly text: string }
-  | { readonly kind: "hover"; readonly id: number; readonly state: PlaygroundState; readonly offset: number };
+  | { readonly kind: "hover"; readonly id: number; readonly state: PlaygroundState; readonly offset: number }
+  | { readonly kind: "verify-proof"; readonly id: number; readonly proof: unknown };
 
 /** Result payload type per request kind. */
 export interface WorkerResults {
@@ -143,6 +176,7 @@ export interface WorkerResults {
   run: RunResult;
   format: FormatResult;
   hover: HoverResult | null;
+  "verify-proof": ProofCheckInfo;
 }
 
 /** Replies from the worker: the result of request `id`, or a failure message. */

@@ -64,10 +64,17 @@ export function renderDecision(host: HTMLElement, r: RunResult, policies: readon
   const reasons = el("ul", "reasons");
   reasons.id = "reasons";
   for (const name of r.reasons) {
+    const detail = r.determiningDetails?.find((d) => d.name === name);
     const li = el("li", "reason");
+    li.dataset.policy = name;
     li.append(el("span", "name", name));
-    const why = policies.find((p) => p.name === name)?.reason;
+    const why = detail?.reason ?? policies.find((p) => p.name === name)?.reason;
     if (why !== undefined) li.append(el("span", "why", ` — ${why}`));
+    const id = detail?.id ?? r.policyIds?.[name];
+    if (id !== undefined) {
+      li.title = `policy id ${id}`;
+      li.append(el("div", "policy-id", shortId(id)));
+    }
     li.addEventListener("click", () => revealPolicy(name));
     reasons.append(li);
   }
@@ -81,6 +88,61 @@ export function renderDecision(host: HTMLElement, r: RunResult, policies: readon
       errs.append(li);
     }
     host.append(errs);
+  }
+  renderGovernance(host, r);
+}
+
+/** `sha256:0123456789ab…` — enough to tell ids apart; the full id is in the tooltip. */
+export function shortId(id: string): string {
+  return id.length > 19 ? `${id.slice(0, 19)}…` : id;
+}
+
+/** Obligations, shadow results, the bundle id and the per-policy ids of a Run. */
+function renderGovernance(host: HTMLElement, r: RunResult): void {
+  const obligations = Object.entries(r.obligations ?? {});
+  if (r.obligations !== undefined) {
+    host.append(el("h3", undefined, obligations.length === 0 ? "No obligations" : `Obligations (${obligations.length})`));
+    const ul = el("ul", "obligations");
+    ul.id = "obligations";
+    for (const [k, v] of obligations) {
+      const li = el("li", "obligation");
+      li.dataset.name = k;
+      li.append(el("span", "name", k), el("code", "value", JSON.stringify(v)));
+      ul.append(li);
+    }
+    host.append(ul);
+  }
+  if (r.shadow !== undefined && r.shadow.length > 0) {
+    host.append(el("h3", undefined, `Shadow policies (${r.shadow.length})`));
+    const ul = el("ul", "shadow");
+    ul.id = "shadow";
+    for (const s of r.shadow) {
+      const said = s.error !== undefined ? `error: ${s.error}` : s.satisfied ? `would ${s.effect}` : "not satisfied";
+      const li = el("li", `shadow-result ${s.error !== undefined ? "error" : s.satisfied ? s.effect : "quiet"}`);
+      li.dataset.policy = s.name;
+      li.append(el("span", "name", s.name), el("span", "said", ` — ${said}`));
+      ul.append(li);
+    }
+    host.append(ul);
+  }
+  host.append(el("h3", undefined, "Bundle"));
+  const bundle = el("div", "bundle-id", r.bundleId ?? r.bundleProblem ?? "no bundle id");
+  bundle.id = "bundle-id";
+  if (r.bundleId === undefined) bundle.classList.add("missing");
+  host.append(bundle);
+  const ids = Object.entries(r.policyIds ?? {});
+  if (ids.length > 0) {
+    const details = el("details", "policy-ids");
+    details.append(el("summary", undefined, `Policy ids (${ids.length})`));
+    const ul = el("ul");
+    for (const [name, id] of ids) {
+      const li = el("li");
+      li.title = id;
+      li.append(el("span", "name", name), el("span", "policy-id", ` ${shortId(id)}`));
+      ul.append(li);
+    }
+    details.append(ul);
+    host.append(details);
   }
 }
 

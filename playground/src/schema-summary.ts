@@ -81,6 +81,8 @@ export function schemaModel(file: SchemaFile | undefined): SchemaModel {
         commonTypes.set(qualify(ns, d.name), d.type);
         if (!commonTypes.has(d.name)) commonTypes.set(d.name, d.type);
         return;
+      case "obligationDecl":
+        return;
       default:
         return assertNever(d, "schema declaration");
     }

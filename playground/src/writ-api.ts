@@ -9,13 +9,15 @@
  * pipeline therefore needs no change anywhere else.
  *
  * NOTE: only browser-safe modules are imported (the public `index` modules of lang,
- * compiler and stdlib); nothing here touches Node built-ins.
+ * compiler and stdlib, and the runtime's lineage proof check, which is browser-safe);
+ * nothing here touches Node built-ins.
  */
 import type { Expr, PolicySet } from "../../lang/ast.js";
 import type { Type as CheckerType } from "../../compiler/types.js";
 import type { SchemaFile } from "../../lang/schema-ast.js";
 import { Lexer } from "chevrotain";
 import { writLexer, tokenClasses, allTokens } from "../../lang/tokens.js";
+import { verifyProof } from "../../runtime/lineage/proof.js";
 import type { Capabilities, TokenDef } from "./protocol.js";
 
 /** A diagnostic as any stage reports it (stdlib may omit span, severity or help). */
@@ -33,11 +35,14 @@ export interface StageResult<T> {
   readonly diagnostics: readonly AnyDiagnostic[];
 }
 
-/** The decision returned by a compiled program. */
+/** The decision returned by a compiled program (the governance fields are absent in older compilers). */
 export interface DecisionLike {
   readonly decision: "allow" | "deny";
   readonly reasons: readonly string[];
   readonly errors: readonly { policy: string; code: string; message: string }[];
+  readonly determining?: readonly { name: string; index: number; reason?: string }[];
+  readonly obligations?: Readonly<Record<string, unknown>>;
+  readonly shadow?: readonly { name: string; effect: "permit" | "forbid"; satisfied: boolean; error?: string }[];
 }
 
 /** A compiled program: one pure decision function. */
@@ -239,4 +244,54 @@ export function tokenTable(): TokenDef[] {
     out.push({ name: t.name, source, cls, wordBoundary: t.LONGER_ALT !== undefined });
   }
   return out;
+}
+
+/** Content ids of a policy set: per-policy ids always (when it lowers), the bundle id with a schema. */
+export interface BundleInfo {
+  /** `sha256:…` id of each policy, by policy name. */
+  readonly policyIds: Readonly<Record<string, string>>;
+  readonly bundleId?: string;
+  /** Why there is no bundle id. */
+  readonly problem?: string;
+}
+
+/**
+ * The bundle `writ build` would make of these inputs (unsigned, sequence 0): its id and the
+ * id of each policy. Policy ids come from the lowered IR even without a schema.
+ */
+export function bundleInfo(ast: PolicySet, schema: unknown, semantics: "fail-closed" | "cedar"): BundleInfo {
+  const build = fn(compiler, "buildBundle");
+  const comp = fn(compiler, "compile");
+  const strip = fn(compiler, "stripSpans");
+  const pid = fn(compiler, "policyId");
+  const policyIds: Record<string, string> = {};
+  if (build === undefined || comp === undefined || strip === undefined || pid === undefined) {
+    return { policyIds, problem: "bundles are not available in this build" };
+  }
+  const ir = field<{ policies?: readonly { name: string }[] }>(comp(ast, { semantics }), "ir");
+  for (const p of ir?.policies ?? []) {
+    const id = pid(strip(p));
+    if (typeof id === "string") policyIds[p.name] = id;
+  }
+  if (schema === undefined) return { policyIds, problem: "the bundle id needs a valid schema" };
+  const r = build({ policiesAst: ast, schema, semantics });
+  const bundle = field<{ bundleId?: unknown; policies?: readonly { name: string; id: string }[] }>(r, "bundle");
+  if (bundle === undefined || typeof bundle.bundleId !== "string") {
+    const first = diagnosticsOf(r).find((d) => (d.severity ?? "error") === "error");
+    return { policyIds, problem: `no bundle: ${first === undefined ? "the policies do not build" : `${first.code} ${first.message}`}` };
+  }
+  for (const p of bundle.policies ?? []) policyIds[p.name] = p.id;
+  return { policyIds, bundleId: bundle.bundleId };
+}
+
+/** The outcome of checking a lineage proof offline (`writ lineage prove` output). */
+export type ProofCheckResult = { readonly ok: true; readonly id: string; readonly index: number; readonly size: number; readonly origin: string } | { readonly ok: false; readonly error: string };
+
+/** Check a lineage inclusion proof offline against the key it carries (integrity, not authenticity). */
+export function checkLineageProof(proof: unknown): ProofCheckResult {
+  try {
+    return verifyProof(proof);
+  } catch (e) {
+    return { ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+  }
 }

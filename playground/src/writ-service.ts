@@ -11,6 +11,8 @@ import { parseJson, topLevelMembers, type TopLevelMember } from "./json-check.js
 import {
   emptyMarkers,
   type AnalyzeResult,
+  type DeterminingDetail,
+  type HoverResult,
   type EditorId,
   type FormatResult,
   type Marker,
@@ -167,7 +169,66 @@ export function run(state: PlaygroundState): RunResult {
   const determining = a.policies.filter((p) => reasons.includes(p.name));
   const erroring = a.policies.filter((p) => d.errors.some((e) => e.policy === p.name));
   const errors = d.errors.map((e) => ({ policy: e.policy, code: e.code, message: e.message }));
-  return { decision: d.decision, reasons, errors, determining, erroring, problems, markers };
+  const ids = idsOf(a, state.semantics);
+  const determiningDetails = reasons.map((name): DeterminingDetail => {
+    const reason = d.determining?.find((x) => x.name === name)?.reason ?? a.policies.find((p) => p.name === name)?.reason;
+    const id = ids.policyIds[name];
+    return { name, ...(reason === undefined ? {} : { reason }), ...(id === undefined ? {} : { id }) };
+  });
+  const governance = {
+    determiningDetails,
+    policyIds: ids.policyIds,
+    ...(d.obligations === undefined ? {} : { obligations: plainJson(d.obligations) as Record<string, unknown> }),
+    ...(d.shadow === undefined ? {} : { shadow: d.shadow.map((x) => ({ name: x.name, effect: x.effect, satisfied: x.satisfied, ...(x.error === undefined ? {} : { error: x.error }) })) }),
+    ...(ids.bundleId === undefined ? {} : { bundleId: ids.bundleId }),
+    ...(ids.problem === undefined ? {} : { bundleProblem: ids.problem }),
+  };
+  return { decision: d.decision, reasons, errors, determining, erroring, problems, markers, ...governance };
+}
+
+/** A value as plain JSON for display: bigint Longs become numbers (or decimal strings beyond 2^53). */
+export function plainJson(v: unknown): unknown {
+  if (typeof v === "bigint") return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(plainJson);
+  if (v instanceof Map) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), plainJson(x)]));
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = plainJson(x);
+    return out;
+  }
+  return v;
+}
+
+let idCache: { analysis: Analysis; semantics: string; info: api.BundleInfo } | undefined;
+
+/** The bundle and policy ids of an analysed state (memoised per analysis and semantics). */
+function idsOf(a: Analysis, semantics: "fail-closed" | "cedar"): api.BundleInfo {
+  if (a.policySet === undefined) return { policyIds: {}, problem: "the policies do not parse" };
+  if (idCache !== undefined && idCache.analysis === a && idCache.semantics === semantics) return idCache.info;
+  let info: api.BundleInfo;
+  try {
+    info = api.bundleInfo(a.policySet, a.schema, semantics);
+  } catch (e) {
+    info = { policyIds: {}, problem: `no bundle: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  idCache = { analysis: a, semantics, info };
+  return info;
+}
+
+/** Hover, with the policy's content id on the policy's head (its annotations and first line). */
+function hover(state: PlaygroundState, offset: number): HoverResult | null {
+  const a = analyze(state);
+  if (a.policySet === undefined) return null;
+  const h = hoverAt(a.policySet, offset, a.model, a.types);
+  const index = a.policySet.policies.findIndex((p) => p.span.start <= offset && offset <= p.span.end);
+  const p = a.policySet.policies[index];
+  if (h === null || p === undefined) return h;
+  // The head: annotations and the line of the effect keyword (up to where the principal scope is).
+  const lineEnd = state.policies.indexOf("\n", p.principal.span.start);
+  if (offset > (lineEnd < 0 ? state.policies.length : lineEnd)) return h;
+  const name = policyName(p, index);
+  const id = idsOf(a, state.semantics).policyIds[name];
+  return { ...h, contents: [...h.contents, id === undefined ? "policy id: not available (the policies do not lower)" : `policy id \`${id}\``] };
 }
 
 /** Format policies or a schema as `writ fmt` does. */
@@ -197,10 +258,10 @@ export function handle(req: WorkerRequest): unknown {
       return run(req.state);
     case "format":
       return format(req.target, req.text);
-    case "hover": {
-      const a = analyze(req.state);
-      return a.policySet === undefined ? null : hoverAt(a.policySet, req.offset, a.model, a.types);
-    }
+    case "hover":
+      return hover(req.state, req.offset);
+    case "verify-proof":
+      return api.checkLineageProof(req.proof);
     default: {
       const never: never = req;
       throw new Error(`INVARIANT: unknown worker request ${JSON.stringify(never)}`);

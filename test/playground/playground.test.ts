@@ -5,19 +5,24 @@
  * `test-artifacts/playground/`.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servePlayground, type PlaygroundServer } from "../../cli/playground.js";
+import { buildBundle, loadSchema } from "../../compiler/index.js";
+import { parsePolicies, parseSchema } from "../../lang/index.js";
+import { encodeState } from "../../playground/src/share.js";
 import { format } from "../../playground/src/writ-service.js";
+import { GOVERNED } from "./governed-fixture.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIST = join(ROOT, "playground", "dist");
 const SHOTS = join(ROOT, "test-artifacts", "playground");
 const CHROMIUM = "/usr/bin/chromium";
-const SOURCES = ["playground/src", "playground/index.html", "playground/vite.config.ts", "lang", "compiler", "stdlib", "examples"];
+const SOURCES = ["playground/src", "playground/public", "playground/index.html", "playground/vite.config.ts", "lang", "compiler", "stdlib", "runtime", "examples"];
+const SAMPLE = join(ROOT, "playground", "public", "lineage-sample");
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
@@ -161,6 +166,92 @@ describe("playground in chromium", () => {
         { timeout: 15_000 },
       );
       await p.screenshot({ path: join(SHOTS, "09-formatted.png") });
+    });
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it("shows @reason texts, obligations, shadow results, the bundle id and policy ids", async () => {
+    const page = await open(`${server.url}${await encodeState(GOVERNED)}`);
+    const schema = loadSchema(parseSchema(GOVERNED.schema).ast!).schema!;
+    const bundle = buildBundle({ policiesAst: parsePolicies(GOVERNED.policies).ast!, schema, semantics: "fail-closed" }).bundle!;
+    await shot(page, "governance", async (p) => {
+      await analysed(p);
+      await p.click("#run");
+      await p.waitForSelector("#decision", { timeout: 15_000 });
+      expect(await p.textContent("#decision")).toBe("ALLOW");
+      expect(await p.locator("#reasons li .name").allTextContents()).toEqual(["owners-view", "team-view"]);
+      expect(await p.locator("#reasons li .why").allTextContents()).toEqual([" — owners may view their documents", " — the team may view"]);
+      const ownerId = bundle.policies.find((x) => x.name === "owners-view")!.id;
+      expect(await p.getAttribute('#reasons li[data-policy="owners-view"]', "title")).toBe(`policy id ${ownerId}`);
+      expect(await p.locator("#obligations li .name").allTextContents()).toEqual(["audit", "channels", "level"]);
+      expect(await p.textContent('#obligations li[data-name="channels"] .value')).toBe('["#docs","#team"]');
+      expect(await p.textContent('#obligations li[data-name="level"] .value')).toBe("1");
+      expect(await p.textContent('#shadow li[data-policy="try-lockdown"]')).toBe("try-lockdown — would forbid");
+      expect(await p.textContent("#bundle-id")).toBe(bundle.bundleId);
+      await p.screenshot({ path: join(SHOTS, "10-governance-run.png") });
+
+      // Hover on a policy's head shows its content id.
+      await p.locator("#editor-policies .view-line span", { hasText: /team-view/ }).first().hover();
+      const hover = p.locator(".monaco-hover", { hasText: "policy id" });
+      await hover.first().waitFor({ state: "visible", timeout: 15_000 });
+      expect(await hover.first().textContent()).toContain(bundle.policies.find((x) => x.name === "team-view")!.id);
+      await p.screenshot({ path: join(SHOTS, "11-policy-id-hover.png") });
+    });
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it("draws a lineage, shows a node's decision record and checks its proof", async () => {
+    const page = await open(server.url);
+    const show = JSON.parse(readFileSync(join(SAMPLE, "show.json"), "utf8")) as { execution: string; verdict: string; resource: string; children: unknown[] };
+    const all: { execution: string; verdict: string; resource: string }[] = [];
+    const walk = (n: { execution: string; verdict: string; resource: string; children: unknown[] }): void => {
+      all.push(n);
+      for (const c of n.children) walk(c as typeof n);
+    };
+    walk(show);
+    const prod = all.find((n) => n.resource.includes("prod-cluster"))!;
+    await shot(page, "lineage", async (p) => {
+      await p.click("#open-lineage");
+      // The tree alone: every node drawn with its verdict's colour, no proofs yet.
+      await p.setInputFiles("#lineage-files", join(SAMPLE, "show.json"));
+      await p.waitForSelector("#lineage-svg g.lineage-node", { timeout: 15_000 });
+      expect(await p.locator("#lineage-svg g.lineage-node").count()).toBe(all.length);
+      expect(await p.locator("#lineage-svg g.lineage-node.allow").count()).toBe(all.filter((n) => n.verdict === "allow").length);
+      expect(await p.locator("#lineage-svg g.lineage-node.deny").count()).toBe(all.filter((n) => n.verdict === "deny").length);
+      expect(await p.locator("#lineage-svg path.lineage-edge").count()).toBe(all.length - 1);
+      const fills = await p.$$eval("#lineage-svg g.lineage-node rect", (rs) => rs.map((r) => `${(r.parentNode as SVGGElement).dataset.tone}:${getComputedStyle(r).fill}`));
+      expect(new Set(fills)).toEqual(new Set(["allow:rgb(220, 252, 231)", "deny:rgb(254, 226, 226)"]));
+      await p.click(`#lineage-svg g.lineage-node[data-execution="${prod.execution}"]`);
+      await p.waitForSelector("#proof-status", { timeout: 15_000 });
+      expect(await p.textContent("#proof-status")).toBe("no proof loaded");
+      await p.screenshot({ path: join(SHOTS, "12-lineage-tree.png") });
+
+      // The demo sample with a proof of every decision.
+      await p.click("#lineage-sample");
+      await p.waitForFunction(() => document.querySelector("#lineage-status")?.textContent?.includes("7 proofs") === true, undefined, { timeout: 15_000 });
+      expect(await p.locator("#lineage-svg g.lineage-node").count()).toBe(all.length);
+      await p.click(`#lineage-svg g.lineage-node[data-execution="${prod.execution}"]`);
+      await p.waitForFunction(() => document.querySelector("#proof-status")?.classList.contains("ok") === true, undefined, { timeout: 15_000 });
+      expect(await p.textContent("#proof-status")).toMatch(/^proof verifies: event #27 is in the log of 34 events/);
+      const record = JSON.parse((await p.textContent("#decision-record"))!) as { format: string; obligations: Record<string, unknown>; reasons: { name: string }[] };
+      expect(record.format).toBe("writ-decision/1");
+      expect(record.obligations.page_oncall).toBe(true);
+      expect(record.reasons.map((r) => r.name)).toEqual(["production-pages-oncall", "agents-act-under-approved-plan"]);
+      const summary = await p.locator("#lineage-panel .record-summary dd").allTextContents();
+      expect(summary).toContain("page_oncall = true");
+      expect(summary).toContain("production-pages-oncall — a production change pages the on-call engineer");
+      await p.click("#lineage-panel .record-json summary");
+      await p.screenshot({ path: join(SHOTS, "13-lineage-record.png") });
+
+      // A tampered proof (the record's decision flipped) pasted on top does not verify.
+      const proof = JSON.parse(readFileSync(join(SAMPLE, "proof-27.json"), "utf8")) as { event: { decision: { decision: string } } };
+      proof.event.decision.decision = "deny";
+      await p.fill("#lineage-paste", JSON.stringify(proof));
+      await p.click("#lineage-load-paste");
+      await p.click(`#lineage-svg g.lineage-node[data-execution="${prod.execution}"]`);
+      await p.waitForFunction(() => document.querySelector("#proof-status")?.classList.contains("bad") === true, undefined, { timeout: 15_000 });
+      expect(await p.textContent("#proof-status")).toBe("proof does NOT verify: event content does not match its id");
+      await p.screenshot({ path: join(SHOTS, "14-lineage-tampered.png") });
     });
     expect(consoleErrors).toEqual([]);
   }, 120_000);
