@@ -88,7 +88,7 @@ async function appendAll(log: LineageLog, from: number, to: number, batch: numbe
 /** Run the lineage benchmarks; returns printable lines. */
 export async function benchLineage(options: LineageBenchOptions = {}): Promise<string[]> {
   const appendEvents = options.appendEvents ?? 51_200;
-  const batch = options.batch ?? 256;
+  const batch = options.batch ?? 1024;
   const largeEvents = options.largeEvents ?? 1_000_000;
   const proofs = options.proofs ?? 2_000;
   const lines: string[] = [];
