@@ -173,7 +173,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
 
   program
     .command("playground")
-    .description("serve the browser playground on 127.0.0.1 (build it first: npm run build:playground)")
+    .description("serve the browser playground on 127.0.0.1 (built by npm install; rebuild with npm run build:playground)")
     .option("--port <port>", "TCP port (default: a free one)")
     .action(async (opts: { port?: string }) => {
       exit.code = await runPlayground(opts.port, io);

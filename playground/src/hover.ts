@@ -10,6 +10,7 @@ import type { EntityRef, Expr, Policy, PolicySet, Scope, SlotRef } from "../../l
 import type { Type as CheckerType } from "../../compiler/types.js";
 import type { AttrDecl, TypeExpr } from "../../lang/schema-ast.js";
 import { assertNever } from "../../lang/span.js";
+import { exprChildren } from "../../lang/parse.js";
 import type { HoverResult } from "./protocol.js";
 import { typeText, type SchemaModel } from "./schema-summary.js";
 
@@ -175,43 +176,6 @@ function infer(e: Expr, p: Policy, m: SchemaModel): HType {
   }
 }
 
-function children(e: Expr): readonly Expr[] {
-  switch (e.kind) {
-    case "bool":
-    case "long":
-    case "string":
-    case "entity":
-    case "var":
-    case "slotExpr":
-      return [];
-    case "unary":
-      return [e.operand];
-    case "binary":
-      return [e.left, e.right];
-    case "if":
-      return [e.cond, e.then, e.else];
-    case "has":
-    case "like":
-    case "getAttr":
-      return [e.target];
-    case "is":
-      return e.in === undefined ? [e.target] : [e.target, e.in];
-    case "method":
-      return [e.target, ...e.args];
-    case "call":
-      return e.args;
-    case "set":
-      return e.elements;
-    case "record":
-      return e.entries.map((r) => r.value);
-    case "quantifier":
-      return [e.target, e.body];
-    case "boundVar":
-      return [];
-    default:
-      return assertNever(e, "expression");
-  }
-}
 
 function contains(s: { start: number; end: number }, offset: number): boolean {
   return s.start <= offset && offset < s.end;
@@ -220,7 +184,7 @@ function contains(s: { start: number; end: number }, offset: number): boolean {
 /** The innermost expression of `root` containing `offset`. */
 export function innermost(root: Expr, offset: number): Expr | undefined {
   if (!contains(root.span, offset)) return undefined;
-  for (const c of children(root)) {
+  for (const c of exprChildren(root)) {
     const hit = innermost(c, offset);
     if (hit !== undefined) return hit;
   }
