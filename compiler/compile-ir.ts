@@ -32,3 +32,9 @@ export function compileIrOnly(ir: IrPolicySet, options?: CompileIrOptions): { pr
   }
 }
 export { compileIrOnly as compileIr };
+
+/**
+ * The diagnostic constructor and types of the IR back end, re-exported so that `runtime/`
+ * reports its refusals with the one catalog without importing anything from `lang/`.
+ */
+export { diag, type Diagnostic, type DiagnosticCode } from "../lang/diagnostics.js";

@@ -40,15 +40,5 @@ export function compile(policies: PolicySet, options?: CompileOptions): CompileR
   }
 }
 
-/** Build the decision function from already-lowered IR (e.g. loaded from a bundle). Never throws. */
-export function compileIr(ir: IrPolicySet, options?: CompileOptions): { program: CompiledPolicies | undefined; diagnostics: Diagnostic[] } {
-  try {
-    const semantics = options?.semantics ?? "fail-closed";
-    const violations = semantics === "cedar" ? cedarModeViolations(ir) : [];
-    if (violations.length > 0) return { program: undefined, diagnostics: violations };
-    return { program: buildDecider(ir, semantics), diagnostics: [] };
-  } catch (e) {
-    const message = `invalid IR: ${e instanceof Error ? e.message : String(e)}`;
-    return { program: undefined, diagnostics: [diag("W4002", message, { start: 0, end: 0 })] };
-  }
-}
+/** Build the decision function from already-lowered IR (e.g. loaded from a bundle); the IR-only back end. */
+export { compileIrOnly as compileIr } from "./compile-ir.js";

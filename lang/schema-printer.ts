@@ -12,7 +12,8 @@
  * INVARIANTS: idempotent; parsing the output gives the same AST up to spans.
  */
 import type { Annotation, Comment, Name } from "./ast.js";
-import { breakParent, group, hardline, isIdent, join, line, lineSuffix, nest, printName, quoteString, renderDoc, softline, type Doc } from "./printer.js";
+import { breakParent, group, hardline, join, line, lineSuffix, nest, renderDoc, softline, type Doc } from "./layout.js";
+import { isIdent, printName, quoteString } from "./printer.js";
 import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, SchemaFile, TypeDecl, TypeExpr } from "./schema-ast.js";
 import { RESERVED_WORDS } from "./tokens.js";
 import { assertNever, type Span } from "./span.js";

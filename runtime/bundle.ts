@@ -17,11 +17,10 @@
  */
 import { bundleId as computeBundleId, BUNDLE_FORMAT, isValidSequence, keyIdOf, LANGUAGE_VERSION, policyId, schemaId as computeSchemaId } from "../compiler/ids.js";
 import type { Bundle } from "../compiler/bundle.js";
-import { compileIrOnly } from "../compiler/compile-ir.js";
 import type { CompiledPolicies, Semantics } from "../compiler/decide.js";
 import { IR_VERSION, type IrPolicy } from "../compiler/ir.js";
 import type { Schema } from "../compiler/schema-model.js";
-import { diag, type Diagnostic, type DiagnosticCode } from "../lang/diagnostics.js";
+import { compileIrOnly, diag, type Diagnostic, type DiagnosticCode } from "../compiler/compile-ir.js";
 import { base64Decode } from "./crypto/base64.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import { checkPolicyIr, fields, readSchemaModel, ShapeError, str } from "./bundle-shape.js";

@@ -23,7 +23,7 @@ import { canonicalBytes, contentId } from "../compiler/canonical.js";
 import { compareCodeUnits } from "../compiler/ids.js";
 import { requestFromJson, type Request } from "../compiler/request.js";
 import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest } from "../compiler/request-validate.js";
-import type { Diagnostic } from "../lang/diagnostics.js";
+import type { Diagnostic } from "../compiler/compile-ir.js";
 import { Entities, entitiesFromJson, valueToJson, type JsonValue } from "../stdlib/index.js";
 import { EntityUID, type Value } from "../stdlib/value.js";
 import type { LoadedBundle } from "./bundle.js";
