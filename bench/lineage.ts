@@ -17,7 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
-import { LineageLog, verifyProof } from "../runtime/lineage/log.js";
+import { type LineageLog, verifyProof } from "../runtime/lineage/log.js";
+import { openLocalLog } from "../runtime/lineage/local-log.js";
 import { nodeHasher } from "../runtime/lineage/merkle-node-hasher.js";
 import { fmtInt, median } from "./harness.js";
 
@@ -71,8 +72,8 @@ function event(i: number): Record<string, unknown> {
 }
 
 async function openLog(dir: string): Promise<LineageLog> {
-  const r = await LineageLog.open({ dir });
-  if (!r.ok) throw new Error(`bench: ${r.error}`);
+  const r = await openLocalLog({ dir });
+  if (!r.ok) throw new Error(`bench: ${r.problem.message}`);
   return r.log;
 }
 
@@ -81,7 +82,7 @@ async function appendAll(log: LineageLog, from: number, to: number, batch: numbe
     const events: Record<string, unknown>[] = [];
     for (let k = i; k < Math.min(to, i + batch); k++) events.push(event(k));
     const r = await log.append(events);
-    if (!r.ok) throw new Error(`bench: append failed: ${r.error}`);
+    if (!r.ok) throw new Error(`bench: append failed: ${r.problem.message}`);
   }
 }
 
@@ -139,10 +140,10 @@ export async function benchLineage(options: LineageBenchOptions = {}): Promise<s
       const s = performance.now();
       const p = await log.prove(i);
       const m = performance.now();
-      if (!p.ok) throw new Error(`bench: prove ${i}: ${p.error}`);
+      if (!p.ok) throw new Error(`bench: prove ${i}: ${p.problem.message}`);
       const check = verifyProof(p.proof, log.publicKey, { ed25519: nodeEd25519, hasher: nodeHasher });
       const e = performance.now();
-      if (!check.ok) throw new Error(`bench: verifyProof ${i}: ${check.error}`);
+      if (!check.ok) throw new Error(`bench: verifyProof ${i}: ${check.problem.message}`);
       proveTimes.push(m - s);
       verifyTimes.push(e - m);
     }

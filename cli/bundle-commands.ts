@@ -58,7 +58,7 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
   if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
   const sequence = parseSequence(opts.sequence);
   const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
-  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.error}`, { file: opts.sign });
+  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.problem.message}`, { file: opts.sign });
   const schemaFile = readTextFile(opts.schema);
   const schemaStage = schemaFrom(schemaFile);
   if (schemaStage.value === undefined) throw new CliFailure(errorLines(schemaStage, schemaFile.name), EXIT_BAD_INPUT);
@@ -103,7 +103,7 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
 /** Run `writ keygen <prefix>`. */
 export function runKeygen(prefix: string, io: Output): number {
   const r = writeKeyPair(prefix);
-  if (!r.ok) fail("W5008", r.error, { file: `${prefix}.key` });
+  if (!r.ok) fail("W5008", r.problem.message, { file: `${prefix}.key` });
   io.out(`wrote ${r.value.privateKeyPath} (private key, mode 0600) and ${r.value.publicKeyPath} (public key ${keyIdOf(r.value.publicKey)})\n`);
   return 0;
 }
@@ -177,7 +177,7 @@ export function recordText(r: DecisionRecord): string {
 /** Run `writ eval --bundle`. */
 export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
   const publicKey = opts.key === undefined ? undefined : readPublicKey(opts.key);
-  if (publicKey !== undefined && !publicKey.ok) fail("W5008", `cannot use the public key: ${publicKey.error}`, { file: opts.key });
+  if (publicKey !== undefined && !publicKey.ok) fail("W5008", `cannot use the public key: ${publicKey.problem.message}`, { file: opts.key });
   const b = readJsonFile(opts.bundle);
   const ent = readJsonFile(opts.entities);
   const req = readJsonFile(opts.request);

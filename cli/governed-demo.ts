@@ -17,10 +17,8 @@ import { join } from "node:path";
 import { buildBundle } from "../compiler/bundle.js";
 import { loadSchema } from "../compiler/index.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
-import { Governor } from "../runtime/governor.js";
-import { loadBundle } from "../runtime/index.js";
-import { LineageLog } from "../runtime/lineage/log.js";
-import { DEFAULT_LINEAGE_DB } from "../runtime/lineage/sqlite-store.js";
+import { DEFAULT_LINEAGE_DB, Governor, loadBundle, loadEntities, openLocalLog } from "../runtime/index.js";
+import { readVerified } from "../runtime/lineage/verified-view.js";
 import { examplesDir, summaryOf } from "./demo.js";
 import { EXIT_PROBLEMS, fail, type Output } from "./io.js";
 import { executionTree, renderTree } from "./lineage-tree.js";
@@ -81,8 +79,8 @@ export async function runGovernedDemo(io: Output, cwd: string, examples: string 
   const loaded = built.bundle === undefined ? undefined : loadBundle(JSON.parse(JSON.stringify(built.bundle))).bundle;
   if (loaded === undefined) fail("W5001", `the governed-agent example does not compile: ${built.diagnostics.map((d) => d.message).join("; ")}`, { file: dir });
 
-  const opened = await LineageLog.open({ dir: cwd });
-  if (!opened.ok) fail("W5001", `cannot open the lineage log: ${opened.error}`, { file: join(cwd, DEFAULT_LINEAGE_DB) });
+  const opened = await openLocalLog({ dir: cwd });
+  if (!opened.ok) fail("W5001", `cannot open the lineage log: ${opened.problem.message}`, { file: join(cwd, DEFAULT_LINEAGE_DB) });
   const log = opened.log;
   const before = log.size;
 
@@ -99,7 +97,9 @@ export async function runGovernedDemo(io: Output, cwd: string, examples: string 
       return true;
     };
   }
-  const governor = new Governor({ log, bundle: loaded, node: project.scenario.node, handlers, entities: project.entities });
+  const store = loadEntities(loaded, project.entities);
+  if (store.store === undefined) fail("W5003", `the governed-agent entities do not load: ${store.diagnostics.map((d) => d.message).join("; ")}`, { file: join(dir, "entities.json") });
+  const governor = new Governor({ log, bundle: loaded, node: project.scenario.node, handlers, entities: store.store });
   let passed = 0;
   let failed = 0;
   const roots: string[] = [];
@@ -127,23 +127,25 @@ export async function runGovernedDemo(io: Output, cwd: string, examples: string 
       parent === undefined ? { actor: s.actor } : { actor: s.actor, parent },
     );
     if (depth === 0 && r.events[0] !== undefined) roots.push(r.events[0].id);
-    if (!r.allowed) header("DENY", r.reason ?? "");
-    else if (!r.ok) io.out(`${pad}       problem: ${r.reason ?? "unknown"}\n`);
+    if (!r.allowed) header("DENY", r.problem?.message ?? "");
+    else if (!r.ok) io.out(`${pad}       problem: ${r.problem?.message ?? "unknown"}\n`);
   };
 
   try {
     for (const s of project.scenario.steps) await runStep(s, undefined, 0);
     const added = log.size - before;
     io.out(`\nrecorded ${added} events in ${DEFAULT_LINEAGE_DB} (the log now holds ${log.size}); verifying the whole log…\n`);
-    const report = await log.verify();
+    const read = await readVerified(log);
+    const report = read.report;
     if (report.ok) io.out(`lineage log ok: ${report.size} events, ${report.checkpoints} checkpoints verified\n`);
     else {
       failed++;
       const bad = report.firstBad === undefined ? (report.error ?? "") : `first bad entry ${report.firstBad.index}: ${report.firstBad.reason}`;
       io.out(`LINEAGE VERIFICATION FAILED: ${bad}\n`);
     }
-    for (const root of roots) {
-      const tree = await executionTree(log, root);
+    const view = read.ok ? read.view : undefined;
+    for (const root of view === undefined ? [] : roots) {
+      const tree = executionTree(view!, root);
       if (tree !== undefined) io.out(`\nexecution tree from ${root}:\n${renderTree(tree)}`);
     }
     if (roots[0] !== undefined) {

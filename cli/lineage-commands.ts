@@ -3,61 +3,117 @@
  * `.writ/lineage.db` of the working directory (`--dir` to use another):
  *
  * - `verify`: re-hash every stored event, rebuild the tree, check every
- *   checkpoint and their consistency; names the first bad entry (index and id)
- *   and exits 1. A progress bar on stderr when it is a terminal.
+ *   checkpoint and their consistency, and hold the log to the last checkpoint this
+ *   verifier accepted (the trust file `.writ/lineage.trusted`, or `--trusted <file>`):
+ *   a truncated, wiped or forked log fails. Names the first bad entry and exits 1.
+ *   On success the default trust file moves to the new checkpoint.
+ * - `checkpoint`: print the latest signed checkpoint (to keep elsewhere: an auditor, CI).
  * - `prove <event-id|index> [-o proof.json]`: a self-contained inclusion proof.
  * - `verify-proof <proof.json> [--key k.pub]`: check a proof with no store.
  * - `show <event-id|index> [--dot|--json]`: the execution tree around an event.
- * - `replay [--json]`: re-evaluate every recorded decision with its stored bundle.
+ * - `replay [--json]`: re-evaluate every recorded decision with its stored bundle and
+ *   entity snapshot.
  * - `export --format in-toto [-o file]`: one DSSE-signed in-toto Statement v1
  *   per decision, as JSON lines.
  *
+ * Every command but `export` needs only public material: the log's public key (`--key`,
+ * else `.writ/lineage.pub`); none creates or overwrites a key or a log. Show, replay and
+ * export read the log through a full verification and use only the entries it re-hashed.
  * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
  */
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, contentId } from "../compiler/canonical.js";
 import { keyIdOf } from "../compiler/ids.js";
+import type { DiagnosticCode } from "../lang/diagnostics.js";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
 import { readPublicKey } from "../runtime/keys.js";
 import { IN_TOTO_PAYLOAD_TYPE, inTotoStatement, signEnvelope } from "../runtime/lineage/dsse.js";
-import { asLineageEvent, isDecisionPhase } from "../runtime/lineage/events.js";
-import { LineageLog, loadOrCreateLogKey, verifyProof } from "../runtime/lineage/log.js";
+import { isDecisionPhase } from "../runtime/lineage/events.js";
+import { DEFAULT_LINEAGE_DB, nodeSigner, openLocalLog, readLogKey } from "../runtime/lineage/local-log.js";
+import { type LineageLog, verifyProof } from "../runtime/lineage/log.js";
 import { replayLog } from "../runtime/lineage/replay.js";
-import { DEFAULT_LINEAGE_DB } from "../runtime/lineage/sqlite-store.js";
+import { readVerified, type VerifiedLogView } from "../runtime/lineage/verified-view.js";
+import type { VerifyReport } from "../runtime/lineage/verify.js";
 import { executionTree, renderDot, renderTree } from "./lineage-tree.js";
 import { CliFailure, EXIT_PROBLEMS, fail, problemLine, readJsonFile, type Output } from "./io.js";
 
 /** The predicate type of exported decision statements. */
 export const DECISION_PREDICATE_TYPE = "https://writ.dev/attestation/decision/v1";
 
+/** Where `writ lineage verify` remembers the last checkpoint it accepted (under the log directory). */
+export const TRUST_FILE = join(".writ", "lineage.trusted");
+
 /** Options every lineage command takes. */
 export interface LineageDirOptions {
   /** The working directory holding `.writ/` (default: the current directory). */
   readonly dir?: string;
+  /** The log's public key file (default `.writ/lineage.pub`). */
+  readonly key?: string;
+}
+
+/** Options of the commands that verify the whole log. */
+export interface TrustOptions extends LineageDirOptions {
+  /** A checkpoint file the log must extend (default: the trust file, when present). */
+  readonly trusted?: string;
 }
 
 function dirOf(opts: LineageDirOptions): string {
   return opts.dir ?? process.cwd();
 }
 
-/** Open the existing log under `dir` (never creates one). */
-export async function openExistingLog(dir: string): Promise<LineageLog> {
+/** Open the existing log under `dir` for reading and verifying only (never creates anything). */
+export async function openExistingLog(dir: string, keyFile?: string): Promise<LineageLog> {
   const db = join(dir, DEFAULT_LINEAGE_DB);
   if (!existsSync(db)) fail("W5001", "no lineage log here (run a governed execution or `writ demo` first)", { file: db });
-  const r = await LineageLog.open({ dir });
-  if (!r.ok) fail("W5001", `cannot open the lineage log: ${r.error}`, { file: db });
+  let publicKey: Uint8Array | undefined;
+  if (keyFile !== undefined) {
+    const k = readPublicKey(keyFile);
+    if (!k.ok) fail("W5008", `cannot use the public key: ${k.problem.message}`, { file: keyFile });
+    publicKey = k.value;
+  }
+  const r = await openLocalLog({ dir, readOnly: true, ...(publicKey === undefined ? {} : { publicKey }) });
+  if (!r.ok) fail(r.problem.code === "W6106" ? "W5001" : r.problem.code, `cannot open the lineage log: ${r.problem.message}`, { file: db });
   return r.log;
 }
 
 async function withLog<T>(opts: LineageDirOptions, fn: (log: LineageLog, dir: string) => Promise<T>): Promise<T> {
   const dir = dirOf(opts);
-  const log = await openExistingLog(dir);
+  const log = await openExistingLog(dir, opts.key);
   try {
     return await fn(log, dir);
   } finally {
     await log.close().catch(() => undefined);
   }
+}
+
+/** The trusted checkpoint to hold the log to: `--trusted`, else the trust file when present. */
+function trustedCheckpoint(opts: TrustOptions, dir: string): { note?: string; file?: string; explicit: boolean } {
+  const file = opts.trusted ?? join(dir, TRUST_FILE);
+  if (opts.trusted === undefined && !existsSync(file)) return { explicit: false, file };
+  try {
+    return { note: readFileSync(file, "utf8"), file, explicit: opts.trusted !== undefined };
+  } catch (e) {
+    fail("W5001", `cannot read the trusted checkpoint: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
+}
+
+/** The one-line failure of a verification report. */
+function reportFailure(report: VerifyReport): CliFailure {
+  const message =
+    report.firstBad !== undefined
+      ? `first bad entry: index ${report.firstBad.index}${report.firstBad.id === undefined ? "" : ` (${report.firstBad.id})`}: ${report.firstBad.reason}`
+      : (report.error ?? "verification failed");
+  const code: DiagnosticCode = report.code ?? "W6201";
+  return new CliFailure([problemLine(code, message, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
+}
+
+/** Verify the log (held to the trusted checkpoint) and return its verified view. */
+async function verifiedView(log: LineageLog, opts: TrustOptions, dir: string): Promise<VerifiedLogView> {
+  const trust = trustedCheckpoint(opts, dir);
+  const read = await readVerified(log, trust.note === undefined ? {} : { trusted: trust.note });
+  if (!read.ok) throw reportFailure(read.report);
+  return read.view;
 }
 
 /** An event argument: a decimal index or an event id. */
@@ -94,22 +150,38 @@ export function progressBar(stream: { write(text: string): unknown }): { update:
 }
 
 /** `writ lineage verify`. */
-export async function runLineageVerify(opts: LineageDirOptions & { readonly json?: boolean }, io: Output): Promise<number> {
-  return withLog(opts, async (log) => {
+export async function runLineageVerify(opts: TrustOptions & { readonly json?: boolean }, io: Output): Promise<number> {
+  return withLog(opts, async (log, dir) => {
+    const trust = trustedCheckpoint(opts, dir);
     const bar = process.stderr.isTTY === true && opts.json !== true ? progressBar(process.stderr) : undefined;
-    const report = await log.verify(bar === undefined ? {} : { onProgress: bar.update });
+    const report = await log.verify({
+      ...(bar === undefined ? {} : { onProgress: bar.update }),
+      ...(trust.note === undefined ? {} : { trusted: trust.note }),
+    });
     bar?.end();
     if (opts.json === true) io.out(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.ok) {
-      if (opts.json !== true) io.out(`lineage log ok: ${report.size} events, ${report.checkpoints} checkpoints verified (${log.origin})\n`);
-      return 0;
+    if (!report.ok) throw reportFailure(report);
+    if (report.size > 0 && report.checkpoint === undefined) throw reportFailure({ ...report, ok: false, error: "the log has entries but no checkpoint" });
+    if (!trust.explicit && trust.file !== undefined && report.checkpoint !== undefined) writeOutput(trust.file, report.checkpoint);
+    if (opts.json !== true) {
+      const held = report.trustedSize === undefined ? "" : `, consistent with the trusted checkpoint at size ${report.trustedSize}`;
+      io.out(`lineage log ok: ${report.size} events, ${report.checkpoints} checkpoints verified${held} (${log.origin})\n`);
     }
-    const where = DEFAULT_LINEAGE_DB;
-    const message =
-      report.firstBad !== undefined
-        ? `first bad entry: index ${report.firstBad.index}${report.firstBad.id === undefined ? "" : ` (${report.firstBad.id})`}: ${report.firstBad.reason}`
-        : (report.error ?? "verification failed");
-    throw new CliFailure([problemLine("W6201", message, { file: where })], EXIT_PROBLEMS);
+    return 0;
+  });
+}
+
+/** `writ lineage checkpoint`: the latest signed checkpoint note, as stored (its signature checked). */
+export async function runLineageCheckpoint(opts: LineageDirOptions & { readonly output?: string }, io: Output): Promise<number> {
+  return withLog(opts, async (log) => {
+    const note = log.checkpoint;
+    if (note === undefined) throw new CliFailure([problemLine("W6211", "the log has no valid checkpoint yet", { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
+    if (opts.output === undefined) io.out(note);
+    else {
+      writeOutput(opts.output, note);
+      io.out(`wrote ${opts.output}: checkpoint of ${log.origin} at size ${log.size}\n`);
+    }
+    return 0;
   });
 }
 
@@ -117,10 +189,7 @@ export async function runLineageVerify(opts: LineageDirOptions & { readonly json
 export async function runLineageProve(event: string, opts: LineageDirOptions & { readonly output?: string }, io: Output): Promise<number> {
   return withLog(opts, async (log) => {
     const r = await log.prove(eventRef(event));
-    if (!r.ok) {
-      const code = /^no event/.test(r.error) ? "W6204" : "W6201";
-      throw new CliFailure([problemLine(code, r.error, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
-    }
+    if (!r.ok) throw new CliFailure([problemLine(r.problem.code, r.problem.message, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
     const text = `${JSON.stringify(r.proof, null, 2)}\n`;
     if (opts.output === undefined) io.out(text);
     else {
@@ -134,7 +203,7 @@ export async function runLineageProve(event: string, opts: LineageDirOptions & {
 /** `writ lineage verify-proof <proof.json> [--key k.pub]`. */
 export function runLineageVerifyProof(file: string, opts: { readonly key?: string }, io: Output): number {
   const key = opts.key === undefined ? undefined : readPublicKey(opts.key);
-  if (key !== undefined && !key.ok) fail("W5008", `cannot use the public key: ${key.error}`, { file: opts.key });
+  if (key !== undefined && !key.ok) fail("W5008", `cannot use the public key: ${key.problem.message}`, { file: opts.key });
   const proof = readJsonFile(file);
   // The proof holds only plain JSON: read it with JSON.parse so that numbers stay numbers.
   let json: unknown;
@@ -144,17 +213,18 @@ export function runLineageVerifyProof(file: string, opts: { readonly key?: strin
     json = proof.json;
   }
   const r = verifyProof(json, key?.ok === true ? key.value : undefined, { ed25519: nodeEd25519 });
-  if (!r.ok) throw new CliFailure([problemLine("W6202", r.error, { file: proof.file.name })], EXIT_PROBLEMS);
+  if (!r.ok) throw new CliFailure([problemLine(r.problem.code, r.problem.message, { file: proof.file.name })], EXIT_PROBLEMS);
   const pinned = key === undefined ? " (key not pinned: pass --key to check who signed)" : "";
   io.out(`proof ok: event ${r.id} is entry ${r.index} of ${r.origin} at size ${r.size}${pinned}\n`);
   return 0;
 }
 
 /** `writ lineage show <event> [--dot|--json]`. */
-export async function runLineageShow(event: string, opts: LineageDirOptions & { readonly dot?: boolean; readonly json?: boolean }, io: Output): Promise<number> {
+export async function runLineageShow(event: string, opts: TrustOptions & { readonly dot?: boolean; readonly json?: boolean }, io: Output): Promise<number> {
   if (opts.dot === true && opts.json === true) fail("W5008", "choose one of --dot and --json", { file: "writ" });
-  return withLog(opts, async (log) => {
-    const tree = await executionTree(log, eventRef(event));
+  return withLog(opts, async (log, dir) => {
+    const view = await verifiedView(log, opts, dir);
+    const tree = executionTree(view, eventRef(event));
     if (tree === undefined) throw new CliFailure([problemLine("W6204", `no event ${event} in the log`, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
     io.out(opts.json === true ? `${JSON.stringify(tree, null, 2)}\n` : opts.dot === true ? renderDot(tree) : renderTree(tree));
     return 0;
@@ -162,9 +232,11 @@ export async function runLineageShow(event: string, opts: LineageDirOptions & { 
 }
 
 /** `writ lineage replay [--json]`. */
-export async function runLineageReplay(opts: LineageDirOptions & { readonly json?: boolean }, io: Output): Promise<number> {
-  return withLog(opts, async (log) => {
-    const report = await replayLog(log, nodeEd25519);
+export async function runLineageReplay(opts: TrustOptions & { readonly json?: boolean }, io: Output): Promise<number> {
+  return withLog(opts, async (log, dir) => {
+    const trust = trustedCheckpoint(opts, dir);
+    const report = await replayLog(log, trust.note === undefined ? {} : { trusted: trust.note });
+    if (!report.verified.ok) throw reportFailure(report.verified);
     if (opts.json === true) io.out(`${JSON.stringify(report, null, 2)}\n`);
     else {
       for (const i of report.items) {
@@ -183,23 +255,22 @@ export async function runLineageReplay(opts: LineageDirOptions & { readonly json
 }
 
 /** `writ lineage export --format in-toto [-o file]`. */
-export async function runLineageExport(opts: LineageDirOptions & { readonly format: string; readonly output?: string }, io: Output): Promise<number> {
+export async function runLineageExport(opts: TrustOptions & { readonly format: string; readonly output?: string }, io: Output): Promise<number> {
   if (opts.format !== "in-toto") fail("W5008", `unknown export format \`${opts.format}\` (expected in-toto)`, { file: "writ" });
   return withLog(opts, async (log, dir) => {
-    const key = loadOrCreateLogKey(dir);
-    if (!key.ok) fail("W5001", `cannot read the log key: ${key.error}`, { file: join(dir, ".writ", "lineage.key") });
+    const key = readLogKey(dir);
+    if (!key.ok) fail("W5001", `cannot read the log key (export signs with it): ${key.problem.message}`, { file: join(dir, ".writ", "lineage.key") });
+    const signer = nodeSigner(key.value);
     const keyid = keyIdOf(log.publicKey);
+    const view = await verifiedView(log, opts, dir);
     const lines: string[] = [];
-    const size = log.size;
-    for (let i = 0; i < size; i++) {
-      const entry = await log.get(i);
-      if (entry === undefined) continue;
-      const ev = asLineageEvent(entry.event);
-      if (typeof ev === "string" || !isDecisionPhase(ev.phase) || ev.decision === undefined) continue;
+    for (const entry of view.entries()) {
+      const ev = entry.event;
+      if (ev === undefined || !isDecisionPhase(ev.phase) || ev.decision === undefined) continue;
       const statement = inTotoStatement(
         [
           { name: `writ-request:${ev.execution}`, digest: { sha256: ev.decision.requestDigest.replace(/^sha256:/, "") } },
-          { name: `writ-event:${entry.index}`, digest: { sha256: contentId(entry.event).replace(/^sha256:/, "") } },
+          { name: `writ-event:${entry.index}`, digest: { sha256: contentId(JSON.parse(entry.text)).replace(/^sha256:/, "") } },
         ],
         DECISION_PREDICATE_TYPE,
         {
@@ -213,7 +284,7 @@ export async function runLineageExport(opts: LineageDirOptions & { readonly form
           lineage: { origin: log.origin, index: entry.index, eventId: entry.id, parents: ev.parents },
         },
       );
-      const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(canonicalJson(statement)), key.privateKey, keyid, nodeEd25519);
+      const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(canonicalJson(statement)), signer, keyid, nodeEd25519);
       lines.push(canonicalJson(envelope));
     }
     const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;

@@ -5,9 +5,12 @@
  *
  * An execution's events are linked to each other (each names the previous
  * one); a child execution's `requested` event names an event of its parent.
+ * The tree is built from a verified view of the log only (`readVerified`): nothing
+ * shown comes from an entry that verification did not re-hash.
  */
-import type { LineageLog, LineageEntry } from "../runtime/lineage/log.js";
-import { asLineageEvent, isDecisionPhase, type LineageEvent, type Phase } from "../runtime/lineage/events.js";
+import { isDecisionPhase, type LineageEvent, type Phase } from "../runtime/lineage/events.js";
+import type { VerifiedEntry, VerifiedLogView } from "../runtime/lineage/verified-view.js";
+import { EntityUID } from "../stdlib/value.js";
 
 /** One event of an execution node. */
 export interface TreeEvent {
@@ -39,7 +42,7 @@ export interface ExecutionNode {
 }
 
 interface Loaded {
-  readonly entry: LineageEntry;
+  readonly entry: VerifiedEntry;
   readonly event: LineageEvent;
 }
 
@@ -49,36 +52,24 @@ function entityText(x: unknown): string {
   if (typeof x !== "object" || x === null) return "?";
   const o = x as Record<string, unknown>;
   const inner = (typeof o.__entity === "object" && o.__entity !== null ? o.__entity : o) as Record<string, unknown>;
-  return typeof inner.type === "string" && typeof inner.id === "string" ? `${inner.type}::${JSON.stringify(inner.id)}` : "?";
+  return typeof inner.type === "string" && typeof inner.id === "string" ? new EntityUID(inner.type, inner.id).key : "?";
 }
 
-/** Reads events of a log, with a cache. */
+/** Reads events of a verified view. */
 class Reader {
-  private readonly cache = new Map<string, Loaded | undefined>();
-  constructor(private readonly log: LineageLog) {}
+  constructor(private readonly view: VerifiedLogView) {}
 
-  async byId(id: string): Promise<Loaded | undefined> {
-    if (this.cache.has(id)) return this.cache.get(id);
-    const entry = await this.log.get(id);
-    const ev = entry === undefined ? undefined : asLineageEvent(entry.event);
-    const out = entry === undefined || ev === undefined || typeof ev === "string" ? undefined : { entry, event: ev };
-    this.cache.set(id, out);
-    return out;
+  byId(id: string): Loaded | undefined {
+    const entry = this.view.get(id);
+    return entry?.event === undefined ? undefined : { entry, event: entry.event };
   }
 
-  async children(id: string): Promise<Loaded[]> {
-    const out: Loaded[] = [];
-    for (const i of await this.log.store.findChildren(id)) {
-      const e = await this.log.get(i);
-      if (e === undefined) continue;
-      const l = await this.byId(e.id);
-      if (l !== undefined) out.push(l);
-    }
-    return out;
+  children(id: string): Loaded[] {
+    return this.view.children(id).flatMap((entry) => (entry.event === undefined ? [] : [{ entry, event: entry.event }]));
   }
 
   /** Every event of the execution of `start`, and the other-execution events linked to it. */
-  async execution(start: Loaded): Promise<{ events: Loaded[]; parentEvent?: string; childStarts: Loaded[] }> {
+  execution(start: Loaded): { events: Loaded[]; parentEvent?: string; childStarts: Loaded[] } {
     const exec = start.event.execution;
     const seen = new Map<string, Loaded>([[start.entry.id, start]]);
     const queue = [start];
@@ -87,7 +78,7 @@ class Reader {
     while (queue.length > 0 && seen.size < MAX_NODES) {
       const cur = queue.shift()!;
       for (const p of cur.event.parents) {
-        const l = await this.byId(p);
+        const l = this.byId(p);
         if (l === undefined) {
           if (cur.event.phase === "requested") parentEvent ??= p;
           continue;
@@ -99,7 +90,7 @@ class Reader {
           queue.push(l);
         }
       }
-      for (const c of await this.children(cur.entry.id)) {
+      for (const c of this.children(cur.entry.id)) {
         if (c.event.execution !== exec) {
           if (c.event.phase === "requested") childStarts.set(c.entry.id, c);
         } else if (!seen.has(c.entry.id)) {
@@ -149,31 +140,31 @@ function nodeOf(events: readonly Loaded[], selected: boolean, children: Executio
 }
 
 /**
- * The execution tree containing event `idOrIndex`: rooted at the topmost
+ * The execution tree containing event `idOrIndex` of a verified view: rooted at the topmost
  * ancestor execution found in the log. Undefined when the event is unknown.
  */
-export async function executionTree(log: LineageLog, idOrIndex: string | number): Promise<ExecutionNode | undefined> {
-  const reader = new Reader(log);
-  const entry = await log.get(idOrIndex);
+export function executionTree(view: VerifiedLogView, idOrIndex: string | number): ExecutionNode | undefined {
+  const reader = new Reader(view);
+  const entry = view.get(idOrIndex);
   if (entry === undefined) return undefined;
-  const start = await reader.byId(entry.id);
+  const start = reader.byId(entry.id);
   if (start === undefined) return undefined;
   const selectedExec = start.event.execution;
   // Walk up to the root execution.
   let top = start;
   const visited = new Set<string>([top.event.execution]);
   for (;;) {
-    const { parentEvent } = await reader.execution(top);
-    const parent = parentEvent === undefined ? undefined : await reader.byId(parentEvent);
+    const { parentEvent } = reader.execution(top);
+    const parent = parentEvent === undefined ? undefined : reader.byId(parentEvent);
     if (parent === undefined || visited.has(parent.event.execution)) break;
     visited.add(parent.event.execution);
     top = parent;
   }
   let budget = MAX_NODES;
-  const build = async (s: Loaded): Promise<ExecutionNode> => {
-    const x = await reader.execution(s);
+  const build = (s: Loaded): ExecutionNode => {
+    const x = reader.execution(s);
     const children: ExecutionNode[] = [];
-    for (const c of x.childStarts) if (--budget > 0) children.push(await build(c));
+    for (const c of x.childStarts) if (--budget > 0) children.push(build(c));
     return nodeOf(x.events, s.event.execution === selectedExec, children);
   };
   return build(top);

@@ -15,7 +15,7 @@ import { runDemo } from "./demo.js";
 import { runGovernedDemo } from "./governed-demo.js";
 import { runDiff } from "./diff.js";
 import { runInit } from "./init.js";
-import { runLineageExport, runLineageProve, runLineageReplay, runLineageShow, runLineageVerify, runLineageVerifyProof } from "./lineage-commands.js";
+import { runLineageCheckpoint, runLineageExport, runLineageProve, runLineageReplay, runLineageShow, runLineageVerify, runLineageVerifyProof } from "./lineage-commands.js";
 import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, problemLine, processOutput, type Output, type Semantics } from "./io.js";
 import { servePlayground } from "./playground.js";
 import { runTest } from "./test-runner.js";
@@ -185,19 +185,34 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
 function addLineageCommands(program: Command, io: Output, exit: { code: number }): void {
   const lineage = program.command("lineage").description("verify, prove, show, replay and export the execution lineage in .writ/lineage.db");
   const dirOption = (): Option => new Option("--dir <dir>", "the working directory holding .writ/ (default: the current directory)");
+  const keyOption = (): Option => new Option("--key <file>", "the log's public key (default: .writ/lineage.pub); nothing secret is needed");
+  const trustedOption = (): Option =>
+    new Option("--trusted <file>", "a checkpoint the log must extend (default: .writ/lineage.trusted, which verify keeps up to date)");
   lineage
     .command("verify")
-    .description("re-hash every event, rebuild the Merkle tree, check every checkpoint; names the first bad entry")
+    .description("re-hash every event, rebuild the Merkle tree, check every checkpoint and consistency with the last trusted checkpoint; names the first bad entry")
     .addOption(dirOption())
+    .addOption(keyOption())
+    .addOption(trustedOption())
     .option("--json", "print the verification report as JSON")
-    .action(async (opts: { dir?: string; json?: boolean }) => {
+    .action(async (opts: { dir?: string; key?: string; trusted?: string; json?: boolean }) => {
       exit.code = await runLineageVerify(opts, io);
+    });
+  lineage
+    .command("checkpoint")
+    .description("print the latest signed checkpoint (keep it elsewhere and pass it to verify --trusted)")
+    .addOption(dirOption())
+    .addOption(keyOption())
+    .option("-o, --output <file>", "the file to write (default: print)")
+    .action(async (opts: { dir?: string; key?: string; output?: string }) => {
+      exit.code = await runLineageCheckpoint(opts, io);
     });
   lineage
     .command("prove")
     .description("write a self-contained inclusion proof of one event (by id or index)")
     .argument("<event>", "event id (sha256:…) or index")
     .addOption(dirOption())
+    .addOption(keyOption())
     .option("-o, --output <file>", "the proof file to write (default: print it)")
     .action(async (event: string, opts: { dir?: string; output?: string }) => {
       exit.code = await runLineageProve(event, opts, io);
@@ -215,6 +230,8 @@ function addLineageCommands(program: Command, io: Output, exit: { code: number }
     .description("print the execution tree around an event (from its root execution down)")
     .argument("<event>", "event id (sha256:…) or index")
     .addOption(dirOption())
+    .addOption(keyOption())
+    .addOption(trustedOption())
     .option("--dot", "print a Graphviz digraph")
     .option("--json", "print the tree as JSON")
     .action(async (event: string, opts: { dir?: string; dot?: boolean; json?: boolean }) => {
@@ -222,8 +239,10 @@ function addLineageCommands(program: Command, io: Output, exit: { code: number }
     });
   lineage
     .command("replay")
-    .description("re-evaluate every recorded decision with its stored bundle and compare the records byte for byte")
+    .description("verify the log, then re-evaluate every recorded decision with its stored bundle and entities and compare the records byte for byte")
     .addOption(dirOption())
+    .addOption(keyOption())
+    .addOption(trustedOption())
     .option("--json", "print the replay report as JSON")
     .action(async (opts: { dir?: string; json?: boolean }) => {
       exit.code = await runLineageReplay(opts, io);
@@ -233,6 +252,7 @@ function addLineageCommands(program: Command, io: Output, exit: { code: number }
     .description("write one in-toto Statement v1 per decision, each in a DSSE envelope signed with the log key (JSON lines)")
     .addOption(new Option("--format <format>", "export format").choices(["in-toto"]).makeOptionMandatory())
     .addOption(dirOption())
+    .addOption(trustedOption())
     .option("-o, --output <file>", "the file to write (default: print)")
     .action(async (opts: { format: string; dir?: string; output?: string }) => {
       exit.code = await runLineageExport(opts, io);

@@ -5,23 +5,10 @@
  * prints or exits.
  */
 import type { Policy, PolicySet } from "../lang/ast.js";
-import { diag, hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
+import { hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
-import {
-  compile,
-  contextHintFor,
-  entityHintFor,
-  loadSchema,
-  requestFromJson,
-  schemaActionEntities,
-  validateEntities,
-  validatePolicies,
-  validateRequest,
-  type CompiledPolicies,
-  type Request,
-  type Schema,
-} from "../compiler/index.js";
-import { Entities, entitiesFromJson, type JsonValue } from "../stdlib/index.js";
+import { compile, loadSchema, readEntities, readRequest, validatePolicies, type CompiledPolicies, type Request, type Schema } from "../compiler/index.js";
+import type { Entities, JsonValue } from "../stdlib/index.js";
 import { diagnosticLine, type Semantics, type TextFile } from "./io.js";
 
 /** A stage result: a value when the stage succeeded, and its diagnostics (with file names attached). */
@@ -92,25 +79,15 @@ export function programFrom(policies: PolicySet, semantics: Semantics, file?: Te
 }
 
 /**
- * Read an entities file. With a schema, attributes are read as the schema types
- * them, the schema's actions (with their groups) are added as entities unless
- * the file declares them itself, and the entities are checked against the
- * schema — as Cedar does when it reads entities with a schema.
+ * Read an entities file. With a schema, attributes are read as the schema types them, the
+ * schema's actions (with their groups) are added as entities unless the file declares them
+ * itself, and the entities are checked against the schema — as Cedar does when it reads
+ * entities with a schema (see `compiler/inputs.ts`).
  */
 export function entitiesFrom(file: TextFile | undefined, json: JsonValue, schema: Schema | undefined): Staged<Entities> {
-  const r = entitiesFromJson(json, schema === undefined ? undefined : entityHintFor(schema));
-  const named = (ds: readonly Diagnostic[]): Diagnostic[] => (file === undefined ? [...ds] : withFile(ds, file.name));
-  if (r.entities === undefined || schema === undefined) return { value: r.entities, diagnostics: named(r.diagnostics) };
-  const given = r.entities;
-  const extra = schemaActionEntities(schema).filter((a) => given.get(a.uid) === undefined);
-  const built = extra.length === 0 ? { entities: given, problems: [] } : Entities.build([...given.records(), ...extra]);
-  const diagnostics = named([...r.diagnostics, ...built.problems.map((p) => diag(p.code, p.message, NOWHERE))]);
-  if (built.entities === undefined) return { value: undefined, diagnostics };
-  const checked = [...diagnostics, ...named(validateEntities(schema, built.entities))];
-  return { value: hasErrors(checked) ? undefined : built.entities, diagnostics: checked };
+  const r = readEntities(json, schema);
+  return { value: r.entities, diagnostics: file === undefined ? r.diagnostics : withFile(r.diagnostics, file.name) };
 }
-
-const NOWHERE = { start: 0, end: 0 };
 
 /**
  * Read a request from Cedar's JSON shape, the context directed by the schema's
@@ -118,9 +95,6 @@ const NOWHERE = { start: 0, end: 0 };
  * the schema (W5006).
  */
 export function requestFrom(json: JsonValue, schema: Schema | undefined, validate: boolean, fileName?: string): Staged<Request> {
-  const r = requestFromJson(json, schema === undefined ? undefined : (actionKey: string) => contextHintFor(schema, actionKey));
-  let diagnostics: Diagnostic[] = r.diagnostics;
-  if (r.request !== undefined && schema !== undefined && validate) diagnostics = [...diagnostics, ...validateRequest(schema, r.request)];
-  if (fileName !== undefined) diagnostics = withFile(diagnostics, fileName);
-  return { value: hasErrors(diagnostics) ? undefined : r.request, diagnostics };
+  const r = readRequest(json, schema, { validate });
+  return { value: r.request, diagnostics: fileName === undefined ? r.diagnostics : withFile(r.diagnostics, fileName) };
 }

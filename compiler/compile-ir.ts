@@ -37,4 +37,4 @@ export { compileIrOnly as compileIr };
  * The diagnostic constructor and types of the IR back end, re-exported so that `runtime/`
  * reports its refusals with the one catalog without importing anything from `lang/`.
  */
-export { diag, type Diagnostic, type DiagnosticCode } from "../lang/diagnostics.js";
+export { diag, errorText, failure, problem, type Diagnostic, type DiagnosticCode, type Failure, type Problem, type ProblemValues } from "../lang/diagnostics.js";

@@ -36,10 +36,13 @@ export interface BundleIdFields {
 
 /**
  * A deep copy of `x` as ordinary JSON objects: `undefined` object fields are dropped,
- * null-prototype dictionaries become plain objects (an own `__proto__` key stays a key).
- * INVARIANT: `x` holds only JSON data besides `undefined` fields.
+ * null-prototype dictionaries become plain objects (an own `__proto__` key stays a key),
+ * and a bigint (a Cedar Long read from JSON) becomes `{"__long": "<decimal>"}` — canonical
+ * JSON has no big integers.
+ * INVARIANT: `x` holds only JSON data besides `undefined` fields and bigints.
  */
 export function toPlainJson(x: unknown): PlainJson {
+  if (typeof x === "bigint") return { __long: x.toString() };
   if (Array.isArray(x)) return x.map(toPlainJson);
   if (x !== null && typeof x === "object") {
     const out: Record<string, PlainJson> = {};

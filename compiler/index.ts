@@ -17,6 +17,16 @@ export {
 export { EXECUTION_TYPE, lineageFromJson, LINEAGE_TYPE, mergeObligationValue, mergeRuleOf, policyMode, policyReason, type PolicyMode } from "./governance.js";
 export { requestFromJson, type Request, type RequestResult } from "./request.js";
 export {
+  entitiesWithSchema,
+  readEntities,
+  readEntityRecords,
+  readRequest,
+  type EntityRecordsResult,
+  type ReadEntitiesResult,
+  type ReadRequestOptions,
+  type ReadRequestResult,
+} from "./inputs.js";
+export {
   IR_VERSION,
   irEntityKey,
   stripSpans,

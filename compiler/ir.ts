@@ -13,6 +13,7 @@
  * use `stripSpans`. Spans are used only to locate evaluation errors.
  */
 import type { Span } from "../lang/span.js";
+import { uidKey } from "../stdlib/value.js";
 
 /** Version of the IR format; bump on any incompatible change. */
 export const IR_VERSION = 1;
@@ -147,5 +148,5 @@ function strip(x: unknown): unknown {
 
 /** The key of an entity uid literal, equal to `EntityUID.key` of the same uid. */
 export function irEntityKey(e: IrEntity): string {
-  return `${e.type}::${JSON.stringify(e.id)}`;
+  return uidKey(e.type, e.id);
 }

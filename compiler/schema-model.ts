@@ -3,6 +3,7 @@
  * plus helper functions over it. Everything is fully qualified and resolved, so
  * the model can be serialized into a bundle and used at runtime.
  */
+import { uidKey } from "../stdlib/value.js";
 import { dict, lookup, type RecordType, type Type } from "./types.js";
 
 /** One entity type. `ancestors` is the transitive closure of `memberOf` (sorted). */
@@ -55,10 +56,7 @@ export interface RequestEnv {
   readonly context: RecordType;
 }
 
-/** The key of an entity uid, identical to `EntityUID.key` of stdlib/value.ts. */
-export function uidKey(type: string, id: string): string {
-  return `${type}::${JSON.stringify(id)}`;
-}
+export { uidKey };
 
 /** An empty schema (no types, no actions). */
 export function emptySchema(): Schema {

@@ -19,7 +19,7 @@ import {
   type CheckContext,
   type Checked,
 } from "./typecheck-env.js";
-import { actionInfo, entityTypeInfo, isActionType, type RequestEnv } from "./schema-model.js";
+import { actionInfo, entityTypeInfo, isActionType, uidKey, type RequestEnv } from "./schema-model.js";
 import { LINEAGE_TYPE } from "./governance.js";
 import { BOOL, entityType, FALSE, isSubtype, leastUpperBound, LONG, recordType, setType, showType, STRING, TRUE, type AttrType, type Type } from "./types.js";
 
@@ -163,7 +163,7 @@ function pair(c: Checked): [Type | undefined, Caps] {
 
 function entityLiteralType(ctx: CheckContext, path: readonly string[], id: string): Type | undefined {
   const t = nameOf(path);
-  if (isActionType(ctx.schema, t)) return actionInfo(ctx.schema, `${t}::${JSON.stringify(id)}`) === undefined ? undefined : entityType(t);
+  if (isActionType(ctx.schema, t)) return actionInfo(ctx.schema, uidKey(t, id)) === undefined ? undefined : entityType(t);
   return entityTypeInfo(ctx.schema, t) === undefined ? undefined : entityType(t);
 }
 

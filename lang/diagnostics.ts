@@ -15,6 +15,11 @@ export type Severity = "error" | "warning" | "info";
 interface CatalogEntry {
   readonly severity: Severity;
   readonly title: string;
+  /**
+   * The message of a runtime {@link Problem} with this code: `{name}` placeholders are
+   * filled from the problem's values (absent: the message is the `detail` value, or the title).
+   */
+  readonly message?: string;
 }
 
 /** Every diagnostic code Writ can emit. */
@@ -87,6 +92,7 @@ export const CATALOG = {
   W5006: { severity: "error", title: "request does not conform to the schema" },
   W5007: { severity: "error", title: "invalid test file" },
   W5008: { severity: "error", title: "invalid command-line argument" },
+  W5040: { severity: "error", title: "entity hierarchy too large" },
   // --- governance extensions (W60xx) ---
   W6001: { severity: "error", title: "Writ extension not allowed in cedar semantics" },
   W6002: { severity: "error", title: "invalid @mode" },
@@ -104,7 +110,32 @@ export const CATALOG = {
   W6201: { severity: "error", title: "lineage verification failed" },
   W6202: { severity: "error", title: "invalid lineage proof" },
   W6203: { severity: "error", title: "replay mismatch" },
-  W6204: { severity: "error", title: "unknown lineage event" },
+  W6204: { severity: "error", title: "unknown lineage event", message: "no event {event} in the lineage log" },
+  W6205: { severity: "error", title: "lineage store failure", message: "the lineage store failed: {detail}" },
+  W6206: { severity: "error", title: "lineage append refused", message: "the append was refused: {detail}" },
+  W6207: { severity: "error", title: "lineage key problem", message: "the lineage key cannot be used: {detail}" },
+  W6208: { severity: "error", title: "read-only lineage log", message: "this lineage log was opened without a signer: it can be read and verified, not appended to" },
+  W6209: { severity: "error", title: "lineage store conflict", message: "the lineage store refused the batch ({kind}): {detail}" },
+  W6210: { severity: "error", title: "stored log does not match its checkpoint", message: "{detail}; appends are refused until `writ lineage verify` passes" },
+  W6211: { severity: "error", title: "event not covered by a checkpoint", message: "no checkpoint covers event {event}" },
+  W6212: { severity: "error", title: "unsupported lineage store version", message: "{detail}" },
+  W6213: { severity: "error", title: "log inconsistent with a trusted checkpoint", message: "{detail}" },
+  W6214: { severity: "error", title: "missing or altered content in the log", message: "{detail}" },
+  W6215: { severity: "error", title: "invalid signed note or checkpoint", message: "{detail}" },
+  W6216: { severity: "error", title: "invalid signed envelope" },
+  // --- keys ---
+  W6106: { severity: "error", title: "key file problem", message: "{detail}" },
+  W6107: { severity: "error", title: "unusable public key", message: "{detail}" },
+  // --- governed execution and entity stores ---
+  W7001: { severity: "error", title: "entity store loaded for another schema", message: "the entity store was loaded for schema {storeSchema}, but the bundle's schema is {bundleSchema}" },
+  W7002: { severity: "error", title: "unverifiable parent execution", message: "{detail}" },
+  W7003: { severity: "error", title: "obligation without a handler", message: "no handler for {obligations}" },
+  W7004: { severity: "error", title: "obligation not fulfilled", message: "obligation `{obligation}` was not fulfilled{detail}" },
+  W7005: { severity: "error", title: "action failed", message: "the action failed: {detail}" },
+  W7006: { severity: "error", title: "recording failed", message: "{detail}" },
+  W7007: { severity: "error", title: "governor failure", message: "governor failure: {detail}" },
+  W7008: { severity: "error", title: "execution denied", message: "{detail}" },
+  W7009: { severity: "error", title: "invalid governed request", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */
@@ -119,6 +150,47 @@ export interface Diagnostic {
   readonly file?: string;
   /** e.g. "did you mean `owner`?" */
   readonly help?: string;
+}
+
+/** Values a problem's message is built from. */
+export type ProblemValues = Readonly<Record<string, string | number>>;
+
+/**
+ * A runtime failure as a value: a catalog code, the values its message needs and the
+ * message built from the catalog's template. Servers map codes to statuses, the CLI to
+ * exit codes and one-line errors, tests to expectations — none of them parses messages.
+ */
+export interface Problem {
+  readonly code: DiagnosticCode;
+  readonly message: string;
+  readonly values: ProblemValues;
+}
+
+/** A failed runtime result. */
+export interface Failure {
+  readonly ok: false;
+  readonly problem: Problem;
+}
+
+/** Build a problem: its message is the catalog's template for `code` filled with `values`. */
+export function problem(code: DiagnosticCode, values: ProblemValues = {}): Problem {
+  const entry: CatalogEntry = CATALOG[code];
+  const template = entry.message;
+  const message =
+    template === undefined
+      ? String(values["detail"] ?? entry.title)
+      : template.replace(/\{([a-zA-Z]+)\}/g, (_, name: string) => (values[name] === undefined ? "" : String(values[name])));
+  return { code, message, values };
+}
+
+/** A failed result with the problem `code` / `values`. */
+export function failure(code: DiagnosticCode, values: ProblemValues = {}): Failure {
+  return { ok: false, problem: problem(code, values) };
+}
+
+/** The message of an unknown thrown value. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Build a diagnostic with the catalog's severity. */

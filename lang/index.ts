@@ -33,6 +33,9 @@ export type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, Namespac
 export {
   CATALOG,
   diag,
+  errorText,
+  failure,
+  problem,
   didYouMean,
   didYouMeanHelp,
   formatDiagnostic,
@@ -40,7 +43,7 @@ export {
   hasErrors,
   withFile,
 } from "./diagnostics.js";
-export type { Diagnostic, DiagnosticCode, Severity } from "./diagnostics.js";
+export type { Diagnostic, DiagnosticCode, Failure, Problem, ProblemValues, Severity } from "./diagnostics.js";
 export { assertNever, joinSpans, lineAt, lineColOf } from "./span.js";
 export type { LineCol, Span } from "./span.js";
 export { allTokens, tokenClasses, writLexer, RESERVED_WORDS } from "./tokens.js";

@@ -3,35 +3,29 @@
  * Load a (signed) bundle, decide requests, get decision records — without the parser.
  * Same API as the other entry (`runtime/index.ts` / `runtime/browser.ts`).
  */
-import { browserEd25519 } from "./crypto/ed25519-browser.js";
-import { BundleGuard as GuardWith, loadBundleWith, type LoadBundleOptions, type LoadBundleResult } from "./bundle.js";
+import { browserCrypto } from "./crypto/browser-crypto.js";
+import { runtimeApi } from "./entry.js";
 
 /**
- * Load and check a bundle (parsed JSON): strict shape, every id recomputed, signature required
- * when `publicKey` is given, rollback below `lastSequence` refused. Never throws.
+ * The runtime API bound to this entry's cryptography (see {@link RuntimeApi} for each
+ * function's contract): `loadBundle`, `loadEntities`, `decide`, `decideMany`,
+ * `requestDigest`, `BundleGuard`, and `runtimeCrypto` / `ed25519` for the rest.
  */
-export function loadBundle(json: unknown, options?: LoadBundleOptions): LoadBundleResult {
-  return loadBundleWith(browserEd25519, json, options);
-}
-
-/** Remembers the last accepted sequence per signer key id (in memory) and refuses rollbacks. */
-export class BundleGuard extends GuardWith {
-  constructor() {
-    super(browserEd25519);
-  }
-}
-
+export const { loadBundle, loadEntities, decide, decideMany, requestDigest, BundleGuard, crypto: runtimeCrypto } = runtimeApi(browserCrypto);
 /** The Ed25519 implementation of this entry. */
-export const ed25519 = browserEd25519;
+export const ed25519 = runtimeCrypto.ed25519;
 
+export type { RuntimeApi } from "./entry.js";
+export type { RuntimeCrypto } from "./crypto/platform.js";
+export { EntityStore, type CedarJson, type EntityChanges, type EntityJson, type EntityStoreResult, type EntityUidJson } from "./entity-store.js";
 export { reasonOf, type LoadBundleOptions, type LoadBundleResult, type LoadedBundle, type LoadedPolicy } from "./bundle.js";
 export {
-  canonicalEntities,
   canonicalRequest,
-  decide,
+  DECISION_FORMAT,
   recordBytes,
-  requestDigest,
+  type DecideEntities,
   type DecisionRecord,
+  type RequestJson,
   type RecordError,
   type RecordJson,
   type RecordReason,
@@ -42,3 +36,5 @@ export { canonicalJson, contentId } from "../compiler/canonical.js";
 export type { Bundle, BundlePolicy, BundleSignature } from "../compiler/bundle.js";
 export type { Ed25519, Ed25519KeyPair } from "./crypto/ed25519.js";
 export { publicKeyFromPem, publicKeyToPem, type KeyResult } from "./crypto/pem.js";
+export { verifyProof, type LineageProof, type ProofCheck } from "./lineage/proof.js";
+export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";

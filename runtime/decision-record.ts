@@ -2,38 +2,49 @@
  * Decision records: the evidence of one decision from a loaded bundle.
  *
  * ```
- * { format: "writ-decision/1", decision, reasons: [{ name, policyId, reason? }],
+ * { format: "writ-decision/2", decision, reasons: [{ name, policyId, reason? }],
  *   errors: [{ policy, policyId, code, message }], obligations, shadow,
- *   bundleId, requestDigest, evaluator: "writ/<version>" }
+ *   bundleId, entitiesId, requestDigest, evaluator: "writ/<version>" }
  * ```
  *
- * `requestDigest` = `contentId({ request, entities })` over canonical forms computed from the
- * parsed values, not from the input text: JSON key order, entity order, parent order and set
- * element order never change it. Entities are sorted by uid key, values written by
- * `valueToJson`; a Long outside ±2^53 is written `{"__long": "<decimal>"}` (canonical JSON has
- * no big integers). The schema's action entities that the runtime adds are not part of it.
+ * - `entitiesId` is the content id of the entity store the request was decided on
+ *   (`EntityStore.id`, see `entity-digest.ts`); the store itself is not copied into records.
+ * - `requestDigest` = `sha256:<hex>` of the RFC 8785 bytes of
+ *   `{ entitiesId, request: <canonical request> }`, computed from the parsed values, not from
+ *   the input text: JSON key order, uid spelling (`{type,id}` or `__entity`) and set element
+ *   order never change it. The canonical request is `{principal, action, resource, context}`
+ *   (uids as `{type, id}`, values written by `valueToJson`, a Long outside ±2^53 as
+ *   `{"__long": "<decimal>"}`) plus `lineage` when the request carries one.
  *
  * `recordBytes(record)` are the RFC 8785 bytes of the record: identical inputs give identical
  * bytes in every process (nothing depends on time, randomness or the environment).
  *
- * Invalid input (unreadable request or entities, or not conforming to the bundle's schema)
- * yields a `deny` record whose `errors` name the problem with `policy: ""` (fail closed).
+ * Invalid input (an unreadable request, entities that do not load, a request not conforming
+ * to the bundle's schema, a store checked against another schema) yields a `deny` record whose
+ * `errors` name the problem with `policy: ""` (fail closed); its `requestDigest` covers the
+ * raw input with `invalid: true`.
+ *
+ * NOTE: browser-safe; the entry (`runtime/index.ts`, `runtime/browser.ts`) supplies SHA-256.
  */
-import { canonicalBytes, contentId } from "../compiler/canonical.js";
-import { compareCodeUnits } from "../compiler/ids.js";
-import { requestFromJson, type Request } from "../compiler/request.js";
-import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest } from "../compiler/request-validate.js";
-import type { Diagnostic } from "../compiler/compile-ir.js";
-import { Entities, entitiesFromJson, valueToJson, type JsonValue } from "../stdlib/index.js";
-import { EntityUID, type Value } from "../stdlib/value.js";
+import { canonicalBytes, canonicalJson } from "../compiler/canonical.js";
+import { problem, type Diagnostic } from "../compiler/compile-ir.js";
+import { readRequest } from "../compiler/inputs.js";
+import type { Request } from "../compiler/request.js";
 import type { LoadedBundle } from "./bundle.js";
+import { sha256Id, type Sha256 } from "./crypto/platform.js";
+import { plainJson, uidJson, valueJson, type PlainJson } from "./entity-digest.js";
+import { EntityStore, type CedarJson, type EntityJson, type EntityUidJson } from "./entity-store.js";
 import { EVALUATOR } from "./version.js";
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** The decision record format tag. */
+export const DECISION_FORMAT = "writ-decision/2";
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
 
 /** A copy of a plain JSON value with every lone UTF-16 surrogate replaced by U+FFFD (so it has canonical bytes). */
 function wellFormed(x: RecordJson): RecordJson {
-  if (typeof x === "string") return x.replace(LONE_SURROGATE, "\ufffd");
+  if (typeof x === "string") return LONE_SURROGATE.test(x) ? x.replace(LONE_SURROGATES, "\ufffd") : x;
   if (Array.isArray(x)) return x.map(wellFormed);
   if (x !== null && typeof x === "object") {
     const out: { [key: string]: RecordJson } = {};
@@ -44,7 +55,16 @@ function wellFormed(x: RecordJson): RecordJson {
 }
 
 /** Plain JSON (what records hold). */
-export type RecordJson = null | boolean | number | string | RecordJson[] | { [key: string]: RecordJson };
+export type RecordJson = PlainJson;
+
+/** A request in Cedar's JSON shape, with the optional `lineage` the governor supplies. */
+export interface RequestJson {
+  readonly principal: EntityUidJson;
+  readonly action: EntityUidJson;
+  readonly resource: EntityUidJson;
+  readonly context?: { readonly [name: string]: CedarJson };
+  readonly lineage?: CedarJson;
+}
 
 /** One determining policy of a decision. */
 export interface RecordReason {
@@ -63,38 +83,17 @@ export interface RecordError {
 
 /** A decision record (plain JSON). */
 export interface DecisionRecord {
-  readonly format: "writ-decision/1";
+  readonly format: typeof DECISION_FORMAT;
   readonly decision: "allow" | "deny";
   readonly reasons: RecordReason[];
   readonly errors: RecordError[];
   readonly obligations: { [key: string]: RecordJson };
   readonly shadow: RecordJson[];
   readonly bundleId: string;
+  /** The content id of the entity store decided on (`""` when the entities did not load). */
+  readonly entitiesId: string;
   readonly requestDigest: string;
   readonly evaluator: string;
-}
-
-/** Plain JSON of a Cedar JSON value: big Longs become `{"__long": "<decimal>"}`. */
-export function plainJson(v: JsonValue | unknown): RecordJson {
-  if (typeof v === "bigint") return { __long: v.toString() };
-  if (Array.isArray(v)) return v.map(plainJson);
-  if (v !== null && typeof v === "object") {
-    const out: { [key: string]: RecordJson } = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (x === undefined) continue;
-      Object.defineProperty(out, k, { value: plainJson(x), enumerable: true, writable: true, configurable: true });
-    }
-    return out;
-  }
-  return v as RecordJson;
-}
-
-function uidJson(u: EntityUID): RecordJson {
-  return { type: u.type, id: u.id };
-}
-
-function valueJson(v: Value): RecordJson {
-  return plainJson(valueToJson(v));
 }
 
 /** The canonical form of a request (the lineage too, when the request carries one). */
@@ -105,39 +104,35 @@ export function canonicalRequest(request: Request): RecordJson {
     resource: uidJson(request.resource),
     context: valueJson(request.context),
   };
-  const lineage = (request as unknown as { readonly lineage?: Value }).lineage;
+  const lineage = (request as unknown as { readonly lineage?: Parameters<typeof valueJson>[0] }).lineage;
   if (lineage !== undefined) out["lineage"] = valueJson(lineage);
   return out;
 }
 
-/** The canonical form of an entity store: records sorted by uid key, parents sorted. */
-export function canonicalEntities(entities: Entities): RecordJson {
-  return [...entities.records()]
-    .sort((a, b) => compareCodeUnits(a.uid.key, b.uid.key))
-    .map((r) => ({
-      uid: uidJson(r.uid),
-      attrs: valueJson(r.attrs),
-      parents: [...new Map(r.parents.map((p) => [p.key, p])).values()].sort((a, b) => compareCodeUnits(a.key, b.key)).map(uidJson),
-      tags: valueJson(r.tags),
-    }));
+/**
+ * `sha256:<hex>` of the canonical `{ entitiesId, request }`.
+ * @throws CanonicalJsonError when a string of the request holds a lone surrogate.
+ */
+export function requestDigestWith(sha256: Sha256, request: Request, entitiesId: string): string {
+  return sha256Id(sha256(canonicalJson({ entitiesId, request: canonicalRequest(request) })));
 }
 
-/** `contentId({ request, entities })` of the canonical forms. */
-export function requestDigest(request: Request, entities: Entities): string {
-  return contentId({ request: canonicalRequest(request), entities: canonicalEntities(entities) });
-}
-
-function inputDigest(requestJson: unknown, entitiesJson: unknown): string {
+function inputDigest(sha256: Sha256, requestJson: unknown, entities: unknown): string {
+  const ents = entities instanceof EntityStore ? { entitiesId: entities.id } : { entities: safePlain(entities) };
   try {
-    return contentId({ request: plainJson(requestJson), entities: plainJson(entitiesJson), invalid: true });
+    return sha256Id(sha256(canonicalJson(wellFormed({ invalid: true, request: safePlain(requestJson), ...ents } as unknown as RecordJson))));
   } catch {
-    return contentId({ invalid: true });
+    return sha256Id(sha256(canonicalJson({ invalid: true })));
   }
 }
 
-function inputFailure(loaded: LoadedBundle, diagnostics: readonly Diagnostic[], requestJson: unknown, entitiesJson: unknown): DecisionRecord {
-  const errors = diagnostics.filter((d) => d.severity === "error").map((d) => ({ policy: "", policyId: "", code: d.code, message: d.message }));
-  return finish(loaded, "deny", [], errors, {}, [], inputDigest(requestJson, entitiesJson));
+/** Plain JSON of arbitrary input, or null when it has none (cycles, functions, …). */
+function safePlain(x: unknown): RecordJson {
+  try {
+    return JSON.parse(JSON.stringify(plainJson(x)) ?? "null") as RecordJson;
+  } catch {
+    return null;
+  }
 }
 
 function finish(
@@ -147,60 +142,91 @@ function finish(
   errors: RecordError[],
   obligations: { [key: string]: RecordJson },
   shadow: RecordJson[],
+  entitiesId: string,
   digest: string,
+  clean: boolean,
 ): DecisionRecord {
+  const record: DecisionRecord = { format: DECISION_FORMAT, decision, reasons, errors, obligations, shadow, bundleId: loaded.bundleId, entitiesId, requestDigest: digest, evaluator: EVALUATOR };
   // Strings from the input (error messages, obligation values) may hold lone surrogates.
-  const record = { format: "writ-decision/1", decision, reasons, errors, obligations, shadow, bundleId: loaded.bundleId, requestDigest: digest, evaluator: EVALUATOR };
-  return wellFormed(record as unknown as RecordJson) as unknown as DecisionRecord;
+  return clean ? record : (wellFormed(record as unknown as RecordJson) as unknown as DecisionRecord);
+}
+
+function inputFailure(sha256: Sha256, loaded: LoadedBundle, diagnostics: readonly Diagnostic[], requestJson: unknown, entities: unknown): DecisionRecord {
+  const errors = diagnostics.filter((d) => d.severity === "error").map((d) => ({ policy: "", policyId: "", code: d.code, message: d.message }));
+  const entitiesId = entities instanceof EntityStore ? entities.id : "";
+  return finish(loaded, "deny", [], errors, {}, [], entitiesId, inputDigest(sha256, requestJson, entities), false);
+}
+
+/** Entities for a decision: a loaded store, or Cedar entities JSON read for this one call. */
+export type DecideEntities = EntityStore | readonly EntityJson[];
+
+/**
+ * Decide one request with a loaded bundle on an entity store (or on entities JSON, read and
+ * checked for this call only — O(size of the entities) per call: keep a store instead).
+ * Only the request is read and validated per call. Never throws.
+ */
+export function decideWith(sha256: Sha256, loaded: LoadedBundle, requestJson: RequestJson | unknown, entities: DecideEntities | unknown): DecisionRecord {
+  let store: EntityStore;
+  if (entities instanceof EntityStore) store = entities;
+  else {
+    const r = EntityStore.load(loaded, entities, sha256);
+    if (r.store === undefined) return inputFailure(sha256, loaded, r.diagnostics, requestJson, entities);
+    store = r.store;
+  }
+  if (store.schemaId !== loaded.schemaId) {
+    const p = problem("W7001", { storeSchema: store.schemaId, bundleSchema: loaded.schemaId });
+    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: p.code, message: p.message }], {}, [], store.id, inputDigest(sha256, requestJson, store), true);
+  }
+  const read = readRequest(requestJson, loaded.schema);
+  const request = read.request;
+  if (request === undefined) return inputFailure(sha256, loaded, read.diagnostics, requestJson, store);
+  let digest: string;
+  try {
+    digest = requestDigestWith(sha256, request, store.id);
+  } catch {
+    const message = "the request contains a string that is not valid Unicode (a lone surrogate)";
+    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(sha256, requestJson, store), false);
+  }
+  const d = loaded.program.decide(request, store.entities);
+  const reasons: RecordReason[] = d.determining.map(({ name, reason }) => {
+    const p = loaded.byName.get(name);
+    const text = reason ?? p?.reason;
+    return text === undefined ? { name, policyId: p?.id ?? "" } : { name, policyId: p?.id ?? "", reason: text };
+  });
+  let clean = true;
+  const errors: RecordError[] = d.errors.map((e) => {
+    if (clean && LONE_SURROGATE.test(e.message)) clean = false;
+    return { policy: e.policy, policyId: loaded.byName.get(e.policy)?.id ?? "", code: e.code, message: e.message };
+  });
+  let obligations: { [key: string]: RecordJson } = {};
+  for (const _ in d.obligations) {
+    obligations = plainJson(d.obligations) as { [key: string]: RecordJson };
+    clean = false;
+    break;
+  }
+  const shadow = d.shadow.length === 0 ? [] : (plainJson(d.shadow) as RecordJson[]);
+  if (shadow.length > 0) clean = false;
+  return finish(loaded, d.decision, reasons, errors, obligations, shadow, store.id, digest, clean);
 }
 
 /**
- * Decide one request (Cedar request JSON, with an optional `lineage`) against Cedar entities
- * JSON with a loaded bundle, reading both with the bundle's schema. Never throws.
+ * Decide several requests on one store (or one read of entities JSON). Same records as
+ * deciding each alone. Never throws.
  */
-export function decide(loaded: LoadedBundle, requestJson: unknown, entitiesJson: unknown): DecisionRecord {
-  const schema = loaded.schema;
-  let parsedReq;
-  let parsedEnts;
-  try {
-    parsedReq = requestFromJson(requestJson, (actionKey: string) => contextHintFor(schema, actionKey));
-    parsedEnts = entitiesFromJson(entitiesJson as JsonValue, entityHintFor(schema));
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], inputDigest(requestJson, entitiesJson));
+export function decideManyWith(sha256: Sha256, loaded: LoadedBundle, requests: readonly (RequestJson | unknown)[], entities: DecideEntities | unknown): DecisionRecord[] {
+  if (!Array.isArray(requests)) return [inputFailure(sha256, loaded, [diagOf("requests must be an array")], requests, entities)];
+  let store: EntityStore | undefined;
+  if (entities instanceof EntityStore) store = entities;
+  else {
+    const r = EntityStore.load(loaded, entities, sha256);
+    if (r.store === undefined) return requests.map((q) => inputFailure(sha256, loaded, r.diagnostics, q, entities));
+    store = r.store;
   }
-  const request = parsedReq.request;
-  const given = parsedEnts.entities;
-  if (request === undefined || given === undefined) return inputFailure(loaded, [...parsedReq.diagnostics, ...parsedEnts.diagnostics], requestJson, entitiesJson);
-  const extra = schemaActionEntities(schema).filter((a) => given.get(a.uid) === undefined);
-  const built = extra.length === 0 ? { entities: given, problems: [] } : Entities.build([...given.records(), ...extra]);
-  if (built.entities === undefined) return inputFailure(loaded, [], requestJson, entitiesJson);
-  const entities = built.entities;
-  const problems = [...validateRequest(schema, request), ...validateEntities(schema, entities)].filter((d) => d.severity === "error");
-  if (problems.length > 0) return inputFailure(loaded, problems, requestJson, entitiesJson);
+  return requests.map((q) => decideWith(sha256, loaded, q, store));
+}
 
-  let digest: string;
-  try {
-    digest = requestDigest(request, given);
-  } catch {
-    const message = "the request or the entities contain a string that is not valid Unicode (a lone surrogate)";
-    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], inputDigest(requestJson, entitiesJson));
-  }
-  const d = loaded.program.decide(request, entities);
-  const idOf = (name: string): string => loaded.byName.get(name)?.id ?? "";
-  const ext = d as unknown as {
-    readonly determining?: readonly { readonly name: string; readonly reason?: string }[];
-    readonly obligations?: Readonly<Record<string, unknown>>;
-    readonly shadow?: readonly unknown[];
-  };
-  const reasons: RecordReason[] = d.reasons.map((name) => {
-    const reason = ext.determining?.find((x) => x.name === name)?.reason ?? loaded.byName.get(name)?.reason;
-    return reason === undefined ? { name, policyId: idOf(name) } : { name, policyId: idOf(name), reason };
-  });
-  const errors: RecordError[] = d.errors.map((e) => ({ policy: e.policy, policyId: idOf(e.policy), code: e.code, message: e.message }));
-  const obligations = (ext.obligations === undefined ? {} : plainJson(ext.obligations)) as { [key: string]: RecordJson };
-  const shadow = (ext.shadow === undefined ? [] : plainJson(ext.shadow)) as RecordJson[];
-  return finish(loaded, d.decision, reasons, errors, obligations, shadow, digest);
+function diagOf(message: string): Diagnostic {
+  return { code: "W5004", severity: "error", message, span: { start: 0, end: 0 } };
 }
 
 /** The canonical (RFC 8785) bytes of a decision record. */

@@ -4,32 +4,39 @@
  *
  *     request → authorize → verify → execute → audit      (fail closed at every arrow)
  *
- * `execute(request, action, { parent?, actor })`:
- * 1. looks up the parent event (when given) in the log and checks its
- *    inclusion proof against the latest signed checkpoint — and likewise the
- *    parent execution's `requested` and decision events; a parent that is
- *    missing or does not verify is a deny;
- * 2. builds the `lineage` value (depth, parent, root, ancestors) from the
- *    verified parent and adds it to the request (a caller-supplied `lineage`
- *    is refused: only the governor vouches for ancestry);
- * 3. decides with the bundle, and refuses an allow whose obligations are not
- *    all handled by a registered handler;
+ * In one process, `execute(request, action, { parent?, actor })`:
+ * 1. looks up the parent event (when given) in the log and checks its inclusion proof
+ *    against the latest signed checkpoint — and likewise the parent execution's
+ *    `requested` and decision events; a parent that is missing or does not verify is a deny;
+ * 2. builds the `lineage` value (depth, parent, root, ancestors) from the verified parent
+ *    and adds it to the request (a caller-supplied `lineage` is refused: only the governor
+ *    vouches for ancestry);
+ * 3. decides with the bundle on the entity store, and refuses an allow whose obligations
+ *    are not all handled by a registered handler;
  * 4. records `requested` + `authorized`/`denied` durably before anything runs;
- * 5. runs every obligation handler (a handler that refuses or throws stops the
- *    execution), records `verified`, runs the action, records `executed` or
- *    `failed` and `audited`.
- * When a record cannot be written (store failure, signing failure) the action
- * does not run; nothing is ever recorded as executed that did not run.
+ * 5. runs every obligation handler (a handler that refuses or throws stops the execution),
+ *    records `verified`, runs the action, records `executed` or `failed` and `audited`.
  *
- * The bundle is stored in the log's bundle table by id (its unsigned
- * canonical JSON) so that `writ lineage replay` can re-evaluate decisions.
+ * Across processes (a decision service and an executor elsewhere) the same steps are split:
+ * `authorize(request, …)` does 1–4 and returns an {@link Authorization}; the executor runs
+ * the action and `complete(authorization, outcome)` records the rest — the outcome must
+ * confirm every obligation or the execution is recorded as a violation.
+ *
+ * When a record cannot be written (store failure, signing failure) the action does not
+ * run; nothing is ever recorded as executed that did not run. Concurrent executions share
+ * the log's group commit: one transaction, fsync and checkpoint per batch.
+ *
+ * The bundle and the entity snapshot are stored in the log's objects once each (by id), and
+ * events name them by id, so a log's size per execution does not depend on the store's.
  *
  * NOTE: the clock is read only to stamp `recordedAt`; decisions never see it.
  */
 import { canonicalBytes, canonicalJson, contentId } from "../compiler/canonical.js";
+import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, toPlainJson } from "../compiler/ids.js";
 import type { LoadedBundle } from "./bundle.js";
-import { decide, type DecisionRecord, type RecordJson } from "./decision-record.js";
+import { decideWith, type DecisionRecord, type RecordJson, type RequestJson } from "./decision-record.js";
+import { EntityStore } from "./entity-store.js";
 import {
   asLineageEvent,
   childLineage,
@@ -43,7 +50,6 @@ import {
   type Phase,
 } from "./lineage/events.js";
 import type { LineageLog } from "./lineage/log.js";
-import { defaultHasher } from "./lineage/merkle.js";
 import { eventIdOf, verifyProof } from "./lineage/proof.js";
 
 /** What an obligation handler and the action are told about the execution. */
@@ -66,7 +72,7 @@ export type ObligationHandler = (value: RecordJson, ctx: ExecutionContext) => bo
 
 /** Options of a {@link Governor}. */
 export interface GovernorOptions {
-  /** The lineage log every step is recorded in. */
+  /** The lineage log every step is recorded in (its cryptography is the governor's too). */
   readonly log: LineageLog;
   /** The loaded bundle that decides. */
   readonly bundle: LoadedBundle;
@@ -74,22 +80,32 @@ export interface GovernorOptions {
   readonly node: string;
   /** One handler per obligation name; an obligation without one is a deny. */
   readonly handlers?: Readonly<Record<string, ObligationHandler>>;
-  /** Default entities (Cedar JSON) of every request (default `[]`). */
-  readonly entities?: unknown;
+  /** The entity store requests are decided on (default: an empty one). */
+  readonly entities?: EntityStore;
   /** Wall clock for `recordedAt` (default `new Date()`). */
   readonly clock?: () => Date;
   /** Execution id generator (default a random UUID). */
   readonly newExecutionId?: () => string;
 }
 
-/** Options of one {@link Governor.execute} call. */
+/** Options of one {@link Governor.execute} or {@link Governor.authorize} call. */
 export interface ExecuteOptions {
   /** Who asks (a person, an agent, a service). */
   readonly actor: string;
   /** An event of the parent execution (typically its `authorized` event). */
   readonly parent?: string;
-  /** Entities for this request (default: the governor's). */
-  readonly entities?: unknown;
+  /** Entity store for this request (default: the governor's). */
+  readonly entities?: EntityStore;
+}
+
+/** Options of {@link Governor.authorize}. */
+export interface AuthorizeOptions extends ExecuteOptions {
+  /**
+   * Who fulfils obligations: `handlers` (default) — an obligation without a registered
+   * handler is a deny; `caller` — the caller (an executor elsewhere) must confirm each one
+   * in {@link Governor.complete}.
+   */
+  readonly obligationsBy?: "handlers" | "caller";
 }
 
 /** One recorded event of an execution. */
@@ -101,7 +117,7 @@ export interface RecordedEvent {
 
 /** The result of {@link Governor.execute}. */
 export interface GovernedResult<T> {
-  /** True when the action was permitted and ran (successfully or not: see `error`). */
+  /** True when the action was permitted and ran (successfully or not: see `problem`). */
   readonly allowed: boolean;
   /** True when the action ran, succeeded and every event was recorded. */
   readonly ok: boolean;
@@ -112,9 +128,41 @@ export interface GovernedResult<T> {
   readonly events: readonly RecordedEvent[];
   /** The action's result, when it ran and succeeded. */
   readonly result?: T;
-  /** Why the execution was refused, or what failed. */
-  readonly reason?: string;
+  /** Why the execution was refused, or what failed (a catalog code and message). */
+  readonly problem?: Problem;
 }
+
+/** A recorded authorization: what {@link Governor.complete} needs to close the execution. */
+export interface Authorization {
+  /** True when the action may run. */
+  readonly allowed: boolean;
+  readonly execution: string;
+  readonly actor: string;
+  readonly decisionRecord?: DecisionRecord;
+  /** The events recorded so far. */
+  readonly events: readonly RecordedEvent[];
+  /** The `authorized` event id (allowed executions only): the parent of child executions. */
+  readonly authorizedEvent?: string;
+  /** The obligations the caller must confirm (allowed executions with `obligationsBy: "caller"`). */
+  readonly obligations: Readonly<Record<string, RecordJson>>;
+  /** Why the execution was refused. */
+  readonly problem?: Problem;
+}
+
+/** What an executor reports after running (or not running) an authorized action. */
+export interface Outcome {
+  /** True when the action ran and succeeded. */
+  readonly ok: boolean;
+  /** What happened (recorded; never evaluated). */
+  readonly detail?: string;
+  /** A digest of the action's result (recorded as `resultDigest`). */
+  readonly resultDigest?: string;
+  /** The obligations the executor fulfilled (by name). */
+  readonly obligations?: readonly string[];
+}
+
+/** The result of {@link Governor.complete}. */
+export type CompleteResult = { readonly ok: true; readonly events: readonly RecordedEvent[]; readonly violation?: Problem } | { readonly ok: false; readonly problem: Problem };
 
 /** The unsigned canonical bundle JSON of a loaded bundle (what `loadBundle` accepts back). */
 export function bundleText(b: LoadedBundle): string {
@@ -130,17 +178,8 @@ export function bundleText(b: LoadedBundle): string {
   });
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
-}
-
-/** The event id the log gives an event: its RFC 6962 leaf id over the canonical bytes. */
-export function leafIdOf(event: LineageEvent): string {
-  return eventIdOf(defaultHasher.leaf(canonicalBytes(event)));
 }
 
 function randomId(): string {
@@ -148,38 +187,58 @@ function randomId(): string {
 }
 
 /** A verified parent: the lineage a child of it gets. */
-type ParentCheck = { readonly ok: true; readonly lineage: LineageJson } | { readonly ok: false; readonly reason: string };
+type ParentCheck = { readonly ok: true; readonly lineage: LineageJson } | { readonly ok: false; readonly problem: Problem };
+
+function parentProblem(detail: string): { ok: false; problem: Problem } {
+  return { ok: false, problem: problem("W7002", { detail }) };
+}
 
 /** The guard API: decide, enforce obligations, run, record. */
 export class Governor {
   private readonly log: LineageLog;
-  private readonly bundle: LoadedBundle;
+  private bundle: LoadedBundle;
+  private entities: EntityStore;
   private readonly node: string;
   private readonly handlers: Readonly<Record<string, ObligationHandler>>;
-  private readonly entities: unknown;
   private readonly clock: () => Date;
   private readonly newExecutionId: () => string;
-  private bundleStored: Promise<void> | undefined;
+  /** Objects stored in the log (bundles, snapshots) by id: each is written once. */
+  private readonly stored = new Map<string, Promise<void>>();
 
   constructor(options: GovernorOptions) {
     this.log = options.log;
     this.bundle = options.bundle;
     this.node = options.node;
     this.handlers = options.handlers ?? {};
-    this.entities = options.entities ?? [];
+    const empty = EntityStore.load(options.bundle, [], options.log.crypto.sha256).store!;
+    this.entities = options.entities ?? empty;
     this.clock = options.clock ?? (() => new Date());
     this.newExecutionId = options.newExecutionId ?? randomId;
   }
 
-  /** Store the bundle by id once (retried after a failure). */
-  private storeBundle(): Promise<void> {
-    if (this.bundleStored === undefined) {
-      this.bundleStored = this.log.store.putBundle(this.bundle.bundleId, bundleText(this.bundle));
-      this.bundleStored.catch(() => {
-        this.bundleStored = undefined;
-      });
+  /** The bundle and entity store new executions use. */
+  get current(): { readonly bundle: LoadedBundle; readonly entities: EntityStore } {
+    return { bundle: this.bundle, entities: this.entities };
+  }
+
+  /**
+   * Swap the bundle and/or the entity store for new executions (executions in flight finish
+   * on what they started with). The store must be checked against the bundle's schema.
+   */
+  update(next: { readonly bundle?: LoadedBundle; readonly entities?: EntityStore }): void {
+    if (next.bundle !== undefined) this.bundle = next.bundle;
+    if (next.entities !== undefined) this.entities = next.entities;
+  }
+
+  /** Store a content-addressed object once (retried after a failure). */
+  private storeObject(id: string, text: () => string): Promise<void> {
+    let p = this.stored.get(id);
+    if (p === undefined) {
+      p = this.log.store.putObject(id, text());
+      this.stored.set(id, p);
+      p.catch(() => this.stored.delete(id));
     }
-    return this.bundleStored;
+    return p;
   }
 
   /** An event of an execution, stamped now. */
@@ -189,17 +248,10 @@ export class Governor {
 
   /** A stored, proven event: its content, or why it cannot be used. */
   private async provenEvent(id: string, what: string): Promise<LineageEvent | string> {
-    let entry;
-    try {
-      entry = await this.log.get(id);
-    } catch (e) {
-      return `cannot read ${what} ${id}: ${errorText(e)}`;
-    }
-    if (entry === undefined) return `${what} ${id} is not in the lineage log`;
     const proof = await this.log.prove(id);
-    if (!proof.ok) return `${what} ${id} does not verify: ${proof.error}`;
-    const check = verifyProof(proof.proof, this.log.publicKey);
-    if (!check.ok) return `${what} ${id} does not verify: ${check.error}`;
+    if (!proof.ok) return proof.problem.code === "W6204" ? `${what} ${id} is not in the lineage log` : `${what} ${id} does not verify: ${proof.problem.message}`;
+    const check = verifyProof(proof.proof, this.log.publicKey, { ed25519: this.log.crypto.ed25519, hasher: this.log.crypto.merkle });
+    if (!check.ok) return `${what} ${id} does not verify: ${check.problem.message}`;
     const ev = asLineageEvent(proof.proof.event);
     return typeof ev === "string" ? `${what} ${id} is not a lineage event: ${ev}` : ev;
   }
@@ -210,14 +262,17 @@ export class Governor {
    */
   async verifyParent(parentId: string): Promise<ParentCheck> {
     const first = await this.provenEvent(parentId, "parent event");
-    if (typeof first === "string") return { ok: false, reason: first };
+    if (typeof first === "string") return parentProblem(first);
     const exec = first.execution;
     const sameExecution = async (ids: readonly string[]): Promise<{ id: string; event: LineageEvent } | string | undefined> => {
       for (const id of ids) {
-        const other = await this.log.get(id);
-        if (other === undefined || other.event["execution"] !== exec) continue;
         const proven = await this.provenEvent(id, "ancestor event");
-        return typeof proven === "string" ? proven : { id, event: proven };
+        if (typeof proven === "string") {
+          if ((await this.log.get(id)) === undefined) continue;
+          return proven;
+        }
+        if (proven.execution !== exec) continue;
+        return { id, event: proven };
       }
       return undefined;
     };
@@ -227,7 +282,7 @@ export class Governor {
     for (let step = 0; step < 8 && cur.event.phase !== "requested"; step++) {
       const up = await sameExecution(cur.event.parents);
       if (up === undefined) break;
-      if (typeof up === "string") return { ok: false, reason: up };
+      if (typeof up === "string") return parentProblem(up);
       cur = up;
       if (isDecisionPhase(cur.event.phase)) decided ??= cur.event;
     }
@@ -239,129 +294,187 @@ export class Governor {
         const c = await this.log.get(i);
         if (c === undefined || c.event["execution"] !== exec || !isDecisionPhase(c.event["phase"] as Phase)) continue;
         const proven = await this.provenEvent(c.id, "ancestor event");
-        if (typeof proven === "string") return { ok: false, reason: proven };
+        if (typeof proven === "string") return parentProblem(proven);
+        if (!proven.parents.includes(cur.id)) continue;
         decided = proven;
         break;
       }
     }
-    if (requested === undefined || decided === undefined) return { ok: false, reason: `parent execution ${exec} has no recorded request and decision` };
+    if (requested === undefined || decided === undefined) return parentProblem(`parent execution ${exec} has no recorded request and decision`);
     const summary = summaryOf(requested, decided);
-    if (typeof summary === "string") return { ok: false, reason: `parent execution ${exec}: ${summary}` };
+    if (typeof summary === "string") return parentProblem(`parent execution ${exec}: ${summary}`);
     const lineage = recordedLineage(requested);
-    if (typeof lineage === "string") return { ok: false, reason: `parent execution ${exec}: ${lineage}` };
+    if (typeof lineage === "string") return parentProblem(`parent execution ${exec}: ${lineage}`);
     return { ok: true, lineage: childLineage(summary, lineage) };
   }
 
-  /** Append events as one batch; the ids, or the failure. */
-  private async record(events: readonly LineageEvent[]): Promise<RecordedEvent[] | string> {
-    const r = await this.log.append(events);
-    if (!r.ok) return r.error;
-    return r.entries.map((e, k) => ({ phase: events[k]!.phase, id: e.id, index: e.index }));
+  /** Append events as one batch, each naming the previous one's id as parent; the ids, or the failure. */
+  private async recordChain(chain: readonly LineageEvent[]): Promise<RecordedEvent[] | Problem> {
+    const linked: LineageEvent[] = [];
+    for (const ev of chain) {
+      const prev = linked[linked.length - 1];
+      linked.push(prev === undefined ? ev : { ...ev, parents: [eventIdOf(this.log.crypto.merkle.leaf(canonicalBytes(prev)))] });
+    }
+    const r = await this.log.append(linked);
+    if (!r.ok) return r.problem;
+    return r.entries.map((e, k) => ({ phase: linked[k]!.phase, id: e.id, index: e.index }));
+  }
+
+  /**
+   * Decide and record the authorization of one execution (steps 1–4): `requested` and
+   * `authorized`/`denied` are durable before this resolves. A refusal is recorded too
+   * (`requested`, `denied`, `audited`). Never throws.
+   */
+  async authorize(request: RequestJson | unknown, options: AuthorizeOptions): Promise<Authorization> {
+    let execution = "";
+    try {
+      execution = this.newExecutionId();
+      return await this.authorizeNow(execution, request, options);
+    } catch (e) {
+      return { allowed: false, execution, actor: options.actor, events: [], obligations: {}, problem: problem("W7007", { detail: errorText(e) }) };
+    }
+  }
+
+  private async authorizeNow(execution: string, request: unknown, options: AuthorizeOptions): Promise<Authorization> {
+    const { actor } = options;
+    const bundle = this.bundle;
+    const entities = options.entities ?? this.entities;
+    const parents = options.parent === undefined ? [] : [options.parent];
+    const refused = (p: Problem, events: readonly RecordedEvent[] = [], decisionRecord?: DecisionRecord): Authorization => ({
+      allowed: false,
+      execution,
+      actor,
+      events,
+      obligations: {},
+      problem: p,
+      ...(decisionRecord === undefined ? {} : { decisionRecord }),
+    });
+    try {
+      await this.storeObject(bundle.bundleId, () => bundleText(bundle));
+      await this.storeObject(entities.id, () => entities.canonicalText());
+    } catch (e) {
+      return refused(problem("W7006", { detail: `cannot store the bundle and entities in the lineage log: ${errorText(e)}` }));
+    }
+
+    // 1–2. Verify the parent and build the lineage.
+    let why: Problem | undefined;
+    let lineage: LineageJson = { depth: 0, ancestors: [] };
+    if (!isObject(request)) why = problem("W7009", { detail: "the request must be a JSON object" });
+    else if (request["lineage"] !== undefined) why = problem("W7009", { detail: "the request must not carry `lineage`: the governor supplies the verified ancestry" });
+    else if (options.parent !== undefined) {
+      const p = await this.verifyParent(options.parent);
+      if (p.ok) lineage = p.lineage;
+      else why = p.problem;
+    }
+    const asked = (isObject(request) && why === undefined ? { ...request, lineage } : request) as RecordJson;
+    const requested = this.event(execution, "requested", actor, parents, { request: asked, entitiesId: entities.id, bundleId: bundle.bundleId });
+    if (why !== undefined) return this.recordDenial(requested, actor, why, "refused", refused);
+
+    // 3. Decide; with handlers, an obligation without one is a deny.
+    const record = decideWith(this.log.crypto.sha256, bundle, asked, entities);
+    if (record.decision === "deny") {
+      const detail =
+        record.errors.length > 0
+          ? record.errors.map((e) => `${e.policy === "" ? "input" : e.policy}: ${e.message}`).join("; ")
+          : record.reasons.length > 0
+            ? `forbidden by ${record.reasons.map((r) => r.name).join(", ")}`
+            : "no policy permits it";
+      return this.recordDenial(requested, actor, problem("W7008", { detail }), "ok", refused, record);
+    }
+    const obligationsBy = options.obligationsBy ?? "handlers";
+    const unhandled = obligationsBy === "handlers" ? Object.keys(record.obligations).filter((k) => !Object.prototype.hasOwnProperty.call(this.handlers, k)) : [];
+    if (unhandled.length > 0) {
+      const list = `obligation${unhandled.length > 1 ? "s" : ""} ${unhandled.map((k) => `\`${k}\``).join(", ")}`;
+      return this.recordDenial(requested, actor, problem("W7003", { obligations: list }), "refused", refused, record);
+    }
+
+    // 4. Record the authorization durably before anything runs.
+    const authorized = this.event(execution, "authorized", actor, [], { decision: record });
+    const first = await this.recordChain([requested, authorized]);
+    if (!Array.isArray(first)) return refused(problem("W7006", { detail: `cannot record the authorization: ${first.message}` }), [], record);
+    return { allowed: true, execution, actor, decisionRecord: record, events: first, authorizedEvent: first[1]!.id, obligations: record.obligations };
+  }
+
+  /**
+   * Record how an authorized execution ended (from an executor in this or another process):
+   * `verified` (the obligations the executor confirmed), `executed` or `failed`, and
+   * `audited`. An obligation not confirmed makes the outcome a violation: recorded as
+   * `failed` with W7004, and returned as `violation`. Never throws.
+   */
+  async complete(auth: Authorization, outcome: Outcome): Promise<CompleteResult> {
+    try {
+      if (!auth.allowed || auth.authorizedEvent === undefined) return { ok: false, problem: problem("W7009", { detail: `execution ${auth.execution} was not authorized` }) };
+      const confirmed = new Set(outcome.obligations ?? []);
+      const missing = Object.keys(auth.obligations).filter((k) => !confirmed.has(k));
+      const events: RecordedEvent[] = [];
+      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], { outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort() } });
+      const closingOutcome = (status: EventOutcome["status"], extra: Partial<EventOutcome>): EventOutcome => ({ status, ...extra });
+      let violation: Problem | undefined;
+      let end: LineageEvent;
+      if (missing.length > 0) {
+        violation = problem("W7004", { obligation: missing.join("`, `"), detail: ": the outcome did not confirm it" });
+        end = this.event(auth.execution, "failed", auth.actor, [], { outcome: closingOutcome("refused", { reason: violation.message, code: violation.code }) });
+      } else if (outcome.ok) {
+        end = this.event(auth.execution, "executed", auth.actor, [], { outcome: closingOutcome("ok", outcome.resultDigest === undefined ? {} : { resultDigest: outcome.resultDigest }) });
+      } else {
+        const p = problem("W7005", { detail: outcome.detail ?? "reported as failed" });
+        end = this.event(auth.execution, "failed", auth.actor, [], { outcome: closingOutcome("error", { reason: p.message, code: p.code }) });
+      }
+      const audited = this.event(auth.execution, "audited", auth.actor, [], { outcome: { status: violation === undefined ? (outcome.ok ? "ok" : "error") : "refused", allowed: true } });
+      const r = await this.recordChain([verified, end, audited]);
+      if (!Array.isArray(r)) return { ok: false, problem: problem("W7006", { detail: `cannot record the outcome: ${r.message}` }) };
+      events.push(...r);
+      return violation === undefined ? { ok: true, events } : { ok: true, events, violation };
+    } catch (e) {
+      return { ok: false, problem: problem("W7007", { detail: errorText(e) }) };
+    }
   }
 
   /**
    * Run `action` as one governed execution. Never throws (the action's own
    * exception becomes a `failed` outcome).
    */
-  async execute<T>(request: unknown, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions): Promise<GovernedResult<T>> {
-    let execution = "";
-    const state = { ran: false };
+  async execute<T>(request: RequestJson | unknown, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions): Promise<GovernedResult<T>> {
+    const state = { ran: false, execution: "" };
     try {
-      execution = this.newExecutionId();
-      return await this.run(execution, request, action, options, state);
+      return await this.run(request, action, options, state);
     } catch (e) {
       // A broken store read, clock or id generator: refuse (the action has not run unless `ran`).
-      return { allowed: state.ran, ok: false, execution, events: [], reason: `governor failure: ${errorText(e)}` };
+      return { allowed: state.ran, ok: false, execution: state.execution, events: [], problem: problem("W7007", { detail: errorText(e) }) };
     }
   }
 
-  private async run<T>(
-    execution: string,
-    request: unknown,
-    action: (ctx: ExecutionContext) => Promise<T> | T,
-    options: ExecuteOptions,
-    state: { ran: boolean },
-  ): Promise<GovernedResult<T>> {
-    const actor = options.actor;
-    const parents = options.parent === undefined ? [] : [options.parent];
-    const entities = options.entities ?? this.entities;
-    const refused = (reason: string, events: readonly RecordedEvent[] = [], decisionRecord?: DecisionRecord): GovernedResult<T> => ({
-      allowed: false,
-      ok: false,
-      execution,
-      events,
-      reason,
-      ...(decisionRecord === undefined ? {} : { decisionRecord }),
-    });
-
-    try {
-      await this.storeBundle();
-    } catch (e) {
-      return refused(`cannot store the bundle in the lineage log: ${errorText(e)}`);
-    }
-
-    // 1–2. Verify the parent and build the lineage.
-    let problem: string | undefined;
-    let lineage: LineageJson = { depth: 0, ancestors: [] };
-    if (!isObject(request)) problem = "the request must be a JSON object";
-    else if (request["lineage"] !== undefined) problem = "the request must not carry `lineage`: the governor supplies the verified ancestry";
-    else if (options.parent !== undefined) {
-      const p = await this.verifyParent(options.parent);
-      if (p.ok) lineage = p.lineage;
-      else problem = p.reason;
-    }
-    const asked = (isObject(request) && problem === undefined ? { ...request, lineage } : request) as RecordJson;
-    const requested = this.event(execution, "requested", actor, parents, { request: asked, entities: entities as RecordJson, bundleId: this.bundle.bundleId });
-    if (problem !== undefined) {
-      const denied = this.event(execution, "denied", actor, [], { outcome: { status: "refused", reason: problem } });
-      return this.recordDenial(requested, denied, actor, problem, refused);
-    }
-
-    // 3. Decide; an obligation without a handler is a deny.
-    const record = decide(this.bundle, asked, entities);
-    if (record.decision === "deny") {
-      const why = record.errors.length > 0 ? record.errors.map((e) => `${e.policy === "" ? "input" : e.policy}: ${e.message}`).join("; ") : undefined;
-      const reason = why ?? (record.reasons.length > 0 ? `forbidden by ${record.reasons.map((r) => r.name).join(", ")}` : "no policy permits it");
-      const denied = this.event(execution, "denied", actor, [], { decision: record, outcome: { status: "ok", reason } });
-      return this.recordDenial(requested, denied, actor, reason, refused, record);
-    }
-    const unhandled = Object.keys(record.obligations).filter((k) => !Object.prototype.hasOwnProperty.call(this.handlers, k));
-    if (unhandled.length > 0) {
-      const reason = `no handler for obligation${unhandled.length > 1 ? "s" : ""} ${unhandled.map((k) => `\`${k}\``).join(", ")}`;
-      const denied = this.event(execution, "denied", actor, [], { decision: record, outcome: { status: "refused", reason } });
-      return this.recordDenial(requested, denied, actor, reason, refused, record);
-    }
-
-    // 4. Record the authorization durably before anything runs.
-    const authorized = this.event(execution, "authorized", actor, [], { decision: record });
-    const first = await this.recordChain([requested, authorized]);
-    if (typeof first === "string") return refused(`cannot record the authorization: ${first}`, [], record);
-    const events: RecordedEvent[] = [...first];
-    const authorizedId = first[1]!.id;
-    const ctx: ExecutionContext = { execution, authorizedEvent: authorizedId, obligations: record.obligations, decision: record };
+  private async run<T>(request: unknown, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions, state: { ran: boolean; execution: string }): Promise<GovernedResult<T>> {
+    const auth = await this.authorize(request, options);
+    state.execution = auth.execution;
+    const base = { execution: auth.execution, ...(auth.decisionRecord === undefined ? {} : { decisionRecord: auth.decisionRecord }) };
+    if (!auth.allowed || auth.authorizedEvent === undefined) return { allowed: false, ok: false, events: auth.events, ...base, ...(auth.problem === undefined ? {} : { problem: auth.problem }) };
+    const record = auth.decisionRecord!;
+    const events: RecordedEvent[] = [...auth.events];
+    const ctx: ExecutionContext = { execution: auth.execution, authorizedEvent: auth.authorizedEvent, obligations: record.obligations, decision: record };
 
     // 5. Obligations, then the action.
     const handled: string[] = [];
     for (const key of Object.keys(record.obligations).sort()) {
       let accepted: boolean;
-      let why = "";
+      let detail = "";
       try {
         accepted = (await this.handlers[key]!(record.obligations[key]!, ctx)) !== false;
       } catch (e) {
         accepted = false;
-        why = `: ${errorText(e)}`;
+        detail = `: ${errorText(e)}`;
       }
       if (!accepted) {
-        const reason = `obligation \`${key}\` was not fulfilled${why}`;
-        const closing = await this.close(execution, actor, authorizedId, "failed", { status: "refused", reason }, false);
-        if (typeof closing === "string") return refused(`${reason}; recording failed: ${closing}`, events, record);
-        return refused(reason, [...events, ...closing], record);
+        const refusal = problem("W7004", { obligation: key, detail });
+        const closing = await this.close(auth, [auth.authorizedEvent], "failed", { status: "refused", reason: refusal.message, code: refusal.code }, false, false);
+        if (!Array.isArray(closing)) return { allowed: false, ok: false, events, ...base, problem: withRecording(refusal, closing) };
+        return { allowed: false, ok: false, events: [...events, ...closing], ...base, problem: refusal };
       }
       handled.push(key);
     }
-    const verified = this.event(execution, "verified", actor, [authorizedId], { outcome: { status: "ok", obligations: handled } });
-    const v = await this.record([verified]);
-    if (typeof v === "string") return refused(`cannot record the verification: ${v}`, events, record);
+    const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], { outcome: { status: "ok", obligations: handled } });
+    const v = await this.recordChain([verified]);
+    if (!Array.isArray(v)) return { allowed: false, ok: false, events, ...base, problem: problem("W7006", { detail: `cannot record the verification: ${v.message}` }) };
     events.push(...v);
 
     let result: T;
@@ -369,11 +482,10 @@ export class Governor {
       state.ran = true;
       result = await action(ctx);
     } catch (e) {
-      const reason = `the action failed: ${errorText(e)}`;
-      const closing = await this.close(execution, actor, v[0]!.id, "failed", { status: "error", reason }, true);
-      const recorded = typeof closing === "string" ? events : [...events, ...closing];
-      const note = typeof closing === "string" ? `; recording failed: ${closing}` : "";
-      return { allowed: true, ok: false, execution, decisionRecord: record, events: recorded, reason: reason + note };
+      const failed = problem("W7005", { detail: errorText(e) });
+      const closing = await this.close(auth, [v[0]!.id], "failed", { status: "error", reason: failed.message, code: failed.code }, true, false);
+      if (!Array.isArray(closing)) return { allowed: true, ok: false, events, ...base, problem: withRecording(failed, closing) };
+      return { allowed: true, ok: false, events: [...events, ...closing], ...base, problem: failed };
     }
     let digest: string | undefined;
     try {
@@ -382,42 +494,40 @@ export class Governor {
       digest = undefined;
     }
     const outcome: EventOutcome = digest === undefined ? { status: "ok" } : { status: "ok", resultDigest: digest };
-    const closing = await this.close(execution, actor, v[0]!.id, "executed", outcome, true);
-    if (typeof closing === "string") {
-      return { allowed: true, ok: false, execution, decisionRecord: record, events, result, reason: `the action ran but its outcome could not be recorded: ${closing}` };
+    const closing = await this.close(auth, [v[0]!.id], "executed", outcome, true, true);
+    if (!Array.isArray(closing)) {
+      return { allowed: true, ok: false, events, ...base, result, problem: problem("W7006", { detail: `the action ran but its outcome could not be recorded: ${closing.message}` }) };
     }
-    return { allowed: true, ok: true, execution, decisionRecord: record, events: [...events, ...closing], result };
-  }
-
-  /** Append events where each names the previous one's id as parent (ids are known only once hashed). */
-  private async recordChain(chain: readonly LineageEvent[]): Promise<RecordedEvent[] | string> {
-    const linked: LineageEvent[] = [];
-    for (const ev of chain) {
-      const prev = linked[linked.length - 1];
-      linked.push(prev === undefined ? ev : { ...ev, parents: [leafIdOf(prev)] });
-    }
-    return this.record(linked);
+    return { allowed: true, ok: true, events: [...events, ...closing], ...base, result };
   }
 
   /** Record a refused execution: `requested`, `denied` and `audited` in one batch. */
-  private async recordDenial<T>(
+  private async recordDenial(
     requested: LineageEvent,
-    denied: LineageEvent,
     actor: string,
-    reason: string,
-    refused: (reason: string, events?: readonly RecordedEvent[], record?: DecisionRecord) => GovernedResult<T>,
+    why: Problem,
+    status: "ok" | "refused",
+    refused: (p: Problem, events?: readonly RecordedEvent[], record?: DecisionRecord) => Authorization,
     record?: DecisionRecord,
-  ): Promise<GovernedResult<T>> {
+  ): Promise<Authorization> {
+    const outcome: EventOutcome = { status, reason: why.message, code: why.code };
+    const denied = this.event(requested.execution, "denied", actor, [], record === undefined ? { outcome } : { decision: record, outcome });
     const audited = this.event(requested.execution, "audited", actor, [], { outcome: { status: "ok", allowed: false } });
     const r = await this.recordChain([requested, denied, audited]);
-    if (typeof r === "string") return refused(`${reason}; recording the denial failed: ${r}`, [], record);
-    return refused(reason, r, record);
+    if (!Array.isArray(r)) return refused(withRecording(why, r), [], record);
+    return refused(why, r, record);
   }
 
   /** Record the outcome event and the audit event after it. */
-  private async close(execution: string, actor: string, after: string, phase: "executed" | "failed", outcome: EventOutcome, allowed: boolean): Promise<RecordedEvent[] | string> {
-    const end = this.event(execution, phase, actor, [after], { outcome });
-    const audited = this.event(execution, "audited", actor, [], { outcome: { status: outcome.status, allowed } });
+  private async close(auth: Authorization, after: readonly string[], phase: "executed" | "failed", outcome: EventOutcome, allowed: boolean, ok: boolean): Promise<RecordedEvent[] | Problem> {
+    const end = this.event(auth.execution, phase, auth.actor, after, { outcome });
+    const audited = this.event(auth.execution, "audited", auth.actor, [], { outcome: { status: ok ? "ok" : outcome.status, allowed } });
     return this.recordChain([end, audited]);
   }
+}
+
+/** A problem whose recording also failed: the same code, the recording failure appended. */
+function withRecording(p: Problem, recording: Problem): Problem {
+  const values: ProblemValues = { ...p.values };
+  return { code: p.code as DiagnosticCode, values, message: `${p.message}; recording it failed: ${recording.message}` };
 }

@@ -3,35 +3,29 @@
  * Load a (signed) bundle, decide requests, get decision records — without the parser.
  * Same API as the other entry (`runtime/index.ts` / `runtime/browser.ts`).
  */
-import { nodeEd25519 } from "./crypto/ed25519-node.js";
-import { BundleGuard as GuardWith, loadBundleWith, type LoadBundleOptions, type LoadBundleResult } from "./bundle.js";
+import { nodeCrypto } from "./crypto/node-crypto.js";
+import { runtimeApi } from "./entry.js";
 
 /**
- * Load and check a bundle (parsed JSON): strict shape, every id recomputed, signature required
- * when `publicKey` is given, rollback below `lastSequence` refused. Never throws.
+ * The runtime API bound to this entry's cryptography (see {@link RuntimeApi} for each
+ * function's contract): `loadBundle`, `loadEntities`, `decide`, `decideMany`,
+ * `requestDigest`, `BundleGuard`, and `runtimeCrypto` / `ed25519` for the rest.
  */
-export function loadBundle(json: unknown, options?: LoadBundleOptions): LoadBundleResult {
-  return loadBundleWith(nodeEd25519, json, options);
-}
-
-/** Remembers the last accepted sequence per signer key id (in memory) and refuses rollbacks. */
-export class BundleGuard extends GuardWith {
-  constructor() {
-    super(nodeEd25519);
-  }
-}
-
+export const { loadBundle, loadEntities, decide, decideMany, requestDigest, BundleGuard, crypto: runtimeCrypto } = runtimeApi(nodeCrypto);
 /** The Ed25519 implementation of this entry. */
-export const ed25519 = nodeEd25519;
+export const ed25519 = runtimeCrypto.ed25519;
 
+export type { RuntimeApi } from "./entry.js";
+export type { RuntimeCrypto } from "./crypto/platform.js";
+export { EntityStore, type CedarJson, type EntityChanges, type EntityJson, type EntityStoreResult, type EntityUidJson } from "./entity-store.js";
 export { reasonOf, type LoadBundleOptions, type LoadBundleResult, type LoadedBundle, type LoadedPolicy } from "./bundle.js";
 export {
-  canonicalEntities,
   canonicalRequest,
-  decide,
+  DECISION_FORMAT,
   recordBytes,
-  requestDigest,
+  type DecideEntities,
   type DecisionRecord,
+  type RequestJson,
   type RecordError,
   type RecordJson,
   type RecordReason,
@@ -43,11 +37,43 @@ export type { Bundle, BundlePolicy, BundleSignature } from "../compiler/bundle.j
 export type { Ed25519, Ed25519KeyPair } from "./crypto/ed25519.js";
 export { publicKeyFromPem, publicKeyToPem, type KeyResult } from "./crypto/pem.js";
 // Governed execution and lineage (Node: the SQLite store and the log's key files live here).
-export { Governor, type ExecuteOptions, type ExecutionContext, type GovernedResult, type GovernorOptions, type ObligationHandler } from "./governor.js";
-export { LineageLog, verifyProof, type LineageLogOptions, type LineageProof, type OpenLogResult, type ProofCheck, type VerifyReport } from "./lineage/log.js";
+export {
+  Governor,
+  type Authorization,
+  type AuthorizeOptions,
+  type CompleteResult,
+  type ExecuteOptions,
+  type ExecutionContext,
+  type GovernedResult,
+  type GovernorOptions,
+  type ObligationHandler,
+  type Outcome,
+  type RecordedEvent,
+} from "./governor.js";
+export {
+  LineageLog,
+  lineageOrigin,
+  verifyProof,
+  type AppendResult,
+  type CheckpointSigner,
+  type ConsistencyProof,
+  type ConsistencyResult,
+  type GroupCommitOptions,
+  type LineageEntry,
+  type LineageLogOptions,
+  type LineageProof,
+  type OpenLogResult,
+  type ProofCheck,
+  type ProveResult,
+  type VerifyOptions,
+  type VerifyReport,
+} from "./lineage/log.js";
+export { openLocalLog, nodeSigner, readLogPublicKey, DEFAULT_LINEAGE_DB, type LocalLogOptions } from "./lineage/local-log.js";
+export { keySigner } from "./lineage/signed-note.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
-export { openSqliteStore, SqliteLineageStore, DEFAULT_LINEAGE_DB } from "./lineage/sqlite-store.js";
-export type { LineageStore } from "./lineage/store.js";
+export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
+export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";
 export { EVENT_KIND, PHASES, type LineageEvent, type Phase } from "./lineage/events.js";
-export { replayLog, type ReplayReport } from "./lineage/replay.js";
+export { replayLog, type ReplayItem, type ReplayOptions, type ReplayReport } from "./lineage/replay.js";
 export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from "./lineage/dsse.js";
+export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";

@@ -11,6 +11,7 @@ import { nodeEd25519 } from "./crypto/ed25519-node.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import { privateKeyFromPem, privateKeyToPem, publicKeyFromPem, publicKeyToPem } from "./crypto/pem.js";
 import type { KeyResult } from "./crypto/pem.js";
+import { failure } from "../compiler/compile-ir.js";
 
 export type { KeyResult } from "./crypto/pem.js";
 
@@ -62,7 +63,7 @@ export function writeKeyPair(prefix: string, options: WriteKeyPairOptions = {}):
   const overwrite = options.overwrite ?? false;
   if (!overwrite) {
     for (const p of [privateKeyPath, publicKeyPath]) {
-      if (existsSync(p)) return { ok: false, error: `${p} already exists; refusing to overwrite a key` };
+      if (existsSync(p)) return failure("W6106", { detail: `${p} already exists; refusing to overwrite a key` });
     }
   }
   const impl = options.ed25519 ?? nodeEd25519;
@@ -71,7 +72,7 @@ export function writeKeyPair(prefix: string, options: WriteKeyPairOptions = {}):
     writeFile(privateKeyPath, privateKeyToPem(privateKey), 0o600, overwrite);
     writeFile(publicKeyPath, publicKeyToPem(publicKey), 0o644, overwrite);
   } catch (e) {
-    return { ok: false, error: `cannot write key pair ${prefix}: ${errorText(e)}` };
+    return failure("W6106", { detail: `cannot write key pair ${prefix}: ${errorText(e)}` });
   }
   return { ok: true, value: { privateKeyPath, publicKeyPath, publicKey } };
 }
@@ -80,7 +81,7 @@ function readText(path: string): KeyResult<string> {
   try {
     return { ok: true, value: readFileSync(path, "utf8") };
   } catch (e) {
-    return { ok: false, error: `cannot read ${path}: ${errorText(e)}` };
+    return failure("W6106", { detail: `cannot read ${path}: ${errorText(e)}` });
   }
 }
 
@@ -89,7 +90,7 @@ export function readPublicKey(path: string): KeyResult<Uint8Array> {
   const text = readText(path);
   if (!text.ok) return text;
   const key = publicKeyFromPem(text.value);
-  return key.ok ? key : { ok: false, error: `${path}: ${key.error}` };
+  return key.ok ? key : failure(key.problem.code, { detail: `${path}: ${key.problem.message}` });
 }
 
 /** Read a private key file (`.key`, PEM) into its 32-byte seed. */
@@ -97,5 +98,5 @@ export function readPrivateKey(path: string): KeyResult<Uint8Array> {
   const text = readText(path);
   if (!text.ok) return text;
   const key = privateKeyFromPem(text.value);
-  return key.ok ? key : { ok: false, error: `${path}: ${key.error}` };
+  return key.ok ? key : failure(key.problem.code, { detail: `${path}: ${key.problem.message}` });
 }

@@ -1,13 +1,26 @@
 /**
  * The entity store: entity records (attributes, parents, tags) and the
- * transitive closure of the parent relation, computed once at construction so
+ * transitive closure of the parent relation, computed once per snapshot so
  * that Cedar's `in` is a single set lookup at decision time.
  *
  * `in` semantics (Cedar): `a in b` is true when `a == b` or `b` is a
  * transitive ancestor of `a`. A parent that has no record of its own is still
  * an ancestor (it simply has no ancestors itself); an entity missing from the
- * store has no ancestors — neither is an error for `in`. Cycles in the parent
- * relation are tolerated: every member of a cycle is an ancestor of the others.
+ * store has no ancestors — neither is an error for `in`. The constructor
+ * tolerates cycles (every member of a cycle is an ancestor of the others);
+ * {@link Entities.build} and {@link Entities.withChanges} refuse them, as Cedar does.
+ *
+ * Bounded work: the closure is computed by one iterative pass (Tarjan's strongly
+ * connected components — no recursion, so no depth limit) and its total size (the
+ * number of (entity, ancestor) pairs) is capped by {@link closureBudget}: a hierarchy
+ * whose closure would exceed it (a parent chain of tens of thousands of entities, whose
+ * closure is quadratic in its length) is refused with W5040 after at most that much work,
+ * instead of filling the heap.
+ *
+ * Snapshots are immutable. {@link Entities.withChanges} returns a new snapshot that shares
+ * every unchanged record and ancestor set with the old one (a small overlay over a shared
+ * base, flattened when it grows past a quarter of the base) and recomputes ancestors only
+ * for the changed entities and their descendants; old snapshots keep answering.
  */
 import { EntityUID, RecordValue, valueEquals, type SetValue, type Value } from "./value.js";
 
@@ -19,65 +32,152 @@ export interface EntityRecord {
   readonly tags: RecordValue;
 }
 
-/** A problem found while building a store (a duplicate uid). */
+/** A problem found while building a store: a duplicate uid or a cycle (W5003), a closure too large (W5040). */
 export interface EntitiesProblem {
-  readonly code: "W5003";
+  readonly code: "W5003" | "W5040";
   readonly message: string;
+}
+
+/**
+ * The most (entity, ancestor) pairs a store of `records` entities may hold: 8,000,000 plus
+ * 64 per entity. Real hierarchies are shallow (a few ancestors per entity); a 3,000-long
+ * parent chain (4.5 million pairs) fits, a 20,000-long one (200 million) does not.
+ */
+export function closureBudget(records: number): number {
+  return 8_000_000 + 64 * records;
 }
 
 const EMPTY_RECORD = new RecordValue(new Map());
 const NO_ANCESTORS: ReadonlySet<string> = new Set();
 
-/** What the store knows about one uid key: its record (if any) and its transitive ancestors. */
+/** What the store knows about one uid key with a record: the record and its transitive ancestors. */
 interface Slot {
-  readonly record: EntityRecord | undefined;
+  readonly record: EntityRecord;
   /** `record.attrs.fields`, one hop closer (attribute access is the hottest read). */
-  readonly fields: ReadonlyMap<string, Value> | undefined;
+  readonly fields: ReadonlyMap<string, Value>;
   readonly ancestors: ReadonlySet<string>;
 }
+
+/** Thrown inside a closure computation that went over its budget (caught by the builders). */
+class ClosureTooLarge extends Error {}
 
 /** Source of store ids for the uid memo (identity only: never affects any answer). */
 let nextStoreId = 1;
 
-/** The slot of a uid the store knows nothing about. */
-const MISSING: Slot = { record: undefined, fields: undefined, ancestors: NO_ANCESTORS };
+/** The answer for a uid the store has no record of. */
+const MISSING = { record: undefined, fields: undefined, ancestors: NO_ANCESTORS } as const;
+
+/** The flat part of a snapshot, shared by the snapshots derived from it. */
+interface Base {
+  readonly slots: ReadonlyMap<string, Slot>;
+  /** parent key → keys of the records naming it as a parent (built on the first update). */
+  children?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** One update's changes over an older snapshot (a chain of at most {@link MAX_LAYERS}). */
+interface Layer {
+  /** Changed slots (`null`: removed). */
+  readonly slots: ReadonlyMap<string, Slot | null>;
+  /** Changed child lists (empty list: none left). */
+  readonly children: ReadonlyMap<string, readonly string[]>;
+  readonly below: Layer | undefined;
+  readonly depth: number;
+  /** Entries in this layer and every layer below. */
+  readonly entries: number;
+}
+
+/** Layers kept before they are merged into one. */
+const MAX_LAYERS = 8;
+
+/** Options of the builders. */
+export interface EntitiesOptions {
+  /** Maximum number of (entity, ancestor) pairs (default {@link closureBudget} of the record count). */
+  readonly maxClosure?: number;
+}
+
+/** The parts of a snapshot. */
+interface Parts {
+  readonly base: Base;
+  readonly top: Layer | undefined;
+  readonly size: number;
+  readonly closureSize: number;
+}
 
 /** An immutable entity store with precomputed ancestor sets. */
 export class Entities {
-  private readonly byKey: ReadonlyMap<string, EntityRecord>;
-  private readonly ancestorKeys: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Record and ancestors by key: one lookup answers `get` and `ancestors`. */
-  private readonly slots: ReadonlyMap<string, Slot>;
+  private readonly base: Base;
+  /** Changes since the base, newest first. */
+  private readonly top: Layer | undefined;
+  /** Number of records. */
+  readonly size: number;
+  /** Number of (entity, ancestor) pairs in the closure. */
+  readonly closureSize: number;
   /** This store's id in the uid memo. */
   private readonly memoId = nextStoreId++;
 
   /**
    * Build a store. Throws a RangeError naming the uid when two records share
-   * a uid; use {@link Entities.build} for a non-throwing variant.
+   * a uid, or when the closure exceeds its budget; use {@link Entities.build}
+   * for a non-throwing variant.
    */
-  constructor(records: Iterable<EntityRecord>) {
+  constructor(records: Iterable<EntityRecord>, options?: EntitiesOptions);
+  /** @internal a snapshot from its parts (no recomputation). */
+  constructor(records: Parts);
+  constructor(records: Iterable<EntityRecord> | Parts, options: EntitiesOptions = {}) {
+    if (isParts(records)) {
+      this.base = records.base;
+      this.top = records.top;
+      this.size = records.size;
+      this.closureSize = records.closureSize;
+      return;
+    }
     const byKey = new Map<string, EntityRecord>();
     for (const r of records) {
       if (byKey.has(r.uid.key)) throw new RangeError(`duplicate entity ${r.uid.key}`);
       byKey.set(r.uid.key, r);
     }
-    this.byKey = byKey;
-    const ancestorKeys = transitiveClosure(byKey);
-    this.ancestorKeys = ancestorKeys;
+    const budget = options.maxClosure ?? closureBudget(byKey.size);
+    let closure: { sets: Map<string, ReadonlySet<string>>; total: number };
+    try {
+      closure = closeOver(byKey.keys(), (k) => byKey.get(k)?.parents, () => undefined, budget);
+    } catch (e) {
+      if (e instanceof ClosureTooLarge) throw new RangeError(tooLarge(budget));
+      throw e;
+    }
     const slots = new Map<string, Slot>();
-    for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: ancestorKeys.get(k) ?? NO_ANCESTORS });
-    for (const [k, ancestors] of ancestorKeys) if (!slots.has(k)) slots.set(k, { record: undefined, fields: undefined, ancestors });
-    this.slots = slots;
+    for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
+    this.base = { slots };
+    this.top = undefined;
+    this.size = byKey.size;
+    this.closureSize = closure.total;
+  }
+
+  /** The slot of a key (newest layer first), or undefined. */
+  private slotOf(key: string): Slot | undefined {
+    for (let l = this.top; l !== undefined; l = l.below) {
+      const s = l.slots.get(key);
+      if (s !== undefined) return s ?? undefined;
+    }
+    return this.base.slots.get(key);
+  }
+
+  /** The keys of the records naming `key` as a parent. */
+  private childrenOf(key: string): readonly string[] {
+    for (let l = this.top; l !== undefined; l = l.below) {
+      const c = l.children.get(key);
+      if (c !== undefined) return c;
+    }
+    return baseChildren(this.base).get(key) ?? [];
   }
 
   /**
    * The slot of `uid`. NOTE: the store is immutable, so the answer is memoised on the uid
    * object itself (decisions look the same request uids up many times); same result as the map.
    */
-  private slot(uid: EntityUID): Slot {
+  private slot(uid: EntityUID): Slot | typeof MISSING {
     const m = EntityUID.memo(uid, this.memoId);
     if (m !== undefined) return m as Slot;
-    const s = this.slots.get(uid.key) ?? MISSING;
+    const s = this.slotOf(uid.key) ?? MISSING;
     EntityUID.setMemo(uid, this.memoId, s);
     return s;
   }
@@ -85,9 +185,10 @@ export class Entities {
   /**
    * Build a store without throwing, as Cedar does: a uid given twice with
    * identical content is kept once; given twice with different content it
-   * is an error (W5003); a cycle in the parent relation is an error (W5003).
+   * is an error (W5003); a cycle in the parent relation is an error (W5003);
+   * a closure over its budget is an error (W5040).
    */
-  static build(records: Iterable<EntityRecord>): { entities: Entities | undefined; problems: EntitiesProblem[] } {
+  static build(records: Iterable<EntityRecord>, options: EntitiesOptions = {}): { entities: Entities | undefined; problems: EntitiesProblem[] } {
     const byKey = new Map<string, EntityRecord>();
     const problems: EntitiesProblem[] = [];
     for (const r of records) {
@@ -96,7 +197,13 @@ export class Entities {
       else if (!sameRecord(old, r)) problems.push({ code: "W5003", message: `duplicate entity entry ${r.uid.key}` });
     }
     if (problems.length > 0) return { entities: undefined, problems };
-    const entities = new Entities(byKey.values());
+    let entities: Entities;
+    try {
+      entities = new Entities(byKey.values(), options);
+    } catch (e) {
+      if (e instanceof RangeError) return { entities: undefined, problems: [{ code: "W5040", message: e.message }] };
+      throw e;
+    }
     const cyclic = entities.findCycle();
     if (cyclic !== undefined) {
       return { entities: undefined, problems: [{ code: "W5003", message: `the entity hierarchy has a cycle containing ${cyclic}` }] };
@@ -106,7 +213,7 @@ export class Entities {
 
   /** The key of some entity that is its own ancestor, or undefined when the hierarchy is acyclic. */
   findCycle(): string | undefined {
-    for (const [k, anc] of this.ancestorKeys) if (anc.has(k)) return k;
+    for (const [k, s] of this.slots()) if (s.ancestors.has(k)) return k;
     return undefined;
   }
 
@@ -115,39 +222,166 @@ export class Entities {
     return new Entities([]);
   }
 
+  /** The layers' slots merged (newest wins). */
+  private overlay(): Map<string, Slot | null> {
+    const merged = new Map<string, Slot | null>();
+    for (let l = this.top; l !== undefined; l = l.below) for (const [k, s] of l.slots) if (!merged.has(k)) merged.set(k, s);
+    return merged;
+  }
+
+  /** Every (key, slot) pair: base entries not overridden, then the changed ones. */
+  private *slots(): IterableIterator<[string, Slot]> {
+    if (this.top === undefined) {
+      yield* this.base.slots;
+      return;
+    }
+    const over = this.overlay();
+    for (const e of this.base.slots) if (!over.has(e[0])) yield e;
+    for (const [k, s] of over) if (s !== null && this.base.slots.has(k)) yield [k, s];
+    for (const [k, s] of over) if (s !== null && !this.base.slots.has(k)) yield [k, s];
+  }
+
   /**
-   * A new store with these records and `extra` added (e.g. action entities
-   * from a schema). A record of `extra` whose uid is already present is an
-   * error (W5003) unless it is identical in parents; attributes and tags of
-   * the existing record are kept.
+   * A new store with these records added (e.g. action entities from a schema).
+   * A record of `extra` whose uid is already present is an error (W5003) unless
+   * it is identical in parents; attributes and tags of the existing record are kept.
    */
   withRecords(extra: Iterable<EntityRecord>): { entities: Entities | undefined; problems: EntitiesProblem[] } {
-    const merged = new Map(this.byKey);
+    const add: EntityRecord[] = [];
     const problems: EntitiesProblem[] = [];
     for (const r of extra) {
-      const old = merged.get(r.uid.key);
-      if (old === undefined) merged.set(r.uid.key, r);
-      else if (!sameParents(old.parents, r.parents)) {
-        problems.push({ code: "W5003", message: `entity ${r.uid.key} is defined twice with different parents` });
-      }
+      const old = this.slotOf(r.uid.key);
+      if (old === undefined) add.push(r);
+      else if (!sameParents(old.record.parents, r.parents)) problems.push({ code: "W5003", message: `entity ${r.uid.key} is defined twice with different parents` });
     }
     if (problems.length > 0) return { entities: undefined, problems };
-    return Entities.build(merged.values());
+    return this.withChanges(add, []);
   }
 
-  /** Number of entities with a record. */
-  get size(): number {
-    return this.byKey.size;
+  /**
+   * A new snapshot with `upserts` added or replacing the records of the same uids and the
+   * entities with the uid keys `removes` removed (removing an absent entity does nothing).
+   * Only the changed entities and their descendants get new ancestor sets; the work is
+   * proportional to them, not to the store. This snapshot is unchanged. Problems: a uid
+   * upserted twice with different content, or upserted and removed (W5003), a cycle
+   * (W5003), a closure over budget (W5040).
+   */
+  withChanges(upserts: readonly EntityRecord[], removes: readonly string[], options: EntitiesOptions = {}): { entities: Entities | undefined; problems: EntitiesProblem[] } {
+    const changed = new Map<string, EntityRecord | null>();
+    const problems: EntitiesProblem[] = [];
+    for (const r of upserts) {
+      const prev = changed.get(r.uid.key);
+      if (prev === undefined) changed.set(r.uid.key, r);
+      else if (prev === null || !sameRecord(prev, r)) problems.push({ code: "W5003", message: `duplicate entity entry ${r.uid.key}` });
+    }
+    for (const k of removes) {
+      const prev = changed.get(k);
+      if (prev !== undefined && prev !== null) problems.push({ code: "W5003", message: `entity ${k} is both updated and removed` });
+      else if (this.slotOf(k) !== undefined) changed.set(k, null);
+    }
+    if (problems.length > 0) return { entities: undefined, problems };
+    if (changed.size === 0) return { entities: this, problems };
+
+    // Child lists that change: the changed records' parent edges move.
+    const edits = new Map<string, Set<string>>();
+    const editOf = (p: string): Set<string> => {
+      let s = edits.get(p);
+      if (s === undefined) edits.set(p, (s = new Set(this.childrenOf(p))));
+      return s;
+    };
+    let size = this.size;
+    for (const [k, r] of changed) {
+      const old = this.slotOf(k);
+      if (old !== undefined) for (const p of old.record.parents) editOf(p.key).delete(k);
+      else size++;
+      if (r === null) size--;
+      else for (const p of r.parents) editOf(p.key).add(k);
+    }
+    const children = new Map<string, readonly string[]>();
+    for (const [p, s] of edits) children.set(p, [...s]);
+    const childrenOf = (k: string): readonly string[] => children.get(k) ?? this.childrenOf(k);
+
+    // Entities whose ancestor sets may change: the upserted ones and every descendant of a changed one.
+    const affected = new Set<string>();
+    const todo: string[] = [];
+    for (const [k, r] of changed) {
+      if (r !== null) todo.push(k);
+      else todo.push(...childrenOf(k));
+    }
+    while (todo.length > 0) {
+      const k = todo.pop()!;
+      if (affected.has(k)) continue;
+      affected.add(k);
+      for (const c of childrenOf(k)) if (!affected.has(c)) todo.push(c);
+    }
+    const recordOf = (k: string): EntityRecord | undefined => {
+      const c = changed.get(k);
+      return c === undefined ? this.slotOf(k)?.record : (c ?? undefined);
+    };
+    let oldPart = 0;
+    for (const k of affected) oldPart += this.slotOf(k)?.ancestors.size ?? 0;
+    for (const [k, r] of changed) if (r === null) oldPart += this.slotOf(k)?.ancestors.size ?? 0;
+    const budget = options.maxClosure ?? closureBudget(size);
+    let closure: { sets: Map<string, ReadonlySet<string>>; total: number };
+    try {
+      closure = closeOver(
+        affected,
+        (k) => (affected.has(k) ? recordOf(k)?.parents : undefined),
+        (k) => (changed.get(k) === null ? undefined : this.slotOf(k)?.ancestors),
+        budget - (this.closureSize - oldPart),
+      );
+    } catch (e) {
+      if (e instanceof ClosureTooLarge) return { entities: undefined, problems: [{ code: "W5040", message: tooLarge(budget) }] };
+      throw e;
+    }
+    for (const k of affected) {
+      if (closure.sets.get(k)?.has(k) === true) return { entities: undefined, problems: [{ code: "W5003", message: `the entity hierarchy has a cycle containing ${k}` }] };
+    }
+
+    const slots = new Map<string, Slot | null>();
+    for (const [k, r] of changed) if (r === null) slots.set(k, null);
+    for (const k of affected) {
+      const record = recordOf(k);
+      if (record !== undefined) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
+    }
+    const closureSize = this.closureSize - oldPart + closure.total;
+    const entries = (this.top?.entries ?? 0) + slots.size + children.size;
+    if (entries > Math.max(4096, this.base.slots.size / 4)) return { entities: this.flattened(slots, children, size, closureSize), problems: [] };
+    let top: Layer = { slots, children, below: this.top, depth: (this.top?.depth ?? 0) + 1, entries };
+    if (top.depth > MAX_LAYERS) top = mergeLayers(top);
+    return { entities: new Entities({ base: this.base, top, size, closureSize }), problems: [] };
   }
 
-  /** Every record, in insertion order. */
-  records(): IterableIterator<EntityRecord> {
-    return this.byKey.values();
+  /** A snapshot with one fresh base: this one's layers and the given changes folded in. */
+  private flattened(slots: ReadonlyMap<string, Slot | null>, children: ReadonlyMap<string, readonly string[]>, size: number, closureSize: number): Entities {
+    const over = this.overlay();
+    for (const [k, s] of slots) over.set(k, s);
+    const merged = new Map<string, Slot>();
+    for (const [k, s] of this.base.slots) if (!over.has(k)) merged.set(k, s);
+    for (const [k, s] of over) if (s !== null) merged.set(k, s);
+    const changedLists = new Map(children);
+    for (let l = this.top; l !== undefined; l = l.below) for (const [k, c] of l.children) if (!changedLists.has(k)) changedLists.set(k, c);
+    const childLists = new Map(baseChildren(this.base));
+    for (const [k, c] of changedLists) {
+      if (c.length === 0) childLists.delete(k);
+      else childLists.set(k, c);
+    }
+    return new Entities({ base: { slots: merged, children: childLists }, top: undefined, size, closureSize });
+  }
+
+  /** Every record (base order, then records added or changed later). */
+  *records(): IterableIterator<EntityRecord> {
+    for (const [, s] of this.slots()) yield s.record;
   }
 
   /** The record of `uid`, or undefined when the store has none. */
   get(uid: EntityUID): EntityRecord | undefined {
     return this.slot(uid).record;
+  }
+
+  /** The record with uid key `key` (`EntityUID.key`), or undefined. */
+  getByKey(key: string): EntityRecord | undefined {
+    return this.slotOf(key)?.record;
   }
 
   /** Does the store have a record for `uid`? */
@@ -201,12 +435,44 @@ export class Entities {
   }
 }
 
+function isParts(x: unknown): x is Parts {
+  return typeof x === "object" && x !== null && "base" in x && "closureSize" in x;
+}
+
+/** The child index of a base, built on first use and kept with it. */
+function baseChildren(base: Base): ReadonlyMap<string, readonly string[]> {
+  if (base.children === undefined) {
+    const m = new Map<string, string[]>();
+    for (const [k, s] of base.slots) {
+      for (const p of s.record.parents) {
+        const l = m.get(p.key);
+        if (l === undefined) m.set(p.key, [k]);
+        else if (l[l.length - 1] !== k) l.push(k);
+      }
+    }
+    base.children = m;
+  }
+  return base.children;
+}
+
+/** One layer holding what a chain of layers holds (newest wins). */
+function mergeLayers(top: Layer): Layer {
+  const slots = new Map<string, Slot | null>();
+  const children = new Map<string, readonly string[]>();
+  for (let l: Layer | undefined = top; l !== undefined; l = l.below) {
+    for (const [k, s] of l.slots) if (!slots.has(k)) slots.set(k, s);
+    for (const [k, c] of l.children) if (!children.has(k)) children.set(k, c);
+  }
+  return { slots, children, below: undefined, depth: 1, entries: slots.size + children.size };
+}
+
 /** An entity record with no attributes, parents or tags. */
 export function bareEntity(uid: EntityUID, parents: readonly EntityUID[] = []): EntityRecord {
   return { uid, attrs: EMPTY_RECORD, parents, tags: EMPTY_RECORD };
 }
 
-function sameRecord(a: EntityRecord, b: EntityRecord): boolean {
+/** Do two records have the same content (parents as a set)? */
+export function sameRecord(a: EntityRecord, b: EntityRecord): boolean {
   return sameParents(a.parents, b.parents) && valueEquals(a.attrs, b.attrs) && valueEquals(a.tags, b.tags);
 }
 
@@ -218,25 +484,35 @@ function sameParents(a: readonly EntityUID[], b: readonly EntityUID[]): boolean 
   return true;
 }
 
+function tooLarge(budget: number): string {
+  return `the entity hierarchy is too large: its ancestor relation would exceed ${budget.toLocaleString("en-US")} (entity, ancestor) pairs (a parent chain that long cannot be decided in bounded memory)`;
+}
+
 /**
- * Ancestor sets for every entity that has parents, via Tarjan's strongly
- * connected components (iterative, so deep hierarchies cannot overflow the
- * stack). Components are finished in reverse topological order, so every
- * parent component's set is complete before its children need it.
+ * Ancestor sets of `roots` (and of every node reached from them through `parentsOf`),
+ * via Tarjan's strongly connected components, iterative, so deep hierarchies cannot
+ * overflow the stack. Components finish in reverse topological order, so every parent
+ * component's set is complete before its children need it. A node for which `parentsOf`
+ * answers undefined is not expanded: its ancestors are `known(node)` (or none).
+ * Throws {@link ClosureTooLarge} as soon as the sets hold more than `budget` pairs.
  */
-function transitiveClosure(byKey: ReadonlyMap<string, EntityRecord>): Map<string, ReadonlySet<string>> {
-  const parentsOf = (k: string): readonly string[] => {
-    const r = byKey.get(k);
-    return r === undefined ? [] : r.parents.map((p) => p.key);
-  };
+function closeOver(
+  roots: Iterable<string>,
+  parentsOf: (k: string) => readonly EntityUID[] | undefined,
+  known: (k: string) => ReadonlySet<string> | undefined,
+  budget: number,
+): { sets: Map<string, ReadonlySet<string>>; total: number } {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
   const stack: string[] = [];
   const result = new Map<string, ReadonlySet<string>>();
   let counter = 0;
+  let total = 0;
+  const keysOf = (k: string): readonly string[] => parentsOf(k)?.map((p) => p.key) ?? [];
+  const setOf = (k: string): ReadonlySet<string> => result.get(k) ?? (parentsOf(k) === undefined ? (known(k) ?? NO_ANCESTORS) : NO_ANCESTORS);
 
-  for (const root of byKey.keys()) {
+  for (const root of roots) {
     if (index.has(root)) continue;
     const work: { node: string; parents: readonly string[]; next: number }[] = [];
     const enter = (k: string) => {
@@ -245,13 +521,14 @@ function transitiveClosure(byKey: ReadonlyMap<string, EntityRecord>): Map<string
       counter++;
       stack.push(k);
       onStack.add(k);
-      work.push({ node: k, parents: parentsOf(k), next: 0 });
+      work.push({ node: k, parents: keysOf(k), next: 0 });
     };
     enter(root);
     while (work.length > 0) {
       const top = work[work.length - 1]!;
       if (top.next < top.parents.length) {
         const p = top.parents[top.next++]!;
+        if (parentsOf(p) === undefined) continue; // not expanded: its set is known
         if (!index.has(p)) enter(p);
         else if (onStack.has(p)) low.set(top.node, Math.min(low.get(top.node)!, index.get(p)!));
         continue;
@@ -273,19 +550,23 @@ function transitiveClosure(byKey: ReadonlyMap<string, EntityRecord>): Map<string
       const anc = new Set<string>();
       const inComponent = new Set(members);
       for (const k of members) {
-        for (const p of parentsOf(k)) {
+        for (const p of keysOf(k)) {
           anc.add(p);
-          if (!inComponent.has(p)) for (const a of result.get(p) ?? NO_ANCESTORS) anc.add(a);
+          if (!inComponent.has(p)) for (const a of setOf(p)) anc.add(a);
+          if (total + anc.size * members.length > budget) throw new ClosureTooLarge();
         }
       }
       if (members.length === 1 && !anc.has(members[0]!)) {
         if (anc.size > 0) result.set(members[0]!, anc);
+        total += anc.size;
       } else {
         // A cycle: every member reaches every other member (and itself).
         for (const k of members) anc.add(k);
         for (const k of members) result.set(k, anc);
+        total += anc.size * members.length;
       }
+      if (total > budget) throw new ClosureTooLarge();
     }
   }
-  return result;
+  return { sets: result, total };
 }

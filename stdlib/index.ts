@@ -11,6 +11,7 @@ export {
   RecordValue,
   SetValue,
   typeNameOf,
+  uidKey,
   valueEquals,
   valueKey,
   type ExtensionValue,
@@ -53,6 +54,7 @@ export { Entities, bareEntity, type EntitiesProblem, type EntityRecord } from ".
 export {
   MAX_JSON_DEPTH,
   entitiesFromJson,
+  entityRecordsFromJson,
   entityUidFromJson,
   isValidTypeName,
   valueFromJson,

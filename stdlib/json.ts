@@ -230,8 +230,22 @@ export function entitiesFromJson(
   json: JsonValue,
   hintFor?: (entityType: string) => EntityHints | undefined,
 ): { entities: Entities | undefined; diagnostics: Diagnostic[] } {
+  const r = entityRecordsFromJson(json, hintFor);
+  if (r.records === undefined) return { entities: undefined, diagnostics: r.diagnostics };
+  const built = Entities.build(r.records);
+  return { entities: built.entities, diagnostics: built.problems.map((p) => w5003(p.message)) };
+}
+
+/**
+ * Read Cedar entities JSON into entity records without building a store (the caller adds
+ * records or builds it). Same reading and diagnostics as {@link entitiesFromJson}.
+ */
+export function entityRecordsFromJson(
+  json: JsonValue,
+  hintFor?: (entityType: string) => EntityHints | undefined,
+): { records: EntityRecord[] | undefined; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  if (!Array.isArray(json)) return { entities: undefined, diagnostics: [w5003(`entities must be a JSON array, found ${describe(json)}`)] };
+  if (!Array.isArray(json)) return { records: undefined, diagnostics: [w5003(`entities must be a JSON array, found ${describe(json)}`)] };
   const records: EntityRecord[] = [];
   (json as readonly JsonValue[]).forEach((e, i) => {
     const where = `entity #${i}`;
@@ -290,9 +304,7 @@ export function entitiesFromJson(
     }
     records.push({ uid, attrs: attrs.value as RecordValue, parents, tags: tags.value as RecordValue });
   });
-  if (diagnostics.length > 0) return { entities: undefined, diagnostics };
-  const built = Entities.build(records);
-  return { entities: built.entities, diagnostics: built.problems.map((p) => w5003(p.message)) };
+  return diagnostics.length > 0 ? { records: undefined, diagnostics } : { records, diagnostics };
 }
 
 function extensionToJson(v: ExtensionValue): JsonValue {

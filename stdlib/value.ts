@@ -25,7 +25,7 @@ export class EntityUID {
     readonly type: string,
     readonly id: string,
   ) {
-    this.key = `${type}::${quoteId(id)}`;
+    this.key = uidKey(type, id);
   }
   toString(): string {
     return this.key;
@@ -42,6 +42,14 @@ export class EntityUID {
     u.#memoOwner = owner;
     u.#memoValue = value;
   }
+}
+
+/**
+ * The canonical key of an entity uid, `Type::"id"` with the id JSON-quoted: unique per
+ * (type, id). INVARIANT: the one place this format is spelled; every other module calls it.
+ */
+export function uidKey(type: string, id: string): string {
+  return `${type}::${quoteId(id)}`;
 }
 
 /** `JSON.stringify(id)`, without calling it when no character needs escaping (same output). */

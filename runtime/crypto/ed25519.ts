@@ -94,6 +94,45 @@ export function isCanonicalPointEncoding(bytes: Uint8Array, offset = 0): boolean
 }
 
 /**
+ * The canonical encodings of the eight points of small order (the torsion subgroup: the
+ * identity, the point of order 2, two of order 4 and four of order 8). Every other
+ * encoding of these points has y ≥ p or a sign bit on x = 0 and is refused as non-canonical.
+ */
+const SMALL_ORDER_POINTS: readonly string[] = [
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0000000000000000000000000000000000000000000000000000000000000080",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+];
+
+function hex32(bytes: Uint8Array, offset: number): string {
+  let out = "";
+  for (let i = 0; i < 32; i++) out += bytes[offset + i]!.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** True when the 32 bytes at `offset` encode a point of small order (a public key that would let anyone forge). */
+export function isSmallOrderEncoding(bytes: Uint8Array, offset = 0): boolean {
+  return bytes.length >= offset + 32 && SMALL_ORDER_POINTS.includes(hex32(bytes, offset));
+}
+
+/**
+ * Why a public key must not be used, or undefined when it is acceptable: exactly 32 bytes,
+ * a canonical point encoding, not of small order. Applied when a key is loaded (key files,
+ * bundle and log verifier keys) and again inside every verification, in both backends.
+ */
+export function publicKeyProblem(publicKey: Uint8Array): string | undefined {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return "public key must be 32 bytes";
+  if (!isCanonicalPointEncoding(publicKey)) return "public key is not a canonical point encoding";
+  if (isSmallOrderEncoding(publicKey)) return "public key is a point of small order (it would verify forged signatures)";
+  return undefined;
+}
+
+/**
  * The structural checks every implementation applies before its backend:
  * exact lengths, canonical S, canonical encodings of A (public key) and R.
  * Returns `undefined` when they pass, else a short reason.
@@ -104,7 +143,8 @@ export function ed25519PreCheck(publicKey: Uint8Array, sig: Uint8Array): string 
   }
   if (!(sig instanceof Uint8Array) || sig.length !== ED25519_SIGNATURE_BYTES) return "signature must be 64 bytes";
   if (!isCanonicalScalar(sig)) return "signature scalar S is not below the group order";
-  if (!isCanonicalPointEncoding(publicKey)) return "public key is not a canonical point encoding";
+  const keyProblem = publicKeyProblem(publicKey);
+  if (keyProblem !== undefined) return keyProblem;
   if (!isCanonicalPointEncoding(sig, 0)) return "signature point R is not a canonical encoding";
   return undefined;
 }

@@ -14,7 +14,8 @@
  * NOTE: pure; runs in Node and in the browser.
  */
 import { base64Decode, base64Encode } from "./base64.js";
-import { isCanonicalPointEncoding } from "./ed25519.js";
+import { publicKeyProblem } from "./ed25519.js";
+import { failure, type Failure } from "../../compiler/compile-ir.js";
 
 /** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows. */
 export const PKCS8_ED25519_PREFIX: Uint8Array = Uint8Array.from([
@@ -27,7 +28,12 @@ export const SPKI_ED25519_PREFIX: Uint8Array = Uint8Array.from([
 ]);
 
 /** A parse outcome: the value, or a message saying what is wrong. */
-export type KeyResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type KeyResult<T> = { readonly ok: true; readonly value: T } | Failure;
+
+/** A failed key result: W6107 (unusable key material). */
+function keyFailure(detail: string): Failure {
+  return failure("W6107", { detail });
+}
 
 function wrap(label: string, der: Uint8Array): string {
   const b64 = base64Encode(der);
@@ -44,13 +50,10 @@ function unwrap(text: string, label: string): KeyResult<Uint8Array> {
   const last = lines.indexOf(end);
   if (first < 0 || last < first) {
     const found = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text);
-    return {
-      ok: false,
-      error: found ? `expected a PEM "${label}" block, found "${found[1]}"` : `expected a PEM "${label}" block`,
-    };
+    return keyFailure(found ? `expected a PEM "${label}" block, found "${found[1]}"` : `expected a PEM "${label}" block`);
   }
   const der = base64Decode(lines.slice(first + 1, last).join(""));
-  if (der === undefined) return { ok: false, error: `the "${label}" block is not valid base64` };
+  if (der === undefined) return keyFailure(`the "${label}" block is not valid base64`);
   return { ok: true, value: der };
 }
 
@@ -84,7 +87,7 @@ export function privateKeyFromPem(text: string): KeyResult<Uint8Array> {
   const der = unwrap(text, "PRIVATE KEY");
   if (!der.ok) return der;
   if (der.value.length !== PKCS8_ED25519_PREFIX.length + 32 || !startsWith(der.value, PKCS8_ED25519_PREFIX)) {
-    return { ok: false, error: "not an Ed25519 private key (expected PKCS#8 with a 32-byte seed)" };
+    return keyFailure("not an Ed25519 private key (expected PKCS#8 with a 32-byte seed)");
   }
   return { ok: true, value: der.value.slice(PKCS8_ED25519_PREFIX.length) };
 }
@@ -94,9 +97,10 @@ export function publicKeyFromPem(text: string): KeyResult<Uint8Array> {
   const der = unwrap(text, "PUBLIC KEY");
   if (!der.ok) return der;
   if (der.value.length !== SPKI_ED25519_PREFIX.length + 32 || !startsWith(der.value, SPKI_ED25519_PREFIX)) {
-    return { ok: false, error: "not an Ed25519 public key (expected SubjectPublicKeyInfo with 32 bytes)" };
+    return keyFailure("not an Ed25519 public key (expected SubjectPublicKeyInfo with 32 bytes)");
   }
   const key = der.value.slice(SPKI_ED25519_PREFIX.length);
-  if (!isCanonicalPointEncoding(key)) return { ok: false, error: "public key is not a canonical Ed25519 point encoding" };
+  const problem = publicKeyProblem(key);
+  if (problem !== undefined) return keyFailure(`not a usable Ed25519 public key: ${problem}`);
   return { ok: true, value: key };
 }

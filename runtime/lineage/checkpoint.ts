@@ -18,11 +18,11 @@ import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { browserEd25519 } from "../crypto/ed25519-browser.js";
 import type { Ed25519 } from "../crypto/ed25519.js";
 import { HASH_BYTES } from "./merkle.js";
-import { parseNote, signNote, verifyNote } from "./signed-note.js";
-import type { NoteResult, NoteSignature } from "./signed-note.js";
+import { noteFailure, parseNote, signNote, verifyNote } from "./signed-note.js";
+import type { NoteResult, NoteSignature, NoteSigner } from "./signed-note.js";
 
-export { keyIdOf, parseVerifierKey, verifierKey } from "./signed-note.js";
-export type { NoteResult, NoteSignature } from "./signed-note.js";
+export { keyIdOf, keySigner, parseVerifierKey, verifierKey } from "./signed-note.js";
+export type { NoteResult, NoteSignature, NoteSigner } from "./signed-note.js";
 
 /** The signed content of a checkpoint. */
 export interface Checkpoint {
@@ -73,20 +73,20 @@ export function checkpointBody(cp: Checkpoint): string {
 
 /** Parse a checkpoint body (the signed text of the note). */
 export function parseCheckpointBody(body: string): NoteResult<Checkpoint> {
-  if (!body.endsWith("\n")) return { ok: false, error: "checkpoint body must end with a newline" };
+  if (!body.endsWith("\n")) return noteFailure("checkpoint body must end with a newline");
   const lines = body.slice(0, -1).split("\n");
-  if (lines.length < 3) return { ok: false, error: "checkpoint body needs origin, size and root hash lines" };
+  if (lines.length < 3) return noteFailure("checkpoint body needs origin, size and root hash lines");
   const [origin, sizeText, rootText, ...extensions] = lines as [string, string, string, ...string[]];
-  if (!SIZE_RE.test(sizeText)) return { ok: false, error: "checkpoint size must be a decimal number without leading zeros" };
+  if (!SIZE_RE.test(sizeText)) return noteFailure("checkpoint size must be a decimal number without leading zeros");
   const size = Number(sizeText);
-  if (!Number.isSafeInteger(size)) return { ok: false, error: "checkpoint size is too large" };
+  if (!Number.isSafeInteger(size)) return noteFailure("checkpoint size is too large");
   const rootHash = base64Decode(rootText);
   if (rootHash === undefined || rootHash.length !== HASH_BYTES) {
-    return { ok: false, error: "checkpoint root hash must be the base64 of 32 bytes" };
+    return noteFailure("checkpoint root hash must be the base64 of 32 bytes");
   }
   const checkpoint: Checkpoint = extensions.length > 0 ? { origin, size, rootHash, extensions } : { origin, size, rootHash };
   const problem = checkpointProblem(checkpoint);
-  if (problem !== undefined) return { ok: false, error: `malformed checkpoint: ${problem}` };
+  if (problem !== undefined) return noteFailure(`malformed checkpoint: ${problem}`);
   return { ok: true, value: checkpoint };
 }
 
@@ -95,7 +95,7 @@ export function parseCheckpointBody(body: string): NoteResult<Checkpoint> {
  * complete signed note text.
  * @throws Error on a malformed checkpoint, key name or private key (caller bugs).
  */
-export function signCheckpoint(cp: Checkpoint, name: string, privateKey: Uint8Array, ed25519: Ed25519 = browserEd25519): string {
+export function signCheckpoint(cp: Checkpoint, name: string, privateKey: Uint8Array | NoteSigner, ed25519: Ed25519 = browserEd25519): string {
   return signNote(checkpointBody(cp), name, privateKey, ed25519);
 }
 

@@ -15,6 +15,8 @@
  */
 import { base64Decode, base64Encode } from "../crypto/base64.js";
 import type { Ed25519 } from "../crypto/ed25519.js";
+import { failure, type Failure } from "../../compiler/compile-ir.js";
+import type { NoteSigner } from "./signed-note.js";
 
 /** The payload type of in-toto statements. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
@@ -67,15 +69,15 @@ export function pae(payloadType: string, body: Uint8Array): Uint8Array {
 }
 
 /** Sign `body` into an envelope with one Ed25519 signature over its PAE. */
-export function signEnvelope(payloadType: string, body: Uint8Array, privateKey: Uint8Array, keyid: string, ed25519: Ed25519): DsseEnvelope {
-  const sig = ed25519.sign(privateKey, pae(payloadType, body));
+export function signEnvelope(payloadType: string, body: Uint8Array, signer: Uint8Array | NoteSigner, keyid: string, ed25519: Ed25519): DsseEnvelope {
+  const sig = signer instanceof Uint8Array ? ed25519.sign(signer, pae(payloadType, body)) : signer.sign(pae(payloadType, body));
   return { payload: base64Encode(body), payloadType, signatures: [{ keyid, sig: base64Encode(sig) }] };
 }
 
 /** Outcome of {@link verifyEnvelope}: the verified payload bytes and type. */
 export type EnvelopeCheck =
   | { readonly ok: true; readonly payloadType: string; readonly payload: Uint8Array; readonly keyid: string }
-  | { readonly ok: false; readonly error: string };
+  | Failure;
 
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -87,12 +89,12 @@ function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
  * only signatures naming it count. Never throws.
  */
 export function verifyEnvelope(envelope: unknown, publicKey: Uint8Array, ed25519: Ed25519, keyid?: string): EnvelopeCheck {
-  if (!isObject(envelope)) return { ok: false, error: "the envelope must be a JSON object" };
+  if (!isObject(envelope)) return failure("W6216", { detail: "the envelope must be a JSON object" });
   const { payload, payloadType, signatures } = envelope;
-  if (typeof payload !== "string" || typeof payloadType !== "string") return { ok: false, error: "`payload` and `payloadType` must be strings" };
-  if (!Array.isArray(signatures) || signatures.length === 0) return { ok: false, error: "the envelope has no signatures" };
+  if (typeof payload !== "string" || typeof payloadType !== "string") return failure("W6216", { detail: "`payload` and `payloadType` must be strings" });
+  if (!Array.isArray(signatures) || signatures.length === 0) return failure("W6216", { detail: "the envelope has no signatures" });
   const body = base64Decode(payload);
-  if (body === undefined) return { ok: false, error: "`payload` is not base64" };
+  if (body === undefined) return failure("W6216", { detail: "`payload` is not base64" });
   const message = pae(payloadType, body);
   for (const s of signatures) {
     if (!isObject(s) || typeof s.sig !== "string") continue;
@@ -108,7 +110,7 @@ export function verifyEnvelope(envelope: unknown, publicKey: Uint8Array, ed25519
     }
     if (good) return { ok: true, payloadType, payload: body, keyid: id };
   }
-  return { ok: false, error: "no signature verifies with the given key" };
+  return failure("W6216", { detail: "no signature verifies with the given key" });
 }
 
 /** An in-toto Statement v1. */

@@ -6,11 +6,14 @@
  *
  * ```
  * { kind: "writ-event/1", execution, phase, actor, node, parents: [event ids],
- *   request?, entities?, bundleId?, decision?, outcome?, recordedAt }
+ *   request?, entitiesId?, bundleId?, decision?, outcome?, recordedAt }
  * ```
  *
  * - `requested` carries everything the verdict depends on: the request as
- *   decided (its `lineage` field included), the entities and the bundle id.
+ *   decided (its `lineage` field included), the id of the entity snapshot and the
+ *   bundle id. The snapshot and the bundle are stored once each in the log's object
+ *   table under those ids (so an event's size does not grow with the entity store);
+ *   verification and replay re-hash them.
  *   Its `parents` name the event of the parent execution it descends from
  *   (empty for a root execution): these links form the execution DAG.
  * - `authorized` / `denied` carries the decision record; `denied` also when
@@ -51,6 +54,8 @@ export interface EventOutcome {
   readonly allowed?: boolean;
   /** `sha256:<hex>` of the action's result as canonical JSON, when it has one. */
   readonly resultDigest?: string;
+  /** The catalog code of a refusal or failure. */
+  readonly code?: string;
 }
 
 /** A lineage event (plain JSON). */
@@ -67,7 +72,9 @@ export interface LineageEvent {
   readonly parents: readonly string[];
   /** On `requested`: the request as decided (with its `lineage`). */
   readonly request?: RecordJson;
-  /** On `requested`: the entities (Cedar JSON). */
+  /** On `requested`: the content id of the entity snapshot decided on (stored in the log's objects). */
+  readonly entitiesId?: string;
+  /** On `requested`, in logs written before snapshots were stored by id: the entities themselves. */
   readonly entities?: RecordJson;
   /** On `requested`: the bundle the request is decided with. */
   readonly bundleId?: string;

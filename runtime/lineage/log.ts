@@ -1,42 +1,38 @@
 /**
  * The lineage log: an append-only RFC 6962 Merkle log of JSON events over a
- * {@link LineageStore}, with one signed checkpoint per appended batch.
+ * {@link LineageStore}, with a signed checkpoint per appended batch.
  *
  * - An event is a JSON object; its leaf data is its RFC 8785 canonical bytes
  *   and its id is `sha256:<hex>` of the leaf hash SHA-256(0x00 ‖ data).
- * - `append(events)` assigns indices, computes the leaf hashes and every
- *   perfect subtree completed by the batch, signs a checkpoint for the new size
- *   and writes all of it in one durable, atomic store batch. It resolves only
- *   after the store acknowledged durability; on any failure nothing is recorded
- *   and the in-memory state does not move.
- * - `prove` builds a self-contained proof from O(log n) stored nodes;
- *   `verifyProof` (from `proof.ts`) checks it with no store.
- * - `verify` re-hashes every stored event from its content, rebuilds the tree,
- *   checks every checkpoint signature, each checkpoint root against the rebuilt
- *   tree and the consistency between successive checkpoints, and names the
- *   first bad entry.
+ * - The log takes a store and a signer (`{ publicKey, sign }`), never key bytes or files:
+ *   opening a log on local files is `openLocalLog` (Node). Without a signer the log is
+ *   read-only (verify, prove, read) and needs the public key it is verified against.
+ * - **Group commit.** `append(events)` canonicalizes and hashes the caller's events at once,
+ *   then queues them; the queue is written as one store batch — one transaction, one fsync,
+ *   one signed checkpoint — bounded by `maxBatchEvents` and by `maxWaitMs`. Appends arriving
+ *   while a batch is being written form the next one. Each call's events stay together and
+ *   in order; each call resolves only once its batch is durable; on any failure nothing of
+ *   the batch was recorded and the in-memory state does not move.
+ * - `prove` builds a self-contained inclusion proof from O(log n) stored nodes,
+ *   `consistency` a consistency proof between two sizes; `verifyProof` checks a proof
+ *   with no store.
+ * - `verify` re-hashes every stored event from its content, rebuilds the tree, checks every
+ *   checkpoint and (given one) consistency with a trusted checkpoint, and names the first bad
+ *   entry (see `verify.ts`).
  *
- * The log key is an Ed25519 key pair `.writ/lineage.key` (mode 0600) and
- * `.writ/lineage.pub` under the log's directory, created on first use.
- *
- * NOTE: Node only (key files, node:crypto hashing, the SQLite default store).
+ * NOTE: browser-safe: the store, the signer and the hashing come from the caller.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createPrivateKey, sign as signMessage } from "node:crypto";
-import { join } from "node:path";
 import { canonicalBytes } from "../../compiler/canonical.js";
+import { errorText, failure, type Failure, type Problem } from "../../compiler/compile-ir.js";
 import { base64Decode, base64Encode } from "../crypto/base64.js";
-import { nodeEd25519 } from "../crypto/ed25519-node.js";
-import type { Ed25519 } from "../crypto/ed25519.js";
-import { PKCS8_ED25519_PREFIX, publicKeyToPem } from "../crypto/pem.js";
-import { readPrivateKey, writeKeyPair } from "../keys.js";
+import { publicKeyProblem } from "../crypto/ed25519.js";
+import type { RuntimeCrypto } from "../crypto/platform.js";
 import { signCheckpoint, verifierKey, verifyCheckpoint } from "./checkpoint.js";
-import { bytesEqual, checkInclusion, HASH_BYTES, inclusionProof } from "./merkle.js";
+import { bytesEqual, checkInclusion, consistencyProof, HASH_BYTES, inclusionProof } from "./merkle.js";
 import type { Hash, MerkleHasher, NodeSource } from "./merkle.js";
-import { nodeHasher } from "./merkle-node-hasher.js";
 import { encodePath, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 import type { LineageProof } from "./proof.js";
-import { openSqliteStore } from "./sqlite-store.js";
+import type { NoteSigner } from "./signed-note.js";
 import { StoreError } from "./store.js";
 import type { LineageStore, NewEntry, NodeCoord, StoredNode } from "./store.js";
 import { verifyLog } from "./verify.js";
@@ -45,20 +41,32 @@ import type { VerifyOptions, VerifyReport } from "./verify.js";
 export { verifyProof, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 export type { LineageProof, ProofCheck } from "./proof.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
+export type { NoteSigner as CheckpointSigner } from "./signed-note.js";
 
-/** Relative path (under the log directory) of the log key prefix. */
-export const LINEAGE_KEY_PREFIX = join(".writ", "lineage");
+/** The hashing and signature verification a log runs on (`runtimeCrypto` of an entry). */
+export type LogCrypto = RuntimeCrypto;
+
+/** Group commit bounds. */
+export interface GroupCommitOptions {
+  /** Most events in one batch (default 4096); one caller's events are never split. */
+  readonly maxBatchEvents?: number;
+  /** How long the first queued append waits for company before its batch is written (default 0: the next turn of the event loop). */
+  readonly maxWaitMs?: number;
+}
 
 /** Options of {@link LineageLog.open}. */
 export interface LineageLogOptions {
-  /** Directory holding `.writ/` (key files and, by default, `lineage.db`). */
-  readonly dir?: string;
-  /** The store; default: SQLite at `<dir>/.writ/lineage.db`. The log takes ownership (closes it). */
-  readonly store?: LineageStore;
-  /** Use this 32-byte private key instead of the key file under `dir`. */
-  readonly privateKey?: Uint8Array;
+  /** The store; the log takes ownership (closes it). */
+  readonly store: LineageStore;
+  /** Signs checkpoints. Without it the log is read-only and `publicKey` is required. */
+  readonly signer?: NoteSigner;
+  /** The log key to verify against (a read-only log); must equal the signer's when both are given. */
+  readonly publicKey?: Uint8Array;
+  /** Hashing and Ed25519 (`runtimeCrypto` of the entry). */
+  readonly crypto: LogCrypto;
   /** Parent ids of an event, for the store's index (default: its `parents` array of strings). */
   readonly parentsOf?: (event: Readonly<Record<string, unknown>>) => readonly string[];
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 /** A stored event as read back. */
@@ -72,97 +80,38 @@ export interface LineageEntry {
 /** Outcome of {@link LineageLog.append}. */
 export type AppendResult =
   | { readonly ok: true; readonly entries: readonly { readonly index: number; readonly id: string }[]; readonly size: number; readonly checkpoint: string }
-  | { readonly ok: false; readonly error: string };
+  | Failure;
 
 /** Outcome of {@link LineageLog.open}. */
-export type OpenLogResult = { readonly ok: true; readonly log: LineageLog } | { readonly ok: false; readonly error: string };
+export type OpenLogResult = { readonly ok: true; readonly log: LineageLog } | Failure;
 
 /** Outcome of {@link LineageLog.prove}. */
-export type ProveResult = { readonly ok: true; readonly proof: LineageProof } | { readonly ok: false; readonly error: string };
+export type ProveResult = { readonly ok: true; readonly proof: LineageProof } | Failure;
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/** A consistency proof between two sizes of a log (plain JSON). */
+export interface ConsistencyProof {
+  readonly format: "writ-consistency-proof/1";
+  readonly origin: string;
+  readonly from: number;
+  readonly to: number;
+  /** RFC 9162 consistency path, base64 of each 32-byte hash. */
+  readonly path: readonly string[];
+  /** The signed checkpoint note at size `to`. */
+  readonly checkpoint: string;
 }
+
+/** Outcome of {@link LineageLog.consistency}. */
+export type ConsistencyResult = { readonly ok: true; readonly proof: ConsistencyProof } | Failure;
 
 function defaultParents(event: Readonly<Record<string, unknown>>): readonly string[] {
   const p = event.parents;
   return Array.isArray(p) ? p.filter((x): x is string => typeof x === "string") : [];
 }
 
-/** The log origin (and checkpoint key name) of a public key: `writ-lineage/<first 16 hex of SHA-256(key)>`. */
-export function lineageOrigin(publicKey: Uint8Array, hasher: MerkleHasher = nodeHasher): string {
+/** The log origin (and checkpoint key name) of a public key: `writ-lineage/<first 16 hex of the leaf hash of the key>`. */
+export function lineageOrigin(publicKey: Uint8Array, hasher: MerkleHasher): string {
   // The leaf hash is a domain-separated SHA-256; any stable digest of the key works as a name.
   return `writ-lineage/${eventIdOf(hasher.leaf(publicKey)).slice(7, 23)}`;
-}
-
-/**
- * Load `<dir>/.writ/lineage.key`, or create the pair on first use. Creation is
- * crash-safe: the pair is written under a temporary name and renamed into place.
- */
-export function loadOrCreateLogKey(dir: string, ed25519: Ed25519 = nodeEd25519): { ok: true; privateKey: Uint8Array } | { ok: false; error: string } {
-  const prefix = join(dir, LINEAGE_KEY_PREFIX);
-  const keyPath = `${prefix}.key`;
-  if (!existsSync(keyPath)) {
-    try {
-      mkdirSync(join(dir, ".writ"), { recursive: true });
-    } catch (e) {
-      return { ok: false, error: `cannot create ${join(dir, ".writ")}: ${errorText(e)}` };
-    }
-    const tmp = `${prefix}.tmp-${process.pid}`;
-    const written = writeKeyPair(tmp, { overwrite: true, ed25519 });
-    if (!written.ok) return { ok: false, error: written.error };
-    try {
-      renameSync(written.value.publicKeyPath, `${prefix}.pub`);
-      renameSync(written.value.privateKeyPath, keyPath);
-      syncDir(join(dir, ".writ"));
-    } catch (e) {
-      rmSync(written.value.privateKeyPath, { force: true });
-      return { ok: false, error: `cannot install the lineage key: ${errorText(e)}` };
-    }
-  }
-  const key = readPrivateKey(keyPath);
-  if (!key.ok) return { ok: false, error: key.error };
-  if (!existsSync(`${prefix}.pub`)) {
-    try {
-      writeFileSync(`${prefix}.pub`, publicKeyToPem(ed25519.publicKeyOf(key.value)), { mode: 0o644 });
-    } catch {
-      // the public half is a convenience copy; the private key is authoritative
-    }
-  }
-  return { ok: true, privateKey: key.value };
-}
-
-/**
- * An Ed25519 signer bound to one private key: node:crypto parses the PKCS#8
- * key once instead of at every checkpoint (parsing costs more than signing).
- * Verification and the other operations delegate to `nodeEd25519`.
- */
-function boundSigner(privateKey: Uint8Array): Ed25519 {
-  const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + privateKey.length);
-  der.set(PKCS8_ED25519_PREFIX, 0);
-  der.set(privateKey, PKCS8_ED25519_PREFIX.length);
-  const key = createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" });
-  return {
-    ...nodeEd25519,
-    sign(seed: Uint8Array, msg: Uint8Array): Uint8Array {
-      // INVARIANT: the log only ever signs with the key it was opened with.
-      if (!bytesEqual(seed, privateKey)) return nodeEd25519.sign(seed, msg);
-      return new Uint8Array(signMessage(null, msg, key));
-    },
-  };
-}
-
-/** fsync a directory so that renames in it survive a power loss (best effort where unsupported). */
-function syncDir(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    fsyncSync(fd);
-  } catch {
-    // some platforms cannot fsync a directory; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Perfect pieces of the right edge of a tree of `size` leaves, highest level first. */
@@ -184,6 +133,24 @@ interface EdgeNode {
   readonly hash: Hash;
 }
 
+/** One caller's events waiting for a batch. */
+interface Pending {
+  readonly entries: { readonly id: string; readonly data: Uint8Array; readonly leaf: Hash; readonly parents: string[] }[];
+  readonly resolve: (r: AppendResult) => void;
+}
+
+/** Run `fn` on a later turn of the event loop (after the I/O callbacks queued now). */
+const later: (fn: () => void, ms: number) => void = (fn, ms) => {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  if (ms <= 0 && immediate !== undefined) immediate(fn);
+  else setTimeout(fn, Math.max(0, ms));
+};
+
+function storeFailure(e: unknown): Failure {
+  if (e instanceof StoreError && e.kind !== "io" && e.kind !== "closed") return failure("W6209", { kind: e.kind, detail: e.message });
+  return failure("W6205", { detail: errorText(e) });
+}
+
 /** An append-only RFC 6962 Merkle log of JSON events with signed checkpoints. */
 export class LineageLog {
   /** The log origin and checkpoint key name. */
@@ -192,32 +159,40 @@ export class LineageLog {
   readonly publicKey: Uint8Array;
   /** The store under the log. */
   readonly store: LineageStore;
-  private readonly privateKey: Uint8Array;
-  private readonly signer: Ed25519;
+  private readonly signer: NoteSigner | undefined;
+  /** The hashing and Ed25519 the log runs on. */
+  readonly crypto: LogCrypto;
   private readonly parentsOf: (event: Readonly<Record<string, unknown>>) => readonly string[];
+  private readonly maxBatchEvents: number;
+  private readonly maxWaitMs: number;
   private edge: EdgeNode[];
   private count: number;
   private latestNote: string | undefined;
   /** Why appends are refused (stored state does not match the latest checkpoint), if so. */
-  private readonly problem: string | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly problem: Problem | undefined;
+  private pending: Pending[] = [];
+  private scheduled = false;
+  /** The batch being written, or verification running: at most one holds the store at a time. */
+  private busy: Promise<void> = Promise.resolve();
+  private writing = false;
 
   private constructor(init: {
-    store: LineageStore;
-    privateKey: Uint8Array;
+    options: LineageLogOptions;
     publicKey: Uint8Array;
-    parentsOf: (event: Readonly<Record<string, unknown>>) => readonly string[];
     edge: EdgeNode[];
     size: number;
     latestNote: string | undefined;
-    problem: string | undefined;
+    problem: Problem | undefined;
   }) {
-    this.store = init.store;
-    this.privateKey = init.privateKey;
-    this.signer = boundSigner(init.privateKey);
+    const o = init.options;
+    this.store = o.store;
+    this.signer = o.signer;
+    this.crypto = o.crypto;
     this.publicKey = init.publicKey;
-    this.origin = lineageOrigin(init.publicKey);
-    this.parentsOf = init.parentsOf;
+    this.origin = lineageOrigin(init.publicKey, o.crypto.merkle);
+    this.parentsOf = o.parentsOf ?? defaultParents;
+    this.maxBatchEvents = Math.max(1, o.groupCommit?.maxBatchEvents ?? 4096);
+    this.maxWaitMs = Math.max(0, o.groupCommit?.maxWaitMs ?? 0);
     this.edge = init.edge;
     this.count = init.size;
     this.latestNote = init.latestNote;
@@ -225,43 +200,35 @@ export class LineageLog {
   }
 
   /**
-   * Open a log: its store (default SQLite under `dir`) and key (default the key
-   * file under `dir`, created on first use). Never throws. A log whose stored
-   * tree does not match its latest checkpoint opens for reading and `verify`
-   * but refuses appends.
+   * Open a log over a store. The store remembers the log's public key on first use; a
+   * signer or public key that differs is refused (W6207). A log whose stored tree does not
+   * match its latest checkpoint opens for reading and `verify` but refuses appends (W6210).
+   * Never throws; on failure the store is closed.
    */
   static async open(options: LineageLogOptions): Promise<OpenLogResult> {
-    let privateKey = options.privateKey;
-    if (privateKey === undefined) {
-      if (options.dir === undefined) return { ok: false, error: "LineageLog.open needs a dir or a privateKey" };
-      const key = loadOrCreateLogKey(options.dir);
-      if (!key.ok) return key;
-      privateKey = key.privateKey;
+    const store = options.store;
+    const fail = async (f: Failure): Promise<Failure> => {
+      await store.close().catch(() => undefined);
+      return f;
+    };
+    const publicKey = options.signer?.publicKey ?? options.publicKey;
+    if (publicKey === undefined) return fail(failure("W6207", { detail: "a read-only log needs the public key it is verified against" }));
+    const keyProblem = publicKeyProblem(publicKey);
+    if (keyProblem !== undefined) return fail(failure("W6207", { detail: keyProblem }));
+    if (options.signer !== undefined && options.publicKey !== undefined && !bytesEqual(options.signer.publicKey, options.publicKey)) {
+      return fail(failure("W6207", { detail: "the signer's public key is not the log key given" }));
     }
-    let publicKey: Uint8Array;
-    try {
-      publicKey = nodeEd25519.publicKeyOf(privateKey);
-    } catch (e) {
-      return { ok: false, error: `invalid lineage key: ${errorText(e)}` };
-    }
-    let store = options.store;
-    if (store === undefined) {
-      if (options.dir === undefined) return { ok: false, error: "LineageLog.open needs a dir or a store" };
-      const opened = openSqliteStore({ dir: options.dir });
-      if (!opened.ok) return opened;
-      store = opened.store;
-    }
+    const hasher = options.crypto.merkle;
     try {
       const storedKey = await store.getMeta("publicKey");
       if (storedKey === undefined) {
-        await store.setMeta("publicKey", base64Encode(publicKey));
-        await store.setMeta("origin", lineageOrigin(publicKey));
+        if (options.signer !== undefined) {
+          await store.setMeta("publicKey", base64Encode(publicKey));
+          await store.setMeta("origin", lineageOrigin(publicKey, hasher));
+        }
       } else {
         const k = base64Decode(storedKey);
-        if (k === undefined || !bytesEqual(k, publicKey)) {
-          await store.close();
-          return { ok: false, error: "this lineage log was created with another key" };
-        }
+        if (k === undefined || !bytesEqual(k, publicKey)) return fail(failure("W6207", { detail: "this lineage log was created with another key" }));
       }
       const size = await store.size();
       const coords = edgeCoords(size);
@@ -274,29 +241,26 @@ export class LineageLog {
         else edge.push({ level: c.level, hash: h });
       });
       const latest = await store.latestCheckpoint();
+      const origin = lineageOrigin(publicKey, hasher);
+      const parsed = latest === undefined ? undefined : verifyCheckpoint(latest.note, origin, publicKey, options.crypto.ed25519);
       if (problem === undefined && size > 0) {
-        const origin = lineageOrigin(publicKey);
-        const parsed = latest === undefined ? undefined : verifyCheckpoint(latest.note, origin, publicKey, nodeEd25519);
-        if (parsed === undefined || !parsed.ok || parsed.value.size !== size) {
-          problem = "the stored entries are not covered by a valid latest checkpoint";
-        } else if (!bytesEqual(parsed.value.rootHash, foldEdge(edge, nodeHasher))) {
-          problem = "the stored tree does not match the latest checkpoint";
-        }
+        if (parsed === undefined || !parsed.ok || parsed.value.size !== size) problem = "the stored entries are not covered by a valid latest checkpoint";
+        else if (!bytesEqual(parsed.value.rootHash, foldEdge(edge, hasher))) problem = "the stored tree does not match the latest checkpoint";
       }
-      const log = new LineageLog({
-        store,
-        privateKey,
-        publicKey,
-        parentsOf: options.parentsOf ?? defaultParents,
-        edge,
-        size,
-        latestNote: latest?.note,
-        problem: problem === undefined ? undefined : `${problem}; run verify`,
-      });
-      return { ok: true, log };
+      const goodNote = parsed?.ok === true ? latest?.note : undefined;
+      return {
+        ok: true,
+        log: new LineageLog({
+          options,
+          publicKey,
+          edge,
+          size,
+          latestNote: goodNote,
+          problem: problem === undefined ? undefined : failure("W6210", { detail: problem }).problem,
+        }),
+      };
     } catch (e) {
-      await store.close().catch(() => undefined);
-      return { ok: false, error: `cannot open lineage log: ${errorText(e)}` };
+      return fail(failure("W6205", { detail: `cannot open the lineage log: ${errorText(e)}` }));
     }
   }
 
@@ -315,117 +279,203 @@ export class LineageLog {
     return verifierKey(this.origin, this.publicKey);
   }
 
-  /** The current root hash. */
-  root(): Hash {
-    return foldEdge(this.edge, nodeHasher);
+  /** Can this log append (it has a signer and its stored state matches its checkpoint)? */
+  get writable(): boolean {
+    return this.signer !== undefined && this.problem === undefined;
   }
 
-  /** Serialize `fn` after every earlier append (one writer at a time per log object). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
+  /** The current root hash. */
+  root(): Hash {
+    return foldEdge(this.edge, this.crypto.merkle);
+  }
+
+  /** Run `fn` with the store to itself: no batch is written meanwhile. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
   /**
-   * Append events (JSON objects) as one batch with one checkpoint. Resolves
-   * after the batch is durable; on failure nothing was recorded. Never throws.
+   * Append events (JSON objects) in order, atomically: all of them or none. Resolves after
+   * the batch holding them is durable and signed. Never throws.
    */
   append(events: readonly unknown[]): Promise<AppendResult> {
-    return this.serial(() => this.appendNow(events));
-  }
-
-  private async appendNow(events: readonly unknown[]): Promise<AppendResult> {
-    if (this.problem !== undefined) return { ok: false, error: this.problem };
-    if (events.length === 0) return { ok: false, error: "nothing to append" };
-    const entries: NewEntry[] = [];
-    const nodes: StoredNode[] = [];
-    const edge = [...this.edge];
+    if (this.signer === undefined) return Promise.resolve(failure("W6208"));
+    if (this.problem !== undefined) return Promise.resolve({ ok: false, problem: this.problem });
+    if (events.length === 0) return Promise.resolve(failure("W6206", { detail: "nothing to append" }));
+    const entries: Pending["entries"][number][] = [];
+    const ids = new Set<string>();
     for (let k = 0; k < events.length; k++) {
       const event = events[k];
-      if (typeof event !== "object" || event === null || Array.isArray(event)) return { ok: false, error: `event ${k} is not a JSON object` };
+      if (typeof event !== "object" || event === null || Array.isArray(event)) return Promise.resolve(failure("W6206", { detail: `event ${k} is not a JSON object` }));
       let data: Uint8Array;
       try {
         data = canonicalBytes(event);
       } catch (e) {
-        return { ok: false, error: `event ${k}: ${errorText(e)}` };
+        return Promise.resolve(failure("W6206", { detail: `event ${k}: ${errorText(e)}` }));
       }
-      const index = this.count + k;
-      const leaf = nodeHasher.leaf(data);
+      const leaf = this.crypto.merkle.leaf(data);
       const id = eventIdOf(leaf);
-      entries.push({ index, id, data, parents: [...this.parentsOf(event as Record<string, unknown>)] });
-      nodes.push({ level: 0, index, hash: leaf });
-      edge.push({ level: 0, hash: leaf });
-      while (edge.length >= 2 && edge[edge.length - 1]!.level === edge[edge.length - 2]!.level) {
-        const right = edge.pop()!;
-        const left = edge.pop()!;
-        const level = right.level + 1;
-        const hash = nodeHasher.node(left.hash, right.hash);
-        edge.push({ level, hash });
-        nodes.push({ level, index: Math.floor(index / 2 ** level), hash });
+      if (ids.has(id)) return Promise.resolve(failure("W6209", { kind: "duplicate", detail: `event ${k} repeats an earlier event of the same append` }));
+      ids.add(id);
+      entries.push({ id, data, leaf, parents: [...this.parentsOf(event as Record<string, unknown>)] });
+    }
+    return new Promise((resolve) => {
+      this.pending.push({ entries, resolve });
+      this.kick();
+    });
+  }
+
+  /** Make sure a batch will be written for the pending appends. */
+  private kick(): void {
+    if (this.scheduled || this.writing || this.pending.length === 0) return;
+    this.scheduled = true;
+    later(() => {
+      this.scheduled = false;
+      void this.exclusive(() => this.flushAll());
+    }, this.maxWaitMs);
+  }
+
+  /** Write batches until nothing is pending (appends that arrive meanwhile join the next batch). */
+  private async flushAll(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        let n = 0;
+        let take = 0;
+        while (take < this.pending.length && (take === 0 || n + this.pending[take]!.entries.length <= this.maxBatchEvents)) n += this.pending[take++]!.entries.length;
+        const batch = this.pending.splice(0, take);
+        const r = await this.writeBatch(batch);
+        if (r === "duplicate" && batch.length > 1) {
+          // One caller's event is already in the log: write each caller alone so only it fails.
+          for (const p of batch) await this.writeBatch([p]);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+    this.kick();
+  }
+
+  /** Write one batch; resolves every caller in it. Returns "duplicate" when the store refused a duplicate id. */
+  private async writeBatch(batch: readonly Pending[]): Promise<"ok" | "failed" | "duplicate"> {
+    const resolveAll = (f: Failure): void => {
+      for (const p of batch) p.resolve(f);
+    };
+    if (this.problem !== undefined) {
+      resolveAll({ ok: false, problem: this.problem });
+      return "failed";
+    }
+    const hasher = this.crypto.merkle;
+    const entries: NewEntry[] = [];
+    const nodes: StoredNode[] = [];
+    const edge = [...this.edge];
+    const seen = new Set<string>();
+    for (const p of batch) {
+      for (const e of p.entries) {
+        if (seen.has(e.id)) {
+          if (batch.length > 1) return "duplicate";
+          resolveAll(failure("W6209", { kind: "duplicate", detail: `event ${e.id} is already in the batch` }));
+          return "failed";
+        }
+        seen.add(e.id);
+        const index = this.count + entries.length;
+        entries.push({ index, id: e.id, data: e.data, parents: e.parents });
+        nodes.push({ level: 0, index, hash: e.leaf });
+        edge.push({ level: 0, hash: e.leaf });
+        while (edge.length >= 2 && edge[edge.length - 1]!.level === edge[edge.length - 2]!.level) {
+          const right = edge.pop()!;
+          const left = edge.pop()!;
+          const level = right.level + 1;
+          const hash = hasher.node(left.hash, right.hash);
+          edge.push({ level, hash });
+          nodes.push({ level, index: Math.floor(index / 2 ** level), hash });
+        }
       }
     }
-    const size = this.count + events.length;
+    const size = this.count + entries.length;
     let note: string;
     try {
-      note = signCheckpoint({ origin: this.origin, size, rootHash: foldEdge(edge, nodeHasher) }, this.origin, this.privateKey, this.signer);
+      note = signCheckpoint({ origin: this.origin, size, rootHash: foldEdge(edge, hasher) }, this.origin, this.signer!);
     } catch (e) {
-      return { ok: false, error: `cannot sign the checkpoint: ${errorText(e)}` };
+      resolveAll(failure("W6206", { detail: `cannot sign the checkpoint: ${errorText(e)}` }));
+      return "failed";
     }
     try {
       await this.store.append({ entries, nodes, checkpoint: { size, note } });
     } catch (e) {
-      const kind = e instanceof StoreError ? ` (${e.kind})` : "";
-      return { ok: false, error: `lineage store refused the batch${kind}: ${errorText(e)}` };
+      if (e instanceof StoreError && e.kind === "duplicate" && batch.length > 1) return "duplicate";
+      resolveAll(storeFailure(e));
+      return "failed";
     }
     this.edge = edge;
     this.count = size;
     this.latestNote = note;
-    return { ok: true, entries: entries.map((e) => ({ index: e.index, id: e.id })), size, checkpoint: note };
-  }
-
-  /** The event at an index or with an event id, if stored. Rejects only on store failure. */
-  async get(idOrIndex: string | number): Promise<LineageEntry | undefined> {
-    const e = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
-    if (e === undefined) return undefined;
-    return { index: e.index, id: e.id, event: JSON.parse(new TextDecoder().decode(e.data)) as Record<string, unknown>, parents: e.parents };
+    let k = 0;
+    for (const p of batch) {
+      const mine = entries.slice(k, k + p.entries.length).map((e) => ({ index: e.index, id: e.id }));
+      k += p.entries.length;
+      p.resolve({ ok: true, entries: mine, size, checkpoint: note });
+    }
+    return "ok";
   }
 
   /**
-   * A self-contained inclusion proof of an event against the latest
-   * checkpoint. The proof is checked before it is returned. Never throws.
+   * The event at an index or with an event id, if stored (as the store has it: prove it, or
+   * read it from a verification, before showing it as evidence). Rejects only on store failure.
+   */
+  async get(idOrIndex: string | number): Promise<LineageEntry | undefined> {
+    if (typeof idOrIndex === "number" && (!Number.isSafeInteger(idOrIndex) || idOrIndex < 0 || idOrIndex >= this.count)) return undefined;
+    const e = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
+    if (e === undefined || e.index < 0 || e.index >= this.count) return undefined;
+    return { index: e.index, id: e.id, event: JSON.parse(new TextDecoder().decode(e.data)) as Record<string, unknown>, parents: e.parents };
+  }
+
+  /** Run a proof builder twice: once to learn which stored nodes it reads, then on those nodes. */
+  private async fromStoredNodes<T>(build: (source: NodeSource) => T): Promise<T> {
+    const coords: NodeCoord[] = [];
+    const zero = new Uint8Array(HASH_BYTES);
+    build({ perfectNode: (level, index) => (coords.push({ level, index }), zero) });
+    const hashes = await this.store.readNodes(coords);
+    const byCoord = new Map<string, Hash>();
+    coords.forEach((c, i) => {
+      const h = hashes[i];
+      if (h !== undefined) byCoord.set(`${c.level}:${c.index}`, h);
+    });
+    return build({
+      perfectNode(level, index) {
+        const h = byCoord.get(`${level}:${index}`);
+        if (h === undefined) throw new StoreError("io", `stored subtree (${level}, ${index}) is missing`);
+        return h;
+      },
+    });
+  }
+
+  /**
+   * A self-contained inclusion proof of an event against the latest checkpoint. The proof is
+   * checked (re-hashing the stored content) before it is returned. Never throws.
    */
   async prove(idOrIndex: string | number): Promise<ProveResult> {
     try {
-      const e = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
-      if (e === undefined) return { ok: false, error: `no event ${String(idOrIndex)} in the log` };
-      const note = this.latestNote;
       const size = this.count;
+      const note = this.latestNote;
       const signedRoot = this.root();
-      if (note === undefined || e.index >= size) return { ok: false, error: "no checkpoint covers this event" };
-      // Which stored nodes the path needs depends only on (index, size): record them, read them, then build.
-      const coords: NodeCoord[] = [];
-      const zero = new Uint8Array(HASH_BYTES);
-      inclusionProof(e.index, size, { perfectNode: (level, index) => (coords.push({ level, index }), zero) }, nodeHasher);
-      const hashes = await this.store.readNodes(coords);
-      const byCoord = new Map<string, Hash>();
-      coords.forEach((c, i) => {
-        const h = hashes[i];
-        if (h !== undefined) byCoord.set(`${c.level}:${c.index}`, h);
-      });
-      const source: NodeSource = {
-        perfectNode(level, index) {
-          const h = byCoord.get(`${level}:${index}`);
-          if (h === undefined) throw new StoreError("io", `stored subtree (${level}, ${index}) is missing`);
-          return h;
-        },
-      };
-      const path = inclusionProof(e.index, size, source, nodeHasher);
+      if (typeof idOrIndex === "number" && (!Number.isSafeInteger(idOrIndex) || idOrIndex < 0 || idOrIndex >= size)) return failure("W6204", { event: String(idOrIndex) });
+      const stored = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
+      if (stored === undefined || stored.index < 0) return failure("W6204", { event: String(idOrIndex) });
+      if (note === undefined || stored.index >= size) return failure("W6211", { event: String(idOrIndex) });
+      const event = JSON.parse(new TextDecoder().decode(stored.data)) as unknown;
+      const hasher = this.crypto.merkle;
+      const path = await this.fromStoredNodes((source) => inclusionProof(stored.index, size, source, hasher));
       const proof: LineageProof = {
         format: LINEAGE_PROOF_FORMAT,
-        event: JSON.parse(new TextDecoder().decode(e.data)) as unknown,
-        id: e.id,
-        index: e.index,
+        event,
+        id: stored.id,
+        index: stored.index,
         size,
         path: encodePath(path),
         checkpoint: note,
@@ -433,24 +483,46 @@ export class LineageLog {
         publicKey: this.verifierKey,
       };
       // Self-check against the root this log signed (re-hashing the stored content): catches corrupt stored nodes.
-      const problem = checkInclusion(nodeHasher.leaf(e.data), e.index, size, path, signedRoot, nodeHasher);
-      if (problem !== undefined || eventIdOf(nodeHasher.leaf(e.data)) !== e.id) {
-        return { ok: false, error: `the stored log does not prove this event: ${problem ?? "content does not match its id"}` };
+      const problem = checkInclusion(hasher.leaf(stored.data), stored.index, size, path, signedRoot, hasher);
+      if (problem !== undefined || eventIdOf(hasher.leaf(stored.data)) !== stored.id) {
+        return failure("W6201", { detail: `the stored log does not prove this event: ${problem ?? "content does not match its id"}` });
       }
       return { ok: true, proof };
     } catch (e) {
-      return { ok: false, error: `cannot build the proof: ${errorText(e)}` };
+      return failure("W6205", { detail: `cannot build the proof: ${errorText(e)}` });
     }
   }
 
-  /** Re-verify the whole stored log from content (see `verify.ts`). Never throws. */
-  verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    return this.serial(() => verifyLog(this.store, this.origin, this.publicKey, options));
+  /**
+   * A consistency proof from size `from` (0 < from ≤ size) to the latest checkpoint: what a
+   * verifier holding the checkpoint at `from` checks to accept the newer one. Never throws.
+   */
+  async consistency(from: number): Promise<ConsistencyResult> {
+    const to = this.count;
+    const note = this.latestNote;
+    if (!Number.isSafeInteger(from) || from < 1 || from > to || note === undefined) {
+      return failure("W6213", { detail: `no consistency proof from size ${String(from)} to the log's size ${to}` });
+    }
+    try {
+      const path = await this.fromStoredNodes((source) => consistencyProof(from, to, source, this.crypto.merkle));
+      return { ok: true, proof: { format: "writ-consistency-proof/1", origin: this.origin, from, to, path: encodePath(path), checkpoint: note } };
+    } catch (e) {
+      return failure("W6205", { detail: `cannot build the consistency proof: ${errorText(e)}` });
+    }
   }
 
-  /** Close the store. */
+  /**
+   * Re-verify the whole stored log from content (see `verify.ts`); no batch is written while
+   * it runs. Never throws.
+   */
+  verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    return this.exclusive(() => verifyLog(this.store, this.origin, this.publicKey, this.crypto, options));
+  }
+
+  /** Wait for pending appends, then close the store. */
   async close(): Promise<void> {
-    await this.serial(() => this.store.close());
+    while (this.pending.length > 0 || this.scheduled || this.writing) await new Promise<void>((r) => later(r, 1));
+    await this.exclusive(() => this.store.close());
   }
 }
 

@@ -31,7 +31,10 @@ export class MemoryLineageStore implements LineageStore {
   private readonly byId = new Map<string, number>();
   private readonly children = new Map<string, number[]>();
   private readonly notes = new Map<number, string>();
-  private readonly bundles = new Map<string, string>();
+  /**
+   * Stored objects by id. Exposed only so that tests can simulate tampering.
+   */
+  readonly objects = new Map<string, string>();
   private readonly meta = new Map<string, string>();
   private closed = false;
 
@@ -146,17 +149,17 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   /** @inheritdoc */
-  async putBundle(id: string, text: string): Promise<void> {
+  async putObject(id: string, text: string): Promise<void> {
     this.check();
-    const old = this.bundles.get(id);
-    if (old !== undefined && old !== text) throw new StoreError("bundle-mismatch", `bundle ${id} is already stored with different text`);
-    this.bundles.set(id, text);
+    const old = this.objects.get(id);
+    if (old !== undefined && old !== text) throw new StoreError("object-mismatch", `object ${id} is already stored with different text`);
+    this.objects.set(id, text);
   }
 
   /** @inheritdoc */
-  async getBundle(id: string): Promise<string | undefined> {
+  async getObject(id: string): Promise<string | undefined> {
     this.check();
-    return this.bundles.get(id);
+    return this.objects.get(id);
   }
 
   /** @inheritdoc */

@@ -17,7 +17,7 @@ const oneShot: OneShot | undefined = (nodeCrypto as unknown as { hash?: OneShot 
  * copied into a small on-heap array: about twice as fast as a "buffer"
  * digest, whose output encoding takes a slow path and allocates a Buffer.
  */
-function sha256(data: Uint8Array | string): Uint8Array {
+export function sha256(data: Uint8Array | string): Uint8Array {
   const digest = oneShot ? oneShot("sha256", data, "latin1") : nodeCrypto.createHash("sha256").update(data).digest("binary");
   const out = new Uint8Array(HASH_BYTES);
   for (let i = 0; i < HASH_BYTES; i++) out[i] = digest.charCodeAt(i);
@@ -51,6 +51,9 @@ export const nodeHasher: MerkleHasher = {
   },
   empty(): Uint8Array {
     return EMPTY_ROOT.slice();
+  },
+  leafOfInput(input: string): Uint8Array {
+    return sha256(input);
   },
 };
 

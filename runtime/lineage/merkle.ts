@@ -35,6 +35,12 @@ export interface MerkleHasher {
   node(left: Uint8Array, right: Uint8Array): Uint8Array;
   /** SHA-256 of the empty string: the root of the empty tree. */
   empty(): Uint8Array;
+  /**
+   * Optional: the leaf hash given its whole input as text, SHA-256(UTF-8(input)), where the
+   * caller guarantees UTF-8(input) is exactly 0x00 ‖ data (lets a store hand over leaf data
+   * it read as text, with no copy).
+   */
+  leafOfInput?(input: string): Uint8Array;
 }
 
 /** Byte-wise equality (not constant-time: tree hashes are public). */

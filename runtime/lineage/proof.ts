@@ -14,7 +14,8 @@ import { canonicalBytes, toHex } from "../../compiler/canonical.js";
 import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { browserEd25519 } from "../crypto/ed25519-browser.js";
 import type { Ed25519 } from "../crypto/ed25519.js";
-import { keyIdOf, verifyCheckpoint } from "./checkpoint.js";
+import { parseVerifierKey, verifyCheckpoint } from "./checkpoint.js";
+import { failure, type Failure } from "../../compiler/compile-ir.js";
 import { bytesEqual, checkInclusion, defaultHasher } from "./merkle.js";
 import type { Hash, MerkleHasher } from "./merkle.js";
 
@@ -45,7 +46,11 @@ export interface LineageProof {
 /** Outcome of {@link verifyProof}. */
 export type ProofCheck =
   | { readonly ok: true; readonly id: string; readonly index: number; readonly size: number; readonly origin: string }
-  | { readonly ok: false; readonly error: string };
+  | Failure;
+
+function proofFailure(detail: string): Failure {
+  return failure("W6202", { detail });
+}
 
 /** The event id of a leaf hash: `sha256:<hex>`. */
 export function eventIdOf(leafHash: Hash): string {
@@ -62,29 +67,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/**
- * Parse a verifier key text `<name>+<hex key id>+<base64(0x01 ‖ key)>`. The
- * base64 part may itself contain `+`, so only the first two `+` separate fields.
- */
-export function parseLogKey(text: string): { ok: true; name: string; publicKey: Uint8Array } | { ok: false; error: string } {
-  const a = text.indexOf("+");
-  const b = a < 0 ? -1 : text.indexOf("+", a + 1);
-  if (a <= 0 || b < 0) return { ok: false, error: "verifier key must be <name>+<hex key id>+<base64 key>" };
-  const name = text.slice(0, a);
-  const idHex = text.slice(a + 1, b);
-  const typed = base64Decode(text.slice(b + 1));
-  if (/[\s\p{Cc}]/u.test(name)) return { ok: false, error: "verifier key has an invalid name" };
-  if (typed === undefined || typed.length !== 33 || typed[0] !== 0x01) return { ok: false, error: "verifier key is not an Ed25519 key" };
-  const publicKey = typed.slice(1);
-  if (toHex(keyIdOf(name, publicKey)) !== idHex) return { ok: false, error: "verifier key id does not match its name and key" };
-  return { ok: true, name, publicKey };
-}
-
 /** Resolve the caller's pinned key (raw bytes, verifier key text, or base64 of 32 bytes). */
 function pinnedKey(key: Uint8Array | string): Uint8Array | undefined {
   if (key instanceof Uint8Array) return key;
-  const parsed = parseLogKey(key.trim());
-  if (parsed.ok) return parsed.publicKey;
+  const parsed = parseVerifierKey(key.trim());
+  if (parsed.ok) return parsed.value.publicKey;
   const raw = base64Decode(key.trim());
   return raw !== undefined && raw.length === 32 ? raw : undefined;
 }
@@ -97,43 +84,44 @@ function pinnedKey(key: Uint8Array | string): Uint8Array | undefined {
 export function verifyProof(proof: unknown, publicKey?: Uint8Array | string, options: VerifyProofOptions = {}): ProofCheck {
   const ed25519 = options.ed25519 ?? browserEd25519;
   const hasher = options.hasher ?? defaultHasher;
-  if (!isRecord(proof)) return { ok: false, error: "proof must be a JSON object" };
-  if (proof.format !== LINEAGE_PROOF_FORMAT) return { ok: false, error: `unknown proof format ${JSON.stringify(proof.format)}` };
+  if (!isRecord(proof)) return proofFailure("proof must be a JSON object");
+  if (proof.format !== LINEAGE_PROOF_FORMAT) return proofFailure(`unknown proof format ${JSON.stringify(proof.format)}`);
   const { event, id, index, size, path, checkpoint, origin } = proof;
-  if (!isRecord(event)) return { ok: false, error: "proof event must be a JSON object" };
+  if (!isRecord(event)) return proofFailure("proof event must be a JSON object");
   if (typeof id !== "string" || typeof checkpoint !== "string" || typeof origin !== "string" || typeof proof.publicKey !== "string") {
-    return { ok: false, error: "proof id, checkpoint, origin and publicKey must be strings" };
+    return proofFailure("proof id, checkpoint, origin and publicKey must be strings");
   }
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size)) return { ok: false, error: "proof index and size must be integers" };
-  if (!Array.isArray(path) || !path.every((p) => typeof p === "string")) return { ok: false, error: "proof path must be a list of base64 strings" };
-  const key = parseLogKey(proof.publicKey);
-  if (!key.ok) return { ok: false, error: `proof public key: ${key.error}` };
-  if (key.name !== origin) return { ok: false, error: "proof key name is not the log origin" };
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size)) return proofFailure("proof index and size must be integers");
+  if (!Array.isArray(path) || !path.every((p) => typeof p === "string")) return proofFailure("proof path must be a list of base64 strings");
+  const parsedKey = parseVerifierKey(proof.publicKey);
+  if (!parsedKey.ok) return proofFailure(`proof public key: ${parsedKey.problem.message}`);
+  const key = parsedKey.value;
+  if (key.name !== origin) return proofFailure("proof key name is not the log origin");
   if (publicKey !== undefined) {
     const pinned = pinnedKey(publicKey);
-    if (pinned === undefined) return { ok: false, error: "the given public key is not a 32-byte Ed25519 key" };
-    if (!bytesEqual(pinned, key.publicKey)) return { ok: false, error: "proof is signed by a different key than the one given" };
+    if (pinned === undefined) return proofFailure("the given public key is not a 32-byte Ed25519 key");
+    if (!bytesEqual(pinned, key.publicKey)) return proofFailure("proof is signed by a different key than the one given");
   }
   const cp = verifyCheckpoint(checkpoint, origin, key.publicKey, ed25519);
-  if (!cp.ok) return { ok: false, error: `checkpoint: ${cp.error}` };
-  if (cp.value.origin !== origin) return { ok: false, error: "checkpoint origin does not match the proof" };
-  if (cp.value.size !== size) return { ok: false, error: `checkpoint size ${cp.value.size} does not match proof size ${String(size)}` };
+  if (!cp.ok) return proofFailure(`checkpoint: ${cp.problem.message}`);
+  if (cp.value.origin !== origin) return proofFailure("checkpoint origin does not match the proof");
+  if (cp.value.size !== size) return proofFailure(`checkpoint size ${cp.value.size} does not match proof size ${String(size)}`);
   let data: Uint8Array;
   try {
     data = canonicalBytes(event);
   } catch (e) {
-    return { ok: false, error: `event is not plain JSON: ${e instanceof Error ? e.message : String(e)}` };
+    return proofFailure(`event is not plain JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
   const leaf = hasher.leaf(data);
-  if (eventIdOf(leaf) !== id) return { ok: false, error: "event content does not match its id" };
+  if (eventIdOf(leaf) !== id) return proofFailure("event content does not match its id");
   const hashes: Hash[] = [];
   for (const p of path as string[]) {
     const h = base64Decode(p);
-    if (h === undefined || h.length !== 32) return { ok: false, error: "every path element must be the base64 of 32 bytes" };
+    if (h === undefined || h.length !== 32) return proofFailure("every path element must be the base64 of 32 bytes");
     hashes.push(h);
   }
   const problem = checkInclusion(leaf, index as number, size as number, hashes, cp.value.rootHash, hasher);
-  if (problem !== undefined) return { ok: false, error: `inclusion: ${problem}` };
+  if (problem !== undefined) return proofFailure(`inclusion: ${problem}`);
   return { ok: true, id, index: index as number, size: size as number, origin };
 }
 

@@ -1,30 +1,34 @@
 /**
- * Deterministic replay: re-evaluate every recorded decision with the bundle
- * stored under its id and compare the re-evaluated decision record, byte for
+ * Deterministic replay: re-evaluate every recorded decision with the bundle and entity
+ * snapshot stored under their ids and compare the re-evaluated decision record, byte for
  * byte (RFC 8785), with the recorded one.
  *
- * For each `authorized` / `denied` event carrying a decision record, the
- * request and entities are read from its execution's `requested` event (its
- * parent), the bundle from the log's bundle table (loaded with every id
- * re-hashed), and `decide` runs again. Decisions are pure, so any difference
- * means the record, the stored request or the bundle was changed — or the
- * evaluator's behaviour changed.
+ * The log is verified first (every entry re-hashed, every checkpoint checked, and the
+ * trusted checkpoint when one is given); replay reads only the entries that verification
+ * re-hashed, so what it reports comes from entries covered by a verified checkpoint. For
+ * each `authorized` / `denied` event carrying a decision record, the request and the ids of
+ * the entity snapshot and bundle come from its execution's `requested` event (its parent);
+ * the bundle is re-loaded (every id re-hashed) and the snapshot re-read and re-hashed; then
+ * `decide` runs again. Decisions are pure, so any difference means the record, the stored
+ * request, snapshot or bundle was changed — or the evaluator's behaviour changed.
  *
- * NOTE: replay reads stored content as is; run `verify` to prove the log itself.
+ * NOTE: browser-safe.
  */
 import { canonicalJson } from "../../compiler/canonical.js";
-import { loadBundleWith, type LoadedBundle } from "../bundle.js";
-import type { Ed25519 } from "../crypto/ed25519.js";
-import { decide, recordBytes, type DecisionRecord } from "../decision-record.js";
+import type { LoadedBundle } from "../bundle.js";
+import { decideWith, recordBytes, type DecisionRecord } from "../decision-record.js";
+import type { EntityStore } from "../entity-store.js";
 import { asLineageEvent, isDecisionPhase, type LineageEvent } from "./events.js";
 import type { LineageLog } from "./log.js";
+import { storedBundle, storedEntities } from "./objects.js";
+import type { VerifyReport } from "./verify.js";
 
 /** The replay outcome of one decision event. */
 export interface ReplayItem {
   readonly index: number;
   readonly id: string;
   readonly execution: string;
-  /** `same`: byte-identical; `different`: the records differ; `unavailable`: bundle or request missing/invalid. */
+  /** `same`: byte-identical; `different`: the records differ; `unavailable`: bundle, snapshot or request missing/invalid. */
   readonly status: "same" | "different" | "unavailable";
   /** What differs, or why replay was not possible. */
   readonly detail?: string;
@@ -32,6 +36,8 @@ export interface ReplayItem {
 
 /** The replay report of a log. */
 export interface ReplayReport {
+  /** The verification that replay read the log through; when it failed, nothing was replayed. */
+  readonly verified: VerifyReport;
   readonly items: readonly ReplayItem[];
   readonly same: number;
   readonly different: number;
@@ -48,80 +54,73 @@ function differingFields(a: DecisionRecord, b: DecisionRecord): string[] {
   return keys.filter((k) => canonicalJson(ra[k] ?? null) !== canonicalJson(rb[k] ?? null));
 }
 
-/**
- * Replay every decision recorded in `log`. `ed25519` is used by bundle loading
- * (no signature is required: the bundle is trusted by its recomputed id).
- * Rejects only when the store cannot be read.
- */
-export async function replayLog(log: LineageLog, ed25519: Ed25519, options: { readonly chunk?: number } = {}): Promise<ReplayReport> {
-  const chunk = options.chunk ?? 1024;
-  const bundles = new Map<string, LoadedBundle | string>();
-  const bundleFor = async (id: string): Promise<LoadedBundle | string> => {
-    const cached = bundles.get(id);
-    if (cached !== undefined) return cached;
-    const text = await log.store.getBundle(id);
-    let out: LoadedBundle | string;
-    if (text === undefined) out = `bundle ${id} is not stored in the log`;
-    else {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      const r = json === undefined ? undefined : loadBundleWith(ed25519, json);
-      if (r?.bundle === undefined) out = `stored bundle ${id} does not load: ${r?.diagnostics.map((d) => d.message).join("; ") ?? "not JSON"}`;
-      else if (r.bundle.bundleId !== id) out = `stored bundle ${id} hashes to ${r.bundle.bundleId}`;
-      else out = r.bundle;
-    }
-    bundles.set(id, out);
-    return out;
-  };
-
-  const items: ReplayItem[] = [];
-  const size = await log.store.size();
-  for (let start = 0; start < size; start += chunk) {
-    for (const row of await log.store.readRange(start, Math.min(size, start + chunk))) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(TEXT.decode(row.data));
-      } catch {
-        continue;
-      }
-      const ev = asLineageEvent(parsed);
-      if (typeof ev === "string" || !isDecisionPhase(ev.phase) || ev.decision === undefined) continue;
-      const base = { index: row.index, id: row.id, execution: ev.execution };
-      const unavailable = (detail: string): ReplayItem => ({ ...base, status: "unavailable", detail });
-      const requested = await requestedOf(log, ev);
-      if (typeof requested === "string") {
-        items.push(unavailable(requested));
-        continue;
-      }
-      const bundle = await bundleFor(ev.decision.bundleId);
-      if (typeof bundle === "string") {
-        items.push(unavailable(bundle));
-        continue;
-      }
-      const again = decide(bundle, requested.request, requested.entities ?? []);
-      const before = canonicalJson(ev.decision);
-      const after = TEXT.decode(recordBytes(again));
-      if (before === after) items.push({ ...base, status: "same" });
-      else items.push({ ...base, status: "different", detail: `differs in ${differingFields(ev.decision, again).join(", ")}` });
-    }
-  }
-  const count = (s: ReplayItem["status"]): number => items.filter((i) => i.status === s).length;
-  return { items, same: count("same"), different: count("different"), unavailable: count("unavailable") };
+/** Options of {@link replayLog}. */
+export interface ReplayOptions {
+  /** A trusted checkpoint the log must extend (see `VerifyOptions.trusted`). */
+  readonly trusted?: string;
 }
 
-/** The `requested` event a decision event names as its parent, or why there is none. */
-async function requestedOf(log: LineageLog, decided: LineageEvent): Promise<LineageEvent | string> {
-  for (const p of decided.parents) {
-    const e = await log.get(p);
-    if (e === undefined) continue;
-    const ev = asLineageEvent(e.event);
-    if (typeof ev !== "string" && ev.phase === "requested" && ev.execution === decided.execution) {
-      return ev.request === undefined ? "the requested event carries no request" : ev;
+/**
+ * Verify `log`, then replay every decision recorded in it. Rejects only when the store
+ * cannot be read.
+ */
+export async function replayLog(log: LineageLog, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const requested = new Map<string, LineageEvent>();
+  const decisions: { index: number; id: string; event: LineageEvent }[] = [];
+  const verified = await log.verify({
+    ...(options.trusted === undefined ? {} : { trusted: options.trusted }),
+    onEntry(index, id, text) {
+      if (!text.includes('"phase":"requested"') && !text.includes('"decision":')) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return;
+      }
+      const ev = asLineageEvent(parsed);
+      if (typeof ev === "string") return;
+      if (ev.phase === "requested") requested.set(id, ev);
+      else if (isDecisionPhase(ev.phase) && ev.decision !== undefined) decisions.push({ index, id, event: ev });
+    },
+  });
+  if (!verified.ok) return { verified, items: [], same: 0, different: 0, unavailable: 0 };
+
+  const crypto = log.crypto;
+  const bundles = new Map<string, LoadedBundle | string>();
+  const snapshots = new Map<string, EntityStore | string>();
+  const items: ReplayItem[] = [];
+  for (const { index, id, event: ev } of decisions) {
+    const base = { index, id, execution: ev.execution };
+    const unavailable = (detail: string): ReplayItem => ({ ...base, status: "unavailable", detail });
+    const req = ev.parents.map((p) => requested.get(p)).find((r) => r !== undefined && r.execution === ev.execution);
+    if (req === undefined || req.request === undefined) {
+      items.push(unavailable(req === undefined ? "the execution's requested event is not in the log" : "the requested event carries no request"));
+      continue;
     }
+    const bundleId = ev.decision!.bundleId;
+    let bundle = bundles.get(bundleId);
+    if (bundle === undefined) bundles.set(bundleId, (bundle = await storedBundle(log.store, bundleId, crypto)));
+    if (typeof bundle === "string") {
+      items.push(unavailable(bundle));
+      continue;
+    }
+    let entities: EntityStore | unknown = req.entities ?? [];
+    if (req.entitiesId !== undefined) {
+      const key = `${req.entitiesId} ${bundleId}`;
+      let s = snapshots.get(key);
+      if (s === undefined) snapshots.set(key, (s = await storedEntities(log.store, req.entitiesId, bundle, crypto)));
+      if (typeof s === "string") {
+        items.push(unavailable(s));
+        continue;
+      }
+      entities = s;
+    }
+    const again = decideWith(crypto.sha256, bundle, req.request, entities);
+    const before = canonicalJson(ev.decision);
+    const after = TEXT.decode(recordBytes(again));
+    if (before === after) items.push({ ...base, status: "same" });
+    else items.push({ ...base, status: "different", detail: `differs in ${differingFields(ev.decision!, again).join(", ")}` });
   }
-  return "the execution's requested event is not in the log";
+  const count = (s: ReplayItem["status"]): number => items.filter((i) => i.status === s).length;
+  return { verified, items, same: count("same"), different: count("different"), unavailable: count("unavailable") };
 }

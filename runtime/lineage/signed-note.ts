@@ -21,9 +21,32 @@ import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { browserEd25519 } from "../crypto/ed25519-browser.js";
 import type { Ed25519 } from "../crypto/ed25519.js";
 import { bytesEqual } from "./merkle.js";
+import { failure, type Failure } from "../../compiler/compile-ir.js";
 
 /** An outcome: the value, or what is wrong. */
-export type NoteResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type NoteResult<T> = { readonly ok: true; readonly value: T } | Failure;
+
+/** A failed note result (W6215) saying what is wrong. */
+export function noteFailure(detail: string): Failure {
+  return failure("W6215", { detail });
+}
+
+/**
+ * What signs notes: the public key it signs for and the signing operation. The key itself
+ * may live elsewhere (a key file, an HSM, another process); the log never holds its bytes.
+ */
+export interface NoteSigner {
+  /** The 32-byte Ed25519 public key of the signer. */
+  readonly publicKey: Uint8Array;
+  /** An Ed25519 signature (64 bytes) over `message`. */
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** A {@link NoteSigner} over a private key held in memory (tests, tools). */
+export function keySigner(privateKey: Uint8Array, ed25519: Ed25519 = browserEd25519): NoteSigner {
+  const publicKey = ed25519.publicKeyOf(privateKey);
+  return { publicKey, sign: (message) => ed25519.sign(privateKey, message) };
+}
 
 /** One signature line of a note. */
 export interface NoteSignature {
@@ -84,19 +107,19 @@ export function parseVerifierKey(text: string): NoteResult<{ name: string; keyId
   // NOTE: split on the first two `+` only: the base64 key may itself contain `+`.
   const first = text.indexOf("+");
   const second = first < 0 ? -1 : text.indexOf("+", first + 1);
-  if (first < 0 || second < 0) return { ok: false, error: "verifier key must be <name>+<hex key id>+<base64 key>" };
+  if (first < 0 || second < 0) return noteFailure("verifier key must be <name>+<hex key id>+<base64 key>");
   const name = text.slice(0, first);
   const idHex = text.slice(first + 1, second);
   const keyB64 = text.slice(second + 1);
-  if (!isValidKeyName(name)) return { ok: false, error: "verifier key has an invalid name" };
-  if (!/^[0-9a-f]{8}$/.test(idHex)) return { ok: false, error: "verifier key id must be 8 lowercase hex digits" };
+  if (!isValidKeyName(name)) return noteFailure("verifier key has an invalid name");
+  if (!/^[0-9a-f]{8}$/.test(idHex)) return noteFailure("verifier key id must be 8 lowercase hex digits");
   const typed = base64Decode(keyB64);
   if (typed === undefined || typed.length !== 33 || typed[0] !== ED25519_SIGNATURE_TYPE) {
-    return { ok: false, error: "verifier key is not an Ed25519 key" };
+    return noteFailure("verifier key is not an Ed25519 key");
   }
   const publicKey = typed.slice(1);
   const keyId = keyIdOf(name, publicKey);
-  if (hexOf(keyId) !== idHex) return { ok: false, error: "verifier key id does not match its name and key" };
+  if (hexOf(keyId) !== idHex) return noteFailure("verifier key id does not match its name and key");
   return { ok: true, value: { name, keyId, publicKey } };
 }
 
@@ -118,12 +141,13 @@ function textProblem(text: string): string | undefined {
  * `name` and return the complete note with one signature line.
  * @throws Error on an invalid text or name, or a malformed private key (caller bugs).
  */
-export function signNote(text: string, name: string, privateKey: Uint8Array, ed25519: Ed25519 = browserEd25519): string {
+export function signNote(text: string, name: string, privateKey: Uint8Array | NoteSigner, ed25519: Ed25519 = browserEd25519): string {
   const problem = textProblem(text);
   if (problem !== undefined) throw new Error(problem);
   if (!isValidKeyName(name)) throw new Error(`invalid note key name ${JSON.stringify(name)}`);
-  const publicKey = ed25519.publicKeyOf(privateKey);
-  const sig = ed25519.sign(privateKey, UTF8.encode(text));
+  const signer = privateKey instanceof Uint8Array ? keySigner(privateKey, ed25519) : privateKey;
+  const publicKey = signer.publicKey;
+  const sig = signer.sign(UTF8.encode(text));
   const blob = new Uint8Array(4 + sig.length);
   blob.set(keyIdOf(name, publicKey), 0);
   blob.set(sig, 4);
@@ -136,7 +160,7 @@ function decodeNote(note: string | Uint8Array): NoteResult<string> {
   try {
     return { ok: true, value: STRICT_UTF8.decode(note) };
   } catch {
-    return { ok: false, error: "note is not valid UTF-8" };
+    return noteFailure("note is not valid UTF-8");
   }
 }
 
@@ -145,26 +169,26 @@ export function parseNote(note: string | Uint8Array): NoteResult<ParsedNote> {
   const decoded = decodeNote(note);
   if (!decoded.ok) return decoded;
   const all = decoded.value;
-  if (all.length > MAX_NOTE_LENGTH) return { ok: false, error: "note is too large" };
+  if (all.length > MAX_NOTE_LENGTH) return noteFailure("note is too large");
   const split = all.lastIndexOf("\n\n");
-  if (split < 0) return { ok: false, error: "note has no blank line before its signatures" };
+  if (split < 0) return noteFailure("note has no blank line before its signatures");
   const text = all.slice(0, split + 1);
   const problem = textProblem(text);
-  if (problem !== undefined) return { ok: false, error: problem };
+  if (problem !== undefined) return noteFailure(problem);
   const sigBlock = all.slice(split + 2);
-  if (!sigBlock.endsWith("\n")) return { ok: false, error: "signature block must end with a newline" };
+  if (!sigBlock.endsWith("\n")) return noteFailure("signature block must end with a newline");
   const lines = sigBlock.slice(0, -1).split("\n");
-  if (lines.length > MAX_NOTE_SIGNATURES) return { ok: false, error: "note has too many signatures" };
+  if (lines.length > MAX_NOTE_SIGNATURES) return noteFailure("note has too many signatures");
   const signatures: NoteSignature[] = [];
   for (const line of lines) {
-    if (!line.startsWith(SIG_PREFIX)) return { ok: false, error: "malformed signature line (expected '\u2014 <name> <signature>')" };
+    if (!line.startsWith(SIG_PREFIX)) return noteFailure("malformed signature line (expected '\u2014 <name> <signature>')");
     const rest = line.slice(SIG_PREFIX.length);
     const space = rest.indexOf(" ");
-    if (space < 0 || rest.indexOf(" ", space + 1) >= 0) return { ok: false, error: "malformed signature line" };
+    if (space < 0 || rest.indexOf(" ", space + 1) >= 0) return noteFailure("malformed signature line");
     const name = rest.slice(0, space);
-    if (!isValidKeyName(name)) return { ok: false, error: "malformed signature line: invalid key name" };
+    if (!isValidKeyName(name)) return noteFailure("malformed signature line: invalid key name");
     const blob = base64Decode(rest.slice(space + 1));
-    if (blob === undefined || blob.length < 5) return { ok: false, error: "malformed signature line: bad base64 signature" };
+    if (blob === undefined || blob.length < 5) return noteFailure("malformed signature line: bad base64 signature");
     signatures.push({ name, keyId: blob.slice(0, 4), signature: blob.slice(4) });
   }
   return { ok: true, value: { text, signatures } };
@@ -189,16 +213,11 @@ export function verifyNote(
   const mine = parsed.value.signatures.filter((s) => s.name === name && bytesEqual(s.keyId, keyId));
   if (mine.length === 0) {
     const byName = parsed.value.signatures.find((s) => s.name === name);
-    return {
-      ok: false,
-      error: byName
-        ? `signature by ${name} has unknown key id ${hexOf(byName.keyId)} (expected ${hexOf(keyId)})`
-        : `note is not signed by ${name}`,
-    };
+    return noteFailure(byName ? `signature by ${name} has unknown key id ${hexOf(byName.keyId)} (expected ${hexOf(keyId)})` : `note is not signed by ${name}`);
   }
   const msg = UTF8.encode(parsed.value.text);
   for (const s of mine) {
-    if (!ed25519.verify(publicKey, msg, s.signature)) return { ok: false, error: `invalid signature by ${name}` };
+    if (!ed25519.verify(publicKey, msg, s.signature)) return noteFailure(`invalid signature by ${name}`);
   }
   return parsed;
 }

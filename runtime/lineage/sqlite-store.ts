@@ -26,6 +26,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Hash } from "./merkle.js";
 import { batchProblem, StoreError } from "./store.js";
+import { failure, type Failure } from "../../compiler/compile-ir.js";
 import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
 import type { LeafRow, LeafScanSource } from "./verify.js";
 
@@ -98,12 +99,22 @@ export interface SqliteStoreOptions {
   readonly path?: string;
   /** Working directory holding `.writ/` (used when `path` is absent). Required then. */
   readonly dir?: string;
+  /** Open an existing database only: create neither the folder nor the file (read-only commands). */
+  readonly mustExist?: boolean;
 }
 
 /** Result of {@link openSqliteStore}. */
-export type OpenStoreResult = { readonly ok: true; readonly store: SqliteLineageStore } | { readonly ok: false; readonly error: string };
+export type OpenStoreResult = { readonly ok: true; readonly store: SqliteLineageStore } | Failure;
 
-const SCHEMA = `
+/**
+ * The numbered schema migrations: migration k takes a database from version k to k + 1
+ * (`PRAGMA user_version`). A database created before versions were recorded (version 0
+ * with an `entries` table) is version 1. A database of a newer version than this list is
+ * refused (W6212): an older Writ must not write a log it does not understand.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 0 → 1: the original tables.
+  `
 CREATE TABLE IF NOT EXISTS entries (
   idx INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -122,7 +133,28 @@ CREATE TABLE IF NOT EXISTS tiles (
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bundles (id TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-`;
+`,
+  // 1 → 2: bundles and entity snapshots share one table of content-addressed objects.
+  `ALTER TABLE bundles RENAME TO objects;`,
+];
+
+/** The schema version this build writes. */
+export const SQLITE_STORE_VERSION = MIGRATIONS.length;
+
+/** Bring a database to {@link SQLITE_STORE_VERSION}, or say why it cannot be used. */
+function migrate(db: Database): string | undefined {
+  let version = Number(db.pragma("user_version", { simple: true }));
+  if (version === 0 && db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'entries'").get() !== undefined) version = 1;
+  if (version > SQLITE_STORE_VERSION) {
+    return `the lineage store has schema version ${version}, newer than this Writ understands (${SQLITE_STORE_VERSION}): upgrade Writ to read it`;
+  }
+  if (version === SQLITE_STORE_VERSION) return undefined;
+  db.transaction(() => {
+    for (let v = version; v < SQLITE_STORE_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SQLITE_STORE_VERSION}`);
+  })();
+  return undefined;
+}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -159,16 +191,17 @@ function writeError(e: unknown): StoreError {
 
 /**
  * Open (creating if needed) a SQLite lineage store. Creates the parent folder.
- * Never throws: failures come back as `{ ok: false, error }`.
+ * Migrates an older database to this build's schema version (and refuses a newer one).
+ * Never throws: failures come back as `{ ok: false, problem }`.
  */
 export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
   const path = options.path ?? (options.dir !== undefined ? join(options.dir, DEFAULT_LINEAGE_DB) : undefined);
-  if (path === undefined) return { ok: false, error: "openSqliteStore needs a path or a dir" };
+  if (path === undefined) return failure("W6205", { detail: "openSqliteStore needs a path or a dir" });
   let db: Database | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    if (options.mustExist !== true) mkdirSync(dirname(path), { recursive: true });
     const Ctor = requireCjs("better-sqlite3") as DatabaseConstructor;
-    db = new Ctor(path);
+    db = new Ctor(path, options.mustExist === true ? { fileMustExist: true } : {});
     db.pragma("journal_mode = WAL");
     const mode = db.pragma("journal_mode", { simple: true });
     if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);
@@ -180,7 +213,11 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     // After a checkpoint, cut a WAL that a very large batch grew back to this size.
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-    db.exec(SCHEMA);
+    const tooNew = migrate(db);
+    if (tooNew !== undefined) {
+      db.close();
+      return failure("W6212", { detail: tooNew });
+    }
     return { ok: true, store: new SqliteLineageStore(db, path) };
   } catch (e) {
     try {
@@ -188,7 +225,7 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     } catch {
       // already failing; the first error is the useful one
     }
-    return { ok: false, error: `cannot open lineage store ${path}: ${errorText(e)}` };
+    return failure("W6205", { detail: `cannot open lineage store ${path}: ${errorText(e)}` });
   }
 }
 
@@ -227,8 +264,8 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       children: db.prepare("SELECT child FROM edges WHERE parent = ? ORDER BY child"),
       checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
       latest: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
-      getBundle: db.prepare("SELECT text FROM bundles WHERE id = ?"),
-      putBundle: db.prepare("INSERT OR IGNORE INTO bundles (id, text) VALUES (?, ?)"),
+      getObject: db.prepare("SELECT text FROM objects WHERE id = ?"),
+      putObject: db.prepare("INSERT OR IGNORE INTO objects (id, text) VALUES (?, ?)"),
       getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
       setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     };
@@ -440,23 +477,23 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   }
 
   /** @inheritdoc */
-  async putBundle(id: string, text: string): Promise<void> {
+  async putObject(id: string, text: string): Promise<void> {
     this.open();
     let old: string | undefined;
     try {
-      this.st.putBundle!.run(id, text);
-      const r = this.st.getBundle!.get(id);
+      this.st.putObject!.run(id, text);
+      const r = this.st.getObject!.get(id);
       old = r === undefined ? undefined : String(r.text);
     } catch (e) {
       throw writeError(e);
     }
-    if (old !== text) throw new StoreError("bundle-mismatch", `bundle ${id} is already stored with different text`);
+    if (old !== text) throw new StoreError("object-mismatch", `object ${id} is already stored with different text`);
   }
 
   /** @inheritdoc */
-  async getBundle(id: string): Promise<string | undefined> {
+  async getObject(id: string): Promise<string | undefined> {
     return this.read(() => {
-      const r = this.st.getBundle!.get(id);
+      const r = this.st.getObject!.get(id);
       return r === undefined ? undefined : String(r.text);
     });
   }

@@ -11,8 +11,10 @@
  *   entry no longer matches the leaf hash recorded for its position). With
  *   them an inclusion proof at any size is O(log n) reads;
  * - **checkpoints**: the signed note text issued at each tree size;
- * - **bundles**: opaque canonical JSON text by id, so a recorded decision can be
- *   re-evaluated later;
+ * - **objects**: content-addressed JSON text by id — the bundles and entity snapshots that
+ *   events name by id, stored once each however many events name them, so a recorded
+ *   decision can be re-evaluated later (the store never interprets them; replay and
+ *   verification re-hash them);
  * - **meta**: a few string settings (the log's origin and public key).
  *
  * A store never hashes and never decides what is valid: the log computes every
@@ -82,8 +84,8 @@ export type StoreErrorKind =
   | "conflict"
   /** An event id that is already in the log. */
   | "duplicate"
-  /** A bundle id already stored with different text. */
-  | "bundle-mismatch"
+  /** An object id already stored with different text. */
+  | "object-mismatch"
   /** The store is closed. */
   | "closed"
   /** The underlying storage failed (disk full, I/O error, corrupt file…). */
@@ -133,10 +135,14 @@ export interface LineageStore {
   checkpoints(): Promise<StoredCheckpoint[]>;
   /** The checkpoint with the largest size, if any. */
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
-  /** Store a bundle's canonical JSON text under its id; storing the same text again is a no-op. */
-  putBundle(id: string, text: string): Promise<void>;
-  /** A stored bundle's text, if any. */
-  getBundle(id: string): Promise<string | undefined>;
+  /**
+   * Store a content-addressed object (a bundle's or an entity snapshot's canonical JSON text)
+   * under its id; storing the same text again is a no-op, other text under a stored id is
+   * refused (kind `object-mismatch`). Durable when it resolves.
+   */
+  putObject(id: string, text: string): Promise<void>;
+  /** A stored object's text, if any. */
+  getObject(id: string): Promise<string | undefined>;
   /** A stored setting. */
   getMeta(key: string): Promise<string | undefined>;
   /** Store a setting (durably). */

@@ -15,26 +15,44 @@
  * 4. Successive checkpoints must be consistent (RFC 9162 consistency proofs
  *    from the rebuilt tree against the signed roots), and the last checkpoint
  *    must cover exactly the stored entries.
+ * 5. Given a trusted checkpoint (the last one a verifier saw, kept outside the log), the
+ *    log must hold at least its size and reproduce its root: a truncated, wiped or forked
+ *    log fails even when everything left in it is self-consistent.
+ * 6. Every bundle and entity snapshot a `requested` event names must be stored and re-hash
+ *    to its id (see `objects.ts`); the first event whose object is missing or altered is
+ *    named.
  *
- * NOTE: Node only (node:crypto hashing).
+ * `onEntry` sees every entry as it is re-hashed; what it collects is evidence only when the
+ * report comes back `ok` (show, replay and export read the log this way).
+ *
+ * NOTE: browser-safe: hashing and Ed25519 come from the caller.
  */
-import { nodeEd25519 } from "../crypto/ed25519-node.js";
+import { errorText } from "../../compiler/compile-ir.js";
+import type { RuntimeCrypto } from "../crypto/platform.js";
 import { verifyCheckpoint } from "./checkpoint.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { bytesEqual, checkConsistency } from "./merkle.js";
 import { MerkleTree } from "./merkle-tree.js";
-import { leafHashOfInput, nodeHasher } from "./merkle-node-hasher.js";
-import type { Hash } from "./merkle.js";
+import type { Hash, MerkleHasher } from "./merkle.js";
+import { checkObjects, objectRefs, type ObjectRef } from "./objects.js";
 import type { LineageStore } from "./store.js";
 
 /**
  * One entry as a verification scan sees it: no parents, and the stored leaf
  * data either as bytes (`data`) or as the text whose UTF-8 encoding is exactly
- * 0x00 ‖ data, the RFC 6962 leaf hash input (`leafInput`).
+ * 0x00 ‖ data, the RFC 6962 leaf hash input (`leafInput`) — or, when the stored
+ * row cannot be read as leaf data at all, why (`corrupt`).
  */
 export type LeafRow =
-  | { readonly index: number; readonly id: string; readonly data: Uint8Array; readonly leafInput?: undefined; readonly leafHash: Hash | undefined }
-  | { readonly index: number; readonly id: string; readonly data?: undefined; readonly leafInput: string; readonly leafHash: Hash | undefined };
+  | { readonly index: number; readonly id: string; readonly data: Uint8Array; readonly leafInput?: undefined; readonly corrupt?: undefined; readonly leafHash: Hash | undefined }
+  | { readonly index: number; readonly id: string; readonly data?: undefined; readonly leafInput: string; readonly corrupt?: undefined; readonly leafHash: Hash | undefined }
+  | { readonly index: number; readonly id: string; readonly data?: undefined; readonly leafInput?: undefined; readonly corrupt: string; readonly leafHash: Hash | undefined };
+
+/** The hashing and Ed25519 a verification runs on (`runtimeCrypto` of an entry). */
+export type VerifyCrypto = RuntimeCrypto;
+
+const UTF8 = new TextEncoder();
+const TEXT = new TextDecoder();
 
 /**
  * An optional capability of a store: read entries for verification more
@@ -52,8 +70,13 @@ function hasLeafScan(store: LineageStore): store is LineageStore & LeafScanSourc
 }
 
 /** The leaf hash of a scanned row's content. */
-function leafOf(row: LeafRow): Hash {
-  return row.leafInput !== undefined ? leafHashOfInput(row.leafInput) : nodeHasher.leaf(row.data);
+function leafOf(row: LeafRow & { readonly corrupt?: undefined }, hasher: MerkleHasher): Hash {
+  return row.leafInput !== undefined ? (hasher.leafOfInput?.(row.leafInput) ?? hasher.leaf(UTF8.encode(row.leafInput).subarray(1))) : hasher.leaf(row.data!);
+}
+
+/** The leaf data of a scanned row as text (the canonical JSON of the event). */
+function textOf(row: LeafRow & { readonly corrupt?: undefined }): string {
+  return row.leafInput !== undefined ? row.leafInput.slice(1) : TEXT.decode(row.data);
 }
 
 /** Options of a verification run. */
@@ -62,6 +85,18 @@ export interface VerifyOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Entries read per store call (default 1024: small chunks stay in the young generation, which keeps GC cheap). */
   readonly chunk?: number;
+  /**
+   * The last checkpoint this verifier accepted (a signed note, e.g. kept by an auditor or in
+   * a trust file): the log must be a consistent extension of it.
+   */
+  readonly trusted?: string;
+  /**
+   * Called with every entry as it is re-hashed (index, event id, canonical JSON text). What
+   * it collects may be relied on only when the report is `ok`.
+   */
+  readonly onEntry?: (index: number, id: string, text: string) => void;
+  /** Check the bundles and entity snapshots that events name (default true). */
+  readonly objects?: boolean;
 }
 
 /** The first bad entry a verification found. */
@@ -86,6 +121,12 @@ export interface VerifyReport {
   readonly firstBad?: BadEntry;
   /** A problem not tied to one entry (a bad checkpoint signature, a store failure). */
   readonly error?: string;
+  /** The catalog code of the failure: W6201 (bad entry or checkpoint), W6213 (against the trusted checkpoint), W6214 (objects), W6205 (store). */
+  readonly code?: "W6201" | "W6205" | "W6213" | "W6214";
+  /** The latest checkpoint note that verified (what a verifier keeps as its next trusted checkpoint). */
+  readonly checkpoint?: string;
+  /** The size of the trusted checkpoint the log was held to, when one was given. */
+  readonly trustedSize?: number;
 }
 
 /** Value of one lowercase hex digit, or -1. */
@@ -107,31 +148,43 @@ function idMatches(id: string, leaf: Uint8Array): boolean {
 }
 
 /** Verify the stored log `store` of `origin` signed by `publicKey`. Never throws. */
-export async function verifyLog(store: LineageStore, origin: string, publicKey: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyLog(store: LineageStore, origin: string, publicKey: Uint8Array, crypto: VerifyCrypto, options: VerifyOptions = {}): Promise<VerifyReport> {
   const chunk = Math.max(1, options.chunk ?? 1024);
+  const hasher = crypto.merkle;
   let size = 0;
   let nCheckpoints = 0;
+  const general = (code: NonNullable<VerifyReport["code"]>, error: string): VerifyReport => ({ ok: false, size, checkpoints: nCheckpoints, error, code });
   try {
+    let trusted: Checkpoint | undefined;
+    if (options.trusted !== undefined) {
+      const t = verifyCheckpoint(options.trusted, origin, publicKey, crypto.ed25519);
+      if (!t.ok) return general("W6213", `the trusted checkpoint does not verify with this log's key: ${t.problem.message}`);
+      trusted = t.value;
+    }
     size = await store.size();
     const stored = await store.checkpoints();
     nCheckpoints = stored.length;
     const cps: Checkpoint[] = [];
     for (const s of stored) {
-      const cp = verifyCheckpoint(s.note, origin, publicKey, nodeEd25519);
-      if (!cp.ok) return { ok: false, size, checkpoints: nCheckpoints, error: `checkpoint for size ${s.size}: ${cp.error}` };
-      if (cp.value.size !== s.size || cp.value.origin !== origin) {
-        return { ok: false, size, checkpoints: nCheckpoints, error: `checkpoint stored for size ${s.size} signs size ${cp.value.size}` };
-      }
+      const cp = verifyCheckpoint(s.note, origin, publicKey, crypto.ed25519);
+      if (!cp.ok) return general("W6201", `checkpoint for size ${s.size}: ${cp.problem.message}`);
+      if (cp.value.size !== s.size || cp.value.origin !== origin) return general("W6201", `checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
       cps.push(cp.value);
+    }
+    if (trusted !== undefined && trusted.size > size) {
+      return general("W6213", `the log holds ${size} events, fewer than the ${trusted.size} of the trusted checkpoint: it was truncated or replaced`);
     }
     const bad = (index: number, id: string | undefined, reason: string): VerifyReport => ({
       ok: false,
       size,
       checkpoints: nCheckpoints,
       firstBad: { index, id, reason },
+      code: "W6201",
     });
+    const wantObjects = options.objects !== false;
+    const refs: ObjectRef[] = [];
 
-    const tree = new MerkleTree(nodeHasher);
+    const tree = new MerkleTree(hasher);
     let next = 0; // next checkpoint to compare
     let goodUpTo = 0; // size of the last checkpoint that matched
     const checkRootsAt = (n: number): VerifyReport | undefined => {
@@ -159,13 +212,19 @@ export async function verifyLog(store: LineageStore, origin: string, publicKey: 
           const missing = checkRootsAt(expected);
           return missing ?? bad(expected, undefined, `entry ${expected} is missing (the next stored entry is ${e.index})`);
         }
-        const leaf = leafOf(e);
+        if (e.corrupt !== undefined) return checkRootsAt(expected) ?? bad(expected, e.id, e.corrupt);
+        const leaf = leafOf(e, hasher);
         if (!idMatches(e.id, leaf)) return checkRootsAt(expected) ?? bad(expected, e.id, "the stored content does not hash to its event id");
         if (e.leafHash === undefined) return checkRootsAt(expected) ?? bad(expected, e.id, "no leaf hash is recorded for this position");
         if (!bytesEqual(e.leafHash, leaf)) {
           return checkRootsAt(expected) ?? bad(expected, e.id, "the event does not match the leaf hash recorded for this position (moved or replaced)");
         }
         tree.append(leaf);
+        if (options.onEntry !== undefined || wantObjects) {
+          const text = textOf(e);
+          options.onEntry?.(e.index, e.id, text);
+          if (wantObjects) for (const ref of objectRefs(text)) refs.push({ ...ref, index: e.index, eventId: e.id });
+        }
         const r = checkRootsAt(tree.size);
         if (r !== undefined) return r;
       }
@@ -190,14 +249,28 @@ export async function verifyLog(store: LineageStore, origin: string, publicKey: 
       const m = cps[k - 1]!;
       const n = cps[k]!;
       if (m.size === 0) continue;
-      if (m.size > n.size) return { ok: false, size, checkpoints: nCheckpoints, error: `checkpoints out of order at size ${n.size}` };
-      const problem = checkConsistency(m.size, n.size, m.rootHash, n.rootHash, tree.consistencyProof(m.size, n.size), nodeHasher);
-      if (problem !== undefined) {
-        return { ok: false, size, checkpoints: nCheckpoints, error: `checkpoints at sizes ${m.size} and ${n.size} are inconsistent: ${problem}` };
+      if (m.size > n.size) return general("W6201", `checkpoints out of order at size ${n.size}`);
+      const problem = checkConsistency(m.size, n.size, m.rootHash, n.rootHash, tree.consistencyProof(m.size, n.size), hasher);
+      if (problem !== undefined) return general("W6201", `checkpoints at sizes ${m.size} and ${n.size} are inconsistent: ${problem}`);
+    }
+    if (trusted !== undefined && trusted.size > 0 && !bytesEqual(tree.rootAt(trusted.size), trusted.rootHash)) {
+      return general("W6213", `the log's first ${trusted.size} events do not reproduce the root of the trusted checkpoint: the log was rewritten (a fork)`);
+    }
+    if (wantObjects && refs.length > 0) {
+      const objects = await checkObjects(store, refs, crypto);
+      if (objects !== undefined) {
+        return { ok: false, size, checkpoints: nCheckpoints, firstBad: { index: objects.index, id: objects.eventId, reason: objects.reason }, code: "W6214" };
       }
     }
-    return { ok: true, size, checkpoints: nCheckpoints };
+    const latest = stored[stored.length - 1]?.note;
+    return {
+      ok: true,
+      size,
+      checkpoints: nCheckpoints,
+      ...(latest === undefined ? {} : { checkpoint: latest }),
+      ...(trusted === undefined ? {} : { trustedSize: trusted.size }),
+    };
   } catch (e) {
-    return { ok: false, size, checkpoints: nCheckpoints, error: `verification could not read the store: ${e instanceof Error ? e.message : String(e)}` };
+    return general("W6205", `verification could not read the store: ${errorText(e)}`);
   }
 }

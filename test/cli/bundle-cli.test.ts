@@ -116,7 +116,7 @@ describe("writ eval --bundle", () => {
     expect(text.stdout).toMatch(/^decision: deny\nreasons: confidential-needs-mfa-on-office-network \(Confidential documents need MFA/);
     const j = ok(writ(["eval", "--bundle", "eval.json", "--entities", ENTITIES, "--request", REQUEST, "--json"]));
     const rec = JSON.parse(j.stdout) as { format: string; decision: string; reasons: { name: string; policyId: string }[]; bundleId: string; evaluator: string };
-    expect(rec.format).toBe("writ-decision/1");
+    expect(rec.format).toBe("writ-decision/2");
     expect(rec.decision).toBe("deny");
     expect(rec.reasons[0]!.policyId).toMatch(/^sha256:/);
     expect(rec.evaluator).toMatch(/^writ\//);

@@ -36,7 +36,7 @@ describe("lineage documents", () => {
       const proof = proofFor(n, docs.proofs);
       expect(proof, n.execution).toBeDefined();
       expect(["authorized", "denied"]).toContain(n.events.find((e) => e.id === proof!.id)?.phase);
-      expect(recordOf(proof)?.format).toBe("writ-decision/1");
+      expect(recordOf(proof)?.format).toBe("writ-decision/2");
     }
   });
 

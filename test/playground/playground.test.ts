@@ -234,7 +234,7 @@ describe("playground in chromium", () => {
       await p.waitForFunction(() => document.querySelector("#proof-status")?.classList.contains("ok") === true, undefined, { timeout: 15_000 });
       expect(await p.textContent("#proof-status")).toMatch(/^proof verifies: event #27 is in the log of 34 events/);
       const record = JSON.parse((await p.textContent("#decision-record"))!) as { format: string; obligations: Record<string, unknown>; reasons: { name: string }[] };
-      expect(record.format).toBe("writ-decision/1");
+      expect(record.format).toBe("writ-decision/2");
       expect(record.obligations.page_oncall).toBe(true);
       expect(record.reasons.map((r) => r.name)).toEqual(["production-pages-oncall", "agents-act-under-approved-plan"]);
       const summary = await p.locator("#lineage-panel .record-summary dd").allTextContents();

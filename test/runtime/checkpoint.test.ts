@@ -41,7 +41,7 @@ describe("signed notes: interoperability with Go's sumdb/note", () => {
     expect(signNote(GO_TEXT, "PeterNeumann", seed, nodeEd25519)).toBe(GO_NOTE);
     expect(signNote(GO_TEXT, "PeterNeumann", seed, browserEd25519)).toBe(GO_NOTE);
     const vk = parseVerifierKey(GO_VKEY);
-    if (!vk.ok) throw new Error(vk.error);
+    if (!vk.ok) throw new Error(vk.problem.message);
     const opened = verifyNote(GO_NOTE, "PeterNeumann", vk.value.publicKey);
     expect(opened.ok && opened.value.text).toBe(GO_TEXT);
   });
@@ -93,16 +93,16 @@ describe("checkpoints", () => {
     const other = nodeEd25519.generateKeyPair();
     const wrongKey = verifyCheckpoint(note, ORIGIN, other.publicKey, nodeEd25519);
     expect(wrongKey.ok).toBe(false);
-    if (!wrongKey.ok) expect(wrongKey.error).toMatch(/unknown key id/);
+    if (!wrongKey.ok) expect(wrongKey.problem.message).toMatch(/unknown key id/);
     const wrongName = verifyCheckpoint(note, "example.com/other", keys.publicKey, nodeEd25519);
     expect(wrongName.ok).toBe(false);
-    if (!wrongName.ok) expect(wrongName.error).toMatch(/not signed by/);
+    if (!wrongName.ok) expect(wrongName.problem.message).toMatch(/not signed by/);
     // Same key id, signature over a different body.
     const forged = signCheckpoint({ ...sample, size: 4, rootHash: tree.rootAt(4) }, ORIGIN, keys.privateKey, nodeEd25519);
     const spliced = note.slice(0, note.indexOf("\n\n") + 2) + forged.slice(forged.indexOf("\n\n") + 2);
     const bad = verifyCheckpoint(spliced, ORIGIN, keys.publicKey, nodeEd25519);
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.error).toMatch(/invalid signature/);
+    if (!bad.ok) expect(bad.problem.message).toMatch(/invalid signature/);
   });
 
   it("ignores other signers' lines but still needs its own", () => {

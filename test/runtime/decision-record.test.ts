@@ -52,7 +52,7 @@ describe("decision records", () => {
   it("carry the decision, reasons with policy ids and @reason texts, the bundle id and the evaluator", () => {
     const b = loaded();
     const r = decide(b, REQUEST, ENTITIES);
-    expect(r.format).toBe("writ-decision/1");
+    expect(r.format).toBe("writ-decision/2");
     expect(r.decision).toBe("deny");
     expect(r.reasons).toEqual([
       { name: "confidential-needs-mfa-on-office-network", policyId: b.byName.get("confidential-needs-mfa-on-office-network")!.id, reason: "Confidential documents need MFA and the office network" },
@@ -112,7 +112,7 @@ describe("decision records", () => {
     ents.find((e) => "name" in e.attrs)!.attrs["name"] = "\ud800";
     const r = decide(b, REQUEST, ents);
     expect(r.decision).toBe("deny");
-    expect(r.errors.map((e) => e.code)).toEqual(["W5004"]);
+    expect(r.errors.map((e) => e.code)).toEqual(["W5003"]);
     expect(() => recordBytes(r)).not.toThrow();
     const req = JSON.parse(JSON.stringify(REQUEST)) as { principal: { id: string } };
     req.principal.id = "x\udc00";

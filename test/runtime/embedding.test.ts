@@ -146,7 +146,7 @@ describe("examples/embedding/service.mjs (over dist/)", () => {
       body: JSON.stringify({ request: JSON.parse(exampleText("request.json")), entities: JSON.parse(exampleText("entities.json")) }),
     });
     const record = (await r.json()) as { format: string; decision: string };
-    expect(record.format).toBe("writ-decision/1");
+    expect(record.format).toBe("writ-decision/2");
     expect(record.decision).toBe("allow");
   }, 30_000);
 });

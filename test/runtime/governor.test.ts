@@ -6,15 +6,18 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadBundle, type LoadedBundle } from "../../runtime/index.js";
-import { bundleText, Governor, leafIdOf, type GovernedResult, type GovernorOptions } from "../../runtime/governor.js";
-import { LineageLog } from "../../runtime/lineage/log.js";
+import { loadBundle, loadEntities, type LoadedBundle } from "../../runtime/index.js";
+import { bundleText, Governor, type GovernedResult, type GovernorOptions } from "../../runtime/governor.js";
+import { canonicalBytes } from "../../compiler/canonical.js";
+import { eventIdOf } from "../../runtime/lineage/proof.js";
+import { nodeHasher } from "../../runtime/lineage/merkle-node-hasher.js";
+import type { LineageLog } from "../../runtime/lineage/log.js";
+import { openTestLog } from "../support/logs.js";
 import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
 import type { AppendBatch } from "../../runtime/lineage/store.js";
 import { StoreError } from "../../runtime/lineage/store.js";
 import { asLineageEvent, type LineageEvent } from "../../runtime/lineage/events.js";
 import { replayLog } from "../../runtime/lineage/replay.js";
-import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { build } from "esbuild";
 import { bundleFrom } from "../support/bundles.js";
 
@@ -25,6 +28,11 @@ const BUNDLE: LoadedBundle = (() => {
   const r = loadBundle(JSON.parse(JSON.stringify(bundleFrom(read("policies.cedar"), read("schema.cedarschema")))));
   if (r.bundle === undefined) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
   return r.bundle;
+})();
+const STORE = (() => {
+  const r = loadEntities(BUNDLE, ENTITIES);
+  if (r.store === undefined) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
+  return r.store;
 })();
 const KEY = new Uint8Array(32).map((_, i) => i + 1);
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -45,15 +53,15 @@ class FlakyStore extends MemoryLineageStore {
 
 async function setup(extra: Partial<GovernorOptions> = {}): Promise<{ log: LineageLog; store: FlakyStore; gov: Governor }> {
   const store = new FlakyStore();
-  const opened = await LineageLog.open({ store, privateKey: KEY });
-  if (!opened.ok) throw new Error(opened.error);
+  const opened = await openTestLog({ store, privateKey: KEY });
+  if (!opened.ok) throw new Error(opened.problem.message);
   let n = 0;
   let t = T0;
   const gov = new Governor({
     log: opened.log,
     bundle: BUNDLE,
     node: "node-a",
-    entities: ENTITIES,
+    entities: STORE,
     handlers: { notify: () => true },
     clock: () => new Date((t += 1000)),
     newExecutionId: () => `exec-${++n}`,
@@ -101,7 +109,7 @@ describe("Governor.execute", () => {
     expect(evs).toHaveLength(5);
     // Each event names the previous one of the execution; the event ids are the log's leaf ids.
     for (let i = 1; i < 5; i++) expect(evs[i]!.parents).toEqual([r.events[i - 1]!.id]);
-    for (let i = 0; i < 5; i++) expect(leafIdOf(evs[i]!)).toBe(r.events[i]!.id);
+    for (let i = 0; i < 5; i++) expect(eventIdOf(nodeHasher.leaf(canonicalBytes(evs[i]!)))).toBe(r.events[i]!.id);
     expect(evs[0]!.parents).toEqual([]);
     expect(evs[0]!.request).toMatchObject({ lineage: { depth: 0, ancestors: [] } });
     expect(evs[1]!.decision).toEqual(r.decisionRecord);
@@ -109,12 +117,24 @@ describe("Governor.execute", () => {
     expect(evs.every((e) => e.execution === "exec-1" && e.node === "node-a" && e.actor === "human:alice")).toBe(true);
   });
 
-  it("stores the bundle by id so that it can be loaded back", async () => {
-    const { store, gov } = await setup();
+  it("stores the bundle and the entity snapshot once each by id, and events name them by id", async () => {
+    const { log, store, gov } = await setup();
     await gov.execute(approve, async () => undefined, { actor: "human:alice" });
-    const text = await store.getBundle(BUNDLE.bundleId);
+    await gov.execute(approve, async () => undefined, { actor: "human:bob" });
+    const text = await store.getObject(BUNDLE.bundleId);
     expect(text).toBe(bundleText(BUNDLE));
     expect(loadBundle(JSON.parse(text!)).bundle?.bundleId).toBe(BUNDLE.bundleId);
+    const snapshot = await store.getObject(STORE.id);
+    expect(snapshot).toBe(STORE.canonicalText());
+    expect(loadEntities(BUNDLE, JSON.parse(snapshot!)).store?.id).toBe(STORE.id);
+    expect(store.objects.size).toBe(2);
+    const requested = (await eventsOf(log)).filter((e) => e.phase === "requested");
+    expect(requested).toHaveLength(2);
+    for (const e of requested) {
+      expect(e.entitiesId).toBe(STORE.id);
+      expect(e.bundleId).toBe(BUNDLE.bundleId);
+      expect(e.entities).toBeUndefined();
+    }
   });
 
   it("feeds the verified parent into `lineage`: a child under a human approval is allowed", async () => {
@@ -142,7 +162,7 @@ describe("Governor.execute", () => {
     expect(calls).toBe(0);
     expect(r.decisionRecord?.decision).toBe("deny");
     expect(phases(r)).toEqual(["requested", "denied", "audited"]);
-    expect(r.reason).toMatch(/no policy permits it/);
+    expect(r.problem?.message).toMatch(/no policy permits it/);
     const evs = await eventsOf(log);
     expect(evs.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
     expect(evs.some((e) => e.phase === "executed" || e.phase === "verified")).toBe(false);
@@ -179,10 +199,10 @@ describe("Governor.execute", () => {
     expect(r!.allowed).toBe(false);
     expect(r!.decisionRecord?.decision).toBe("allow");
     expect(r!.decisionRecord?.obligations).toEqual({ notify: ["#agent-activity", "#releases"], page_oncall: true });
-    expect(r!.reason).toBe("no handler for obligation `page_oncall`");
+    expect(r!.problem?.message).toBe("no handler for obligation `page_oncall`");
     expect(phases(r!)).toEqual(["requested", "denied", "audited"]);
     const evs = (await eventsOf(log)).filter((e) => e.execution === r!.execution);
-    expect(evs[1]!.outcome).toEqual({ status: "refused", reason: "no handler for obligation `page_oncall`" });
+    expect(evs[1]!.outcome).toEqual({ status: "refused", reason: "no handler for obligation `page_oncall`", code: "W7003" });
   });
 
   it("runs every handler with its merged value; a refusing handler stops the execution before the action", async () => {
@@ -214,7 +234,7 @@ describe("Governor.execute", () => {
     expect(r.allowed).toBe(false);
     expect(calls).toBe(0);
     expect(r.decisionRecord).toBeUndefined();
-    expect(r.reason).toBe(`parent event ${missing} is not in the lineage log`);
+    expect(r.problem?.message).toBe(`parent event ${missing} is not in the lineage log`);
     const evs = await eventsOf(log);
     expect(evs.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
     expect(evs[0]!.parents).toEqual([missing]);
@@ -230,7 +250,7 @@ describe("Governor.execute", () => {
     const r = await gov.execute(run("planner", "ci", "build"), async () => ++calls, { actor: "agent:planner", parent: root.events[1]!.id });
     expect(calls).toBe(0);
     expect(r.allowed).toBe(false);
-    expect(r.reason).toMatch(/^parent event sha256:[0-9a-f]{64} does not verify/);
+    expect(r.problem?.message).toMatch(/^parent event sha256:[0-9a-f]{64} does not verify/);
   });
 
   it("fails closed when the store refuses a write: no action, nothing recorded", async () => {
@@ -241,7 +261,7 @@ describe("Governor.execute", () => {
     expect(calls).toBe(0);
     expect(r.allowed).toBe(false);
     expect(r.events).toEqual([]);
-    expect(r.reason).toMatch(/cannot record the authorization: .*disk full/);
+    expect(r.problem?.message).toMatch(/cannot record the authorization: .*disk full/);
     expect(log.size).toBe(0);
     store.failAppends = false;
     const again = await gov.execute(approve, async () => ++calls, { actor: "human:alice" });
@@ -257,7 +277,7 @@ describe("Governor.execute", () => {
     const r = await gov.execute(run("planner", "ci", "build"), async () => ++calls, { actor: "agent:planner", parent: root.events[1]!.id });
     expect(calls).toBe(0);
     expect(r.allowed).toBe(false);
-    expect(r.reason).toMatch(/read error/);
+    expect(r.problem?.message).toMatch(/read error/);
     store.failReads = false;
     expect((await eventsOf(log)).filter((e) => e.phase === "executed")).toHaveLength(1);
   });
@@ -269,7 +289,7 @@ describe("Governor.execute", () => {
     }, { actor: "human:alice" });
     expect(r.allowed).toBe(true);
     expect(r.ok).toBe(false);
-    expect(r.reason).toBe("the action failed: boom");
+    expect(r.problem?.message).toBe("the action failed: boom");
     expect((await eventsOf(log)).map((e) => e.phase)).toEqual(["requested", "authorized", "verified", "failed", "audited"]);
   });
 
@@ -279,7 +299,7 @@ describe("Governor.execute", () => {
     const r = await gov.execute({ ...run("planner", "ci", "x"), lineage: { depth: 1, ancestors: [] } }, async () => ++calls, { actor: "agent:planner" });
     expect(calls).toBe(0);
     expect(r.allowed).toBe(false);
-    expect(r.reason).toMatch(/must not carry `lineage`/);
+    expect(r.problem?.message).toMatch(/must not carry `lineage`/);
   });
 
   it("accepts any event of the parent execution as parent: requested, authorized, executed, audited", async () => {
@@ -312,21 +332,60 @@ describe("Governor.execute", () => {
     expect((await log.verify()).ok).toBe(true);
   });
 
-  it("replay re-evaluates every recorded decision identically, and reports a changed record", async () => {
+  it("replay re-evaluates every recorded decision identically; a changed stored record fails its verification first", async () => {
     const { log, store, gov } = await setup();
     await gov.execute(approve, async (ctx) => {
       await gov.execute(run("planner", "ci", "b"), async () => 1, { actor: "agent:planner", parent: ctx.authorizedEvent });
       await gov.execute(run("planner", "prod-cluster", "d"), async () => 1, { actor: "agent:planner", parent: ctx.authorizedEvent });
     }, { actor: "human:alice" });
     await gov.execute(run("planner", "ci", "x"), async () => 1, { actor: "agent:planner" });
-    const clean = await replayLog(log, nodeEd25519);
+    const clean = await replayLog(log);
+    expect(clean.verified.ok).toBe(true);
     expect([clean.same, clean.different, clean.unavailable]).toEqual([4, 0, 0]);
     const denied = clean.items[3]!;
     const row = store.rows[denied.index]!;
     row.data = new TextEncoder().encode(new TextDecoder().decode(row.data).replace('"decision":"deny"', '"decision":"allow"'));
-    const after = await replayLog(log, nodeEd25519);
-    expect(after.items.map((i) => i.status)).toEqual(["same", "same", "same", "different"]);
-    expect(after.items[3]!.detail).toBe("differs in decision");
+    const after = await replayLog(log);
+    expect(after.verified.ok).toBe(false);
+    expect(after.verified.firstBad?.index).toBe(denied.index);
+    expect(after.items).toEqual([]);
+  });
+
+  it("replay reports a decision the log's own signer recorded wrongly (signed, but not what the bundle decides)", async () => {
+    const { log, gov } = await setup();
+    const r = await gov.execute(run("planner", "ci", "x"), async () => 1, { actor: "agent:planner" });
+    expect(r.allowed).toBe(false);
+    const evs = await eventsOf(log);
+    const requested = evs[0]!;
+    const forged = { ...evs[1]!, execution: "exec-forged", phase: "authorized", decision: { ...r.decisionRecord!, decision: "allow" }, parents: [] as string[] };
+    const req = { ...requested, execution: "exec-forged" };
+    const a = await log.append([req]);
+    if (!a.ok) throw new Error(a.problem.message);
+    const b = await log.append([{ ...forged, parents: [a.entries[0]!.id] }]);
+    if (!b.ok) throw new Error(b.problem.message);
+    const replay = await replayLog(log);
+    expect(replay.verified.ok).toBe(true);
+    expect(replay.items.map((i) => i.status)).toEqual(["same", "different"]);
+    expect(replay.items[1]!.detail).toBe("differs in decision");
+  });
+
+  it("verify names the first event whose entity snapshot or bundle is missing or altered", async () => {
+    const { log, store, gov } = await setup();
+    await gov.execute(approve, async () => undefined, { actor: "human:alice" });
+    expect((await log.verify()).ok).toBe(true);
+    const original = store.objects.get(STORE.id)!;
+    store.objects.set(STORE.id, original.replace('"alice"', '"mallory"'));
+    const altered = await log.verify();
+    expect(altered.ok).toBe(false);
+    expect(altered.code).toBe("W6214");
+    expect(altered.firstBad?.index).toBe(0);
+    expect(altered.firstBad?.reason).toMatch(/hashes to sha256:/);
+    store.objects.delete(STORE.id);
+    const missing = await log.verify();
+    expect(missing.firstBad?.reason).toMatch(/is not stored in the log/);
+    store.objects.set(STORE.id, original);
+    store.objects.delete(BUNDLE.bundleId);
+    expect((await log.verify()).firstBad?.reason).toMatch(/bundle sha256:[0-9a-f]+ is not stored/);
   });
 
   it("the governor, events and DSSE modules bundle for the browser without Node modules", async () => {

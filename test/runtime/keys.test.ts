@@ -47,7 +47,7 @@ describe("key files", () => {
     const before = readFileSync(`${prefix}.key`, "utf8");
     const again = writeKeyPair(prefix);
     expect(again.ok).toBe(false);
-    if (!again.ok) expect(again.error).toMatch(/already exists/);
+    if (!again.ok) expect(again.problem.message).toMatch(/already exists/);
     expect(readFileSync(`${prefix}.key`, "utf8")).toBe(before);
     expect(writeKeyPair(prefix, { overwrite: true }).ok).toBe(true);
     expect(readFileSync(`${prefix}.key`, "utf8")).not.toBe(before);
@@ -57,25 +57,25 @@ describe("key files", () => {
   it("reports missing files, wrong block types and corrupt keys as errors", () => {
     const missing = readPublicKey(join(dir, "nope.pub"));
     expect(missing.ok).toBe(false);
-    if (!missing.ok) expect(missing.error).toMatch(/cannot read .*nope\.pub.*ENOENT/);
+    if (!missing.ok) expect(missing.problem.message).toMatch(/cannot read .*nope\.pub.*ENOENT/);
 
     const prefix = join(dir, "mixed");
     expect(writeKeyPair(prefix).ok).toBe(true);
     const swapped = readPublicKey(`${prefix}.key`);
     expect(swapped.ok).toBe(false);
-    if (!swapped.ok) expect(swapped.error).toMatch(/expected a PEM "PUBLIC KEY" block, found "PRIVATE KEY"/);
+    if (!swapped.ok) expect(swapped.problem.message).toMatch(/expected a PEM "PUBLIC KEY" block, found "PRIVATE KEY"/);
 
     const junk = join(dir, "junk.pub");
     writeFileSync(junk, "-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----\n");
     const bad = readPublicKey(junk);
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.error).toMatch(/not valid base64/);
+    if (!bad.ok) expect(bad.problem.message).toMatch(/not valid base64/);
 
     const rsaLike = join(dir, "short.key");
     writeFileSync(rsaLike, privateKeyToPem(new Uint8Array(32)).replace("MC4CAQAw", "MC4CAQEw"));
     const wrongDer = readPrivateKey(rsaLike);
     expect(wrongDer.ok).toBe(false);
-    if (!wrongDer.ok) expect(wrongDer.error).toMatch(/not an Ed25519 private key/);
+    if (!wrongDer.ok) expect(wrongDer.problem.message).toMatch(/not an Ed25519 private key/);
   });
 
   it("rejects a non-canonical public key encoding", () => {

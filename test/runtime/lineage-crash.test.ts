@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LineageLog } from "../../runtime/lineage/log.js";
+import { openTestLog } from "../support/logs.js";
 
 const ROOT = process.cwd();
 const OUT_DIR = resolve(ROOT, "test-artifacts", "lineage-crash");
@@ -103,8 +103,8 @@ describe("lineage log under kill -9", () => {
       if (result.acked.size > 0) killedMidRun++;
       for (const [i, id] of result.acked) everAcked.set(i, id);
 
-      const opened = await LineageLog.open({ dir });
-      if (!opened.ok) throw new Error(`run ${run}: ${opened.error}`);
+      const opened = await openTestLog({ dir });
+      if (!opened.ok) throw new Error(`run ${run}: ${opened.problem.message}`);
       const log = opened.log;
       try {
         const max = Math.max(-1, ...everAcked.keys());

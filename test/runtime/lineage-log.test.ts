@@ -8,6 +8,7 @@ import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { readPublicKey } from "../../runtime/keys.js";
 import { parseCheckpoint } from "../../runtime/lineage/checkpoint.js";
 import { LineageLog, verifyProof } from "../../runtime/lineage/log.js";
+import { openTestLog, type TestLogOptions } from "../support/logs.js";
 import type { LineageProof } from "../../runtime/lineage/log.js";
 import { leafHash } from "../../runtime/lineage/merkle.js";
 import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
@@ -30,9 +31,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function mustOpen(options: Parameters<typeof LineageLog.open>[0]): Promise<LineageLog> {
-  const r = await LineageLog.open(options);
-  if (!r.ok) throw new Error(r.error);
+async function mustOpen(options: TestLogOptions): Promise<LineageLog> {
+  const r = await openTestLog(options);
+  if (!r.ok) throw new Error(r.problem.message);
   return r.log;
 }
 
@@ -50,7 +51,7 @@ async function fill(log: LineageLog, total: number, batches: readonly number[]):
     const parent = ids[ids.length - 1];
     const events = Array.from({ length: n }, (_, i) => ev(k + i, parent === undefined ? [] : [parent]));
     const r = await log.append(events);
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) throw new Error(r.problem.message);
     ids.push(...r.entries.map((e) => e.id));
     k += n;
   }
@@ -80,7 +81,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     const store = new MemoryLineageStore();
     const log = await mustOpen({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
     const r = await log.append([{ b: 1, a: [true, null] }, { z: "x" }]);
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) throw new Error(r.problem.message);
     expect(r.entries.map((e) => e.index)).toEqual([0, 1]);
     const expected = leafHash(new TextEncoder().encode('{"a":[true,null],"b":1}'));
     expect(r.entries[0]!.id).toBe(`sha256:${Buffer.from(expected).toString("hex")}`);
@@ -115,7 +116,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     const store = new MemoryLineageStore();
     const log = await mustOpen({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
     const a = await log.append([ev(0)]);
-    if (!a.ok) throw new Error(a.error);
+    if (!a.ok) throw new Error(a.problem.message);
     const root = a.entries[0]!.id;
     await log.append([ev(1, [root]), ev(2, [root])]);
     expect(await store.findChildren(root)).toEqual([1, 2]);
@@ -127,7 +128,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     const ids = await fill(log, 37, [5, 1, 8]);
     for (let i = 0; i < 37; i++) {
       const p = await log.prove(i % 2 === 0 ? i : ids[i]!);
-      if (!p.ok) throw new Error(p.error);
+      if (!p.ok) throw new Error(p.problem.message);
       const json = JSON.parse(JSON.stringify(p.proof)) as LineageProof;
       expect(json.index).toBe(i);
       expect(verifyProof(json)).toMatchObject({ ok: true, index: i, size: 37, id: ids[i] });
@@ -147,7 +148,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     expect(found).toBeDefined();
     await found!.append([{ a: 1 }, { a: 2 }]);
     const p = await found!.prove(1);
-    if (!p.ok) throw new Error(p.error);
+    if (!p.ok) throw new Error(p.problem.message);
     expect(verifyProof(p.proof, found!.verifierKey).ok).toBe(true);
   });
 
@@ -155,7 +156,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     const log = await mustOpen({ store: new MemoryLineageStore(), privateKey: nodeEd25519.generateKeyPair().privateKey });
     await fill(log, 11, [4]);
     const p = await log.prove(6);
-    if (!p.ok) throw new Error(p.error);
+    if (!p.ok) throw new Error(p.problem.message);
     const proof = p.proof;
     const other = nodeEd25519.generateKeyPair().publicKey;
     expect(verifyProof(proof, other)).toMatchObject({ ok: false });
@@ -201,7 +202,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     const store = new MemoryLineageStore();
     const log = await mustOpen({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
     await log.append([ev(0)]);
-    const r = await LineageLog.open({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
+    const r = await openTestLog({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
     expect(r.ok).toBe(false);
   });
 
@@ -311,7 +312,7 @@ describe.each(["memory", "sqlite"] as const)("tamper detection (%s store)", (kin
     }
     const dir = tempDir();
     const opened = openSqliteStore({ dir });
-    if (!opened.ok) throw new Error(opened.error);
+    if (!opened.ok) throw new Error(opened.problem.message);
     const log = await mustOpen({ store: opened.store, privateKey });
     const ids = await fill(log, SIZE, [5, 3, 9]);
     return { log, ids, privateKey, tamper: (t) => tamperSqlite(opened.store.path, t) };
@@ -381,7 +382,7 @@ describe("checkpoint tampering", () => {
     await fill(log, 10, [4]);
     const other = await mustOpen({ store: new MemoryLineageStore(), privateKey: nodeEd25519.generateKeyPair().privateKey });
     const r = await other.append([{ x: 1 }]);
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) throw new Error(r.problem.message);
     await store.putCheckpoint({ size: 11, note: r.checkpoint });
     const report = await log.verify();
     expect(report.ok).toBe(false);
@@ -397,7 +398,7 @@ describe("checkpoint tampering", () => {
     const again = await mustOpen({ store, privateKey });
     const r = await again.append([{ late: true }]);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(/run verify/);
+    if (!r.ok) expect(r.problem.message).toMatch(/writ lineage verify/);
     expect((await again.verify()).firstBad?.index).toBe(8);
   });
 });

@@ -1,195 +1,24 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { resolve } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
-import { openSqliteStore } from "../../runtime/lineage/sqlite-store.js";
-import { StoreError } from "../../runtime/lineage/store.js";
-import type { LineageStore, NewEntry, StoredNode } from "../../runtime/lineage/store.js";
+import { openSqliteStore, SQLITE_STORE_VERSION } from "../../runtime/lineage/sqlite-store.js";
+import type { LineageStore } from "../../runtime/lineage/store.js";
+import { describeStoreContract } from "../support/store-contract.js";
 
-const enc = new TextEncoder();
+describeStoreContract("memory", () => ({ open: async () => new MemoryLineageStore(), cleanup: () => undefined }));
 
-function hash(n: number): Uint8Array {
-  return Uint8Array.from({ length: 32 }, (_, i) => (n * 31 + i) & 0xff);
-}
-
-function entry(index: number, parents: string[] = []): NewEntry {
-  return { index, id: `sha256:id-${index}`, data: enc.encode(`{"n":${index}}`), parents };
-}
-
-function leaves(entries: NewEntry[]): StoredNode[] {
-  return entries.map((e) => ({ level: 0, index: e.index, hash: hash(e.index) }));
-}
-
-interface Harness {
-  readonly name: string;
-  open(): Promise<LineageStore>;
-  /** Reopen the same storage after close (persistent stores only). */
-  reopen?(): Promise<LineageStore>;
-  cleanup(): void;
-}
-
-function memoryHarness(): Harness {
-  return { name: "memory", open: async () => new MemoryLineageStore(), cleanup: () => undefined };
-}
-
-function sqliteHarness(): Harness {
+describeStoreContract("sqlite", () => {
   const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
   const open = async (): Promise<LineageStore> => {
     const r = openSqliteStore({ dir });
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) throw new Error(r.problem.message);
     return r.store;
   };
-  return { name: "sqlite", open, reopen: open, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-describe.each([
-  ["memory", memoryHarness],
-  ["sqlite", sqliteHarness],
-])("lineage store contract: %s", (_name, make) => {
-  let h: Harness;
-  let store: LineageStore;
-
-  beforeEach(async () => {
-    h = make();
-    store = await h.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    h.cleanup();
-  });
-
-  it("starts empty", async () => {
-    expect(await store.size()).toBe(0);
-    expect(await store.readRange(0, 10)).toEqual([]);
-    expect(await store.get(0)).toBeUndefined();
-    expect(await store.latestCheckpoint()).toBeUndefined();
-    expect(await store.checkpoints()).toEqual([]);
-  });
-
-  it("appends a batch and reads it back by index, range and id", async () => {
-    const batch = [entry(0), entry(1, ["sha256:id-0"]), entry(2, ["sha256:id-0", "sha256:id-1"])];
-    await store.append({ entries: batch, nodes: leaves(batch), checkpoint: { size: 3, note: "note-3" } });
-    expect(await store.size()).toBe(3);
-    const got = await store.get(1);
-    expect(got?.id).toBe("sha256:id-1");
-    expect(Array.from(got!.data)).toEqual(Array.from(enc.encode('{"n":1}')));
-    expect(got?.parents).toEqual(["sha256:id-0"]);
-    expect(Array.from(got!.leafHash!)).toEqual(Array.from(hash(1)));
-    const range = await store.readRange(1, 3);
-    expect(range.map((e) => e.index)).toEqual([1, 2]);
-    expect((await store.findById("sha256:id-2"))?.index).toBe(2);
-    expect(await store.findById("sha256:nope")).toBeUndefined();
-    expect(await store.findChildren("sha256:id-0")).toEqual([1, 2]);
-    expect(await store.findChildren("sha256:id-2")).toEqual([]);
-    expect(await store.latestCheckpoint()).toEqual({ size: 3, note: "note-3" });
-  });
-
-  it("stores and reads perfect subtree nodes", async () => {
-    const batch = [entry(0), entry(1)];
-    const nodes = [...leaves(batch), { level: 1, index: 0, hash: hash(99) }];
-    await store.append({ entries: batch, nodes });
-    const got = await store.readNodes([
-      { level: 1, index: 0 },
-      { level: 0, index: 1 },
-      { level: 2, index: 0 },
-    ]);
-    expect(Array.from(got[0]!)).toEqual(Array.from(hash(99)));
-    expect(Array.from(got[1]!)).toEqual(Array.from(hash(1)));
-    expect(got[2]).toBeUndefined();
-  });
-
-  it("refuses a batch that does not start at the current size, and stores nothing of it", async () => {
-    await store.append({ entries: [entry(0)], nodes: leaves([entry(0)]) });
-    await expect(store.append({ entries: [entry(2)], nodes: [] })).rejects.toMatchObject({ kind: "conflict" });
-    await expect(store.append({ entries: [entry(0)], nodes: [] })).rejects.toBeInstanceOf(StoreError);
-    expect(await store.size()).toBe(1);
-  });
-
-  it("refuses a duplicate event id atomically", async () => {
-    await store.append({ entries: [entry(0)], nodes: leaves([entry(0)]) });
-    const dup = { ...entry(2), index: 2, id: "sha256:id-0" };
-    await expect(store.append({ entries: [entry(1), dup], nodes: [] })).rejects.toMatchObject({ kind: "duplicate" });
-    expect(await store.size()).toBe(1);
-    expect(await store.get(1)).toBeUndefined();
-  });
-
-  it("refuses a checkpoint whose size is not the size after the batch", async () => {
-    await expect(store.append({ entries: [entry(0)], nodes: [], checkpoint: { size: 5, note: "x" } })).rejects.toMatchObject({
-      kind: "conflict",
-    });
-    expect(await store.size()).toBe(0);
-    expect(await store.latestCheckpoint()).toBeUndefined();
-  });
-
-  it("refuses a node that is not a complete subtree yet", async () => {
-    await expect(store.append({ entries: [entry(0)], nodes: [{ level: 1, index: 0, hash: hash(1) }] })).rejects.toMatchObject({
-      kind: "conflict",
-    });
-    expect(await store.size()).toBe(0);
-  });
-
-  it("keeps checkpoints per size in order and refuses a second note for a size", async () => {
-    await store.append({ entries: [entry(0)], nodes: [], checkpoint: { size: 1, note: "one" } });
-    await store.append({ entries: [entry(1), entry(2)], nodes: [], checkpoint: { size: 3, note: "three" } });
-    await expect(store.putCheckpoint({ size: 3, note: "other" })).rejects.toBeInstanceOf(StoreError);
-    await store.putCheckpoint({ size: 2, note: "two" });
-    expect(await store.checkpoints()).toEqual([
-      { size: 1, note: "one" },
-      { size: 2, note: "two" },
-      { size: 3, note: "three" },
-    ]);
-    expect((await store.latestCheckpoint())?.note).toBe("three");
-  });
-
-  it("stores bundles by id, idempotently, and refuses different text under the same id", async () => {
-    await store.putBundle("sha256:b1", '{"a":1}');
-    await store.putBundle("sha256:b1", '{"a":1}');
-    expect(await store.getBundle("sha256:b1")).toBe('{"a":1}');
-    expect(await store.getBundle("sha256:b2")).toBeUndefined();
-    await expect(store.putBundle("sha256:b1", '{"a":2}')).rejects.toMatchObject({ kind: "bundle-mismatch" });
-    expect(await store.getBundle("sha256:b1")).toBe('{"a":1}');
-  });
-
-  it("stores settings", async () => {
-    expect(await store.getMeta("origin")).toBeUndefined();
-    await store.setMeta("origin", "o1");
-    await store.setMeta("origin", "o2");
-    expect(await store.getMeta("origin")).toBe("o2");
-  });
-
-  it("reads a large range in order", async () => {
-    const all: NewEntry[] = [];
-    for (let i = 0; i < 1000; i++) all.push(entry(i));
-    await store.append({ entries: all.slice(0, 600), nodes: leaves(all.slice(0, 600)) });
-    await store.append({ entries: all.slice(600), nodes: leaves(all.slice(600)) });
-    const got = await store.readRange(0, 2000);
-    expect(got.length).toBe(1000);
-    expect(got.every((e, i) => e.index === i && e.id === `sha256:id-${i}`)).toBe(true);
-  });
-
-  it("rejects every call after close", async () => {
-    await store.close();
-    await expect(store.size()).rejects.toMatchObject({ kind: "closed" });
-    await expect(store.append({ entries: [entry(0)], nodes: [] })).rejects.toMatchObject({ kind: "closed" });
-    store = await h.open(); // so afterEach has something to close
-  });
-
-  it("keeps everything across a reopen (persistent stores)", async () => {
-    if (h.reopen === undefined) return;
-    await store.append({ entries: [entry(0), entry(1)], nodes: leaves([entry(0), entry(1)]), checkpoint: { size: 2, note: "n2" } });
-    await store.putBundle("sha256:b", "{}");
-    await store.setMeta("k", "v");
-    await store.close();
-    store = await h.reopen();
-    expect(await store.size()).toBe(2);
-    expect((await store.get(1))?.id).toBe("sha256:id-1");
-    expect(await store.latestCheckpoint()).toEqual({ size: 2, note: "n2" });
-    expect(await store.getBundle("sha256:b")).toBe("{}");
-    expect(await store.getMeta("k")).toBe("v");
-  });
+  return { open, reopen: open, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 });
 
 describe("sqlite store specifics", () => {
@@ -197,7 +26,7 @@ describe("sqlite store specifics", () => {
     const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
     try {
       const r = openSqliteStore({ dir });
-      if (!r.ok) throw new Error(r.error);
+      if (!r.ok) throw new Error(r.problem.message);
       expect(r.store.path).toBe(join(dir, ".writ", "lineage.db"));
       expect(statSync(r.store.path).isFile()).toBe(true);
       const pragma = (r.store as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
@@ -209,13 +38,64 @@ describe("sqlite store specifics", () => {
     }
   });
 
+  it("migrates a version-1 database (bundles table, no user_version) and keeps its content", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
+    try {
+      const path = join(dir, "old.db");
+      const Database = createRequire(import.meta.url)("better-sqlite3") as new (p: string) => { exec(s: string): void; prepare(s: string): { run(...a: unknown[]): void }; close(): void };
+      const db = new Database(path);
+      db.exec(`CREATE TABLE entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data BLOB NOT NULL, parents TEXT NOT NULL);
+        CREATE TABLE edges (parent TEXT NOT NULL, child INTEGER NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
+        CREATE TABLE tiles (key INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
+        CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+        CREATE TABLE bundles (id TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`);
+      db.prepare("INSERT INTO bundles (id, text) VALUES (?, ?)").run("sha256:old", '{"b":1}');
+      db.close();
+      const r = openSqliteStore({ path });
+      if (!r.ok) throw new Error(r.problem.message);
+      expect(await r.store.getObject("sha256:old")).toBe('{"b":1}');
+      const raw = (r.store as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
+      expect(raw.pragma("user_version", { simple: true })).toBe(SQLITE_STORE_VERSION);
+      await r.store.close();
+      const again = openSqliteStore({ path });
+      if (!again.ok) throw new Error(again.problem.message);
+      expect(await again.store.getObject("sha256:old")).toBe('{"b":1}');
+      await again.store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a database written by a newer schema version (W6212) and creates nothing when it must exist", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
+    try {
+      const path = join(dir, "new.db");
+      const Database = createRequire(import.meta.url)("better-sqlite3") as new (p: string) => { pragma(s: string): unknown; close(): void };
+      const db = new Database(path);
+      db.pragma(`user_version = ${SQLITE_STORE_VERSION + 5}`);
+      db.close();
+      const r = openSqliteStore({ path });
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.problem.code).toBe("W6212");
+        expect(r.problem.message).toMatch(/newer than this Writ understands/);
+      }
+      const missing = openSqliteStore({ dir: join(dir, "nowhere"), mustExist: true });
+      expect(missing.ok).toBe(false);
+      expect(existsSync(join(dir, "nowhere"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("answers an unopenable path with an error instead of throwing", () => {
     const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
     try {
       writeFileSync(join(dir, "plain-file"), "not a folder");
       const r = openSqliteStore({ path: join(dir, "plain-file", "sub", "lineage.db") });
       expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error).toMatch(/cannot open lineage store/);
+      if (!r.ok) expect(r.problem.message).toMatch(/cannot open lineage store/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
