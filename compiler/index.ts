@@ -46,6 +46,8 @@ export {
 export { loadSchema, type LoadSchemaResult } from "./schema.js";
 export { requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
 export { validatePolicies, type ValidateOptions, type ValidateResult } from "./validate.js";
+/** The checker's types by expression node of one policy, over every request environment (for editors: hover). */
+export { policyTypes } from "./validate.js";
 export {
   contextHintFor,
   entityHintFor,

@@ -54,6 +54,28 @@ export function validatePolicies(policies: PolicySet, schema: Schema, options: V
   return { diagnostics, types };
 }
 
+/**
+ * The checker's types of every expression node of one policy, over every request
+ * environment the schema allows (for editors: hover, inline types). Each node maps to its
+ * distinct types in environment order (`principal` may be `User` in one environment and
+ * `Admin` in another). A node the checker gave no type is absent: it has an error, it is
+ * never evaluated (`false && e`), or the policy's scope matches no environment. Keyed by
+ * the very AST nodes of `policy`. Never throws on user input.
+ */
+export function policyTypes(policy: Policy, schema: Schema): Map<Expr, readonly Type[]> {
+  const out = new Map<Expr, Type[]>();
+  for (const env of requestEnvs(schema)) {
+    const one = new Map<Expr, Type>();
+    validatePolicy(policy, schema, [env], one);
+    for (const [e, t] of one) {
+      const seen = out.get(e);
+      if (seen === undefined) out.set(e, [t]);
+      else if (!seen.some((s) => showType(s) === showType(t))) seen.push(t);
+    }
+  }
+  return out;
+}
+
 /** Walk every sub-expression of `e` (pre-order). */
 export function forEachExpr(e: Expr, fn: (e: Expr) => void): void {
   fn(e);

@@ -2,14 +2,16 @@
  * The playground page: wires the editors, the Writ worker, the toolbar (examples,
  * semantics, Run, Format, Share) and the results pane.
  */
+import "./shared/views.css";
 import "./style.css";
 import { DEFAULT_STATE } from "./default-example.js";
 import { createEditors, highlightPolicies, registerProviders, setMarkers, type Editors } from "./editors.js";
 import { loadExamples, type Expected } from "./examples.js";
 import { monaco } from "./monaco-setup.js";
 import { EDITOR_IDS, type EditorId, type PlaygroundState, type PolicyInfo, type SchemaSummary, type Semantics } from "./protocol.js";
-import { setupLineage } from "./lineage-view.js";
-import { capabilityNote, renderDecision, renderExpected, renderProblems } from "./results-view.js";
+import { setupLineage } from "./lineage-dialog.js";
+import { renderExpected, renderProblems } from "./results-view.js";
+import { renderDecision } from "./shared/decision-view.js";
 import { decodeState, encodeState } from "./share.js";
 import { startWritWorker } from "./worker-client.js";
 import { registerLanguages } from "./writ-language.js";
@@ -80,7 +82,7 @@ async function boot(): Promise<void> {
     policies = r.policies;
     setMarkers(editors, r.markers);
     renderProblems(problemsHost, r.markers, texts(), reveal);
-    status.textContent = capabilityNote(r.capabilities);
+    status.textContent = "";
     document.body.dataset.analyzed = String(++analyzed);
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -102,7 +104,7 @@ async function boot(): Promise<void> {
     const r = await client.request({ kind: "run", state: getState() });
     setMarkers(editors, r.markers);
     renderProblems(problemsHost, r.markers, texts(), reveal);
-    renderDecision(decisionHost, r, policies, revealPolicy);
+    renderDecision(decisionHost, r, revealPolicy);
     highlightPolicies(editors.policies, decorations, r.determining, r.erroring);
   };
   /** Format the policies and the schema (each edit undoable); report what could not be formatted. */

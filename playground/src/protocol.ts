@@ -6,14 +6,19 @@
  * shapes cross the boundary.
  */
 
+import type { Semantics } from "../../compiler/index.js";
+import type { DecisionView } from "./shared/decision-view.js";
+import type { ProofCheckInfo } from "./shared/lineage-model.js";
+
+export type { DecisionError, DecisionView, DeterminingDetail, ShadowInfo } from "./shared/decision-view.js";
+export type { ProofCheckInfo } from "./shared/lineage-model.js";
+export type { Semantics } from "../../compiler/index.js";
+
 /** Which editor a marker or a span belongs to. */
 export type EditorId = "policies" | "schema" | "entities" | "request";
 
 /** Every editor, in display order. */
 export const EDITOR_IDS: readonly EditorId[] = ["policies", "schema", "entities", "request"];
-
-/** Evaluation semantics offered by the playground (see the design's "Errors fail closed"). */
-export type Semantics = "fail-closed" | "cedar";
 
 /** The whole editable state of the playground; this is what a share URL carries. */
 export interface PlaygroundState {
@@ -51,7 +56,7 @@ export interface PolicyInfo {
 export interface SchemaSummary {
   /** Fully qualified entity type names. */
   readonly entityTypes: readonly string[];
-  /** Attribute names with their declared type text, per fully qualified entity type. */
+  /** Attribute names with their type as the checker prints it, per fully qualified entity type. */
   readonly attributes: Readonly<Record<string, readonly { name: string; type: string; required: boolean }[]>>;
   /** Action references as written in policies, e.g. `Action::"view"`. */
   readonly actions: readonly string[];
@@ -62,79 +67,24 @@ export interface SchemaSummary {
   readonly resourceTypes: readonly string[];
 }
 
-/** Which parts of the Writ pipeline the worker could load. */
-export interface Capabilities {
-  readonly parser: boolean;
-  readonly schemaParser: boolean;
-  readonly formatter: boolean;
-  readonly schemaFormatter: boolean;
-  readonly schemaLoader: boolean;
-  readonly validator: boolean;
-  readonly compiler: boolean;
-  readonly entities: boolean;
-  readonly request: boolean;
-}
-
 /** Result of analysing the state (live diagnostics). */
 export interface AnalyzeResult {
   readonly markers: MarkersByEditor;
   readonly policies: readonly PolicyInfo[];
   readonly schema: SchemaSummary;
-  readonly capabilities: Capabilities;
 }
 
-/** One erroring policy in a decision. */
-export interface DecisionError {
-  readonly policy: string;
-  readonly code: string;
-  readonly message: string;
-}
-
-/** Result of Run. `decision` is absent when the inputs could not be evaluated. */
-export interface RunResult {
-  readonly decision?: "allow" | "deny";
-  readonly reasons: readonly string[];
-  readonly errors: readonly DecisionError[];
+/**
+ * Result of Run: the decision view (absent `decision` when the inputs could not be
+ * evaluated, with `problems` saying why) plus what the editors show.
+ */
+export interface RunResult extends DecisionView {
   /** Spans of the determining policies (the reasons) in the policies editor. */
   readonly determining: readonly PolicyInfo[];
   /** Spans of the policies that raised an evaluation error. */
   readonly erroring: readonly PolicyInfo[];
-  /** Why no decision could be made, one line per problem. */
-  readonly problems: readonly string[];
   readonly markers: MarkersByEditor;
-  /** The determining policies with their `@reason` text and content id, in decision order. */
-  readonly determiningDetails?: readonly DeterminingDetail[];
-  /** Merged obligations of an allow (plain JSON; Longs beyond 2^53 as strings). */
-  readonly obligations?: Readonly<Record<string, unknown>>;
-  /** What every `@mode("shadow")` policy would have said. */
-  readonly shadow?: readonly ShadowInfo[];
-  /** The content id of the bundle these inputs build (no signing, sequence 0). */
-  readonly bundleId?: string;
-  /** Why there is no bundle id (no schema, validation errors, …). */
-  readonly bundleProblem?: string;
-  /** `sha256:…` content id of each policy, by name. */
-  readonly policyIds?: Readonly<Record<string, string>>;
 }
-
-/** One determining policy of a decision. */
-export interface DeterminingDetail {
-  readonly name: string;
-  readonly reason?: string;
-  readonly id?: string;
-}
-
-/** One shadow policy's outcome. */
-export interface ShadowInfo {
-  readonly name: string;
-  readonly effect: "permit" | "forbid";
-  readonly satisfied: boolean;
-  readonly error?: string;
-}
-
-/** Outcome of checking a lineage proof. */
-export type ProofCheckInfo =
-  | { readonly ok: true; readonly id: string; readonly index: number; readonly size: number; readonly origin: string }
-  | { readonly ok: false; readonly error: string };
 
 /** Result of Format. `text` is absent when the input does not parse or no formatter exists. */
 export interface FormatResult {

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildBundle, loadSchema } from "../../compiler/index.js";
 import { parsePolicies, parseSchema } from "../../lang/index.js";
-import { layoutTree, NODE_W, proofFor, readDocuments, recordOf, toneOf, type LineageTreeNode } from "../../playground/src/lineage-model.js";
+import { layoutTree, NODE_W, proofFor, readDocuments, recordOf, toneOf, type LineageTreeNode } from "../../playground/src/shared/lineage-model.js";
 import { checkLineageProof } from "../../playground/src/writ-api.js";
 import { handle, run } from "../../playground/src/writ-service.js";
 import type { HoverResult } from "../../playground/src/protocol.js";

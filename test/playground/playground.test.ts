@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servePlayground, type PlaygroundServer } from "../../cli/playground.js";
 import { buildBundle, loadSchema } from "../../compiler/index.js";
 import { parsePolicies, parseSchema } from "../../lang/index.js";
+import { BUILTIN_DOCS } from "../../stdlib/index.js";
+import { DEFAULT_STATE } from "../../playground/src/default-example.js";
 import { encodeState } from "../../playground/src/share.js";
 import { format } from "../../playground/src/writ-service.js";
 import { GOVERNED } from "./governed-fixture.js";
@@ -148,6 +150,27 @@ describe("playground in chromium", () => {
       expect(await p.locator(".suggest-widget .monaco-list-row", { hasText: "clearance" }).count()).toBe(0);
       await p.screenshot({ path: join(SHOTS, "07-completion.png") });
       await p.keyboard.press("Escape");
+    });
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it("hovers a builtin method with the checker's type and the builtins table's signature", async () => {
+    const state = {
+      ...DEFAULT_STATE,
+      schema: `${DEFAULT_STATE.schema}\nentity Budget { limit: decimal };\naction spend appliesTo { principal: [User], resource: [Budget] };\n`,
+      policies: '@id("under-limit")\npermit (principal, action == Action::"spend", resource)\nwhen { resource.limit.lessThan(decimal("100.00")) };\n',
+    };
+    const lessThan = BUILTIN_DOCS.find((d) => d.name === "lessThan")!;
+    const page = await open(`${server.url}${await encodeState(state)}`);
+    await shot(page, "builtin-hover", async (p) => {
+      await analysed(p);
+      await p.locator("#editor-policies .view-line span", { hasText: /lessThan/ }).first().hover();
+      const hover = p.locator(".monaco-hover", { hasText: lessThan.signature });
+      await hover.first().waitFor({ state: "visible", timeout: 15_000 });
+      const text = await hover.first().textContent();
+      expect(text).toContain("method expression of type Bool");
+      expect(text).toContain(lessThan.doc);
+      await p.screenshot({ path: join(SHOTS, "06b-builtin-hover.png") });
     });
     expect(consoleErrors).toEqual([]);
   }, 120_000);

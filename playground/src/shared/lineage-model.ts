@@ -36,6 +36,14 @@ export interface LineageProofDoc {
   readonly event: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The outcome of checking a proof, as the panel shows it (the shape of `verifyProof`'s
+ * result in `writ/runtime`: the event's index, the log size and origin, or why it fails).
+ */
+export type ProofCheckInfo =
+  | { readonly ok: true; readonly id: string; readonly index: number; readonly size: number; readonly origin: string }
+  | { readonly ok: false; readonly error: string };
+
 /** What a set of opened documents held. */
 export interface LineageDocuments {
   readonly trees: LineageTreeNode[];
