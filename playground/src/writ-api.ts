@@ -6,9 +6,8 @@
  * The service calls single entry functions (load, validate, compile, format) directly.
  *
  * NOTE: only browser-safe modules are imported: the public entries of lang, compiler and
- * stdlib, and the runtime's lineage proof check (`runtime/lineage/proof.ts`, browser-safe;
- * the browser entry of `writ/runtime` does not export it yet). Nothing here touches Node
- * built-ins.
+ * stdlib, and the browser entry of the runtime (for the lineage proof check). Nothing here
+ * touches Node built-ins.
  */
 import { Lexer } from "chevrotain";
 import {
@@ -21,22 +20,10 @@ import {
   type ParseSchemaResult,
   type PolicySet,
 } from "../../lang/index.js";
-import {
-  buildBundle,
-  compile,
-  contextHintFor,
-  entityHintFor,
-  policyId,
-  requestFromJson,
-  stripSpans,
-  validateRequest,
-  type Request,
-  type Schema,
-  type Semantics,
-} from "../../compiler/index.js";
-import { entitiesFromJson, type Entities, type JsonValue } from "../../stdlib/index.js";
-import { verifyProof, type ProofCheck } from "../../runtime/lineage/proof.js";
-import type { TokenDef } from "./protocol.js";
+import { buildBundle, compile, policyId, readEntities, readRequest, stripSpans, type Request, type Schema, type Semantics } from "../../compiler/index.js";
+import type { Entities } from "../../stdlib/index.js";
+import { verifyProof } from "../../runtime/browser.js";
+import type { ProofCheckInfo, TokenDef } from "./protocol.js";
 
 /** The file names diagnostics carry (the editors' names as `writ check` would print them). */
 const POLICY_FILE = "policies.cedar";
@@ -62,55 +49,21 @@ export interface Inputs {
 }
 
 /**
- * Read the entities JSON and the request JSON for a Run: with a loaded schema, entities
- * and the context are read as the schema types them, the schema's actions are added as
- * entities (as Cedar does) and the request is checked against the schema.
- *
- * NOTE: this is the playground's one place that reads inputs. It becomes a call of
- * `loadEntities` from `writ/runtime` (one module that reads entities and requests with a
- * schema) once that lands; nothing else here reads entities or requests.
+ * Read the entities JSON and the request JSON for a Run with `readEntities` / `readRequest`
+ * of `writ/compiler` — the one module that reads inputs with a schema for the CLI, the
+ * runtime and the playground: with a loaded schema, entities and the context are read as
+ * the schema types them, the schema's actions are added as entities (as Cedar does), the
+ * entities are checked against the schema and the request is validated (W5006).
  */
 export function readInputs(entitiesJson: unknown, requestJson: unknown, schema: Schema | undefined): Inputs {
-  const entityInput = schema !== undefined && Array.isArray(entitiesJson) ? [...entitiesJson, ...actionEntitiesJson(schema, entitiesJson)] : entitiesJson;
-  const entities = schema === undefined ? entitiesFromJson(entityInput as JsonValue) : entitiesFromJson(entityInput as JsonValue, entityHintFor(schema));
-  const request = schema === undefined ? requestFromJson(requestJson) : requestFromJson(requestJson, (actionKey: string) => contextHintFor(schema, actionKey));
-  const checked = schema !== undefined && request.request !== undefined ? validateRequest(schema, request.request) : [];
+  const entities = readEntities(entitiesJson, schema);
+  const request = readRequest(requestJson, schema);
   return {
     entities: entities.entities,
     request: request.request,
     entityDiagnostics: entities.diagnostics,
-    requestDiagnostics: [...request.diagnostics, ...checked],
+    requestDiagnostics: request.diagnostics,
   };
-}
-
-function field(r: unknown, name: string): unknown {
-  return r !== null && typeof r === "object" && name in r ? (r as Record<string, unknown>)[name] : undefined;
-}
-
-function uidKeyOfJson(e: unknown): string | undefined {
-  const uid = field(e, "uid");
-  const inner = field(uid, "__entity") ?? uid;
-  const type = field(inner, "type");
-  const id = field(inner, "id");
-  return typeof type === "string" && typeof id === "string" ? `${type}::${JSON.stringify(id)}` : undefined;
-}
-
-/**
- * The schema's actions (with their groups as parents) as entities JSON, for those the
- * file does not declare itself — as Cedar does when entities are read with a schema.
- */
-function actionEntitiesJson(schema: Schema, json: readonly unknown[]): unknown[] {
-  const present = new Set(json.map(uidKeyOfJson));
-  const out: unknown[] = [];
-  for (const a of Object.values(schema.actions)) {
-    if (present.has(a.key)) continue;
-    const parents = a.memberOf.flatMap((k) => {
-      const p = schema.actions[k];
-      return p === undefined ? [] : [{ type: p.type, id: p.id }];
-    });
-    out.push({ uid: { type: a.type, id: a.id }, attrs: {}, parents });
-  }
-  return out;
 }
 
 function escapeRegExp(s: string): string {
@@ -160,6 +113,7 @@ export function bundleInfo(ast: PolicySet, schema: Schema | undefined, semantics
 }
 
 /** Check a lineage inclusion proof offline against the key it carries (integrity, not authenticity). Never throws. */
-export function checkLineageProof(proof: unknown): ProofCheck {
-  return verifyProof(proof);
+export function checkLineageProof(proof: unknown): ProofCheckInfo {
+  const r = verifyProof(proof);
+  return r.ok ? r : { ok: false, error: r.problem.message };
 }
