@@ -75,5 +75,7 @@ export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lin
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";
 export { EVENT_KIND, PHASES, type LineageEvent, type Phase } from "./lineage/events.js";
 export { replayLog, type ReplayItem, type ReplayOptions, type ReplayReport } from "./lineage/replay.js";
+export { readVerified, VerifiedLogView, type VerifiedEntry, type VerifiedRead } from "./lineage/verified-view.js";
+export { asLineageEvent, isDecisionPhase, type EventOutcome, type ExecutionSummary, type LineageJson } from "./lineage/events.js";
 export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from "./lineage/dsse.js";
 export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";
