@@ -123,6 +123,8 @@ export const BUNDLE_STATE_FILE = join(".writ", "bundle-state.json");
 interface BundleState {
   readonly format: "writ-bundle-state/1";
   readonly lastSequence: Record<string, number>;
+  /** The id of the last bundle accepted per signer key (a different bundle at the same sequence is a rollback). */
+  readonly lastBundleId?: Record<string, string>;
 }
 
 function readState(): BundleState {
@@ -148,7 +150,12 @@ function readState(): BundleState {
   if (!ok) fail("W5008", "invalid bundle state file (delete it to reset rollback protection)", { file: file.name });
   const lastSequence: Record<string, number> = {};
   for (const [k, v] of Object.entries(ls as Record<string, number>)) Object.defineProperty(lastSequence, k, { value: v, enumerable: true, writable: true, configurable: true });
-  return { format: "writ-bundle-state/1", lastSequence };
+  const ids = (j as { lastBundleId?: unknown }).lastBundleId;
+  const lastBundleId: Record<string, string> = {};
+  if (typeof ids === "object" && ids !== null && !Array.isArray(ids)) {
+    for (const [k, v] of Object.entries(ids)) if (typeof v === "string") Object.defineProperty(lastBundleId, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return { format: "writ-bundle-state/1", lastSequence, lastBundleId };
 }
 
 function writeState(state: BundleState): void {
@@ -184,9 +191,11 @@ export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
   const keyId = publicKey?.ok === true ? keyIdOf(publicKey.value) : "unsigned";
   const state = readState();
   const last = Object.prototype.hasOwnProperty.call(state.lastSequence, keyId) ? state.lastSequence[keyId] : undefined;
+  const lastId = state.lastBundleId !== undefined && Object.prototype.hasOwnProperty.call(state.lastBundleId, keyId) ? state.lastBundleId[keyId] : undefined;
   const loaded = loadBundle(b.json, {
     ...(publicKey?.ok === true ? { publicKey: publicKey.value } : {}),
     ...(last === undefined ? {} : { lastSequence: last }),
+    ...(lastId === undefined ? {} : { lastBundleId: lastId }),
   });
   if (loaded.bundle === undefined) throw new CliFailure(loaded.diagnostics.map((d) => problemLine(d.code, d.message, { file: b.file.name })), EXIT_BAD_INPUT);
   const record = decide(loaded.bundle, req.json, ent.json);
@@ -197,9 +206,12 @@ export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
       EXIT_BAD_INPUT,
     );
   }
-  if (last === undefined || loaded.bundle.sequence > last) {
-    Object.defineProperty(state.lastSequence, keyId, { value: loaded.bundle.sequence, enumerable: true, writable: true, configurable: true });
-    writeState(state);
+  if (last === undefined || loaded.bundle.sequence > last || lastId === undefined) {
+    const define = (o: Record<string, unknown>, v: unknown): void => void Object.defineProperty(o, keyId, { value: v, enumerable: true, writable: true, configurable: true });
+    define(state.lastSequence, loaded.bundle.sequence);
+    const ids = { ...(state.lastBundleId ?? {}) };
+    define(ids, loaded.bundle.bundleId);
+    writeState({ ...state, lastBundleId: ids });
   }
   io.out(opts.json === true ? `${canonicalJson(record)}\n` : recordText(record));
   return 0;

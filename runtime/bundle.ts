@@ -8,14 +8,30 @@
  * - W6101 the schema or the bundle id does not match the recomputed one;
  * - W6103 a public key is configured and the signature is missing, malformed, made by
  *   another key or does not verify over the recomputed bundle id;
- * - W6104 `sequence` is lower than the last sequence accepted;
+ * - W6104 rollback: `sequence` is lower than the last sequence accepted, or equal to it
+ *   with another bundle id (the same bundle loaded again is fine);
  * - W6001 a `cedar`-semantics bundle uses a Writ-only construct.
  * No check is skipped because a field is absent: the ids are always recomputed, never
  * trusted, and an absent signature with a configured key is a refusal.
  *
+ * Order: the bundle id covers the policies as a set (sorted ids), so the loader puts the
+ * policies in bundle order (by id, then name) and each policy's annotations in name order,
+ * whatever order the JSON lists them in: decision records (reasons are in policy order)
+ * and the bundle text stored in a lineage log depend only on the bundle id.
+ *
  * INVARIANT: imports nothing of the parser (see `compiler/compile-ir.ts`).
  */
-import { bundleId as computeBundleId, BUNDLE_FORMAT, isValidSequence, keyIdOf, LANGUAGE_VERSION, policyId, schemaId as computeSchemaId } from "../compiler/ids.js";
+import {
+  bundleId as computeBundleId,
+  BUNDLE_FORMAT,
+  compareCodeUnits,
+  isValidSequence,
+  keyIdOf,
+  LANGUAGE_VERSION,
+  policyId,
+  schemaId as computeSchemaId,
+  sortPolicyRefs,
+} from "../compiler/ids.js";
 import type { Bundle } from "../compiler/bundle.js";
 import type { CompiledPolicies, Semantics } from "../compiler/decide.js";
 import { IR_VERSION, type IrPolicy } from "../compiler/ir.js";
@@ -54,8 +70,13 @@ export interface LoadedBundle {
 export interface LoadBundleOptions {
   /** Raw 32-byte Ed25519 public key: when given, a valid signature by this key is required. */
   readonly publicKey?: Uint8Array;
-  /** Refuse bundles whose sequence is lower than this. */
+  /**
+   * The sequence of the last bundle accepted from this signer: a lower sequence is refused,
+   * and so is an equal one unless `lastBundleId` is given and matches (W6104).
+   */
   readonly lastSequence?: number;
+  /** The id of the last bundle accepted (with `lastSequence`): loading it again is fine. */
+  readonly lastBundleId?: string;
 }
 
 /** The result of {@link loadBundle}: `bundle` is present only when there is no diagnostic. */
@@ -105,7 +126,7 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
   const policiesJson = top["policies"];
   if (!Array.isArray(policiesJson)) return refuse("W6105", "`policies` must be an array");
 
-  const policies: LoadedPolicy[] = [];
+  const read: LoadedPolicy[] = [];
   const byName = new Map<string, LoadedPolicy>();
   for (let i = 0; i < policiesJson.length; i++) {
     const path = `/policies/${i}`;
@@ -118,11 +139,13 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     if (byName.has(name)) return refuse("W6105", `two policies are named \`${name}\``);
     const actual = policyId(ir);
     if (actual !== id) return refuse("W6102", `policy \`${name}\`: its IR hashes to ${actual}, not to the stated id ${id}`);
-    const reason = reasonOf(ir);
-    const lp: LoadedPolicy = reason === undefined ? { name, id, ir } : { name, id, ir, reason };
-    policies.push(lp);
+    const ordered: IrPolicy = { ...ir, annotations: [...ir.annotations].sort((a, b) => compareCodeUnits(a.name, b.name)) };
+    const reason = reasonOf(ordered);
+    const lp: LoadedPolicy = reason === undefined ? { name, id, ir: ordered } : { name, id, ir: ordered, reason };
+    read.push(lp);
     byName.set(name, lp);
   }
+  const policies = sortPolicyRefs(read);
 
   const actualSchemaId = computeSchemaId(schema);
   if (actualSchemaId !== statedSchemaId) return refuse("W6101", `the schema hashes to ${actualSchemaId}, not to the stated schema id ${statedSchemaId}`);
@@ -140,6 +163,12 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
   }
   if (options.lastSequence !== undefined && sequence < options.lastSequence) {
     return refuse("W6104", `bundle sequence ${sequence} is lower than the last loaded sequence ${options.lastSequence} (rollback refused)`);
+  }
+  if (options.lastSequence !== undefined && sequence === options.lastSequence && options.lastBundleId !== actualBundleId) {
+    return refuse(
+      "W6104",
+      `bundle ${actualBundleId} has sequence ${sequence}, the sequence of the last loaded bundle ${options.lastBundleId ?? "(another bundle)"}: a new bundle needs a higher sequence (rollback refused)`,
+    );
   }
 
   const compiled = compileIrOnly({ kind: "policySet", version: IR_VERSION, policies: policies.map((p) => p.ir) }, { semantics });
@@ -177,25 +206,31 @@ function signatureProblem(ed25519: Ed25519, sigJson: unknown, publicKey: Uint8Ar
 }
 
 /**
- * Remembers, per signer key id (in memory), the highest sequence accepted, and refuses
- * rollbacks. Unsigned loads (no key configured) share the key id `"unsigned"`.
+ * Remembers, per signer key id (in memory), the last bundle accepted (sequence and id), and
+ * refuses rollbacks: a lower sequence, or the same sequence with another bundle id.
+ * Unsigned loads (no key configured) share the key id `"unsigned"`.
  */
 export class BundleGuard {
-  private readonly last = new Map<string, number>();
+  private readonly last = new Map<string, { readonly sequence: number; readonly bundleId: string }>();
 
   constructor(private readonly ed25519: Ed25519) {}
 
   /** The highest sequence accepted so far for `keyId`. */
   lastSequence(keyId: string): number | undefined {
+    return this.last.get(keyId)?.sequence;
+  }
+
+  /** The last bundle accepted for `keyId`. */
+  lastAccepted(keyId: string): { readonly sequence: number; readonly bundleId: string } | undefined {
     return this.last.get(keyId);
   }
 
-  /** Load `json` (refusing a sequence lower than the last one for the same key) and remember its sequence. */
+  /** Load `json` (refusing a rollback for the same key) and remember it. */
   load(json: unknown, options: { readonly publicKey?: Uint8Array } = {}): LoadBundleResult {
     const keyId = options.publicKey === undefined ? "unsigned" : keyIdOf(options.publicKey);
-    const lastSequence = this.last.get(keyId);
-    const r = loadBundleWith(this.ed25519, json, { ...options, ...(lastSequence === undefined ? {} : { lastSequence }) });
-    if (r.bundle !== undefined) this.last.set(keyId, Math.max(lastSequence ?? 0, r.bundle.sequence));
+    const last = this.last.get(keyId);
+    const r = loadBundleWith(this.ed25519, json, { ...options, ...(last === undefined ? {} : { lastSequence: last.sequence, lastBundleId: last.bundleId }) });
+    if (r.bundle !== undefined) this.last.set(keyId, { sequence: r.bundle.sequence, bundleId: r.bundle.bundleId });
     return r;
   }
 }

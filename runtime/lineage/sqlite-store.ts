@@ -165,6 +165,14 @@ function bytes(v: unknown): Uint8Array {
   throw new StoreError("io", "stored value is not a blob");
 }
 
+/** The SQL storage class a value read back from SQLite had. */
+function sqlType(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") return "text";
+  if (typeof v === "number" || typeof v === "bigint") return Number.isInteger(Number(v)) ? "integer" : "real";
+  return typeof v;
+}
+
 function isZero(h: Uint8Array): boolean {
   for (let i = 0; i < h.length; i++) if (h[i] !== 0) return false;
   return true;
@@ -352,6 +360,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     const leaves = this.leafHashes(start, Number(rows[rows.length - 1]![0]) + 1);
     return rows.map((r) => {
       const index = Number(r[0]);
+      if (!(r[2] instanceof Uint8Array)) throw new StoreError("io", `entry ${index}: the stored data is not a blob (SQL type ${sqlType(r[2])})`);
       return new SqliteEntry(index, String(r[1]), bytes(r[2]), r[3], leaves[index - start]);
     });
   }
@@ -412,9 +421,14 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         const text = r[2];
         const exact =
           this.utf8 && typeof text === "string" && text.charCodeAt(0) === 0 && !text.includes("\uFFFD") && Buffer.byteLength(text, "utf8") === Number(r[3]) + 1;
-        out[k] = exact
-          ? { index, id: String(r[1]), leafInput: text, leafHash: leaves[index - first] }
-          : { index, id: String(r[1]), data: bytes(this.st.dataAt!.get(index)?.data), leafHash: leaves[index - first] };
+        if (exact) out[k] = { index, id: String(r[1]), leafInput: text, leafHash: leaves[index - first] };
+        else {
+          const cell = this.st.dataAt!.get(index)?.data;
+          out[k] =
+            cell instanceof Uint8Array
+              ? { index, id: String(r[1]), data: bytes(cell), leafHash: leaves[index - first] }
+              : { index, id: String(r[1]), corrupt: `the stored data is not a blob (SQL type ${sqlType(cell)})`, leafHash: leaves[index - first] };
+        }
       }
       return out;
     });

@@ -10,7 +10,8 @@ import { signBundle, type Bundle } from "../../compiler/bundle.js";
 import { bundleId, policyId, schemaId } from "../../compiler/ids.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { browserEd25519 } from "../../runtime/crypto/ed25519-browser.js";
-import { BundleGuard, loadBundle } from "../../runtime/index.js";
+import { BundleGuard, decide, keyIdOf, loadBundle, loadEntities, recordBytes } from "../../runtime/index.js";
+import { bundleText } from "../../runtime/governor.js";
 import { loadBundle as loadBundleBrowser } from "../../runtime/browser.js";
 import { bundleFrom, exampleBundle, exampleJson } from "../support/bundles.js";
 import { readFileSync } from "node:fs";
@@ -24,6 +25,13 @@ const PUB = nodeEd25519.publicKeyOf(SEED);
 const OTHER_PUB = nodeEd25519.publicKeyOf(OTHER_SEED);
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+const ENTITIES_OF_EXAMPLE = exampleJson("entities.json");
+const REQUESTS_OF_EXAMPLE = (exampleJson("tests.json") as { requests: { principal: unknown; action: unknown; resource: unknown; context: unknown }[] }).requests.map((r) => ({
+  principal: r.principal,
+  action: r.action,
+  resource: r.resource,
+  context: r.context,
+}));
 const codes = (r: { diagnostics: readonly { code: string }[] }): string[] => r.diagnostics.map((d) => d.code);
 
 type Path = readonly (string | number)[];
@@ -237,12 +245,43 @@ describe("signatures", () => {
   });
 });
 
+describe("bundle order", () => {
+  it("reversed policies or annotations load with the same id and give byte-identical decision records", () => {
+    const b = exampleBundle();
+    const base = loadBundle(clone(b)).bundle!;
+    const reversed = clone({ ...b, policies: [...b.policies].reverse().map((p) => ({ ...p, ir: { ...p.ir, annotations: [...p.ir.annotations].reverse() } })) });
+    const r = loadBundle(reversed).bundle!;
+    expect(r.bundleId).toBe(base.bundleId);
+    expect(r.policies.map((p) => p.name)).toEqual(base.policies.map((p) => p.name));
+    expect(r.policies.map((p) => p.ir.annotations.map((a) => a.name))).toEqual(base.policies.map((p) => p.ir.annotations.map((a) => a.name)));
+    expect(bundleText(r)).toBe(bundleText(base));
+    const ents = loadEntities(base, ENTITIES_OF_EXAMPLE).store!;
+    for (const req of REQUESTS_OF_EXAMPLE) expect(Buffer.from(recordBytes(decide(r, req, ents))).toString()).toBe(Buffer.from(recordBytes(decide(base, req, ents))).toString());
+  });
+});
+
 describe("rollback protection", () => {
-  it("refuses a sequence lower than the last one", () => {
+  it("refuses a sequence lower than the last one, and another bundle at the same sequence", () => {
     const b = exampleBundle({ sequence: 4 });
     expect(codes(loadBundle(b, { lastSequence: 5 }))).toEqual(["W6104"]);
-    expect(codes(loadBundle(b, { lastSequence: 4 }))).toEqual([]);
+    expect(codes(loadBundle(b, { lastSequence: 4, lastBundleId: b.bundleId }))).toEqual([]);
+    expect(codes(loadBundle(b, { lastSequence: 4 }))).toEqual(["W6104"]);
+    expect(codes(loadBundle(b, { lastSequence: 4, lastBundleId: "sha256:" + "0".repeat(64) }))).toEqual(["W6104"]);
+    expect(codes(loadBundle(b, { lastSequence: 3 }))).toEqual([]);
     expect(codes(loadBundle(b, { lastSequence: 0 }))).toEqual([]);
+  });
+
+  it("refuses an older, more permissive bundle signed by the same key at the default sequence 0", () => {
+    const guard = new BundleGuard();
+    const strict = signBundle(bundleFrom('permit (principal, action, resource) when { false };', "entity User; action read appliesTo { principal: User, resource: User };"), SEED, nodeEd25519);
+    const open = signBundle(bundleFrom("permit (principal, action, resource);", "entity User; action read appliesTo { principal: User, resource: User };"), SEED, nodeEd25519);
+    expect(strict.sequence).toBe(0);
+    expect(codes(guard.load(clone(strict), { publicKey: PUB }))).toEqual([]);
+    const rolled = guard.load(clone(open), { publicKey: PUB });
+    expect(codes(rolled)).toEqual(["W6104"]);
+    expect(rolled.diagnostics[0]!.message).toMatch(/a new bundle needs a higher sequence/);
+    expect(codes(guard.load(clone(strict), { publicKey: PUB }))).toEqual([]);
+    expect(guard.lastAccepted(keyIdOf(PUB))?.bundleId).toBe(strict.bundleId);
   });
 
   it("BundleGuard remembers the last sequence per signer key", () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { browserEd25519 } from "../../runtime/crypto/ed25519-browser.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
-import { ed25519PreCheck, isCanonicalPointEncoding, isCanonicalScalar } from "../../runtime/crypto/ed25519.js";
+import { ed25519PreCheck, isCanonicalPointEncoding, isCanonicalScalar, publicKeyProblem } from "../../runtime/crypto/ed25519.js";
+import { publicKeyFromPem, publicKeyToPem } from "../../runtime/crypto/pem.js";
 import type { Ed25519 } from "../../runtime/crypto/ed25519.js";
 
 interface WycheproofTest {
@@ -158,5 +159,61 @@ describe("pre-checks", () => {
   it("reports lengths", () => {
     expect(ed25519PreCheck(new Uint8Array(31), new Uint8Array(64))).toMatch(/public key/);
     expect(ed25519PreCheck(new Uint8Array(32), new Uint8Array(63))).toMatch(/signature/);
+  });
+});
+
+describe("small-order and non-canonical public keys", () => {
+  // The identity point (y = 1): with it, a signature R = identity, S = 0 "verifies" for every
+  // message under the cofactorless check OpenSSL runs, so the key itself must be refused.
+  const IDENTITY = hex("0100000000000000000000000000000000000000000000000000000000000000");
+  const forged = new Uint8Array(64);
+  forged.set(IDENTITY, 0);
+  const SMALL = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+  ];
+
+  it("both backends refuse a forged signature under the identity key", () => {
+    for (const msg of ["", "anything", "bundle sha256:00"]) {
+      for (const [name, impl] of impls) expect(impl.verify(IDENTITY, new TextEncoder().encode(msg), forged), name).toBe(false);
+    }
+  });
+
+  it("refuses every small-order key at load (PEM) and in verification, in both backends", () => {
+    for (const k of SMALL) {
+      const key = hex(k);
+      expect(publicKeyProblem(key), k).toMatch(/small order/);
+      const pem = publicKeyToPem(key);
+      const read = publicKeyFromPem(pem);
+      expect(read.ok, k).toBe(false);
+      if (!read.ok) expect(read.problem.code).toBe("W6107");
+      for (const [name, impl] of impls) expect(impl.verify(key, new Uint8Array(0), forged), `${name} ${k}`).toBe(false);
+    }
+    // An ordinary key is fine.
+    expect(publicKeyProblem(nodeEd25519.publicKeyOf(new Uint8Array(32).fill(7)))).toBeUndefined();
+  });
+
+  it("both backends agree on every Wycheproof vector, every small-order key and random mutations", () => {
+    const inputs: { pk: Uint8Array; msg: Uint8Array; sig: Uint8Array }[] = cases.map((c) => ({ pk: hex(c.pk), msg: hex(c.msg), sig: hex(c.sig) }));
+    for (const k of SMALL) for (const c of cases.slice(0, 10)) inputs.push({ pk: hex(k), msg: hex(c.msg), sig: hex(c.sig) });
+    for (const k of SMALL) inputs.push({ pk: hex(k), msg: new Uint8Array(0), sig: forged });
+    for (const i of inputs) expect(nodeEd25519.verify(i.pk, i.msg, i.sig)).toBe(browserEd25519.verify(i.pk, i.msg, i.sig));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: cases.length - 1 }), fc.nat(95), fc.integer({ min: 1, max: 255 }), (ci, pos, x) => {
+        const c = cases[ci]!;
+        const pk = hex(c.pk);
+        const sig = hex(c.sig);
+        if (pos < 32) pk[pos] ^= x;
+        else sig[pos - 32] ^= x;
+        expect(nodeEd25519.verify(pk, hex(c.msg), sig)).toBe(browserEd25519.verify(pk, hex(c.msg), sig));
+      }),
+      { numRuns: 400, seed: 9 },
+    );
   });
 });
