@@ -139,6 +139,7 @@ export class Entities {
     const budget = options.maxClosure ?? closureBudget(byKey.size);
     let closure: { sets: Map<string, ReadonlySet<string>>; total: number };
     try {
+      if (depthSum(byKey, budget) > budget) throw new ClosureTooLarge();
       closure = closeOver(byKey.keys(), (k) => byKey.get(k)?.parents, () => undefined, budget);
     } catch (e) {
       if (e instanceof ClosureTooLarge) throw new RangeError(tooLarge(budget));
@@ -486,6 +487,51 @@ function sameParents(a: readonly EntityUID[], b: readonly EntityUID[]): boolean 
 
 function tooLarge(budget: number): string {
   return `the entity hierarchy is too large: its ancestor relation would exceed ${budget.toLocaleString("en-US")} (entity, ancestor) pairs (a parent chain that long cannot be decided in bounded memory)`;
+}
+
+/**
+ * A lower bound of the closure size in O(entities + parent links): the sum over entities of
+ * the length of their longest parent chain (each entity has at least that many ancestors),
+ * by Kahn's algorithm from the roots down. Stops counting past `limit`; with a cycle, the
+ * entities on or under it are left out (the closure computation deals with them).
+ */
+function depthSum(byKey: ReadonlyMap<string, EntityRecord>, limit: number): number {
+  const pending = new Map<string, number>();
+  const children = new Map<string, string[]>();
+  for (const [k, r] of byKey) {
+    let n = 0;
+    for (const p of new Set(r.parents.map((u) => u.key))) {
+      if (!byKey.has(p)) continue;
+      n++;
+      const l = children.get(p);
+      if (l === undefined) children.set(p, [k]);
+      else l.push(k);
+    }
+    pending.set(k, n);
+  }
+  const depth = new Map<string, number>();
+  const ready: string[] = [];
+  for (const [k, r] of byKey) {
+    const external = new Set(r.parents.filter((u) => !byKey.has(u.key)).map((u) => u.key)).size;
+    if (pending.get(k) === 0) {
+      ready.push(k);
+      depth.set(k, external > 0 ? 1 : 0);
+    }
+  }
+  let sum = 0;
+  while (ready.length > 0) {
+    const k = ready.pop()!;
+    const d = depth.get(k)!;
+    sum += d;
+    if (sum > limit) return sum;
+    for (const c of children.get(k) ?? []) {
+      depth.set(c, Math.max(depth.get(c) ?? 0, d + 1));
+      const left = pending.get(c)! - 1;
+      pending.set(c, left);
+      if (left === 0) ready.push(c);
+    }
+  }
+  return sum;
 }
 
 /**
