@@ -22,9 +22,13 @@ import { buildHandIndex, keyOf, type EntityJson, type RequestJson, type Scenario
 import { corpusSchema, generateCorpus } from "./compile-corpus.js";
 import { fmtInt, measure, timeMs } from "./harness.js";
 import { benchLineage } from "./lineage.js";
+import { benchServices, loadScenario, measurePublicDecide } from "./services.js";
+import { decide } from "../runtime/index.js";
 
 interface Row {
   readonly scenario: string;
+  /** Public `decide(bundle, request, store)` of `writ/runtime` (record and digest included). */
+  readonly runtime: number;
   readonly writ: number;
   /** Writ deciding requests already converted to values (request conversion excluded). */
   readonly writDecideOnly: number;
@@ -108,7 +112,14 @@ function runScenario(s: Scenario): Row {
   const hand = measure(() => {
     for (let i = 0; i < n; i++) s.handwritten(reqs[i]!, index);
   }, n);
-  return { scenario: s.name, writ: writ.opsPerSec, writDecideOnly: writDecideOnly.opsPerSec, cedarWasm: cedarRate.opsPerSec, hand: hand.opsPerSec };
+  const loaded = loadScenario(s);
+  for (let i = 0; i < n; i++) {
+    const pub = decide(loaded.bundle, reqs[i], loaded.store);
+    const w = program.decide(requestFromJson(reqs[i] as unknown).request!, entities);
+    if (pub.decision !== w.decision || pub.reasons.map((r) => r.name).join(",") !== w.reasons.join(",")) fail(`${s.name}: request ${i}: the public decide and the compiled program disagree`);
+  }
+  const runtime = measurePublicDecide(loaded, reqs);
+  return { scenario: s.name, runtime, writ: writ.opsPerSec, writDecideOnly: writDecideOnly.opsPerSec, cedarWasm: cedarRate.opsPerSec, hand: hand.opsPerSec };
 }
 
 function compileBench(): { policies: number; ms: number } {
@@ -140,6 +151,12 @@ async function main(): Promise<void> {
       `| ${r.scenario} | ${fmtInt(r.writ)} | ${fmtInt(r.writDecideOnly)} | ${fmtInt(r.cedarWasm)} | ${fmtInt(r.hand)} | ${(r.writ / r.cedarWasm).toFixed(1)}× | ${(r.hand / r.writ).toFixed(2)}× | ${(r.hand / r.writDecideOnly).toFixed(2)}× |\n`,
     );
   }
+  const pubHead = ["scenario", "writ/runtime decide on a store/s", "program.decide/s", "cedar-wasm/s", "runtime ÷ cedar-wasm", "runtime time ÷ program time"];
+  process.stdout.write(`\nthrough the public API (decide(bundle, request, store): request read and validated, record and request digest made):\n`);
+  process.stdout.write(`| ${pubHead.join(" | ")} |\n|${pubHead.map(() => "---").join("|")}|\n`);
+  for (const r of rows) {
+    process.stdout.write(`| ${r.scenario} | ${fmtInt(r.runtime)} | ${fmtInt(r.writ)} | ${fmtInt(r.cedarWasm)} | ${(r.runtime / r.cedarWasm).toFixed(1)}× | ${(r.writ / r.runtime).toFixed(2)}× |\n`);
+  }
   const c = compileBench();
   process.stdout.write(`\ncompile (parse + validate + compile) ${fmtInt(c.policies)} policies: ${c.ms.toFixed(0)} ms (median of 5; target < 2000 ms)\n\n`);
   const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
@@ -148,6 +165,12 @@ async function main(): Promise<void> {
   process.stdout.write(`RATIO decide-vs-handwritten ${geo(rows.map((r) => r.hand / r.writDecideOnly)).toFixed(2)}\n`);
   process.stdout.write(`RATIO decide-with-json-vs-handwritten ${geo(rows.map((r) => r.hand / r.writ)).toFixed(2)}\n`);
   process.stdout.write(`RATIO compile-10k-ms ${c.ms.toFixed(0)}\n`);
+  for (const r of rows) process.stdout.write(`RATIO runtime-decide-vs-cedar-wasm ${(r.runtime / r.cedarWasm).toFixed(2)}   (${r.scenario}; target ≥ 20)\n`);
+  process.stdout.write(`RATIO runtime-vs-program ${geo(rows.map((r) => r.writ / r.runtime)).toFixed(2)}   (public decide time ÷ internal decide time, geometric mean; target ≤ 1.5)\n`);
+  if (process.env.WRIT_BENCH_SKIP_SERVICES === undefined) {
+    process.stdout.write(`\nservices (entity stores, governed executions; set WRIT_BENCH_SKIP_SERVICES=1 to skip)\n`);
+    for (const line of await benchServices()) process.stdout.write(`${line}\n`);
+  }
   if (process.env.WRIT_BENCH_SKIP_LINEAGE === undefined) {
     process.stdout.write(`\nlineage (building a 10^6-event log takes a few minutes; set WRIT_BENCH_SKIP_LINEAGE=1 to skip)\n`);
     for (const line of await benchLineage()) process.stdout.write(`${line}\n`);

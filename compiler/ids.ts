@@ -48,7 +48,9 @@ export function toPlainJson(x: unknown): PlainJson {
     const out: Record<string, PlainJson> = {};
     for (const [k, v] of Object.entries(x)) {
       if (v === undefined) continue;
-      Object.defineProperty(out, k, { value: toPlainJson(v), enumerable: true, writable: true, configurable: true });
+      // NOTE: defineProperty only for `__proto__`, which plain assignment would not create as a key.
+      if (k === "__proto__") Object.defineProperty(out, k, { value: toPlainJson(v), enumerable: true, writable: true, configurable: true });
+      else out[k] = toPlainJson(v);
     }
     return out;
   }

@@ -31,6 +31,55 @@ function w5006(message: string, help?: string): Diagnostic {
 }
 
 /**
+ * Does value `v` have type `t`? The same answer as `valueTypeError(…) === undefined`, without
+ * building any message (the common case on every request): messages are made only for
+ * values that do not conform.
+ */
+export function conforms(schema: Schema, v: Value, t: Type): boolean {
+  switch (t.kind) {
+    case "never":
+      return false;
+    case "bool":
+      return typeof v === "boolean" && (t.value === undefined || v === t.value);
+    case "long":
+      return typeof v === "bigint";
+    case "string":
+      return typeof v === "string";
+    case "entity": {
+      if (!(v instanceof EntityUID) || !t.types.includes(v.type)) return false;
+      const info = entityTypeInfo(schema, v.type);
+      return info?.enumValues === undefined || info.enumValues.includes(v.id);
+    }
+    case "anyEntity":
+      return v instanceof EntityUID;
+    case "set":
+      if (!(v instanceof SetValue)) return false;
+      if (t.element === undefined) return v.elements.length === 0;
+      for (const el of v.elements) if (!conforms(schema, el, t.element)) return false;
+      return true;
+    case "record": {
+      if (!(v instanceof RecordValue)) return false;
+      let present = 0;
+      for (const k in t.attrs) {
+        const a = attrOf(t, k)!;
+        const x = v.fields.get(k);
+        if (x === undefined) {
+          if (a.required) return false;
+          continue;
+        }
+        present++;
+        if (!conforms(schema, x, a.type)) return false;
+      }
+      return t.open || present === v.fields.size;
+    }
+    case "extension":
+      return typeof v === "object" && !(v instanceof EntityUID) && !(v instanceof SetValue) && !(v instanceof RecordValue) && v.extension === t.name;
+    default:
+      return assertNever(t, "type");
+  }
+}
+
+/**
  * Why value `v` does not have type `t` (a message naming the path), or
  * undefined when it conforms. Records are closed: extra attributes are errors.
  */
@@ -139,6 +188,7 @@ export function validateRequest(schema: Schema, request: RequestValues): Diagnos
   };
   checkVar("principal", request.principal, at.principals);
   checkVar("resource", request.resource, at.resources);
+  if (conforms(schema, request.context, at.context)) return out;
   const err = valueTypeError(schema, request.context, at.context, "context");
   if (err !== undefined) out.push(w5006(`the context does not match action \`${action.key}\`: ${err}`));
   return out;
@@ -196,9 +246,19 @@ export function entityHintFor(schema: Schema): (entityType: string) => EntityHin
 
 /** The JSON reading hint for the context of action `actionKey` (undefined when unknown). */
 export function contextHintFor(schema: Schema, actionKey: string): ValueHint | undefined {
+  let byAction = contextHints.get(schema);
+  if (byAction === undefined) contextHints.set(schema, (byAction = new Map()));
+  if (byAction.has(actionKey)) return byAction.get(actionKey);
   const at = actionInfo(schema, actionKey)?.appliesTo;
-  return at === undefined ? undefined : valueHintFor(at.context);
+  const hint = at === undefined ? undefined : valueHintFor(at.context);
+  if (byAction.size < MAX_CACHED_HINTS) byAction.set(actionKey, hint);
+  return hint;
 }
+
+/** Context hints by schema and action key (a schema is immutable once loaded). */
+const contextHints = new WeakMap<Schema, Map<string, ValueHint | undefined>>();
+/** Bound on cached hints per schema (unknown action keys come from requests). */
+const MAX_CACHED_HINTS = 4096;
 
 function w5003(message: string, help?: string): Diagnostic {
   return diag("W5003", message, NO_SPAN, help);

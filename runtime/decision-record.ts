@@ -31,9 +31,13 @@ import { problem, type Diagnostic } from "../compiler/compile-ir.js";
 import { readRequest } from "../compiler/inputs.js";
 import type { Request } from "../compiler/request.js";
 import type { LoadedBundle } from "./bundle.js";
-import { sha256Id, type Sha256 } from "./crypto/platform.js";
+import type { RuntimeCrypto } from "./crypto/platform.js";
+
+/** The hashing a decision needs (`runtimeCrypto` of an entry). */
+export type DigestHash = Pick<RuntimeCrypto, "sha256" | "sha256Id">;
 import { plainJson, uidJson, valueJson, type PlainJson } from "./entity-digest.js";
 import { EntityStore, type CedarJson, type EntityJson, type EntityUidJson } from "./entity-store.js";
+import { requestDigestText } from "./request-text.js";
 import { EVALUATOR } from "./version.js";
 
 /** The decision record format tag. */
@@ -113,16 +117,16 @@ export function canonicalRequest(request: Request): RecordJson {
  * `sha256:<hex>` of the canonical `{ entitiesId, request }`.
  * @throws CanonicalJsonError when a string of the request holds a lone surrogate.
  */
-export function requestDigestWith(sha256: Sha256, request: Request, entitiesId: string): string {
-  return sha256Id(sha256(canonicalJson({ entitiesId, request: canonicalRequest(request) })));
+export function requestDigestWith(hash: DigestHash, request: Request, entitiesId: string): string {
+  return hash.sha256Id(requestDigestText(request, entitiesId));
 }
 
-function inputDigest(sha256: Sha256, requestJson: unknown, entities: unknown): string {
+function inputDigest(hash: DigestHash, requestJson: unknown, entities: unknown): string {
   const ents = entities instanceof EntityStore ? { entitiesId: entities.id } : { entities: safePlain(entities) };
   try {
-    return sha256Id(sha256(canonicalJson(wellFormed({ invalid: true, request: safePlain(requestJson), ...ents } as unknown as RecordJson))));
+    return hash.sha256Id(canonicalJson(wellFormed({ invalid: true, request: safePlain(requestJson), ...ents } as unknown as RecordJson)));
   } catch {
-    return sha256Id(sha256(canonicalJson({ invalid: true })));
+    return hash.sha256Id(canonicalJson({ invalid: true }));
   }
 }
 
@@ -151,10 +155,10 @@ function finish(
   return clean ? record : (wellFormed(record as unknown as RecordJson) as unknown as DecisionRecord);
 }
 
-function inputFailure(sha256: Sha256, loaded: LoadedBundle, diagnostics: readonly Diagnostic[], requestJson: unknown, entities: unknown): DecisionRecord {
+function inputFailure(hash: DigestHash, loaded: LoadedBundle, diagnostics: readonly Diagnostic[], requestJson: unknown, entities: unknown): DecisionRecord {
   const errors = diagnostics.filter((d) => d.severity === "error").map((d) => ({ policy: "", policyId: "", code: d.code, message: d.message }));
   const entitiesId = entities instanceof EntityStore ? entities.id : "";
-  return finish(loaded, "deny", [], errors, {}, [], entitiesId, inputDigest(sha256, requestJson, entities), false);
+  return finish(loaded, "deny", [], errors, {}, [], entitiesId, inputDigest(hash, requestJson, entities), false);
 }
 
 /** Entities for a decision: a loaded store, or Cedar entities JSON read for this one call. */
@@ -165,27 +169,27 @@ export type DecideEntities = EntityStore | readonly EntityJson[];
  * checked for this call only — O(size of the entities) per call: keep a store instead).
  * Only the request is read and validated per call. Never throws.
  */
-export function decideWith(sha256: Sha256, loaded: LoadedBundle, requestJson: RequestJson | unknown, entities: DecideEntities | unknown): DecisionRecord {
+export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: RequestJson | unknown, entities: DecideEntities | unknown): DecisionRecord {
   let store: EntityStore;
   if (entities instanceof EntityStore) store = entities;
   else {
-    const r = EntityStore.load(loaded, entities, sha256);
-    if (r.store === undefined) return inputFailure(sha256, loaded, r.diagnostics, requestJson, entities);
+    const r = EntityStore.load(loaded, entities, hash.sha256);
+    if (r.store === undefined) return inputFailure(hash, loaded, r.diagnostics, requestJson, entities);
     store = r.store;
   }
   if (store.schemaId !== loaded.schemaId) {
     const p = problem("W7001", { storeSchema: store.schemaId, bundleSchema: loaded.schemaId });
-    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: p.code, message: p.message }], {}, [], store.id, inputDigest(sha256, requestJson, store), true);
+    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: p.code, message: p.message }], {}, [], store.id, inputDigest(hash, requestJson, store), true);
   }
   const read = readRequest(requestJson, loaded.schema);
   const request = read.request;
-  if (request === undefined) return inputFailure(sha256, loaded, read.diagnostics, requestJson, store);
+  if (request === undefined) return inputFailure(hash, loaded, read.diagnostics, requestJson, store);
   let digest: string;
   try {
-    digest = requestDigestWith(sha256, request, store.id);
+    digest = requestDigestWith(hash, request, store.id);
   } catch {
     const message = "the request contains a string that is not valid Unicode (a lone surrogate)";
-    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(sha256, requestJson, store), false);
+    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(hash, requestJson, store), false);
   }
   const d = loaded.program.decide(request, store.entities);
   const reasons: RecordReason[] = d.determining.map(({ name, reason }) => {
@@ -213,16 +217,16 @@ export function decideWith(sha256: Sha256, loaded: LoadedBundle, requestJson: Re
  * Decide several requests on one store (or one read of entities JSON). Same records as
  * deciding each alone. Never throws.
  */
-export function decideManyWith(sha256: Sha256, loaded: LoadedBundle, requests: readonly (RequestJson | unknown)[], entities: DecideEntities | unknown): DecisionRecord[] {
-  if (!Array.isArray(requests)) return [inputFailure(sha256, loaded, [diagOf("requests must be an array")], requests, entities)];
+export function decideManyWith(hash: DigestHash, loaded: LoadedBundle, requests: readonly (RequestJson | unknown)[], entities: DecideEntities | unknown): DecisionRecord[] {
+  if (!Array.isArray(requests)) return [inputFailure(hash, loaded, [diagOf("requests must be an array")], requests, entities)];
   let store: EntityStore | undefined;
   if (entities instanceof EntityStore) store = entities;
   else {
-    const r = EntityStore.load(loaded, entities, sha256);
-    if (r.store === undefined) return requests.map((q) => inputFailure(sha256, loaded, r.diagnostics, q, entities));
+    const r = EntityStore.load(loaded, entities, hash.sha256);
+    if (r.store === undefined) return requests.map((q) => inputFailure(hash, loaded, r.diagnostics, q, entities));
     store = r.store;
   }
-  return requests.map((q) => decideWith(sha256, loaded, q, store));
+  return requests.map((q) => decideWith(hash, loaded, q, store));
 }
 
 function diagOf(message: string): Diagnostic {

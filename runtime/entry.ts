@@ -53,9 +53,9 @@ export function runtimeApi(crypto: RuntimeCrypto): RuntimeApi {
   return {
     loadBundle: (json, options) => loadBundleWith(crypto.ed25519, json, options),
     loadEntities: (bundle, json) => EntityStore.load(bundle, json, sha256),
-    decide: (bundle, request, entities) => decideWith(sha256, bundle, request, entities),
-    decideMany: (bundle, requests, entities) => decideManyWith(sha256, bundle, requests, entities),
-    requestDigest: (request, entitiesId) => requestDigestWith(sha256, request, entitiesId),
+    decide: (bundle, request, entities) => decideWith(crypto, bundle, request, entities),
+    decideMany: (bundle, requests, entities) => decideManyWith(crypto, bundle, requests, entities),
+    requestDigest: (request, entitiesId) => requestDigestWith(crypto, request, entitiesId),
     BundleGuard,
     crypto,
   };

@@ -371,7 +371,7 @@ export class Governor {
     if (why !== undefined) return this.recordDenial(requested, actor, why, "refused", refused);
 
     // 3. Decide; with handlers, an obligation without one is a deny.
-    const record = decideWith(this.log.crypto.sha256, bundle, asked, entities);
+    const record = decideWith(this.log.crypto, bundle, asked, entities);
     if (record.decision === "deny") {
       const detail =
         record.errors.length > 0

@@ -64,13 +64,21 @@ forbid (principal, action in [Action::"edit", Action::"delete"], resource in Fol
 const uid = (type: string, id: string): UidJson => ({ type, id });
 const ref = (u: UidJson) => ({ __entity: u });
 
-function build(): { entities: EntityJson[]; requests: RequestJson[] } {
+/** Sizes of the generated data (defaults: the benchmark's 2.4k entities). */
+export interface DocSharingSize {
+  readonly users?: number;
+  readonly documents?: number;
+}
+
+function build(size: DocSharingSize = {}): { entities: EntityJson[]; requests: RequestJson[] } {
+  const nUsers = size.users ?? 300;
+  const nDocs = size.documents ?? 2000;
   const rand = seededRandom(7);
   const entities: EntityJson[] = [];
   const groups = ["admins", "staff", "eng", "sales", "legal", "ops", "hr", "finance", "contractors", "interns"];
   for (const g of groups) entities.push({ uid: uid("Group", g), attrs: {}, parents: [] });
   const users: UidJson[] = [];
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < nUsers; i++) {
     const u = uid("User", `user${i}`);
     users.push(u);
     const ps = [uid("Group", i % 97 === 0 ? "admins" : pick(rand, groups.slice(1)))];
@@ -86,7 +94,7 @@ function build(): { entities: EntityJson[]; requests: RequestJson[] } {
     folders.push(f);
   }
   const docs: UidJson[] = [];
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < nDocs; i++) {
     const d = uid("Document", `doc${i}`);
     docs.push(d);
     const editors = Array.from({ length: Math.floor(rand() * 4) }, () => ref(pick(rand, users)));
@@ -134,10 +142,11 @@ function handwritten(req: RequestJson, index: HandIndex): HandDecision {
   return permits.length > 0 ? { decision: "allow", reasons: permits } : { decision: "deny", reasons: [] };
 }
 
-/** The document-sharing scenario. */
-export function docSharing(): Scenario {
-  const { entities, requests } = build();
-  return { name: "doc-sharing (10 policies, 2.4k entities)", schema, policies, entities, requests, handwritten };
+/** The document-sharing scenario (optionally scaled up: more users and documents). */
+export function docSharing(size: DocSharingSize = {}): Scenario {
+  const { entities, requests } = build(size);
+  const k = (entities.length / 1000).toFixed(1).replace(/\.0$/, "");
+  return { name: `doc-sharing (10 policies, ${k}k entities)`, schema, policies, entities, requests, handwritten };
 }
 
 export { buildHandIndex };

@@ -20,6 +20,8 @@ export interface RuntimeCrypto {
   readonly name: "node" | "browser";
   readonly ed25519: Ed25519;
   readonly sha256: Sha256;
+  /** `sha256:` + the lowercase hex SHA-256 of bytes or of a string's UTF-8 (a content id). */
+  readonly sha256Id: (data: Uint8Array | string) => string;
   /** RFC 6962 leaf and node hashing for the lineage log. */
   readonly merkle: MerkleHasher;
 }

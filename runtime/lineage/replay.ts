@@ -115,7 +115,7 @@ export async function replayLog(log: LineageLog, options: ReplayOptions = {}): P
       }
       entities = s;
     }
-    const again = decideWith(crypto.sha256, bundle, req.request, entities);
+    const again = decideWith(crypto, bundle, req.request, entities);
     const before = canonicalJson(ev.decision);
     const after = TEXT.decode(recordBytes(again));
     if (before === after) items.push({ ...base, status: "same" });

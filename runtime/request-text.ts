@@ -1,0 +1,113 @@
+/**
+ * The RFC 8785 text that a request digest hashes, written straight from runtime values:
+ *
+ *     canonicalJson({ entitiesId, request: canonicalRequest(request) })
+ *
+ * is the definition (see `decision-record.ts`); this writer produces the same characters
+ * without building the intermediate JSON objects or running the generic canonicalizer —
+ * the digest is on every decision's path. Keys are written in UTF-16 code-unit order (the
+ * order JCS sorts in), strings as `JSON.stringify` writes them (JCS's string form), Longs
+ * as plain integers within ±2^53 and `{"__long": "<decimal>"}` beyond, sets in the order
+ * `valueToJson` gives them (sorted by value key). Extension values, which are rare in
+ * requests, go through the definition itself.
+ *
+ * INVARIANT: equal to the definition for every request (a property test compares them).
+ * NOTE: browser-safe.
+ */
+import { canonicalJson, CanonicalJsonError } from "../compiler/canonical.js";
+import { toPlainJson } from "../compiler/ids.js";
+import type { Request } from "../compiler/request.js";
+import { valueToJson } from "../stdlib/json.js";
+import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
+
+const MAX_SAFE = 9007199254740991n;
+
+/** Characters that make a string need more than quotes around it (escapes, surrogates). */
+const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** `JSON.stringify(s)`, refusing a lone surrogate as canonical JSON does. */
+function str(s: string): string {
+  if (!SPECIAL.test(s)) return `"${s}"`;
+  if (SURROGATE.test(s)) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          i++;
+          continue;
+        }
+        throw new CanonicalJsonError("lone surrogate in a string", "");
+      }
+    }
+  }
+  return JSON.stringify(s);
+}
+
+/** Uid texts by uid object (request uids are interned, so the same objects recur). */
+const uidTexts = new WeakMap<EntityUID, string>();
+
+function uid(u: EntityUID): string {
+  let t = uidTexts.get(u);
+  if (t === undefined) uidTexts.set(u, (t = `{"id":${str(u.id)},"type":${str(u.type)}}`));
+  return t;
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The canonical text of one value (as `canonicalJson(toPlainJson(valueToJson(v)))`). */
+function value(v: Value): string {
+  switch (typeof v) {
+    case "boolean":
+      return v ? "true" : "false";
+    case "string":
+      return str(v);
+    case "bigint":
+      return v >= -MAX_SAFE && v <= MAX_SAFE ? v.toString() : `{"__long":"${v.toString()}"}`;
+    default:
+      break;
+  }
+  if (v instanceof EntityUID) return `{"__entity":${uid(v)}}`;
+  if (v instanceof SetValue) {
+    if (v.elements.length === 0) return "[]";
+    const keyed = [...v.keyed().entries()].sort((a, b) => byCodeUnits(a[0], b[0]));
+    let out = "[";
+    for (let i = 0; i < keyed.length; i++) out += (i === 0 ? "" : ",") + value(keyed[i]![1]);
+    return `${out}]`;
+  }
+  if (v instanceof RecordValue) {
+    if (v.fields.size === 0) return "{}";
+    const keys = [...v.fields.keys()].sort(byCodeUnits);
+    let out = "{";
+    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? "" : ","}${str(keys[i]!)}:${value(v.fields.get(keys[i]!)!)}`;
+    return `${out}}`;
+  }
+  const j = valueToJson(v) as { __extn?: { fn?: unknown; arg?: unknown; args?: unknown } };
+  const x = j.__extn;
+  if (x !== undefined && typeof x.fn === "string" && typeof x.arg === "string" && x.args === undefined) return `{"__extn":{"arg":${str(x.arg)},"fn":${str(x.fn)}}}`;
+  return canonicalJson(toPlainJson(j));
+}
+
+/** The text before the action for the last entities id (a service decides on one store at a time). */
+let lastId: string | undefined;
+let lastPrefix = "";
+
+/**
+ * The canonical text of `{ entitiesId, request }` for a request digest.
+ * @throws CanonicalJsonError when a string holds a lone surrogate.
+ */
+export function requestDigestText(request: Request, entitiesId: string): string {
+  const lineage = (request as unknown as { readonly lineage?: Value }).lineage;
+  if (entitiesId !== lastId) {
+    lastPrefix = `{"entitiesId":${str(entitiesId)},"request":{"action":`;
+    lastId = entitiesId;
+  }
+  return (
+    `${lastPrefix}${uid(request.action)},"context":${value(request.context)}` +
+    (lineage === undefined ? "" : `,"lineage":${value(lineage)}`) +
+    `,"principal":${uid(request.principal)},"resource":${uid(request.resource)}}}`
+  );
+}
