@@ -10,6 +10,7 @@
  *   another key or does not verify over the recomputed bundle id;
  * - W6104 `sequence` is lower than the last sequence accepted;
  * - W6001 a `cedar`-semantics bundle uses a Writ-only construct.
+ * Templates and links are checked and linked by `bundle-links.ts`.
  * No check is skipped because a field is absent: the ids are always recomputed, never
  * trusted, and an absent signature with a configured key is a refusal.
  *
@@ -24,6 +25,7 @@ import { compileIrOnly, diag, type Diagnostic, type DiagnosticCode } from "../co
 import { base64Decode } from "./crypto/base64.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import { checkPolicyIr, fields, readSchemaModel, ShapeError, str } from "./bundle-shape.js";
+import { isSlotPolicy, LINK_FIELDS, readTemplatesAndLinks, type LoadedLink, type LoadedTemplate } from "./bundle-links.js";
 
 /** One policy of a loaded bundle. */
 export interface LoadedPolicy {
@@ -46,8 +48,11 @@ export interface LoadedBundle {
   readonly program: CompiledPolicies;
   /** The key id of the verified signer, when a public key was configured. */
   readonly keyId?: string;
-  /** Lookup by policy name. */
+  /** Lookup by policy name (template links included). */
   readonly byName: ReadonlyMap<string, LoadedPolicy>;
+  /** Templates and their links, when the bundle has any (see `bundle-links.ts`). */
+  readonly templates?: readonly LoadedTemplate[];
+  readonly links?: readonly LoadedLink[];
 }
 
 /** Options of {@link loadBundle}. */
@@ -92,7 +97,7 @@ export function loadBundleWith(ed25519: Ed25519, json: unknown, options: LoadBun
 }
 
 function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): LoadBundleResult {
-  const top = fields(json, "", TOP_FIELDS, ["signature"]);
+  const top = fields(json, "", TOP_FIELDS, ["signature", ...LINK_FIELDS]);
   if (top["format"] !== BUNDLE_FORMAT) return refuse("W6105", `unsupported bundle format ${JSON.stringify(top["format"])} (expected "${BUNDLE_FORMAT}")`);
   if (top["language"] !== LANGUAGE_VERSION) return refuse("W6105", `unsupported language ${JSON.stringify(top["language"])} (expected "${LANGUAGE_VERSION}")`);
   const semantics = top["semantics"];
@@ -112,21 +117,24 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     const p = fields(policiesJson[i], path, ["name", "id", "ir"]);
     const name = str(p["name"], `${path}/name`);
     const id = str(p["id"], `${path}/id`);
+    if (isSlotPolicy(p["ir"])) return refuse("W6105", `policy \`${name}\` is an unlinked template compiled by an older writ: rebuild the bundle (writ compile)`);
     checkPolicyIr(p["ir"], `${path}/ir`);
     const ir = p["ir"];
     if (ir.name !== name) return refuse("W6105", `policy \`${name}\`: its IR is named \`${ir.name}\``);
     if (byName.has(name)) return refuse("W6105", `two policies are named \`${name}\``);
     const actual = policyId(ir);
     if (actual !== id) return refuse("W6102", `policy \`${name}\`: its IR hashes to ${actual}, not to the stated id ${id}`);
-    const reason = reasonOf(ir);
-    const lp: LoadedPolicy = reason === undefined ? { name, id, ir } : { name, id, ir, reason };
+    const lp = withReason(name, id, ir);
     policies.push(lp);
     byName.set(name, lp);
   }
 
+  const linked = readTemplatesAndLinks(top, new Set(byName.keys()));
+  if (!linked.ok) return refuse(linked.code, linked.message);
+  for (const l of linked.links) byName.set(l.name, withReason(l.name, l.id, l.ir));
   const actualSchemaId = computeSchemaId(schema);
   if (actualSchemaId !== statedSchemaId) return refuse("W6101", `the schema hashes to ${actualSchemaId}, not to the stated schema id ${statedSchemaId}`);
-  const actualBundleId = computeBundleId({ semantics, schemaId: actualSchemaId, sequence, policies });
+  const actualBundleId = computeBundleId({ semantics, schemaId: actualSchemaId, sequence, policies, templates: linked.templates, links: linked.links });
   if (actualBundleId !== statedBundleId) return refuse("W6101", `the bundle hashes to ${actualBundleId}, not to the stated bundle id ${statedBundleId}`);
 
   let keyId: string | undefined;
@@ -142,7 +150,7 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     return refuse("W6104", `bundle sequence ${sequence} is lower than the last loaded sequence ${options.lastSequence} (rollback refused)`);
   }
 
-  const compiled = compileIrOnly({ kind: "policySet", version: IR_VERSION, policies: policies.map((p) => p.ir) }, { semantics });
+  const compiled = compileIrOnly({ kind: "policySet", version: IR_VERSION, policies: [...policies.map((p) => p.ir), ...linked.links.map((l) => l.ir)] }, { semantics });
   if (compiled.program === undefined) {
     return { diagnostics: compiled.diagnostics.map((d) => (d.code === "W6001" ? d : diag("W6105", `malformed bundle: ${d.message}`, NOWHERE))) };
   }
@@ -156,8 +164,14 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     program: compiled.program,
     byName,
     ...(keyId === undefined ? {} : { keyId }),
+    ...(linked.templates.length === 0 ? {} : { templates: linked.templates, links: linked.links }),
   };
   return { bundle: loaded, diagnostics: [] };
+}
+
+function withReason(name: string, id: string, ir: IrPolicy): LoadedPolicy {
+  const reason = reasonOf(ir);
+  return reason === undefined ? { name, id, ir } : { name, id, ir, reason };
 }
 
 function signatureProblem(ed25519: Ed25519, sigJson: unknown, publicKey: Uint8Array, keyId: string, bundleId: string): string | undefined {

@@ -29,6 +29,7 @@
 import { canonicalBytes, canonicalJson, contentId } from "../compiler/canonical.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, toPlainJson } from "../compiler/ids.js";
 import type { LoadedBundle } from "./bundle.js";
+import { templateFields } from "./bundle-links.js";
 import { decide, type DecisionRecord, type RecordJson } from "./decision-record.js";
 import {
   asLineageEvent,
@@ -126,6 +127,7 @@ export function bundleText(b: LoadedBundle): string {
     schemaId: b.schemaId,
     schema: toPlainJson(b.schema),
     policies: b.policies.map((p) => ({ name: p.name, id: p.id, ir: toPlainJson(p.ir) })),
+    ...(toPlainJson(templateFields(b)) as Record<string, unknown>),
     bundleId: b.bundleId,
   });
 }
