@@ -16,6 +16,7 @@ import type { EntityRef, LinkDecl, Policy, PolicySet, Scope, SlotRef } from "../
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import type { IrEntity, IrLink, IrPolicy, IrSlotValues, IrTemplate, SlotId } from "./ir.js";
+import { isValidTypeName } from "../stdlib/index.js";
 import { linkTemplate, slotMismatch, templateSlots } from "./link.js";
 
 /** The name of the policy at `index` of a set: its `@id` annotation, else `policyN`. */
@@ -184,4 +185,36 @@ export function validateLinks(set: PolicySet, validateOne: (p: Policy) => readon
     for (const d of validateOne(substituteSlots(template, link))) if (!base.has(key(d))) diagnostics.push({ ...d, message: `link \`${link.name}\`: ${d.message}` });
   });
   return diagnostics;
+}
+
+/** A link to add with {@link addLink}: the policy `name` from template `template` with these slot values. */
+export interface NewLink {
+  readonly name: string;
+  readonly template: string;
+  readonly values: IrSlotValues;
+}
+
+/**
+ * The set with one more link, checked like every link of the set (W3031, W1041); `set` is
+ * undefined when the link (or another link of the set) is invalid. Never throws.
+ * Validate the result against a schema with `validatePolicies`.
+ */
+export function addLink(set: PolicySet, link: NewLink): { readonly set: PolicySet | undefined; readonly diagnostics: Diagnostic[] } {
+  const span = { start: 0, end: 0 };
+  const ref = (e: IrEntity): EntityRef | Diagnostic =>
+    isValidTypeName(e.type) ? { kind: "entityRef", type: { kind: "name", path: e.type.split("::"), span }, id: e.id, span } : diag("W3031", `link \`${link.name}\`: \`${e.type}\` is not a valid entity type name`, span);
+  const values: { principal?: EntityRef; resource?: EntityRef } = {};
+  const bad: Diagnostic[] = [];
+  for (const [slot, key] of [["?principal", "principal"], ["?resource", "resource"]] as const) {
+    const v = link.values[slot];
+    if (v === undefined) continue;
+    const r = ref(v);
+    if ("code" in r) bad.push(r);
+    else values[key] = r;
+  }
+  if (bad.length > 0) return { set: undefined, diagnostics: bad };
+  const decl: LinkDecl = { kind: "link", name: link.name, template: link.template, values, span };
+  const next: PolicySet = { ...set, links: [...(set.links ?? []), decl] };
+  const { diagnostics } = linkProblems(next);
+  return { set: diagnostics.length > 0 ? undefined : next, diagnostics };
 }
