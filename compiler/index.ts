@@ -40,7 +40,7 @@ export {
   type SlotId,
 } from "./ir.js";
 export { linkId, linkTemplate, SLOT_IDS, templateId, templateSlots } from "./link.js";
-export { addLink, isTemplate, linkProblems, policyName, policySlots, substituteSlots, type NewLink } from "./templates.js";
+export { addLink, isTemplate, linkProblems, policyName, policySlots, substituteSlots, validateLinks, type NewLink } from "./templates.js";
 export { linksFromJson, policySetFromJson, type PolicyJsonOptions, type PolicyJsonResult } from "./policy-json.js";
 export { exprToJson, linksToJson, policySetToJson, policyToJson, type PolicySetJsonResult } from "./policy-json-write.js";
 export { schemaToJson, typeToJson, type SchemaToJsonResult } from "./schema-json-write.js";

@@ -112,7 +112,7 @@ export function checkLinks(
   const staticNames = new Set(policyNames);
   const resolved = links.map((link): number | undefined => {
     if (taken.has(link.name)) {
-      diagnostics.push(diag("W1041", `link \`${link.name}\`: a policy, template or link of this set already has this name`, link.span, "give the link a name of its own (`--id`)"));
+      diagnostics.push(diag("W1041", `link \`${link.name}\`: a policy, template or link of this set already has this name`, link.span, "every policy, template and link needs a name of its own"));
       return undefined;
     }
     taken.add(link.name);
@@ -169,7 +169,7 @@ export function linkProblems(set: PolicySet): { readonly resolved: (Policy | und
  * policy (its template with the slots filled, see {@link substituteSlots}) with `validateOne`.
  * Reported are the problems the link adds to its template's own (an unknown entity type, an
  * entity that is not a value of an enumerated type, a policy that can never apply, …),
- * prefixed with the link's name and located at the template's slot.
+ * prefixed with the link's name and located at the link (in its links file or JSON set).
  */
 export function validateLinks(set: PolicySet, validateOne: (p: Policy) => readonly Diagnostic[]): Diagnostic[] {
   const links = set.links ?? [];
@@ -182,7 +182,7 @@ export function validateLinks(set: PolicySet, validateOne: (p: Policy) => readon
     if (template === undefined) return;
     let base = own.get(template);
     if (base === undefined) own.set(template, (base = new Set(validateOne(template).map(key))));
-    for (const d of validateOne(substituteSlots(template, link))) if (!base.has(key(d))) diagnostics.push({ ...d, message: `link \`${link.name}\`: ${d.message}` });
+    for (const d of validateOne(substituteSlots(template, link))) if (!base.has(key(d))) diagnostics.push({ ...d, message: `link \`${link.name}\` of template \`${link.template}\`: ${d.message}`, span: link.span });
   });
   return diagnostics;
 }
