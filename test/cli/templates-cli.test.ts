@@ -125,6 +125,16 @@ describe("writ link and --links", () => {
     expect(record.reasons).toEqual([{ name: "alice-f1", policyId: summary.links.find((l) => l.name === "alice-f1")!.id }]);
   });
 
+  it("writ diff reports added links and templates like policies", () => {
+    writeFileSync(join(dir, "one-link.json"), JSON.stringify(JSON.parse(readFileSync(join(dir, "links.json"), "utf8")).slice(0, 1)));
+    expect(writ("compile", "p.cedar", "--schema", "s.cedarschema", "--links", "one-link.json", "-o", "b1.json").code).toBe(0);
+    expect(writ("compile", "p.cedar", "--schema", "s.cedarschema", "--links", "links.json", "-o", "b2.json").code).toBe(0);
+    const d = writ("diff", "b1.json", "b2.json");
+    expect(d.code).toBe(1);
+    expect(d.stdout).toMatch(/^\+ no-edit-staff sha256:[0-9a-f]{64}$/m);
+    expect(d.stdout).toContain("1 added, 0 removed, 0 changed, 4 unchanged");
+  });
+
   it("a broken links file is one line naming it", () => {
     writeFileSync(join(dir, "bad-links.json"), '[{"templateId": "share", "newId": "x"}]');
     oneLineError(writ("eval", "--policies", "p.cedar", "--links", "bad-links.json", "--entities", "e.json", "--request", "view.json"), /^bad-links\.json:1:\d+: error W1040: \/0: missing `values`$/);
