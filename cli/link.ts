@@ -134,21 +134,24 @@ export function runLink(template: string, opts: LinkOptions, io: Output): number
     return need(policiesFrom(file), file);
   });
   const existing = readLinksFile(opts.links, true);
-  const base: PolicySet = { ...mergePolicySets(sets), links: existing };
+  const merged = mergePolicySets(sets);
+  const base: PolicySet = { ...merged, links: [...(merged.links ?? []), ...existing] };
   const added = addLink(base, { name: opts.id, template, values });
   const line = (d: Diagnostic): string => diagnosticLine(d, undefined, opts.links);
   if (added.set === undefined) throw new CliFailure(added.diagnostics.filter((d) => d.severity === "error").map(line), EXIT_BAD_INPUT);
   const problems = linkDiagnostics(added.set, schema);
   if (hasErrors(problems)) throw new CliFailure(problems.filter((d) => d.severity === "error").map(line), EXIT_BAD_INPUT);
   for (const d of problems) io.err(`${line(d)}\n`);
-  writeAtomically(opts.links, `${stringifyJson(linksToJson(added.set.links ?? []), 2)}\n`);
+  // The links file gets its own links and the new one (not the links of JSON policy sets).
+  const written = [...existing, added.set.links![added.set.links!.length - 1]!];
+  writeAtomically(opts.links, `${stringifyJson(linksToJson(written), 2)}\n`);
   const t = (lowerPolicies(added.set).ir.templates ?? []).find((x) => x.name === template)!;
   const tId = templateId(stripSpans(t));
   const id = linkId(tId, values);
   if (opts.json === true) io.out(`${stringifyJson({ name: opts.id, id, template, templateId: tId, values: values as never }, 2)}\n`);
   else {
     const shown = Object.entries(values).map(([s, v]) => `${s}=${new EntityUID((v as IrEntity).type, (v as IrEntity).id).key}`);
-    io.out(`linked ${opts.id}: template ${template} (${tId}) with ${shown.join(", ")}\nlink ${id}\nwrote ${opts.links}: ${(added.set.links ?? []).length} link${(added.set.links ?? []).length === 1 ? "" : "s"}\n`);
+    io.out(`linked ${opts.id}: template ${template} (${tId}) with ${shown.join(", ")}\nlink ${id}\nwrote ${opts.links}: ${written.length} link${written.length === 1 ? "" : "s"}\n`);
   }
   return 0;
 }

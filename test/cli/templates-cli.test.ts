@@ -161,6 +161,13 @@ describe("Cedar's JSON forms", () => {
     oneLineError(writ("fmt", "--to", "cedar", "p.json"), /W5008: this policy set has 2 template link\(s\)/);
   });
 
+  it("writ link over a JSON policy set: its own links count for names, and only new links go to the links file", () => {
+    oneLineError(writ("link", "no-edit", "--id", "alice-f1", "--slot", '?principal=Team::"x"', "--policies", "p.json", "--links", "extra.json"), /W1041: link `alice-f1`/);
+    const r = writ("link", "no-edit", "--id", "no-edit-x", "--slot", '?principal=Team::"x"', "--policies", "p.json", "--links", "extra.json");
+    expect(r.code).toBe(0);
+    expect((JSON.parse(readFileSync(join(dir, "extra.json"), "utf8")) as { newId: string }[]).map((l) => l.newId)).toEqual(["no-edit-x"]);
+  });
+
   it("fmt --to json / --to cedarschema converts schemas with the same schema id, and every command takes a JSON schema", () => {
     const a = writ("fmt", "--to", "json", "s.cedarschema", "-o", "s.json");
     expect(a.code).toBe(0);
