@@ -69,7 +69,7 @@ export type IrExpr =
   | { readonly kind: "quantifier"; readonly quantifier: "any" | "all"; readonly target: IrExpr; readonly variable: string; readonly body: IrExpr; readonly span?: Span }
   /** Writ extension: the variable bound by the nearest enclosing quantifier with this name. */
   | { readonly kind: "boundVar"; readonly name: string; readonly span?: Span }
-  /** Always fails at evaluation with this error (e.g. an invalid extension literal, an unlinked slot). */
+  /** Always fails at evaluation with this error (e.g. an invalid extension literal, a slot in a condition). */
   | { readonly kind: "error"; readonly code: IrErrorCode; readonly message: string; readonly span?: Span };
 
 /** Evaluation error codes an `error` node may carry. */

@@ -143,7 +143,8 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
     case "var":
       return { kind: "var", name: e.name, span };
     case "slotExpr":
-      return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} is not linked`, span };
+      // NOTE: unreachable from parsed text and JSON (W1013); kept so that a hand-built AST fails closed.
+      return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} in a condition`, span };
     case "unary": {
       const operand = lowerExpr(e.operand, diags);
       return e.op === "!" ? { kind: "not", operand, span } : { kind: "neg", operand, span };

@@ -135,6 +135,14 @@ describe("links", () => {
     expect(compile(withLinks(set, link("x", "shar", ["User", "a"]))).program).toBeUndefined();
   });
 
+  it("a template's Writ extensions are refused under cedar semantics once, linked or not (W6001)", () => {
+    const t = parse(`@mode("shadow") permit (principal == ?principal, action, resource);`);
+    const w6001 = (s: PolicySet): number => compile(s, { semantics: "cedar" }).diagnostics.filter((d) => d.code === "W6001").length;
+    expect(w6001(t)).toBe(1);
+    expect(w6001(withLinks(t, link("a", "policy0", ["User", "a"]), link("b", "policy0", ["User", "b"])))).toBe(1);
+    expect(compile(t, { semantics: "fail-closed" }).diagnostics).toEqual([]);
+  });
+
   it("addLink is the library API: it checks the link and returns the set with it", () => {
     const ok = addLink(set, { name: "l", template: "deny-team", values: { "?principal": { type: "Group", id: "staff" } } });
     expect(ok.diagnostics).toEqual([]);
