@@ -30,6 +30,16 @@ export function isPlainIdent(s: string, allowReserved: boolean): boolean {
 
 type Json = JsonValue;
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A Long as JSON: a number when it is exact as one, else a bigint (write the result with
+ * `stringifyJson`, which writes every digit; `JSON.stringify` cannot).
+ */
+function jsonLong(n: bigint): Json {
+  return n >= -SAFE && n <= SAFE ? Number(n) : n;
+}
+
 function uid(r: EntityRef): Json {
   return { type: r.type.path.join("::"), id: r.id };
 }
@@ -45,8 +55,9 @@ export function exprToJson(e: Expr): Json {
   switch (e.kind) {
     case "bool":
     case "string":
-    case "long":
       return { Value: e.value };
+    case "long":
+      return { Value: jsonLong(e.value) };
     case "entity":
       return { Value: { __entity: uid(e.ref) } };
     case "var":

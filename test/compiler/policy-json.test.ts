@@ -104,7 +104,10 @@ obligations { max: 5 };`);
     expect(j["action"]).toEqual({ op: "in", entities: [{ type: "Action", id: "view" }, { type: "Action", id: "edit" }] });
     expect(j["resource"]).toEqual({ op: "is", entity_type: "Doc", in: { entity: { type: "Folder", id: "f" } } });
     expect(j["annotations"]).toEqual({ id: "a", flag: null });
-    expect(j["obligations"]).toEqual({ max: { Value: 5n } });
+    expect(j["obligations"]).toEqual({ max: { Value: 5 } });
+    expect(policyToJson(parse(`permit (principal, action, resource) when { context.n == 9223372036854775807 };`).policies[0]!)).toMatchObject({
+      conditions: [{ body: { "==": { right: { Value: 9223372036854775807n } } } }],
+    });
     const text = stringifyJson(j);
     for (const piece of ['"isInRange":[', '"ip":[{"Value":"10.0.0.0/8"}]', '"attr":["owner","name"]', '"pattern":[{"Literal":"a"},"Wildcard",{"Literal":"*"}]', '"neg":{"arg":{"Value":5}}', '"Value":-5', '"containsAny":{"left"', '"isEmpty":{"arg"', '".":{"left":{"Record":{"a b":{"Value":1}}},"attr":"a b"}'])
       expect(text).toContain(piece);
