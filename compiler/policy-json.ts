@@ -23,6 +23,7 @@ import { diag, type Diagnostic } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import { builtinConstructor, builtinMethod, isValidTypeName, type JsonValue } from "../stdlib/index.js";
 import { BINARY_METHODS, UNARY_METHODS, isPlainIdent } from "./policy-json-write.js";
+import { isTemplate } from "./templates.js";
 
 /** Result of {@link policySetFromJson} and {@link linksFromJson}. */
 export interface PolicyJsonResult<T> {
@@ -403,7 +404,11 @@ export function policySetFromJson(json: JsonValue, options: PolicyJsonOptions = 
       const s = json[section];
       if (s === undefined) continue;
       if (!isObj(s)) diagnostics.push(diag("W1040", `/${section}: expected an object mapping policy ids to policies, found ${describe(s)}`, NO_SPAN));
-      else for (const [key, p] of Object.entries(s)) entries.push({ key, section, json: p });
+      else
+        for (const [key, p] of Object.entries(s)) {
+          if (entries.some((e) => e.key === key)) diagnostics.push(diag("W1041", `/${section}/${key}: a static policy and a template are both named \`${key}\``, options.locate?.(section, key) ?? NO_SPAN));
+          else entries.push({ key, section, json: p });
+        }
     }
     linksJson = json["templateLinks"];
   } else diagnostics.push(diag("W1040", `expected a JSON policy set or policy object, found ${describe(json)}`, NO_SPAN));
@@ -414,6 +419,9 @@ export function policySetFromJson(json: JsonValue, options: PolicyJsonOptions = 
       const anns: Annotation[] = [];
       const path = json === e.json ? "" : `/${e.section}/${e.key}`;
       const policy = new Reader(span).policy(e.json, path, anns);
+      // As in Cedar: a template in `staticPolicies` is refused, and so (it would apply to everyone) is a static policy in `templates`.
+      if (isTemplate(policy) !== (e.section === "templates") && path !== "")
+        throw new JsonShape(path, e.section === "templates" ? "a template has `?principal` or `?resource` in its scope (a static policy goes in `staticPolicies`)" : "a static policy has no slot (a template goes in `templates`)");
       const id = anns.find((a) => a.name === "id");
       if (id !== undefined && id.value !== e.key) throw new JsonShape(path, `the policy is keyed \`${e.key}\` but its @id is ${JSON.stringify(id.value ?? null)}: Writ names a policy by its @id`, "W1041");
       if (id === undefined && e.key !== `policy${i}`) return { ...policy, annotations: [{ kind: "annotation" as const, name: "id", value: e.key, span }, ...anns] };

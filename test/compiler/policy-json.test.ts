@@ -153,6 +153,12 @@ describe("names and ids", () => {
     expect(formatPolicies(set, "")).toBe('@id("mine")\npermit (principal, action, resource);\n\npermit (principal, action, resource);\n');
     const clash = policySetFromJson({ staticPolicies: { a: P({ annotations: { id: "b" } }) } });
     expect(clash.diagnostics.map((d) => d.code)).toEqual(["W1041"]);
+    const both = policySetFromJson({ staticPolicies: { a: P() }, templates: { a: P({ principal: { op: "==", slot: "?principal" } }) } });
+    expect(both.diagnostics.map((d) => d.message)).toEqual(["/templates/a: a static policy and a template are both named `a`"]);
+    expect(policySetFromJson({ templates: { t: P() } }).diagnostics.map((d) => d.message)).toEqual([
+      "/templates/t: a template has `?principal` or `?resource` in its scope (a static policy goes in `staticPolicies`)",
+    ]);
+    expect(policySetFromJson({ staticPolicies: { s: P({ principal: { op: "in", slot: "?principal" } }) } }).diagnostics.map((d) => d.code)).toEqual(["W1040"]);
   });
 
   it("two policies with one name cannot be written as JSON (W1041)", () => {
