@@ -22,11 +22,14 @@ import { decide, loadBundle, type DecisionRecord } from "../runtime/index.js";
 import { keyIdOf } from "../compiler/ids.js";
 import { readPrivateKey, readPublicKey, writeKeyPair } from "../runtime/keys.js";
 import { errorLines, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf } from "./pipeline.js";
+import { linkStage } from "./link.js";
 import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, readTextFile, type Output, type Semantics, type TextFile } from "./io.js";
 
 /** Options of `writ compile`. */
 export interface CompileCliOptions {
   readonly schema: string;
+  /** A links file (template links) to check and put in the bundle. */
+  readonly links?: string;
   readonly output?: string;
   readonly sign?: string;
   readonly sequence?: string;
@@ -43,7 +46,7 @@ function parseSequence(text: string | undefined): number {
 }
 
 /** Write a file atomically (temporary file + rename). */
-function writeAtomically(path: string, text: string): void {
+export function writeAtomically(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, text);
@@ -83,7 +86,9 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
     sets.push(parsed.value);
   }
   if (lines.length > 0) throw new CliFailure(lines, EXIT_BAD_INPUT);
-  const built = buildBundle({ policiesAst: mergePolicySets(sets), schema, semantics: opts.semantics, sequence, validate: false });
+  const linked = linkStage(mergePolicySets(sets), opts.links, schema);
+  if (linked.value === undefined) throw new CliFailure(errorLines(linked, opts.links), EXIT_BAD_INPUT);
+  const built = buildBundle({ policiesAst: linked.value, schema, semantics: opts.semantics, sequence, validate: false });
   if (built.bundle === undefined) {
     const where = texts.length === 1 ? texts[0]!.name : "writ";
     throw new CliFailure(built.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: where })), EXIT_BAD_INPUT);
@@ -92,10 +97,14 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
   if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
   if (opts.output !== undefined) writeAtomically(opts.output, `${JSON.stringify(bundle, null, 2)}\n`);
   if (opts.json === true) {
-    io.out(`${JSON.stringify({ bundleId: bundle.bundleId, policies: bundle.policies.map((p) => ({ name: p.name, id: p.id })) }, null, 2)}\n`);
+    const refs = (l: readonly { readonly name: string; readonly id: string }[] | undefined): { name: string; id: string }[] => (l ?? []).map((p) => ({ name: p.name, id: p.id }));
+    const extra = bundle.templates === undefined ? {} : { templates: refs(bundle.templates), links: refs(bundle.links) };
+    io.out(`${JSON.stringify({ bundleId: bundle.bundleId, policies: refs(bundle.policies), ...extra }, null, 2)}\n`);
   } else {
     const signed = bundle.signature === undefined ? "unsigned" : `signed by ${bundle.signature.keyId}`;
-    io.out(`wrote ${opts.output}: ${bundle.policies.length} policies, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`);
+    const count = (n: number, w: string): string => `${n} ${w}${n === 1 ? "" : "s"}`;
+    const extra = bundle.templates === undefined ? "" : `, ${count(bundle.templates.length, "template")}, ${count(bundle.links?.length ?? 0, "link")}`;
+    io.out(`wrote ${opts.output}: ${bundle.policies.length} policies${extra}, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`);
   }
   return 0;
 }

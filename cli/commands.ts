@@ -33,6 +33,7 @@ import {
   type TextFile,
 } from "./io.js";
 import { sarifLog } from "./sarif.js";
+import { linkStage, templateReport } from "./link.js";
 import { entitiesFrom, errorLines, mergePolicySets, policiesFrom, programFrom, requestFrom, schemaFrom, validationOf, type Staged } from "./pipeline.js";
 
 // --- check -------------------------------------------------------------------
@@ -40,6 +41,8 @@ import { entitiesFrom, errorLines, mergePolicySets, policiesFrom, programFrom, r
 /** Options of `writ check`. */
 export interface CheckOptions {
   readonly schema?: string;
+  /** A links file (template links) to check and apply. */
+  readonly links?: string;
   readonly format: "text" | "json" | "github" | "sarif";
   /** The writ version written into SARIF output (`tool.driver.version`). */
   readonly version?: string;
@@ -96,20 +99,24 @@ export function runCheck(files: readonly string[], opts: CheckOptions, io: Outpu
   const policyFiles = files.map((f) => readTextFile(f));
   const schema = schemaFile === undefined ? undefined : schemaFrom(schemaFile);
   if (schema !== undefined) for (const d of schema.diagnostics) found.push({ d, source: schemaFile });
-  let policyCount = 0;
+  const parsedFiles: { set: PolicySet; file: TextFile }[] = [];
   for (const file of policyFiles) {
     const parsed = policiesFrom(file);
     for (const d of parsed.diagnostics) found.push({ d, source: file });
     if (parsed.value === undefined) continue;
-    policyCount += parsed.value.policies.length;
+    parsedFiles.push({ set: parsed.value, file });
     if (schema?.value !== undefined) {
       for (const d of validationOf(parsed.value, schema.value, file).diagnostics) found.push({ d, source: file });
     }
   }
+  const templates = templateReport(parsedFiles, opts.links, schema?.value);
+  found.push(...templates.found);
+  const { policies: policyCount, templates: templateCount, links: linkCount } = templates.counts;
+  const templateText = templateCount === 0 ? "" : `, ${plural(templateCount, "template")} (${plural(linkCount, "link")})`;
   const errors = found.filter((l) => l.d.severity === "error").length;
   const warnings = found.filter((l) => l.d.severity === "warning").length;
   if (opts.format === "json") {
-    io.out(`${JSON.stringify({ ok: errors === 0, policies: policyCount, errors, warnings, diagnostics: found.map(toJson) }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ok: errors === 0, policies: policyCount, templates: templateCount, links: linkCount, errors, warnings, diagnostics: found.map(toJson) }, null, 2)}\n`);
     return errors > 0 ? EXIT_PROBLEMS : 0;
   }
   if (opts.format === "sarif") {
@@ -118,7 +125,7 @@ export function runCheck(files: readonly string[], opts: CheckOptions, io: Outpu
   }
   if (opts.format === "github") {
     for (const l of found) io.out(`${toGithub(l)}\n`);
-    io.out(errors > 0 ? `${plural(errors, "error")}\n` : `ok: ${policyCount} ${policyCount === 1 ? "policy" : "policies"}\n`);
+    io.out(errors > 0 ? `${plural(errors, "error")}\n` : `ok: ${policyCount} ${policyCount === 1 ? "policy" : "policies"}${templateText}\n`);
     return errors > 0 ? EXIT_PROBLEMS : 0;
   }
   for (const l of found) io.out(`${formatDiagnostic(l.d.file === undefined && l.source !== undefined ? { ...l.d, file: l.source.name } : l.d, l.source?.text)}\n`);
@@ -127,7 +134,7 @@ export function runCheck(files: readonly string[], opts: CheckOptions, io: Outpu
     return EXIT_PROBLEMS;
   }
   const what = schema === undefined ? "parsed (no schema given: not validated)" : "validated";
-  io.out(`ok: ${plural(policyCount, "policy").replace(/policys$/, "policies")} in ${plural(policyFiles.length, "file")} ${what}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+  io.out(`ok: ${plural(policyCount, "policy").replace(/policys$/, "policies")}${templateText} in ${plural(policyFiles.length, "file")} ${what}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
   return 0;
 }
 
@@ -136,6 +143,8 @@ export function runCheck(files: readonly string[], opts: CheckOptions, io: Outpu
 /** Options of `writ eval`. */
 export interface EvalOptions {
   readonly policies: readonly string[];
+  /** A links file (template links) to apply. */
+  readonly links?: string;
   readonly schema?: string;
   readonly entities: string;
   readonly request: string;
@@ -195,7 +204,7 @@ export function runEval(opts: EvalOptions, io: Output): number {
     files.push(file);
     sets.push(need(policiesFrom(file), "the policies", file));
   }
-  const policySet = mergePolicySets(sets);
+  const policySet = need(linkStage(mergePolicySets(sets), opts.links, schema), "the links", opts.links);
   const ent = readJsonFile(opts.entities);
   const entities = need(entitiesFrom(ent.file, ent.json, schema), "the entities", ent.file);
   const req = readJsonFile(opts.request);

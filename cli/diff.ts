@@ -78,15 +78,18 @@ export function summarizeBundle(file: TextFile, json: unknown): BundleSummary {
   if (!((typeof seq === "number" && Number.isInteger(seq) && seq >= 0) || (typeof seq === "bigint" && seq >= 0n))) {
     malformed(file, "`sequence` must be a non-negative integer", seq === undefined ? undefined : "sequence");
   }
-  const ps = json["policies"];
-  if (!Array.isArray(ps)) malformed(file, "`policies` must be an array", ps === undefined ? undefined : "policies");
   const policies = new Map<string, string>();
-  const at = offsetOfKey(file.text, "policies") ?? 0;
-  ps.forEach((p, i) => {
-    if (!isRecord(p) || typeof p["name"] !== "string" || typeof p["id"] !== "string") malformed(file, `policies[${i}] must have a string \`name\` and \`id\``, "policies");
-    if (policies.has(p["name"])) malformed(file, `two policies are named \`${p["name"]}\``, "name", at);
-    policies.set(p["name"], p["id"]);
-  });
+  // Templates and template links are named entries with ids too (names are unique across all three).
+  for (const key of ["policies", "templates", "links"]) {
+    const ps = json[key] ?? (key === "policies" ? undefined : []);
+    if (!Array.isArray(ps)) malformed(file, `\`${key}\` must be an array`, ps === undefined ? undefined : key);
+    const at = offsetOfKey(file.text, key) ?? 0;
+    ps.forEach((p, i) => {
+      if (!isRecord(p) || typeof p["name"] !== "string" || typeof p["id"] !== "string") malformed(file, `${key}[${i}] must have a string \`name\` and \`id\``, key);
+      if (policies.has(p["name"])) malformed(file, `two policies are named \`${p["name"]}\``, "name", at);
+      policies.set(p["name"], p["id"]);
+    });
+  }
   return {
     format,
     language: text("language"),

@@ -65,8 +65,9 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .description("parse policy files and validate them against a schema")
     .argument("<policies...>", "policy files (.cedar / .writ)")
     .option("--schema <file>", "schema file (.cedarschema); without it only syntax is checked")
+    .option("--links <file>", "template links file (JSON, as writ link writes it) to check")
     .addOption(new Option("--format <format>", "output format (github: GitHub Actions annotations; sarif: SARIF 2.1.0)").choices(["text", "json", "github", "sarif"]).default("text"))
-    .action((files: string[], opts: { schema?: string; format: "text" | "json" | "github" | "sarif" }) => {
+    .action((files: string[], opts: { schema?: string; links?: string; format: "text" | "json" | "github" | "sarif" }) => {
       exit.code = runCheck(files, { ...opts, version: packageVersion() }, io);
     });
 
@@ -77,14 +78,15 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .option("--bundle <file>", "decide from a compiled bundle (writ compile) instead of policy files; prints the decision record")
     .option("--key <file>", "with --bundle: the signer's public key (.pub); the bundle must carry a valid signature by it")
     .option("--schema <file>", "schema file: directs reading entities and context, and validates the request")
+    .option("--links <file>", "template links file (JSON) to apply to --policies")
     .requiredOption("--entities <file>", "entities JSON file (Cedar format)")
     .requiredOption("--request <file>", "request JSON file: {principal, action, resource, context}")
     .addOption(semanticsOption())
     .option("--json", "print the decision as JSON")
     .action(
-      (opts: { policies?: string[]; bundle?: string; key?: string; schema?: string; entities: string; request: string; semantics: Semantics; json?: boolean }) => {
+      (opts: { policies?: string[]; bundle?: string; key?: string; schema?: string; links?: string; entities: string; request: string; semantics: Semantics; json?: boolean }) => {
         if (opts.bundle !== undefined) {
-          if (opts.policies !== undefined || opts.schema !== undefined) {
+          if (opts.policies !== undefined || opts.schema !== undefined || opts.links !== undefined) {
             throw new CliFailure([problemLine("W5008", "--bundle already holds the policies and the schema: drop --policies/--schema", { file: "writ" })]);
           }
           exit.code = runBundleEval({ ...opts, bundle: opts.bundle }, io);
@@ -101,12 +103,13 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .description("compile policies into one bundle file (canonical IR, content ids, schema), optionally signed")
     .argument("<policies...>", "policy files")
     .requiredOption("--schema <file>", "schema file (.cedarschema)")
+    .option("--links <file>", "template links file (JSON): the bundle carries the templates and these links")
     .option("-o, --output <file>", "the bundle file to write")
     .option("--sign <file>", "sign the bundle id with this Ed25519 private key (<prefix>.key from writ keygen)")
     .option("--sequence <n>", "the bundle's sequence number (services refuse lower ones)", "0")
     .addOption(semanticsOption())
     .option("--json", 'print {"bundleId", "policies": [{"name", "id"}]}')
-    .action((files: string[], opts: { schema: string; output?: string; sign?: string; sequence?: string; semantics: Semantics; json?: boolean }) => {
+    .action((files: string[], opts: { schema: string; links?: string; output?: string; sign?: string; sequence?: string; semantics: Semantics; json?: boolean }) => {
       exit.code = runCompile(files, opts, io);
     });
 
@@ -123,8 +126,26 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .description("format policy (.cedar, .writ) and schema (.cedarschema) files in place")
     .argument("<files...>", "files to format")
     .option("--check", "do not write; list unformatted files and exit 1 if there are any")
-    .action((files: string[], opts: { check?: boolean }) => {
-      exit.code = runFmt(files, { check: opts.check === true }, io);
+    .addOption(new Option("--to <form>", "convert one file instead: policies to/from Cedar's JSON policy format (json, cedar), schemas to/from its JSON schema format (json, cedarschema)").choices(["json", "cedar", "cedarschema"]))
+    .option("-o, --output <file>", "with --to: the file to write (default: print)")
+    .option("--links <file>", "with --to: template links file, read (--to json) or written (--to cedar)")
+    .action(async (files: string[], opts: { check?: boolean; to?: "json" | "cedar" | "cedarschema"; output?: string; links?: string }) => {
+      if (opts.to === undefined) exit.code = runFmt(files, { check: opts.check === true }, io);
+      else exit.code = (await import("./convert.js")).runConvert(files, { to: opts.to, ...(opts.output === undefined ? {} : { output: opts.output }), ...(opts.links === undefined ? {} : { links: opts.links }) }, io);
+    });
+
+  program
+    .command("link")
+    .description("link a template: name a policy made from it by filling its slots, and add it to a links file")
+    .argument("<template>", "the template's name (@id, or policyN by position)")
+    .requiredOption("--id <name>", "the name of the linked policy")
+    .option("--slot <slot=entity>", 'a slot value, e.g. ?principal=User::"alice" (repeat for ?resource)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .requiredOption("--policies <files...>", "the policy files holding the template")
+    .requiredOption("--links <file>", "the links file to add the link to (created when missing)")
+    .option("--schema <file>", "validate the linked policy against this schema")
+    .option("--json", 'print {"name", "id", "template", "templateId", "values"}')
+    .action(async (template: string, opts: { id: string; slot: string[]; policies: string[]; links: string; schema?: string; json?: boolean }) => {
+      exit.code = (await import("./link.js")).runLink(template, opts, io);
     });
 
   program

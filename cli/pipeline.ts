@@ -4,12 +4,13 @@
  * given), compile. Everything returns values + diagnostics; nothing here
  * prints or exits.
  */
-import type { Policy, PolicySet } from "../lang/ast.js";
+import type { LinkDecl, Policy, PolicySet } from "../lang/ast.js";
 import { hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
 import { compile, loadSchema, readEntities, readRequest, validatePolicies, type CompiledPolicies, type Request, type Schema } from "../compiler/index.js";
 import type { Entities, JsonValue } from "../stdlib/index.js";
 import { diagnosticLine, type Semantics, type TextFile } from "./io.js";
+import { isJsonPath, policiesFromJsonFile, schemaFromJsonFile } from "./formats.js";
 
 /** A stage result: a value when the stage succeeded, and its diagnostics (with file names attached). */
 export interface Staged<T> {
@@ -39,15 +40,17 @@ export function errorLines(s: Staged<unknown>, fallbackFile?: string): string[] 
     .map((d) => diagnosticLine(d, s.source?.text, d.file ?? s.source?.name ?? fallbackFile));
 }
 
-/** Parse a policy file. */
+/** Parse a policy file (Cedar's JSON policy format when it is a `.json` file). */
 export function policiesFrom(file: TextFile): Staged<PolicySet> {
+  if (isJsonPath(file.path)) return policiesFromJsonFile(file);
   const r = parsePolicies(file.text, file.name);
   const diagnostics = withFile(r.diagnostics, file.name);
   return { value: hasErrors(diagnostics) ? undefined : r.ast, diagnostics, source: file };
 }
 
-/** Parse and load a schema file. */
+/** Parse and load a schema file (Cedar's JSON schema format when it is a `.json` file). */
 export function schemaFrom(file: TextFile): Staged<Schema> {
+  if (isJsonPath(file.path)) return schemaFromJsonFile(file);
   const parsed = parseSchema(file.text, file.name);
   const pd = withFile(parsed.diagnostics, file.name);
   if (parsed.ast === undefined || hasErrors(pd)) return { value: undefined, diagnostics: pd, source: file };
@@ -67,8 +70,10 @@ export function validationOf(policies: PolicySet, schema: Schema, file: TextFile
 export function mergePolicySets(sets: readonly PolicySet[]): PolicySet {
   if (sets.length === 1) return sets[0]!;
   const policies: Policy[] = [];
+  const links: LinkDecl[] = [];
   for (const s of sets) policies.push(...s.policies);
-  return { kind: "policySet", policies, comments: [], span: { start: 0, end: 0 } };
+  for (const s of sets) links.push(...(s.links ?? []));
+  return { kind: "policySet", policies, comments: [], ...(links.length === 0 ? {} : { links }), span: { start: 0, end: 0 } };
 }
 
 /** Compile a policy set under the given semantics. */

@@ -5,9 +5,15 @@
  *
  * ```
  * { format: "writ-bundle/1", language: "writ/1", semantics, sequence,
- *   schemaId, schema, policies: [{ name, id, ir }], bundleId,
- *   signature?: { keyId, alg: "ed25519", sig } }
+ *   schemaId, schema, policies: [{ name, id, ir }],
+ *   templates?: [{ name, id, ir }], links?: [{ name, id, template, templateId, values }],
+ *   bundleId, signature?: { keyId, alg: "ed25519", sig } }
  * ```
+ *
+ * `templates` and `links` are present only when the policy set has templates; a bundle
+ * without them is byte for byte what earlier versions wrote (same format tag, same ids). A
+ * link stores its template's name and id and its slot values (`{"?principal": {type, id}}`),
+ * not the linked IR: the loader links again and recomputes every id.
  *
  * `policies` is stored sorted by id (then name), the order the bundle id hashes, so a bundle
  * is a function of its content. The signature signs the UTF-8 bytes of the bundle id string;
@@ -23,7 +29,8 @@ import type { Semantics } from "./decide.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, sortPolicyRefs, toPlainJson, type PlainJson } from "./ids.js";
 
 export { isValidSequence, keyIdOf } from "./ids.js";
-import { stripSpans, type IrPolicy } from "./ir.js";
+import { stripSpans, type IrLink, type IrPolicy, type IrSlotValues, type IrTemplate } from "./ir.js";
+import { linkId, plainSlotValues, templateId } from "./link.js";
 import type { Schema } from "./schema-model.js";
 import { validatePolicies } from "./validate.js";
 
@@ -33,6 +40,25 @@ export interface BundlePolicy {
   readonly id: string;
   /** The span-free IR (its `name` equals the entry's `name`). */
   readonly ir: IrPolicy;
+}
+
+/** One template of a bundle. */
+export interface BundleTemplate {
+  readonly name: string;
+  /** The template id (`templateId` of `link.ts`). */
+  readonly id: string;
+  /** The span-free template IR (its `name` equals the entry's `name`). */
+  readonly ir: IrTemplate;
+}
+
+/** One template link of a bundle: the policy `name` made from template `template`. */
+export interface BundleLink {
+  readonly name: string;
+  /** The link id: covers `templateId` and `values`. */
+  readonly id: string;
+  readonly template: string;
+  readonly templateId: string;
+  readonly values: IrSlotValues;
 }
 
 /** A bundle signature (Ed25519 over the UTF-8 bytes of `bundleId`). */
@@ -53,12 +79,17 @@ export interface Bundle {
   /** The resolved schema model as plain JSON. */
   readonly schema: PlainJson;
   readonly policies: readonly BundlePolicy[];
+  /** Present when the policy set has templates (sorted by id, then name). */
+  readonly templates?: readonly BundleTemplate[];
+  /** Present with `templates` (sorted by id, then name). */
+  readonly links?: readonly BundleLink[];
   readonly bundleId: string;
   readonly signature?: BundleSignature;
 }
 
 /** Input of {@link buildBundle}. */
 export interface BuildBundleInput {
+  /** The policies, templates and links (`policiesAst.links`) of the bundle. */
   readonly policiesAst: PolicySet;
   readonly schema: Schema;
   readonly semantics?: Semantics;
@@ -101,19 +132,24 @@ export function buildBundle(input: BuildBundleInput): BuildBundleResult {
   diagnostics.push(...compiled.diagnostics);
   if (compiled.ir === undefined || hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
   try {
+    const ir = compiled.ir;
+    // INVARIANT: lowering puts the linked policies last, one per link.
+    const statics = ir.policies.slice(0, ir.policies.length - (ir.links?.length ?? 0));
     const policies = sortPolicyRefs(
-      compiled.ir.policies.map((p) => {
-        const ir = stripSpans(p);
-        return { name: p.name, id: policyId(ir), ir };
+      statics.map((p) => {
+        const stripped = stripSpans(p);
+        return { name: p.name, id: policyId(stripped), ir: stripped };
       }),
     );
+    const { templates, links } = bundleTemplates(ir.templates ?? [], ir.links ?? []);
     const seen = new Set<string>();
-    for (const p of policies) {
+    for (const p of [...policies, ...templates, ...links]) {
       if (seen.has(p.name)) diagnostics.push(diag("W6105", `two policies are named \`${p.name}\`; names in a bundle must be unique`, NOWHERE));
       seen.add(p.name);
     }
     if (hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
     const sId = schemaId(input.schema);
+    const withTemplates = templates.length === 0 ? {} : { templates, links };
     const bundle: Bundle = {
       format: BUNDLE_FORMAT,
       language: LANGUAGE_VERSION,
@@ -122,13 +158,33 @@ export function buildBundle(input: BuildBundleInput): BuildBundleResult {
       schemaId: sId,
       schema: toPlainJson(input.schema),
       policies,
-      bundleId: bundleId({ semantics, schemaId: sId, sequence, policies }),
+      ...withTemplates,
+      bundleId: bundleId({ semantics, schemaId: sId, sequence, policies, ...withTemplates }),
     };
     return { bundle, diagnostics };
   } catch (e) {
     const message = `internal compiler error: ${e instanceof Error ? e.message : String(e)}`;
     return { bundle: undefined, diagnostics: [...diagnostics, diag("W4002", message, NOWHERE)] };
   }
+}
+
+/** The bundle entries of the templates and links of a lowered set, sorted by id (then name). */
+function bundleTemplates(irTemplates: readonly IrTemplate[], irLinks: readonly IrLink[]): { templates: BundleTemplate[]; links: BundleLink[] } {
+  const templates = sortPolicyRefs(
+    irTemplates.map((t) => {
+      const stripped = stripSpans(t);
+      return { name: t.name, id: templateId(stripped), ir: stripped };
+    }),
+  );
+  const idOf = new Map(templates.map((t) => [t.name, t.id]));
+  const links = sortPolicyRefs(
+    irLinks.map((l) => {
+      const tId = idOf.get(l.template) ?? "";
+      const values = plainSlotValues(l.values);
+      return { name: l.name, id: linkId(tId, values), template: l.template, templateId: tId, values };
+    }),
+  );
+  return { templates, links };
 }
 
 function base64(bytes: Uint8Array): string {

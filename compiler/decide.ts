@@ -150,12 +150,6 @@ function genScope(s: IrScope, v: "principal" | "action" | "resource"): Check | u
         return u.type === ty && entityIn(u, t, es);
       };
     }
-    case "slot": {
-      const msg = `template slot ?${s.slot} is not linked`;
-      return () => {
-        throw new EvalError("W4002", msg);
-      };
-    }
     default:
       return assertNever(s, "scope");
   }
@@ -240,7 +234,6 @@ class PolicyIndex {
           break;
         case "any":
         case "is":
-        case "slot":
           this.anyAction.push(en);
           break;
         default:
@@ -307,7 +300,11 @@ function push(m: Map<string, CompiledPolicy[]>, k: string, p: CompiledPolicy): v
 
 const EMPTY: readonly CompiledPolicy[] = [];
 
-/** Build the decision function for a lowered policy set. Throws only on a broken IR invariant. */
+/**
+ * Build the decision function for a lowered policy set: its static and linked `policies`.
+ * Templates are not policies (their type has slots, which `IrScope` excludes): an unlinked
+ * template is never evaluated. Throws only on a broken IR invariant.
+ */
 export function buildDecider(ir: IrPolicySet, semantics: Semantics): CompiledPolicies {
   const all: IrPolicyEntry[] = ir.policies.map((p, i) => ({ ir: p, compiled: genPolicy(p, i) }));
   const entries = all.filter((en) => policyMode(en.ir) === "enforce");

@@ -14,7 +14,7 @@ import { diag, type Diagnostic } from "../lang/diagnostics.js";
 import { assertNever } from "../lang/span.js";
 import { entityUidFromJson, type JsonValue } from "../stdlib/json.js";
 import { EvalError, RecordValue, SetValue, type Value } from "../stdlib/value.js";
-import type { IrExpr, IrPolicy, IrPolicySet } from "./ir.js";
+import type { IrExpr, IrPolicy, IrPolicySet, IrTemplate } from "./ir.js";
 import { LONG, recordType, setType, STRING, type Type } from "./types.js";
 
 const ANY_ENTITY: Type = { kind: "anyEntity" };
@@ -95,8 +95,10 @@ function unionSets(a: SetValue, b: SetValue): SetValue {
 /** Every Writ-only construct of an IR policy set as a W6001 diagnostic (for `cedar` semantics). */
 export function cedarModeViolations(ir: IrPolicySet): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const at = (p: IrPolicy, span: IrExpr["span"]): { start: number; end: number } => span ?? p.span ?? { start: 0, end: 0 };
-  for (const p of ir.policies) {
+  const at = (p: IrPolicy | IrTemplate, span: IrExpr["span"]): { start: number; end: number } => span ?? p.span ?? { start: 0, end: 0 };
+  // Templates are checked themselves, their linked policies (the last policies, one per link) not again.
+  const statics = ir.policies.slice(0, ir.policies.length - (ir.links?.length ?? 0));
+  for (const p of [...statics, ...(ir.templates ?? [])]) {
     const report = (what: string, span: IrExpr["span"]): void => {
       out.push(diag("W6001", `Writ extension not allowed in cedar semantics: ${what} (policy \`${p.name}\`)`, at(p, span), "remove it or compile with the default `fail-closed` semantics"));
     };

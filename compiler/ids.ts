@@ -10,12 +10,13 @@
  *   lowering resolves it to the same IR.
  * - **schema id**: the loaded schema model as plain JSON (fully resolved names).
  * - **bundle id**: `{ format, language, semantics, schemaId, sequence, policies }` where
- *   `policies` is the list of `{ id, name }` sorted by id (then name).
+ *   `policies` is the list of `{ id, name }` sorted by id (then name); a bundle with templates
+ *   also hashes `templates` and `links`, the same way (template ids and link ids, see `link.ts`).
  *
  * This module is pure data → hash; it runs in Node and in the browser.
  */
 import { contentId, sha256Hex, type ContentId } from "./canonical.js";
-import { stripSpans, type IrPolicy } from "./ir.js";
+import { stripSpans, type IrPolicy, type IrTemplate } from "./ir.js";
 import type { Schema } from "./schema-model.js";
 
 /** The bundle format tag. */
@@ -32,6 +33,9 @@ export interface BundleIdFields {
   readonly schemaId: string;
   readonly sequence: number;
   readonly policies: readonly { readonly id: string; readonly name: string }[];
+  /** Templates and template links (`{id, name}` each); hashed only when there are any, so bundles without them keep their ids. */
+  readonly templates?: readonly { readonly id: string; readonly name: string }[];
+  readonly links?: readonly { readonly id: string; readonly name: string }[];
 }
 
 /**
@@ -57,8 +61,8 @@ export function toPlainJson(x: unknown): PlainJson {
   return x as PlainJson;
 }
 
-/** The value a policy id hashes: the span-free IR without its `name`. */
-export function policyHashInput(policy: IrPolicy): PlainJson {
+/** The value a policy (or template) id hashes: the span-free IR without its `name`. */
+export function policyHashInput(policy: IrPolicy | IrTemplate): PlainJson {
   const stripped = toPlainJson(stripSpans(policy)) as Record<string, PlainJson>;
   const out: Record<string, PlainJson> = {};
   for (const k of Object.keys(stripped)) if (k !== "name") out[k] = stripped[k]!;
@@ -96,8 +100,13 @@ export function bundleId(fields: BundleIdFields): ContentId {
     semantics: fields.semantics,
     schemaId: fields.schemaId,
     sequence: fields.sequence,
-    policies: sortPolicyRefs(fields.policies).map((p) => ({ id: p.id, name: p.name })),
+    policies: refs(fields.policies),
+    ...((fields.templates?.length ?? 0) + (fields.links?.length ?? 0) === 0 ? {} : { templates: refs(fields.templates ?? []), links: refs(fields.links ?? []) }),
   });
+}
+
+function refs(list: readonly { readonly id: string; readonly name: string }[]): { id: string; name: string }[] {
+  return sortPolicyRefs(list).map((p) => ({ id: p.id, name: p.name }));
 }
 
 /** The key id of a raw Ed25519 public key: `sha256:<hex>` of its 32 bytes. */

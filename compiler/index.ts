@@ -42,7 +42,18 @@ export {
   type IrPolicySet,
   type IrRecordEntry,
   type IrScope,
+  type IrLink,
+  type IrSlotScope,
+  type IrSlotValues,
+  type IrTemplate,
+  type IrTemplateScope,
+  type SlotId,
 } from "./ir.js";
+export { linkId, linkTemplate, SLOT_IDS, templateId, templateSlots } from "./link.js";
+export { addLink, isTemplate, linkProblems, policyName, policySlots, substituteSlots, validateLinks, type NewLink } from "./templates.js";
+export { linksFromJson, policySetFromJson, type PolicyJsonOptions, type PolicyJsonResult } from "./policy-json.js";
+export { exprToJson, linksToJson, policySetToJson, policyToJson, type PolicySetJsonResult } from "./policy-json-write.js";
+export { schemaToJson, typeToJson, type SchemaToJsonResult } from "./schema-json-write.js";
 export { loadSchema, type LoadSchemaResult } from "./schema.js";
 export { requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
 export { validatePolicies, type ValidateOptions, type ValidateResult } from "./validate.js";
@@ -63,6 +74,6 @@ export { showType, type Type } from "./types.js";
 /** Alias of `valueHintFor` (kept for callers written against the earlier name). */
 export { valueHintFor as hintForType } from "./request-validate.js";
 export { schemaFromJson, type SchemaJsonResult } from "./schema-json.js";
-export { buildBundle, signBundle, type Bundle, type BundlePolicy, type BundleSignature, type BuildBundleInput, type BuildBundleResult, type BundleSigner } from "./bundle.js";
+export { buildBundle, signBundle, type Bundle, type BundleLink, type BundlePolicy, type BundleTemplate, type BundleSignature, type BuildBundleInput, type BuildBundleResult, type BundleSigner } from "./bundle.js";
 export { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, type BundleIdFields } from "./ids.js";
 export { canonicalBytes, canonicalJson, contentId, type ContentId } from "./canonical.js";

@@ -70,7 +70,7 @@ export type IrExpr =
   | { readonly kind: "quantifier"; readonly quantifier: "any" | "all"; readonly target: IrExpr; readonly variable: string; readonly body: IrExpr; readonly span?: Span }
   /** Writ extension: the variable bound by the nearest enclosing quantifier with this name. */
   | { readonly kind: "boundVar"; readonly name: string; readonly span?: Span }
-  /** Always fails at evaluation with this error (e.g. an invalid extension literal, an unlinked slot). */
+  /** Always fails at evaluation with this error (e.g. an invalid extension literal, a slot in a condition). */
   | { readonly kind: "error"; readonly code: IrErrorCode; readonly message: string; readonly span?: Span };
 
 /** Evaluation error codes an `error` node may carry. */
@@ -79,16 +79,36 @@ export type IrErrorCode = "W4002" | "W4005";
 /** The `kind` of every IR expression. */
 export type IrExprKind = IrExpr["kind"];
 
-/** A typed scope constraint for one request variable. */
+/**
+ * A typed scope constraint for one request variable.
+ * INVARIANT: never a slot. A policy with a slot is an {@link IrTemplate}, which the decision
+ * function does not accept: an unlinked template cannot be evaluated.
+ */
 export type IrScope =
   | { readonly kind: "any" }
   | { readonly kind: "eq"; readonly entity: IrEntity }
   /** Hierarchical membership in any of `entities` (`in E` has one element; `action in [A, B]` several). */
   | { readonly kind: "in"; readonly entities: readonly IrEntity[] }
   /** `is T` optionally followed by `in E`. */
-  | { readonly kind: "is"; readonly entityType: string; readonly in?: IrEntity }
-  /** A template slot that was never linked: the policy errors when evaluated. */
-  | { readonly kind: "slot"; readonly slot: "principal" | "resource"; readonly op: "eq" | "in" | "is"; readonly entityType?: string };
+  | { readonly kind: "is"; readonly entityType: string; readonly in?: IrEntity };
+
+/** A template slot in a principal or resource scope: `== ?s`, `in ?s` or `is T in ?s`. */
+export interface IrSlotScope {
+  readonly kind: "slot";
+  readonly slot: "principal" | "resource";
+  readonly op: "eq" | "in" | "is";
+  /** The type of `is T in ?s` (op "is" only). */
+  readonly entityType?: string;
+}
+
+/** The scope of a template's principal or resource: a constraint or a slot. */
+export type IrTemplateScope = IrScope | IrSlotScope;
+
+/** A slot as Cedar names it in links and JSON: `?principal` or `?resource`. */
+export type SlotId = "?principal" | "?resource";
+
+/** The entity uid given to each slot of a template by one link. */
+export type IrSlotValues = { readonly [S in SlotId]?: IrEntity };
 
 /** A `when` / `unless` clause. */
 export interface IrCondition {
@@ -102,27 +122,51 @@ export interface IrAnnotation {
   readonly value: string | null;
 }
 
-/** One lowered policy. */
-export interface IrPolicy {
-  readonly kind: "policy";
-  /** `@id` annotation value, else `policyN` by position in the file. */
+/** What policies and templates have in common. */
+interface IrPolicyParts<S> {
+  /** `@id` annotation value, else `policyN` by position in the file (templates share the count with policies). */
   readonly name: string;
   readonly effect: "permit" | "forbid";
   readonly annotations: readonly IrAnnotation[];
-  readonly principal: IrScope;
+  readonly principal: S;
   readonly action: IrScope;
-  readonly resource: IrScope;
+  readonly resource: S;
   readonly conditions: readonly IrCondition[];
   /** Writ extension: obligation key/value expressions (permit only), in source order. */
   readonly obligations?: readonly IrRecordEntry[];
   readonly span?: Span;
 }
 
-/** A lowered policy set. */
+/** One lowered policy (static, or made from a template by a link). */
+export interface IrPolicy extends IrPolicyParts<IrScope> {
+  readonly kind: "policy";
+}
+
+/**
+ * One lowered template: a policy whose principal and/or resource scope is a slot. It never
+ * decides anything itself; each link makes an {@link IrPolicy} from it (`compiler/link.ts`).
+ */
+export interface IrTemplate extends IrPolicyParts<IrTemplateScope> {
+  readonly kind: "template";
+}
+
+/** One template link: the policy `name` is the template `template` with its slots filled by `values`. */
+export interface IrLink {
+  readonly name: string;
+  readonly template: string;
+  readonly values: IrSlotValues;
+}
+
+/**
+ * A lowered policy set. `policies` holds the static policies in source order, then one
+ * linked policy per link (in link order); `templates` and `links` are what they came from.
+ */
 export interface IrPolicySet {
   readonly kind: "policySet";
   readonly version: number;
   readonly policies: readonly IrPolicy[];
+  readonly templates?: readonly IrTemplate[];
+  readonly links?: readonly IrLink[];
 }
 
 /**

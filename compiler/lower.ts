@@ -13,9 +13,10 @@ import type { Annotation, BinaryOp, EntityRef, Expr, Name, PatternElem, Policy, 
 import { assertNever, type Span } from "../lang/span.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import { BUILTINS, builtinConstructor, builtinMethod, EvalError } from "../stdlib/index.js";
-import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope } from "./ir.js";
+import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope, IrTemplate, IrTemplateScope } from "./ir.js";
 import { IR_VERSION } from "./ir.js";
 import { MODE_VALUES } from "./governance.js";
+import { lowerLinks, policyName } from "./templates.js";
 
 /** The result of lowering. */
 export interface LowerResult {
@@ -24,35 +25,45 @@ export interface LowerResult {
 }
 
 /**
- * Lower a parsed policy set to IR. Never throws. Policy names are the `@id` annotation value,
- * else `policyN` by position in the file.
+ * Lower a parsed policy set to IR. Never throws. Policy and template names are the `@id`
+ * annotation value, else `policyN` by position in the file. A policy whose scope uses a slot
+ * becomes a template; each link of the set becomes a linked policy after the static ones.
  */
 export function lowerPolicies(policies: PolicySet): LowerResult {
   const diagnostics: Diagnostic[] = [];
   const out: IrPolicy[] = [];
-  policies.policies.forEach((p, i) => out.push(lowerPolicy(p, i, diagnostics)));
-  return { ir: { kind: "policySet", version: IR_VERSION, policies: out }, diagnostics };
+  const templates: IrTemplate[] = [];
+  policies.policies.forEach((p, i) => {
+    const lowered = lowerPolicy(p, i, diagnostics);
+    if (lowered.kind === "template") templates.push(lowered);
+    else out.push(lowered);
+  });
+  const linked = lowerLinks(policies.links ?? [], out, templates, diagnostics);
+  const ir: IrPolicySet = {
+    kind: "policySet",
+    version: IR_VERSION,
+    policies: [...out, ...linked.policies],
+    ...(templates.length === 0 ? {} : { templates }),
+    ...(linked.links.length === 0 ? {} : { links: linked.links }),
+  };
+  return { ir, diagnostics };
 }
 
-function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
-  const idAnn = p.annotations.find((a) => a.name === "id" && a.value !== undefined);
-  const name = idAnn?.value ?? `policy${index}`;
+function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy | IrTemplate {
+  const name = policyName(p, index);
   const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lowerExpr(c.body, diags) }));
   checkGovernance(p, diags);
   checkActionScope(p.action, diags);
   const obligations = p.obligations?.map((o) => ({ key: o.key, value: lowerExpr(o.value, diags) }));
-  return {
-    kind: "policy",
-    name,
-    effect: p.effect,
-    annotations: p.annotations.map(lowerAnnotation),
-    principal: lowerScope(p.principal),
-    action: lowerScope(p.action),
-    resource: lowerScope(p.resource),
-    conditions,
-    ...(obligations === undefined ? {} : { obligations }),
-    span: p.span,
-  };
+  const principal = lowerScope(p.principal);
+  const resource = lowerScope(p.resource);
+  const actionScope = lowerScope(p.action);
+  const action: IrScope = actionScope.kind === "slot" ? { kind: "any" } : actionScope;
+  if (actionScope.kind === "slot") diags.push(diag("W1006", "a template slot cannot stand in the action scope", p.action.span));
+  const rest = { conditions, ...(obligations === undefined ? {} : { obligations }), span: p.span };
+  const annotations = p.annotations.map(lowerAnnotation);
+  if (principal.kind === "slot" || resource.kind === "slot") return { kind: "template", name, effect: p.effect, annotations, principal, action, resource, ...rest };
+  return { kind: "policy", name, effect: p.effect, annotations, principal, action, resource, ...rest };
 }
 
 /**
@@ -91,7 +102,7 @@ function entityOf(r: EntityRef): IrEntity {
   return { type: qualifiedName(r.type), id: r.id };
 }
 
-function lowerScope(s: Scope): IrScope {
+function lowerScope(s: Scope): IrTemplateScope {
   const c = s.constraint;
   switch (c.kind) {
     case "any":
@@ -132,7 +143,8 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
     case "var":
       return { kind: "var", name: e.name, span };
     case "slotExpr":
-      return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} is not linked`, span };
+      // NOTE: unreachable from parsed text and JSON (W1013); kept so that a hand-built AST fails closed.
+      return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} in a condition`, span };
     case "unary": {
       const operand = lowerExpr(e.operand, diags);
       return e.op === "!" ? { kind: "not", operand, span } : { kind: "neg", operand, span };

@@ -2,10 +2,15 @@
  * Cedar's JSON schema format, read into the same `SchemaFile` AST the
  * human-readable parser produces, so `loadSchema` handles both forms.
  * Nodes read from JSON carry empty spans (`{start: 0, end: 0}`).
+ *
+ * Annotations (on namespaces, common types, entity types, actions and attributes) are kept;
+ * Writ's obligations are read from a namespace's `"obligations"` (see `schema-json-write.ts`).
+ * An action whose `appliesTo` lists no principal type or no resource type applies to nothing,
+ * as an action without `appliesTo` does (the text syntax can only write the latter).
  */
-import type { Name } from "../lang/ast.js";
+import type { Annotation, Name } from "../lang/ast.js";
 import { diag, type Diagnostic } from "../lang/diagnostics.js";
-import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, SchemaFile, TypeDecl, TypeExpr } from "../lang/schema-ast.js";
+import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, ObligationDecl, SchemaFile, TypeDecl, TypeExpr } from "../lang/schema-ast.js";
 import type { Span } from "../lang/span.js";
 
 const NO_SPAN: Span = { start: 0, end: 0 };
@@ -32,6 +37,17 @@ class JsonSchemaReader {
   fail(message: string): undefined {
     this.diagnostics.push(diag("W2009", message, NO_SPAN));
     return undefined;
+  }
+
+  annotations(x: Json, what: string): Annotation[] {
+    if (!isObj(x)) return [];
+    const a = x["annotations"];
+    if (a === undefined) return [];
+    if (!isObj(a) || !Object.values(a).every((v) => typeof v === "string" || v === null)) {
+      this.fail(`the annotations of ${what} must map names to strings`);
+      return [];
+    }
+    return Object.entries(a).map(([k, v]) => ({ kind: "annotation", name: k, value: typeof v === "string" ? v : undefined, span: NO_SPAN }));
   }
 
   strings(x: Json, what: string): string[] {
@@ -78,7 +94,7 @@ class JsonSchemaReader {
       const t = this.type(v, `${where}.${k}`);
       if (t === undefined) return undefined;
       const required = isObj(v) && v["required"] === false ? false : true;
-      attributes.push({ kind: "attrDecl", annotations: [], name: k, required, type: t, span: NO_SPAN });
+      attributes.push({ kind: "attrDecl", annotations: this.annotations(v, `attribute \`${k}\``), name: k, required, type: t, span: NO_SPAN });
     }
     return { kind: "recordType", attributes, span: NO_SPAN };
   }
@@ -90,7 +106,7 @@ class JsonSchemaReader {
     const enumValues = x["enum"] === undefined ? undefined : this.strings(x["enum"], `enum of \`${n}\``);
     return {
       kind: "entityDecl",
-      annotations: [],
+      annotations: this.annotations(x, `entity type \`${n}\``),
       names: [n],
       memberOf: this.strings(x["memberOfTypes"], `memberOfTypes of \`${n}\``).map(name),
       shape,
@@ -115,14 +131,11 @@ class JsonSchemaReader {
     if (a !== undefined && a !== null) {
       if (!isObj(a)) return this.fail(`appliesTo of action \`${n}\` must be an object`);
       const context = a["context"] === undefined ? undefined : this.type(a["context"], `context of \`${n}\``);
-      appliesTo = {
-        principals: this.strings(a["principalTypes"], "principalTypes").map(name),
-        resources: this.strings(a["resourceTypes"], "resourceTypes").map(name),
-        context,
-        span: NO_SPAN,
-      };
+      const principals = this.strings(a["principalTypes"], "principalTypes").map(name);
+      const resources = this.strings(a["resourceTypes"], "resourceTypes").map(name);
+      if (principals.length > 0 && resources.length > 0) appliesTo = { principals, resources, context, span: NO_SPAN };
     }
-    return { kind: "actionDecl", annotations: [], names: [n], memberOf, appliesTo, span: NO_SPAN };
+    return { kind: "actionDecl", annotations: this.annotations(x, `action \`${n}\``), names: [n], memberOf, appliesTo, span: NO_SPAN };
   }
 
   namespace(ns: string, x: Json): NamespaceDecl | Declaration[] | undefined {
@@ -139,7 +152,7 @@ class JsonSchemaReader {
     };
     for (const [n, t] of section("commonTypes")) {
       const type = this.type(t, `common type \`${n}\``);
-      if (type !== undefined) decls.push({ kind: "typeDecl", annotations: [], name: n, type, span: NO_SPAN } satisfies TypeDecl);
+      if (type !== undefined) decls.push({ kind: "typeDecl", annotations: this.annotations(t, `common type \`${n}\``), name: n, type, span: NO_SPAN } satisfies TypeDecl);
     }
     for (const [n, e] of section("entityTypes")) {
       const d = this.entity(n, e);
@@ -149,8 +162,12 @@ class JsonSchemaReader {
       const d = this.action(n, a);
       if (d !== undefined) decls.push(d);
     }
+    for (const [n, t] of section("obligations")) {
+      const type = this.type(t, `obligation \`${n}\``);
+      if (type !== undefined) decls.push({ kind: "obligationDecl", annotations: this.annotations(t, `obligation \`${n}\``), name: n, type, span: NO_SPAN } satisfies ObligationDecl);
+    }
     if (ns === "") return decls;
-    return { kind: "namespaceDecl", annotations: [], name: name(ns), declarations: decls, span: NO_SPAN };
+    return { kind: "namespaceDecl", annotations: this.annotations(x, `namespace \`${ns}\``), name: name(ns), declarations: decls, span: NO_SPAN };
   }
 }
 

@@ -28,6 +28,7 @@ import {
   type Schema,
 } from "./schema-model.js";
 import { andTypes, expectType, isFalse, negate } from "./typecheck.js";
+import { validateLinks } from "./templates.js";
 import { capsUnion, nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
 import { BOOL, FALSE, lookup, showType, TRUE, type Type } from "./types.js";
 
@@ -45,12 +46,16 @@ export interface ValidateOptions {
   readonly collectTypes?: boolean;
 }
 
-/** Validate every policy of a set against a loaded schema. Never throws on user input. */
+/**
+ * Validate every policy and template of a set against a loaded schema, and each link of the
+ * set (its template with the slots filled, see `templates.ts`). Never throws on user input.
+ */
 export function validatePolicies(policies: PolicySet, schema: Schema, options: ValidateOptions = {}): ValidateResult {
   const diagnostics: Diagnostic[] = [];
   const types = new Map<Expr, Type>();
   const envs = requestEnvs(schema);
   for (const p of policies.policies) diagnostics.push(...validatePolicy(p, schema, envs, options.collectTypes === true ? types : undefined));
+  diagnostics.push(...validateLinks(policies, (p) => validatePolicy(p, schema, envs, undefined)));
   return { diagnostics, types };
 }
 

@@ -85,11 +85,28 @@ export interface Policy {
   readonly span: Span;
 }
 
+/**
+ * A template link: the policy named `name` made from the template named `template` by
+ * filling its slots with entity uids. Links come from links files and JSON policy sets
+ * (`templateLinks`), never from policy text.
+ */
+export interface LinkDecl {
+  readonly kind: "link";
+  readonly name: string;
+  readonly template: string;
+  /** The value of each slot the template uses (`?principal`, `?resource`). */
+  readonly values: { readonly principal?: EntityRef; readonly resource?: EntityRef };
+  readonly span: Span;
+}
+
 /** A parsed policy file. `comments` holds every comment of the file in source order. */
 export interface PolicySet {
   readonly kind: "policySet";
+  /** Static policies and templates (a policy whose scope uses a slot), in source order. */
   readonly policies: readonly Policy[];
   readonly comments: readonly Comment[];
+  /** Template links applied to this set (absent for policy text). */
+  readonly links?: readonly LinkDecl[];
   readonly span: Span;
 }
 

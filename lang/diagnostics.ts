@@ -44,6 +44,9 @@ export const CATALOG = {
   W1017: { severity: "error", title: "invalid effect" },
   W1018: { severity: "error", title: "invalid variable" },
   W1019: { severity: "error", title: "too many unary operators" },
+  // --- Cedar's JSON policy format, policy names (W104x) ---
+  W1040: { severity: "error", title: "invalid JSON policy" },
+  W1041: { severity: "error", title: "conflicting policy names" },
   // --- schema syntax ---
   W1201: { severity: "error", title: "unexpected token in schema" },
   W1202: { severity: "error", title: "invalid schema declaration" },
@@ -75,6 +78,9 @@ export const CATALOG = {
   W3014: { severity: "error", title: "non-literal extension argument" },
   W3015: { severity: "error", title: "entity does not exist in the schema" },
   W3016: { severity: "warning", title: "policy is always false" },
+  // --- templates and links (W303x) ---
+  W3030: { severity: "info", title: "template not linked" },
+  W3031: { severity: "error", title: "invalid template link" },
   // --- evaluation ---
   W4001: { severity: "error", title: "attribute does not exist" },
   W4002: { severity: "error", title: "type error" },

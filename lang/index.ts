@@ -18,6 +18,7 @@ export type {
   Condition,
   EntityRef,
   Expr,
+  LinkDecl,
   ExprKind,
   Name,
   PatternElem,

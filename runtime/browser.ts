@@ -19,6 +19,7 @@ export type { RuntimeApi } from "./entry.js";
 export type { RuntimeCrypto } from "./crypto/platform.js";
 export { EntityStore, type CedarJson, type EntityChanges, type EntityJson, type EntityStoreResult, type EntityUidJson } from "./entity-store.js";
 export { reasonOf, type LoadBundleOptions, type LoadBundleResult, type LoadedBundle, type LoadedPolicy } from "./bundle.js";
+export type { LoadedLink, LoadedTemplate } from "./bundle-links.js";
 export {
   canonicalRequest,
   DECISION_FORMAT,
@@ -33,7 +34,7 @@ export {
 export { EVALUATOR, WRIT_VERSION } from "./version.js";
 export { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, keyIdOf, policyId, schemaId } from "../compiler/ids.js";
 export { canonicalJson, contentId } from "../compiler/canonical.js";
-export type { Bundle, BundlePolicy, BundleSignature } from "../compiler/bundle.js";
+export type { Bundle, BundleLink, BundlePolicy, BundleSignature, BundleTemplate } from "../compiler/bundle.js";
 export type { Ed25519, Ed25519KeyPair } from "./crypto/ed25519.js";
 export { publicKeyFromPem, publicKeyToPem, type KeyResult } from "./crypto/pem.js";
 export { verifyProof, type LineageProof, type ProofCheck } from "./lineage/proof.js";

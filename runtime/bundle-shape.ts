@@ -170,8 +170,9 @@ export function checkExpr(x: unknown, path: string, depth = 0): asserts x is IrE
   if (kind === "quantifier") oneOf(o["quantifier"], `${path}/quantifier`, ["any", "all"]);
 }
 
-function checkScope(x: unknown, path: string): void {
-  const kind = oneOf(fields(x, path, ["kind"], ["entity", "entities", "entityType", "in", "slot", "op"])["kind"], `${path}/kind`, ["any", "eq", "in", "is", "slot"]);
+/** Check one scope; a slot (`kind: "slot"`) only where `slots` allows it (templates). Throws {@link ShapeError}. */
+export function checkScope(x: unknown, path: string, slots = false): void {
+  const kind = oneOf(fields(x, path, ["kind"], ["entity", "entities", "entityType", "in", "slot", "op"])["kind"], `${path}/kind`, slots ? ["any", "eq", "in", "is", "slot"] : ["any", "eq", "in", "is"]);
   switch (kind) {
     case "any":
       fields(x, path, ["kind"]);
@@ -201,10 +202,10 @@ function checkScope(x: unknown, path: string): void {
 /** Optional fields of a policy IR and their checks (Writ extensions). */
 const POLICY_OPTIONAL = ["obligations"] as const;
 
-/** Check one policy IR. Throws {@link ShapeError}. */
-export function checkPolicyIr(x: unknown, path: string): asserts x is IrPolicy {
+/** Check one policy IR (or, with `kind: "template"`, one template IR). Throws {@link ShapeError}. */
+export function checkPolicyIr(x: unknown, path: string, kind: "policy" | "template" = "policy"): asserts x is IrPolicy {
   const o = fields(x, path, ["kind", "name", "effect", "annotations", "principal", "action", "resource", "conditions"], POLICY_OPTIONAL);
-  oneOf(o["kind"], `${path}/kind`, ["policy"]);
+  oneOf(o["kind"], `${path}/kind`, [kind]);
   str(o["name"], `${path}/name`);
   oneOf(o["effect"], `${path}/effect`, ["permit", "forbid"]);
   arr(o["annotations"], `${path}/annotations`).forEach((a, i) => {
@@ -212,7 +213,7 @@ export function checkPolicyIr(x: unknown, path: string): asserts x is IrPolicy {
     str(ao["name"], `${path}/annotations/${i}/name`);
     if (ao["value"] !== null) str(ao["value"], `${path}/annotations/${i}/value`);
   });
-  for (const v of ["principal", "action", "resource"] as const) checkScope(o[v], `${path}/${v}`);
+  for (const v of ["principal", "action", "resource"] as const) checkScope(o[v], `${path}/${v}`, kind === "template" && v !== "action");
   arr(o["conditions"], `${path}/conditions`).forEach((c, i) => {
     const co = fields(c, `${path}/conditions/${i}`, ["polarity", "body"]);
     oneOf(co["polarity"], `${path}/conditions/${i}/polarity`, ["when", "unless"]);

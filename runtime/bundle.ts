@@ -11,6 +11,7 @@
  * - W6104 rollback: `sequence` is lower than the last sequence accepted, or equal to it
  *   with another bundle id (the same bundle loaded again is fine);
  * - W6001 a `cedar`-semantics bundle uses a Writ-only construct.
+ * Templates and links are checked and linked by `bundle-links.ts`.
  * No check is skipped because a field is absent: the ids are always recomputed, never
  * trusted, and an absent signature with a configured key is a refusal.
  *
@@ -40,6 +41,7 @@ import { compileIrOnly, diag, type Diagnostic, type DiagnosticCode } from "../co
 import { base64Decode } from "./crypto/base64.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import { checkPolicyIr, fields, readSchemaModel, ShapeError, str } from "./bundle-shape.js";
+import { isSlotPolicy, LINK_FIELDS, readTemplatesAndLinks, type LoadedLink, type LoadedTemplate } from "./bundle-links.js";
 
 /** One policy of a loaded bundle. */
 export interface LoadedPolicy {
@@ -62,8 +64,11 @@ export interface LoadedBundle {
   readonly program: CompiledPolicies;
   /** The key id of the verified signer, when a public key was configured. */
   readonly keyId?: string;
-  /** Lookup by policy name. */
+  /** Lookup by policy name (template links included). */
   readonly byName: ReadonlyMap<string, LoadedPolicy>;
+  /** Templates and their links, when the bundle has any (see `bundle-links.ts`). */
+  readonly templates?: readonly LoadedTemplate[];
+  readonly links?: readonly LoadedLink[];
 }
 
 /** Options of {@link loadBundle}. */
@@ -113,7 +118,7 @@ export function loadBundleWith(ed25519: Ed25519, json: unknown, options: LoadBun
 }
 
 function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): LoadBundleResult {
-  const top = fields(json, "", TOP_FIELDS, ["signature"]);
+  const top = fields(json, "", TOP_FIELDS, ["signature", ...LINK_FIELDS]);
   if (top["format"] !== BUNDLE_FORMAT) return refuse("W6105", `unsupported bundle format ${JSON.stringify(top["format"])} (expected "${BUNDLE_FORMAT}")`);
   if (top["language"] !== LANGUAGE_VERSION) return refuse("W6105", `unsupported language ${JSON.stringify(top["language"])} (expected "${LANGUAGE_VERSION}")`);
   const semantics = top["semantics"];
@@ -133,23 +138,25 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     const p = fields(policiesJson[i], path, ["name", "id", "ir"]);
     const name = str(p["name"], `${path}/name`);
     const id = str(p["id"], `${path}/id`);
+    if (isSlotPolicy(p["ir"])) return refuse("W6105", `policy \`${name}\` is an unlinked template compiled by an older writ: rebuild the bundle (writ compile)`);
     checkPolicyIr(p["ir"], `${path}/ir`);
     const ir = p["ir"];
     if (ir.name !== name) return refuse("W6105", `policy \`${name}\`: its IR is named \`${ir.name}\``);
     if (byName.has(name)) return refuse("W6105", `two policies are named \`${name}\``);
     const actual = policyId(ir);
     if (actual !== id) return refuse("W6102", `policy \`${name}\`: its IR hashes to ${actual}, not to the stated id ${id}`);
-    const ordered: IrPolicy = { ...ir, annotations: [...ir.annotations].sort((a, b) => compareCodeUnits(a.name, b.name)) };
-    const reason = reasonOf(ordered);
-    const lp: LoadedPolicy = reason === undefined ? { name, id, ir: ordered } : { name, id, ir: ordered, reason };
+    const lp = withReason(name, id, ir);
     read.push(lp);
     byName.set(name, lp);
   }
   const policies = sortPolicyRefs(read);
 
+  const linked = readTemplatesAndLinks(top, new Set(byName.keys()));
+  if (!linked.ok) return refuse(linked.code, linked.message);
+  for (const l of linked.links) byName.set(l.name, withReason(l.name, l.id, l.ir));
   const actualSchemaId = computeSchemaId(schema);
   if (actualSchemaId !== statedSchemaId) return refuse("W6101", `the schema hashes to ${actualSchemaId}, not to the stated schema id ${statedSchemaId}`);
-  const actualBundleId = computeBundleId({ semantics, schemaId: actualSchemaId, sequence, policies });
+  const actualBundleId = computeBundleId({ semantics, schemaId: actualSchemaId, sequence, policies, templates: linked.templates, links: linked.links });
   if (actualBundleId !== statedBundleId) return refuse("W6101", `the bundle hashes to ${actualBundleId}, not to the stated bundle id ${statedBundleId}`);
 
   let keyId: string | undefined;
@@ -171,7 +178,7 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     );
   }
 
-  const compiled = compileIrOnly({ kind: "policySet", version: IR_VERSION, policies: policies.map((p) => p.ir) }, { semantics });
+  const compiled = compileIrOnly({ kind: "policySet", version: IR_VERSION, policies: [...policies.map((p) => p.ir), ...linked.links.map((l) => l.ir)] }, { semantics });
   if (compiled.program === undefined) {
     return { diagnostics: compiled.diagnostics.map((d) => (d.code === "W6001" ? d : diag("W6105", `malformed bundle: ${d.message}`, NOWHERE))) };
   }
@@ -185,8 +192,16 @@ function load(ed25519: Ed25519, json: unknown, options: LoadBundleOptions): Load
     program: compiled.program,
     byName,
     ...(keyId === undefined ? {} : { keyId }),
+    ...(linked.templates.length === 0 ? {} : { templates: linked.templates, links: linked.links }),
   };
   return { bundle: loaded, diagnostics: [] };
+}
+
+/** A loaded policy: its annotations in name order (whatever order the JSON lists them in) and its `@reason`. */
+function withReason(name: string, id: string, ir: IrPolicy): LoadedPolicy {
+  const ordered: IrPolicy = { ...ir, annotations: [...ir.annotations].sort((a, b) => compareCodeUnits(a.name, b.name)) };
+  const reason = reasonOf(ordered);
+  return reason === undefined ? { name, id, ir: ordered } : { name, id, ir: ordered, reason };
 }
 
 function signatureProblem(ed25519: Ed25519, sigJson: unknown, publicKey: Uint8Array, keyId: string, bundleId: string): string | undefined {

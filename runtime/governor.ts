@@ -35,6 +35,7 @@ import { canonicalBytes, canonicalJson, contentId } from "../compiler/canonical.
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, toPlainJson } from "../compiler/ids.js";
 import type { LoadedBundle } from "./bundle.js";
+import { templateFields } from "./bundle-links.js";
 import { decideWith, type DecisionRecord, type RecordJson, type RequestJson } from "./decision-record.js";
 import { EntityStore } from "./entity-store.js";
 import {
@@ -174,6 +175,7 @@ export function bundleText(b: LoadedBundle): string {
     schemaId: b.schemaId,
     schema: toPlainJson(b.schema),
     policies: b.policies.map((p) => ({ name: p.name, id: p.id, ir: toPlainJson(p.ir) })),
+    ...(toPlainJson(templateFields(b)) as Record<string, unknown>),
     bundleId: b.bundleId,
   });
 }

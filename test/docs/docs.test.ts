@@ -8,7 +8,9 @@
  * - `cedar-check ok|W1234`: parses cleanly and, validated against the nearest preceding
  *   `cedarschema` block, has no diagnostic (`ok`) or one with that code;
  * - `cedar-modes fail-closed=allow|deny cedar=allow|deny`: parses cleanly and decides the
- *   documented request with the stated decision in each semantics mode.
+ *   documented request with the stated decision in each semantics mode;
+ * - `cedar-json`: a JSON policy set that reads cleanly and has the policies (names and ids)
+ *   of the nearest preceding `cedar` block.
  * Tables: the diagnostics table lists exactly the catalog, with its severities and titles;
  * the limits table and the reserved words agree with the constants in the code.
  * docs/builtins.md lists exactly the builtin table, and every example there evaluates to true.
@@ -18,7 +20,7 @@ import { describe, expect, it } from "vitest";
 import { CATALOG, MAX_EXPR_DEPTH, MAX_NESTING_DEPTH, MAX_SOURCE_LENGTH, parsePolicies, parseSchema, RESERVED_WORDS } from "../../lang/index.js";
 import type { Diagnostic } from "../../lang/index.js";
 import { BUILTIN_DOCS, BUILTINS, Entities, EntityUID, MAX_JSON_DEPTH, MAX_JSON_TEXT_DEPTH, RecordValue } from "../../stdlib/index.js";
-import { compile, loadSchema, validatePolicies, type Schema } from "../../compiler/index.js";
+import { compile, loadSchema, lowerPolicies, policyId, policySetFromJson, stripSpans, validatePolicies, type Schema } from "../../compiler/index.js";
 
 const DOCS = new URL("../../docs/", import.meta.url);
 const LANGUAGE = readFileSync(new URL("language.md", DOCS), "utf8");
@@ -84,7 +86,7 @@ const withName = (lang: string): [string, Block][] => blocks.filter((b) => b.lan
 
 describe("docs/language.md code blocks", () => {
   it("has blocks of every checked kind", () => {
-    for (const lang of ["cedar", "cedar-invalid", "cedarschema", "cedar-check", "cedar-modes"]) {
+    for (const lang of ["cedar", "cedar-invalid", "cedarschema", "cedar-check", "cedar-modes", "cedar-json"]) {
       expect(blocks.filter((b) => b.lang === lang).length, lang).toBeGreaterThan(0);
     }
   });
@@ -120,6 +122,15 @@ describe("docs/language.md code blocks", () => {
       expect(expected, "cedar-check needs `ok` or a code").toMatch(/^W\d{4}$/);
       expect(diags.map((d) => d.code)).toContain(expected);
     }
+  });
+
+  it.each(withName("cedar-json"))("cedar-json block is the preceding cedar block in Cedar's JSON form (%s)", (_n, b) => {
+    const text = blocks.filter((s) => s.lang === "cedar" && s.line < b.line).pop();
+    expect(text, "a cedar-json block needs a cedar block before it").toBeDefined();
+    const r = policySetFromJson(JSON.parse(b.body) as never);
+    expect(codes(r.diagnostics)).toEqual([]);
+    const ids = (set: Parameters<typeof lowerPolicies>[0]): string[] => lowerPolicies(set).ir.policies.map((p) => `${p.name} ${policyId(stripSpans(p))}`);
+    expect(ids(r.value!)).toEqual(ids(parsePolicies(text!.body).ast!));
   });
 
   it.each(withName("cedar-modes"))("cedar-modes block decides as documented (%s)", (_n, b) => {

@@ -289,7 +289,7 @@ describe("the request digest text", () => {
           action: new EntityUID("Action", "view"),
           resource: new EntityUID(type, id),
           context: new RecordValue(new Map(ctx)),
-          ...(lineage === null ? {} : { lineage }),
+          ...(lineage === null ? {} : { lineage: new RecordValue(new Map([["depth", lineage]])) }),
         };
         let expected: string | undefined;
         try {
