@@ -85,7 +85,9 @@ describe("runtime bundles", () => {
       const loaded = mod.loadBundle(JSON.parse(readFileSync(bundlePath, "utf8")), { publicKey: PUB });
       expect(loaded.diagnostics).toEqual([]);
       const entities = JSON.parse(exampleText("entities.json")) as unknown;
-      const record = mod.decide(loaded.bundle!, JSON.parse(exampleText("request.json")), entities);
+      const store = mod.loadEntities(loaded.bundle!, entities).store!;
+      const record = mod.decide(loaded.bundle!, JSON.parse(exampleText("request.json")), store);
+      expect(record.entitiesId).toBe(store.id);
       expect(record.decision).toBe("allow");
       expect(record.reasons.map((r) => r.name)).toEqual(["admins-everything"]);
       expect(record.reasons[0]!.reason).toBe("Admins may call every route");
@@ -107,29 +109,50 @@ describe("examples/embedding/service.mjs (over dist/)", () => {
     if (child?.pid !== undefined && child.exitCode === null) child.kill();
   });
 
-  it("authorizes with a signed bundle and fails closed on a refused one", async () => {
-    type Authorizer = { ready: boolean; reason?: string; authorize(req: unknown, ents: unknown): { decision: string; reasons: { name: string }[] } };
+  it("authorizes on an entity store, updates it, and fails closed on a refused bundle or entities", async () => {
+    type Authorizer = {
+      ready: boolean;
+      reason?: string;
+      entitiesId?: string;
+      authorize(req: unknown): { decision: string; reasons: { name: string }[]; entitiesId: string };
+      updateEntities(c: unknown): { ok: boolean; entitiesId?: string; errors?: string[] };
+    };
     const svc = (await import(pathToFileURL(join(EXAMPLE, "service.mjs")).href)) as {
-      createAuthorizer(o: { bundleText: string; publicKeyPem: string }): Authorizer;
+      createAuthorizer(o: { bundleText: string; publicKeyPem: string; entities: unknown }): Authorizer;
     };
     const bundleText = readFileSync(bundlePath, "utf8");
     const pem = readFileSync(keyPath, "utf8");
-    const ok = svc.createAuthorizer({ bundleText, publicKeyPem: pem });
+    const ents = JSON.parse(exampleText("entities.json")) as { uid: { type: string; id: string }; attrs: Record<string, unknown>; parents: unknown[] }[];
+    const ok = svc.createAuthorizer({ bundleText, publicKeyPem: pem, entities: ents });
     expect(ok.ready).toBe(true);
     const req = JSON.parse(exampleText("request.json")) as { principal: { id: string } };
-    const ents = JSON.parse(exampleText("entities.json")) as unknown;
-    expect(ok.authorize(req, ents).decision).toBe("allow");
-    expect(ok.authorize({ ...req, principal: { type: "Api::User", id: "cat" } }, ents).reasons.map((r) => r.name)).toEqual(["inactive-users"]);
+    const first = ok.authorize(req);
+    expect(first.decision).toBe("allow");
+    expect(first.entitiesId).toBe(ok.entitiesId);
+    expect(ok.authorize({ ...req, principal: { type: "Api::User", id: "cat" } }).reasons.map((r) => r.name)).toEqual(["inactive-users"]);
+    // ann loses her admin role: a new snapshot, and the next decision is made on it.
+    const ann = ents.find((e) => e.uid.id === "ann")!;
+    const before = ok.entitiesId;
+    const u = ok.updateEntities({ upsert: [{ ...ann, parents: [] }] });
+    expect(u.ok).toBe(true);
+    expect(u.entitiesId).not.toBe(before);
+    const after = ok.authorize(req);
+    expect(after.decision).toBe("deny");
+    expect(after.entitiesId).toBe(u.entitiesId);
+    expect(ok.updateEntities({ upsert: [{ uid: { type: "Nope", id: "x" }, attrs: {}, parents: [] }] }).ok).toBe(false);
     const tampered = bundleText.replace('"effect": "forbid"', '"effect": "permit"');
     expect(tampered).not.toBe(bundleText);
-    const bad = svc.createAuthorizer({ bundleText: tampered, publicKeyPem: pem });
+    const bad = svc.createAuthorizer({ bundleText: tampered, publicKeyPem: pem, entities: ents });
     expect(bad.ready).toBe(false);
     expect(bad.reason).toMatch(/W6102/);
-    expect(bad.authorize(req, ents).decision).toBe("deny");
+    expect(bad.authorize(req).decision).toBe("deny");
+    const badEntities = svc.createAuthorizer({ bundleText, publicKeyPem: pem, entities: [{ uid: { type: "Nope", id: "x" }, attrs: {}, parents: [] }] });
+    expect(badEntities.ready).toBe(false);
+    expect(badEntities.reason).toMatch(/W5003/);
   });
 
   it("serves decisions over HTTP", async () => {
-    child = spawn(process.execPath, [join(EXAMPLE, "service.mjs"), "--bundle", bundlePath, "--key", keyPath, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, [join(EXAMPLE, "service.mjs"), "--bundle", bundlePath, "--key", keyPath, "--entities", join(EXAMPLE, "entities.json"), "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
     const url = await new Promise<string>((res, rej) => {
       let out = "";
       child!.stdout!.on("data", (c: Buffer) => {
@@ -143,7 +166,7 @@ describe("examples/embedding/service.mjs (over dist/)", () => {
     expect(health.status).toBe(200);
     const r = await fetch(`${url}/authorize`, {
       method: "POST",
-      body: JSON.stringify({ request: JSON.parse(exampleText("request.json")), entities: JSON.parse(exampleText("entities.json")) }),
+      body: JSON.stringify({ request: JSON.parse(exampleText("request.json")) }),
     });
     const record = (await r.json()) as { format: string; decision: string };
     expect(record.format).toBe("writ-decision/2");
