@@ -31,7 +31,7 @@
  *
  * NOTE: the clock is read only to stamp `recordedAt`; decisions never see it.
  */
-import { canonicalBytes, canonicalJson, contentId } from "../compiler/canonical.js";
+import { canonicalJson, contentId } from "../compiler/canonical.js";
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, toPlainJson } from "../compiler/ids.js";
 import type { LoadedBundle } from "./bundle.js";
@@ -51,7 +51,7 @@ import {
   type Phase,
 } from "./lineage/events.js";
 import type { LineageLog } from "./lineage/log.js";
-import { eventIdOf, verifyProof } from "./lineage/proof.js";
+import { verifyProof } from "./lineage/proof.js";
 
 /** What an obligation handler and the action are told about the execution. */
 export interface ExecutionContext {
@@ -312,14 +312,9 @@ export class Governor {
 
   /** Append events as one batch, each naming the previous one's id as parent; the ids, or the failure. */
   private async recordChain(chain: readonly LineageEvent[]): Promise<RecordedEvent[] | Problem> {
-    const linked: LineageEvent[] = [];
-    for (const ev of chain) {
-      const prev = linked[linked.length - 1];
-      linked.push(prev === undefined ? ev : { ...ev, parents: [eventIdOf(this.log.crypto.merkle.leaf(canonicalBytes(prev)))] });
-    }
-    const r = await this.log.append(linked);
+    const r = await this.log.append(chain, { chain: true });
     if (!r.ok) return r.problem;
-    return r.entries.map((e, k) => ({ phase: linked[k]!.phase, id: e.id, index: e.index }));
+    return r.entries.map((e, k) => ({ phase: chain[k]!.phase, id: e.id, index: e.index }));
   }
 
   /**
@@ -331,13 +326,17 @@ export class Governor {
     let execution = "";
     try {
       execution = this.newExecutionId();
-      return await this.authorizeNow(execution, request, options);
+      return await this.authorizeNow(execution, request, options, false);
     } catch (e) {
       return { allowed: false, execution, actor: options.actor, events: [], obligations: {}, problem: problem("W7007", { detail: errorText(e) }) };
     }
   }
 
-  private async authorizeNow(execution: string, request: unknown, options: AuthorizeOptions): Promise<Authorization> {
+  /**
+   * Steps 1–4. With `verifyNow` (in-process executions) an allow without obligations also
+   * records `verified` in the same batch: there is nothing to handle first.
+   */
+  private async authorizeNow(execution: string, request: unknown, options: AuthorizeOptions, verifyNow: boolean): Promise<Authorization> {
     const { actor } = options;
     const bundle = this.bundle;
     const entities = options.entities ?? this.entities;
@@ -392,7 +391,8 @@ export class Governor {
 
     // 4. Record the authorization durably before anything runs.
     const authorized = this.event(execution, "authorized", actor, [], { decision: record });
-    const first = await this.recordChain([requested, authorized]);
+    const verified = verifyNow && Object.keys(record.obligations).length === 0 ? [this.event(execution, "verified", actor, [], { outcome: { status: "ok", obligations: [] } })] : [];
+    const first = await this.recordChain([requested, authorized, ...verified]);
     if (!Array.isArray(first)) return refused(problem("W7006", { detail: `cannot record the authorization: ${first.message}` }), [], record);
     return { allowed: true, execution, actor, decisionRecord: record, events: first, authorizedEvent: first[1]!.id, obligations: record.obligations };
   }
@@ -447,8 +447,8 @@ export class Governor {
   }
 
   private async run<T>(request: unknown, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions, state: { ran: boolean; execution: string }): Promise<GovernedResult<T>> {
-    const auth = await this.authorize(request, options);
-    state.execution = auth.execution;
+    state.execution = this.newExecutionId();
+    const auth = await this.authorizeNow(state.execution, request, options, true);
     const base = { execution: auth.execution, ...(auth.decisionRecord === undefined ? {} : { decisionRecord: auth.decisionRecord }) };
     if (!auth.allowed || auth.authorizedEvent === undefined) return { allowed: false, ok: false, events: auth.events, ...base, ...(auth.problem === undefined ? {} : { problem: auth.problem }) };
     const record = auth.decisionRecord!;
@@ -474,10 +474,14 @@ export class Governor {
       }
       handled.push(key);
     }
-    const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], { outcome: { status: "ok", obligations: handled } });
-    const v = await this.recordChain([verified]);
-    if (!Array.isArray(v)) return { allowed: false, ok: false, events, ...base, problem: problem("W7006", { detail: `cannot record the verification: ${v.message}` }) };
-    events.push(...v);
+    let v = events.filter((e) => e.phase === "verified");
+    if (v.length === 0) {
+      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], { outcome: { status: "ok", obligations: handled } });
+      const recorded = await this.recordChain([verified]);
+      if (!Array.isArray(recorded)) return { allowed: false, ok: false, events, ...base, problem: problem("W7006", { detail: `cannot record the verification: ${recorded.message}` }) };
+      events.push(...recorded);
+      v = recorded;
+    }
 
     let result: T;
     try {

@@ -55,6 +55,7 @@ export {
   LineageLog,
   lineageOrigin,
   verifyProof,
+  type AppendOptions,
   type AppendResult,
   type CheckpointSigner,
   type ConsistencyProof,

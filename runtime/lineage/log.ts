@@ -77,6 +77,15 @@ export interface LineageEntry {
   readonly parents: readonly string[];
 }
 
+/** Options of {@link LineageLog.append}. */
+export interface AppendOptions {
+  /**
+   * Link the events into a chain: every event after the first gets `parents: [<id of the
+   * event before it>]` (replacing its own), as governed executions record their phases.
+   */
+  readonly chain?: boolean;
+}
+
 /** Outcome of {@link LineageLog.append}. */
 export type AppendResult =
   | { readonly ok: true; readonly entries: readonly { readonly index: number; readonly id: string }[]; readonly size: number; readonly checkpoint: string }
@@ -303,15 +312,17 @@ export class LineageLog {
    * Append events (JSON objects) in order, atomically: all of them or none. Resolves after
    * the batch holding them is durable and signed. Never throws.
    */
-  append(events: readonly unknown[]): Promise<AppendResult> {
+  append(events: readonly unknown[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.signer === undefined) return Promise.resolve(failure("W6208"));
     if (this.problem !== undefined) return Promise.resolve({ ok: false, problem: this.problem });
     if (events.length === 0) return Promise.resolve(failure("W6206", { detail: "nothing to append" }));
     const entries: Pending["entries"][number][] = [];
     const ids = new Set<string>();
     for (let k = 0; k < events.length; k++) {
-      const event = events[k];
+      let event = events[k];
       if (typeof event !== "object" || event === null || Array.isArray(event)) return Promise.resolve(failure("W6206", { detail: `event ${k} is not a JSON object` }));
+      // A chain: each event after the first names the previous one (its id is known only once hashed).
+      if (options.chain === true && k > 0) event = { ...event, parents: [entries[k - 1]!.id] };
       let data: Uint8Array;
       try {
         data = canonicalBytes(event);
