@@ -20,7 +20,7 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { readPublicKey } from "../runtime/keys.js";
-import { createServer, TokenTable, type ServerOptions } from "../server/index.js";
+import { createServer, isLoopback, TokenTable, type ServerOptions } from "../server/index.js";
 import { compileBundleFiles } from "./bundle-commands.js";
 import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, untilStopSignal, type Output, type Semantics } from "./io.js";
 
@@ -96,6 +96,7 @@ export async function runServe(o: ServeCliOptions, io: Output): Promise<number> 
   const key = o.key === undefined ? undefined : readPublicKey(o.key);
   if (key !== undefined && !key.ok) fail("W5008", `cannot use the public key: ${key.problem.message}`, { file: o.key });
   const tokens = o.tokens === undefined ? undefined : tokensFrom(o.tokens);
+  if (tokens === undefined && !isLoopback(o.host)) fail("W8017", `without --tokens the server listens only on loopback (127.0.0.1, ::1), not on ${o.host}`, { file: "writ" });
   const out = heldOutput(io);
   const options: ServerOptions = {
     dir: resolve(o.dir ?? "."),
