@@ -52,6 +52,13 @@ export interface RouteContext {
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
 }
 
+/** One route of the app: method, path and the scope a token needs (none: public). */
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly scope: Scope | undefined;
+}
+
 /** Options of {@link buildApp}. */
 export interface AppOptions {
   readonly node: DecisionNode;
@@ -80,7 +87,7 @@ function requestId(req: { headers: Record<string, string | string[] | undefined>
 const BEARER = 'Bearer realm="writ"';
 
 /** Build the application (routes registered, not listening). */
-export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyInstance; readonly context: RouteContext }> {
+export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyInstance; readonly context: RouteContext; readonly routes: readonly RouteInfo[] }> {
   const app = Fastify({
     logger: o.logStream === undefined ? false : { level: o.logLevel, stream: o.logStream, base: { node: o.node.name } },
     logController: new LogController({ disableRequestLogging: true }),
@@ -104,6 +111,10 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     closing: o.closing,
     onBundle: o.onBundle,
   };
+  const routes: RouteInfo[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) if (method !== "HEAD") routes.push({ method, url: r.url, scope: r.config?.scope });
+  });
   app.decorateRequest("caller", undefined);
   app.decorateRequest("startedAt", 0n);
 
@@ -145,7 +156,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   await app.register(governedRoutes, context);
   await app.register(bundleRoutes, context);
   await app.register(lineageRoutes, context);
-  return { app, context };
+  return { app, context, routes };
 }
 
 /** One structured line per request: method, path, route, status, time, caller (never headers or bodies). */

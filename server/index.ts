@@ -19,7 +19,7 @@
 import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { nodeSigner, openLocalLog, problem, readLogKey, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
-import { buildApp } from "./app.js";
+import { buildApp, type RouteInfo } from "./app.js";
 import { DecisionNode, type Snapshot } from "./decision-node.js";
 import { ServerMetrics } from "./metrics.js";
 import type { TokenTable } from "./tokens.js";
@@ -29,6 +29,7 @@ export { LineageIndex, uidText, type ExecutionPage, type ExecutionQuery, type Ex
 export { TokenTable, newToken, parseScopes, tokenDigest, tokenNameProblem, SCOPES, TOKENS_FORMAT, type Caller, type Scope, type TokenEntry } from "./tokens.js";
 export { STATUS_BY_CODE, statusOf } from "./errors.js";
 export { AUTHZEN_PATHS } from "./routes/authzen-routes.js";
+export type { RouteInfo } from "./app.js";
 
 /** Default body limit of decision routes (bytes). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -79,6 +80,8 @@ export interface WritServer {
   readonly app: FastifyInstance;
   readonly node: DecisionNode;
   readonly metrics: ServerMetrics;
+  /** Every route (method, path, scope), as registered. */
+  readonly routes: readonly RouteInfo[];
   /** Bind and start accepting; resolves with the base URL (`http://host:port`). */
   listen(at: { readonly host?: string; readonly port?: number }): Promise<{ readonly ok: true; readonly url: string } | { readonly ok: false; readonly problem: Problem }>;
   /** Stop accepting, finish requests in flight, close the log (every acknowledged event is durable). */
@@ -141,8 +144,9 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
   if (node.snapshot !== undefined) loaded(node.snapshot);
   let closing = false;
   let app: FastifyInstance;
+  let routes: readonly RouteInfo[];
   try {
-    ({ app } = await buildApp({
+    ({ app, routes } = await buildApp({
       node,
       metrics,
       tokens: o.tokens,
@@ -166,6 +170,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
     app,
     node,
     metrics,
+    routes,
     async listen(at) {
       const host = at.host ?? "127.0.0.1";
       if (o.tokens === undefined && !isLoopback(host)) {
