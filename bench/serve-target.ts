@@ -3,7 +3,8 @@
  * builds it (`createServer` on the SQLite log of a temporary directory, the AuthZEN Todo example
  * compiled into a bundle, one JSON log line per request written to stdout) plus one extra route,
  * `POST /bench/constant`, that parses the same body and answers a constant through the same
- * hooks. Sends `{url}` to the parent over IPC once listening; stops on SIGTERM.
+ * hooks. Sends `{url}` to the parent over IPC once listening, answers `{cpu}` (its CPU time)
+ * when asked; stops on SIGTERM.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +27,10 @@ async function main(): Promise<void> {
   const r = await server.listen({ host: "127.0.0.1", port: 0 });
   if (!r.ok) throw new Error(r.problem.message);
   process.send?.({ url: r.url });
+  // The parent asks for this process's CPU time around each run (CPU per request is robust to a shared machine).
+  process.on("message", (m) => {
+    if ((m as { cpu?: boolean }).cpu === true) process.send?.({ cpu: process.cpuUsage() });
+  });
   process.once("SIGTERM", () => {
     void server.close().then(() => process.exit(0));
   });

@@ -9,11 +9,12 @@
  *   group commit, a signed artifact per allow);
  *
  * each at 1, 16 and 64 connections for `WRIT_BENCH_SECONDS` seconds (default 3) after a short
- * warm-up. Ends with `RATIO serve-evaluation-vs-constant <x>` (evaluation ÷ constant requests/s
+ * warm-up, with the server process's CPU time per answered request (robust to a shared machine:
+ * 10⁶ ÷ CPU µs is what one core could answer). Ends with `RATIO serve-evaluation-vs-constant <x>` (evaluation ÷ constant requests/s
  * at 64 connections; target ≥ 0.5) and `RATE serve-authorize-per-s <x>` (at 64 connections;
  * target ≥ 5,000).
  */
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -31,11 +32,29 @@ interface Row {
   readonly p50: number;
   readonly p99: number;
   readonly bad: number;
+  /** Server CPU time (user + system) per answered request, microseconds. */
+  readonly cpuUs: number;
 }
 
-async function run(url: string, route: string, path: string, body: string, connections: number, seconds: number): Promise<Row> {
+/** The server's CPU time in microseconds (asked over IPC). */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((ok) => {
+    const on = (m: unknown) => {
+      const cpu = (m as { cpu?: { user: number; system: number } }).cpu;
+      if (cpu === undefined) return;
+      child.off("message", on);
+      ok(cpu.user + cpu.system);
+    };
+    child.on("message", on);
+    child.send({ cpu: true });
+  });
+}
+
+async function run(child: ChildProcess, url: string, route: string, path: string, body: string, connections: number, seconds: number): Promise<Row> {
+  const before = await serverCpu(child);
   const r = await autocannon({ url: `${url}${path}`, method: "POST", headers: { "content-type": "application/json" }, body, connections, duration: seconds });
-  return { route, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+  const cpu = (await serverCpu(child)) - before;
+  return { route, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts, cpuUs: r.requests.total > 0 ? cpu / r.requests.total : 0 };
 }
 
 function pad(s: string | number, n: number): string {
@@ -54,14 +73,14 @@ async function main(): Promise<void> {
     ["evaluation", "/access/v1/evaluation", EVALUATION],
     ["authorize", "/v1/authorize", AUTHORIZE],
   ] as const;
-  for (const [route, path, body] of routes) await run(url, route, path, body, 16, 1);
+  for (const [route, path, body] of routes) await run(child, url, route, path, body, 16, 1);
   const rows: Row[] = [];
-  process.stdout.write(`${pad("route", 12)}${pad("conns", 7)}${pad("req/s", 10)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}non-2xx/errors\n`);
+  process.stdout.write(`${pad("route", 12)}${pad("conns", 7)}${pad("req/s", 10)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}${pad("cpu µs/req", 12)}non-2xx/errors\n`);
   for (const connections of CONNECTIONS) {
     for (const [route, path, body] of routes) {
-      const row = await run(url, route, path, body, connections, SECONDS);
+      const row = await run(child, url, route, path, body, connections, SECONDS);
       rows.push(row);
-      process.stdout.write(`${pad(route, 12)}${pad(connections, 7)}${pad(Math.round(row.rps), 10)}${pad(row.p50, 8)}${pad(row.p99, 8)}${row.bad}\n`);
+      process.stdout.write(`${pad(route, 12)}${pad(connections, 7)}${pad(Math.round(row.rps), 10)}${pad(row.p50, 8)}${pad(row.p99, 8)}${pad(Math.round(row.cpuUs), 12)}${row.bad}\n`);
     }
   }
   child.kill("SIGTERM");

@@ -26,7 +26,7 @@ import { errorText, failure, type Failure } from "../compiler/compile-ir.js";
 import { keyIdOf } from "../compiler/ids.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import type { DecisionRecord } from "./decision-record.js";
-import { signEnvelope, verifyEnvelope, type DsseEnvelope } from "./lineage/dsse.js";
+import { dsseEnvelope, pae, signEnvelope, verifyEnvelope, type DsseEnvelope } from "./lineage/dsse.js";
 import type { NoteSigner } from "./lineage/signed-note.js";
 
 /** The DSSE payload type of authorization artifacts. */
@@ -82,12 +82,14 @@ function epochOf(t: Date | string | number): number | undefined {
   return RFC3339.test(t) ? Date.parse(t) : undefined;
 }
 
-/**
- * Sign an authorization artifact with the node's signer. The obligations listed are the keys
- * of the decision's obligations, sorted. Throws only when the signer throws.
- */
-export function signArtifact(input: ArtifactInput, signer: NoteSigner): DsseEnvelope {
-  const claims: AuthorizationClaims = {
+/** A signer that may sign off the calling thread (node:crypto's callback form runs in the libuv pool). */
+export interface AsyncSigner {
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+function claimsOf(input: ArtifactInput): AuthorizationClaims {
+  return {
     format: ARTIFACT_FORMAT,
     node: input.node,
     execution: input.execution,
@@ -96,7 +98,21 @@ export function signArtifact(input: ArtifactInput, signer: NoteSigner): DsseEnve
     obligations: Object.keys(input.decision.obligations).sort(),
     decision: input.decision,
   };
-  return signEnvelope(ARTIFACT_PAYLOAD_TYPE, canonicalBytes(claims), signer, keyIdOf(signer.publicKey));
+}
+
+/**
+ * Sign an authorization artifact with the node's signer. The obligations listed are the keys
+ * of the decision's obligations, sorted. Throws only when the signer throws.
+ */
+export function signArtifact(input: ArtifactInput, signer: NoteSigner): DsseEnvelope {
+  return signEnvelope(ARTIFACT_PAYLOAD_TYPE, canonicalBytes(claimsOf(input)), signer, keyIdOf(signer.publicKey));
+}
+
+/** {@link signArtifact} with a signer that answers asynchronously (the same envelope). Rejects only when the signer rejects. */
+export async function signArtifactAsync(input: ArtifactInput, signer: AsyncSigner): Promise<DsseEnvelope> {
+  const body = canonicalBytes(claimsOf(input));
+  const sig = await signer.sign(pae(ARTIFACT_PAYLOAD_TYPE, body));
+  return dsseEnvelope(ARTIFACT_PAYLOAD_TYPE, body, keyIdOf(signer.publicKey), sig);
 }
 
 /** The claims of a verified payload, or why they are not valid claims. */

@@ -79,7 +79,7 @@ export { readVerified, VerifiedLogView, type VerifiedEntry, type VerifiedRead } 
 export { asLineageEvent, isDecisionPhase, type EventOutcome, type ExecutionSummary, type LineageJson } from "./lineage/events.js";
 export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from "./lineage/dsse.js";
 // Authorization artifacts (DSSE, signed by a decision node; expiry checked against a caller-supplied time).
-export { ARTIFACT_FORMAT, ARTIFACT_PAYLOAD_TYPE, signArtifact, verifyArtifact, type ArtifactCheck, type ArtifactInput, type AuthorizationClaims, type VerifyArtifactOptions } from "./artifact.js";
+export { ARTIFACT_FORMAT, ARTIFACT_PAYLOAD_TYPE, signArtifact, signArtifactAsync, verifyArtifact, type ArtifactCheck, type ArtifactInput, type AsyncSigner, type AuthorizationClaims, type VerifyArtifactOptions } from "./artifact.js";
 export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";
 /** Build a catalog problem (`{ code, message, values }`) — what services put in their own failures. */
 export { problem, type DiagnosticCode } from "../compiler/compile-ir.js";

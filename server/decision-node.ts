@@ -17,9 +17,9 @@ import {
   problem,
   readVerified,
   runtimeCrypto,
-  signArtifact,
+  signArtifactAsync,
+  type AsyncSigner,
   type Authorization,
-  type CheckpointSigner,
   type DecisionRecord,
   type DsseEnvelope,
   type EntityChanges,
@@ -52,7 +52,7 @@ export interface NodeFailure {
 export interface DecisionNodeOptions {
   readonly log: LineageLog;
   /** Signs authorization artifacts: the node's key (the one that signs the log's checkpoints). */
-  readonly signer: CheckpointSigner;
+  readonly signer: AsyncSigner;
   /** This node's name (recorded in every event and artifact). */
   readonly node: string;
   /** The bundle signer's public key: bundles must be signed by it (and `PUT /v1/bundle` needs it). */
@@ -245,7 +245,12 @@ export class DecisionNode {
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
     this.pending.set(auth.execution, auth);
     const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
-    const artifact = signArtifact({ node: this.options.node, execution: auth.execution, eventId: auth.authorizedEvent, expiresAt, decision: auth.decisionRecord }, this.options.signer);
+    let artifact: DsseEnvelope;
+    try {
+      artifact = await signArtifactAsync({ node: this.options.node, execution: auth.execution, eventId: auth.authorizedEvent, expiresAt, decision: auth.decisionRecord }, this.options.signer);
+    } catch (e) {
+      return fail(problem("W7007", { detail: `the authorization is recorded but its artifact cannot be signed: ${e instanceof Error ? e.message : String(e)}` }));
+    }
     return { ok: true, authorization: auth, artifact, expiresAt };
   }
 

@@ -16,9 +16,10 @@
  *
  * NOTE: Node only. Imports `writ/runtime` through its public entry only.
  */
+import { createPrivateKey, sign as signAsync } from "node:crypto";
 import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import type { FastifyInstance } from "fastify";
-import { nodeSigner, openLocalLog, problem, readLogKey, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
+import { nodeSigner, openLocalLog, problem, readLogKey, type AsyncSigner, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
 import { buildApp, type RouteInfo } from "./app.js";
 import { DecisionNode, type Snapshot } from "./decision-node.js";
 import { ServerMetrics } from "./metrics.js";
@@ -96,10 +97,30 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: CheckpointSigner } | { readonly ok: false; readonly problem: Problem }> {
+/** The DER prefix of an RFC 8410 Ed25519 private key (PKCS#8) before its 32-byte seed. */
+const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/**
+ * An artifact signer on node:crypto's callback form: the Ed25519 signature is computed in the
+ * libuv thread pool, off the event loop (the key object is held in the closure).
+ */
+function poolSigner(seed: Uint8Array, publicKey: Uint8Array): AsyncSigner {
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: "der", type: "pkcs8" });
+  return {
+    publicKey,
+    sign: (message) => new Promise((ok, fail) => signAsync(null, message, key, (err, sig) => (err === null ? ok(new Uint8Array(sig)) : fail(err)))),
+  };
+}
+
+/** A synchronous signer as an {@link AsyncSigner}. */
+function awaited(signer: CheckpointSigner): AsyncSigner {
+  return { publicKey: signer.publicKey, sign: async (message) => signer.sign(message) };
+}
+
+async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: AsyncSigner } | { readonly ok: false; readonly problem: Problem }> {
   if (o.log !== undefined) {
     if (o.signer === undefined) return { ok: false, problem: problem("W8017", { detail: "a log given to createServer needs the signer of its checkpoints" }) };
-    return { ok: true, log: o.log, signer: o.signer };
+    return { ok: true, log: o.log, signer: awaited(o.signer) };
   }
   const dir = o.dir ?? process.cwd();
   const opened = await openLocalLog({ dir });
@@ -109,7 +130,12 @@ async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly 
     await opened.log.close();
     return key;
   }
-  return { ok: true, log: opened.log, signer: nodeSigner(key.value) };
+  try {
+    return { ok: true, log: opened.log, signer: poolSigner(key.value, nodeSigner(key.value).publicKey) };
+  } catch (e) {
+    await opened.log.close();
+    return { ok: false, problem: problem("W6207", { detail: `invalid node key: ${e instanceof Error ? e.message : String(e)}` }) };
+  }
 }
 
 /** Create a server (see the module comment). Never throws. */

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as browser from "../../runtime/browser.js";
-import { ARTIFACT_PAYLOAD_TYPE, decide, ed25519, loadBundle, loadEntities, nodeSigner, signArtifact, verifyArtifact, type DecisionRecord } from "../../runtime/index.js";
+import { ARTIFACT_PAYLOAD_TYPE, decide, ed25519, loadBundle, loadEntities, nodeSigner, signArtifact, signArtifactAsync, verifyArtifact, type DecisionRecord } from "../../runtime/index.js";
 import { exampleBundle, exampleJson } from "../support/bundles.js";
 
 const seed = new Uint8Array(32).fill(5);
@@ -40,6 +40,12 @@ describe("authorization artifacts", () => {
       expect(r.claims).toMatchObject({ format: "writ-authorization/1", node: "n1", execution: "exec:1", eventId: input.eventId, obligations: [] });
       expect(r.claims.decision).toEqual(record);
     }
+  });
+
+  it("the asynchronous signer makes the same envelope (Ed25519 is deterministic)", async () => {
+    const async = await signArtifactAsync(input, { publicKey: signer.publicKey, sign: async (m) => signer.sign(m) });
+    expect(async).toEqual(signArtifact(input, signer));
+    await expect(signArtifactAsync(input, { publicKey: signer.publicKey, sign: () => Promise.reject(new Error("hsm offline")) })).rejects.toThrow("hsm offline");
   });
 
   it("lists the decision's obligations, sorted", () => {

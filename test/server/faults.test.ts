@@ -7,7 +7,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openLocalLog } from "../../runtime/index.js";
+import { LineageLog, MemoryLineageStore, nodeSigner, openLocalLog } from "../../runtime/index.js";
+import { nodeCrypto } from "../../runtime/crypto/node-crypto.js";
 import { postJson, projectBundle, ROOT, spawnServe, tempDir, testServer } from "../support/servers.js";
 
 const MORTY = "CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs";
@@ -68,6 +69,35 @@ describe("bad requests record nothing", () => {
       expect(s.node.index.get(a.execution)?.status).toBe("authorized");
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe("timeouts", () => {
+  it("a request not answered within the request timeout is a 503 W8007; what was recorded meanwhile stays usable", async () => {
+    /** A store whose appends take 400 ms (a slow disk). */
+    class SlowStore extends MemoryLineageStore {
+      override async append(batch: Parameters<MemoryLineageStore["append"]>[0]): Promise<void> {
+        await new Promise((r) => setTimeout(r, 400));
+        return super.append(batch);
+      }
+    }
+    const signer = nodeSigner(new Uint8Array(32).fill(4));
+    const opened = await LineageLog.open({ store: new SlowStore(), signer, crypto: nodeCrypto });
+    if (!opened.ok) throw new Error(opened.problem.message);
+    const s = await testServer({ ...projectBundle("authzen-todo"), log: opened.log, signer, requestTimeoutMs: 100 });
+    try {
+      const r = await s.app.inject({ method: "POST", url: "/v1/authorize", payload: { request } });
+      expect(r.statusCode).toBe(503);
+      expect(r.json()).toMatchObject({ code: "W8007" });
+      expect(r.headers["retry-after"]).toBe("1");
+      await new Promise((done) => setTimeout(done, 600));
+      expect(s.node.log.size).toBe(2);
+      const evaluation = await s.app.inject({ method: "POST", url: "/access/v1/evaluation", payload: { subject: { type: "user", id: MORTY }, action: { name: "can_read_todos" }, resource: { type: "todo", id: "t" } } });
+      expect(evaluation.json()).toEqual({ decision: true });
+    } finally {
+      await s.close();
+      await opened.log.close();
     }
   });
 });
