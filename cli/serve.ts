@@ -118,7 +118,9 @@ export async function runServe(o: ServeCliOptions, io: Output): Promise<number> 
   const where = o.bundle ?? o.policies?.[0] ?? "writ";
   const created = await createServer(options);
   if (!created.ok) {
-    const lines = (created.details ?? []).length > 1 ? created.details!.map((d) => `${where}: error ${d}`) : [problemLine(created.problem.code, created.problem.message, { file: where })];
+    // Entity problems (W5xxx) name the entities file; bundle and log problems the bundle or policies.
+    const file = created.problem.code.startsWith("W5") && o.entities !== undefined ? o.entities : where;
+    const lines = (created.details ?? []).length > 1 ? created.details!.map((d) => `${file}: error ${d}`) : [problemLine(created.problem.code, created.problem.message, { file })];
     throw new CliFailure(lines, EXIT_BAD_INPUT);
   }
   const server = created.server;

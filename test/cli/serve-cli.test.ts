@@ -80,6 +80,11 @@ describe("writ serve", () => {
       expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+    const badEntities = join(f.dir, "bad-entities.json");
+    writeFileSync(badEntities, JSON.stringify([{ uid: { type: "user", id: "x" }, attrs: { email: 1 }, parents: [] }]));
+    const ents = await cli(["serve", "--bundle", f.bundle, "--entities", badEntities, "--port", "0", "--dir", f.dir]);
+    expect(ents.code).toBe(2);
+    expect(ents.stderr).toMatch(/^\S*bad-entities\.json: error W5003/);
     const policy = join(f.dir, "bad.cedar");
     writeFileSync(policy, "permit (principal, action, resource) when { principal.nope };\n");
     const r = await cli(["serve", "--policies", policy, "--schema", join(EX, "schema.cedarschema"), "--dir", f.dir]);
