@@ -161,18 +161,21 @@ export const outcomeSchema = {
 
 const snapshotOut = { type: "object", properties: { bundleId: str, sequence: { type: "integer" }, entitiesId: str, entities: { type: "integer" } } } as const;
 
-/** `GET /v1/bundle` (the bundle as accepted) and `PUT /v1/bundle` (a signed bundle). */
+/** `GET /v1/bundle`: the bundle as accepted. */
 export const bundleGetSchema = { response: { 200: anyObject, ...errors } } as const;
+/** `PUT /v1/bundle`: a signed bundle. */
 export const bundlePutSchema = { body: obj, response: { 200: snapshotOut, ...errors } } as const;
 
 const entityJson = { type: "object", required: ["uid", "attrs", "parents"], properties: { uid, attrs: anyObject, parents: { type: "array", items: uid }, tags: anyObject } } as const;
 
-/** `PUT /v1/entities` (every entity), `PATCH` (changes), `DELETE` (uids to remove). */
+/** `PUT /v1/entities`: every entity. */
 export const entitiesPutSchema = { body: { type: "array", items: entityJson }, response: { 200: snapshotOut, ...errors } } as const;
+/** `PATCH /v1/entities`: entities to add or replace, uids to remove. */
 export const entitiesPatchSchema = {
   body: { type: "object", additionalProperties: false, properties: { upsert: { type: "array", items: entityJson }, remove: { type: "array", items: uid } } },
   response: { 200: snapshotOut, ...errors },
 } as const;
+/** `DELETE /v1/entities`: uids to remove. */
 export const entitiesDeleteSchema = { body: { type: "array", items: uid }, response: { 200: snapshotOut, ...errors } } as const;
 
 /** `GET /v1/entities/:type/:id`. */
@@ -211,6 +214,7 @@ export const executionsSchema = {
   response: { 200: { type: "object", properties: { executions: { type: "array", items: anyObject }, next: str } }, ...errors },
 } as const;
 
-/** `GET /healthz`, `GET /readyz`. */
+/** `GET /healthz`. */
 export const healthSchema = { response: { 200: anyObject } } as const;
+/** `GET /readyz` (503 when not ready). */
 export const readySchema = { response: { 200: anyObject, 503: anyObject } } as const;
