@@ -56,13 +56,12 @@ export function writeAtomically(path: string, text: string): void {
   }
 }
 
-/** Run `writ compile`. */
-export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
-  if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
-  const sequence = parseSequence(opts.sequence);
-  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
-  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.problem.message}`, { file: opts.sign });
-  const schemaFile = readTextFile(opts.schema);
+/**
+ * Parse, validate and compile policy files against a schema file into one (unsigned) bundle.
+ * Every problem is thrown as a {@link CliFailure} of one-line errors naming file and position.
+ */
+export function compileBundleFiles(files: readonly string[], schemaPath: string, semantics: Semantics, sequence: number, links?: string): Bundle {
+  const schemaFile = readTextFile(schemaPath);
   const schemaStage = schemaFrom(schemaFile);
   if (schemaStage.value === undefined) throw new CliFailure(errorLines(schemaStage, schemaFile.name), EXIT_BAD_INPUT);
   const schema = schemaStage.value;
@@ -80,20 +79,29 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
     const validated = validationOf(parsed.value, schema, file);
     if (validated.value !== true) lines.push(...errorLines(validated, file.name));
     else {
-      const lowered = programFrom(parsed.value, opts.semantics, file);
+      const lowered = programFrom(parsed.value, semantics, file);
       if (hasErrors(lowered.diagnostics)) lines.push(...errorLines(lowered, file.name));
     }
     sets.push(parsed.value);
   }
   if (lines.length > 0) throw new CliFailure(lines, EXIT_BAD_INPUT);
-  const linked = linkStage(mergePolicySets(sets), opts.links, schema);
-  if (linked.value === undefined) throw new CliFailure(errorLines(linked, opts.links), EXIT_BAD_INPUT);
-  const built = buildBundle({ policiesAst: linked.value, schema, semantics: opts.semantics, sequence, validate: false });
+  const linked = linkStage(mergePolicySets(sets), links, schema);
+  if (linked.value === undefined) throw new CliFailure(errorLines(linked, links), EXIT_BAD_INPUT);
+  const built = buildBundle({ policiesAst: linked.value, schema, semantics, sequence, validate: false });
   if (built.bundle === undefined) {
     const where = texts.length === 1 ? texts[0]!.name : "writ";
     throw new CliFailure(built.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: where })), EXIT_BAD_INPUT);
   }
-  let bundle: Bundle = built.bundle;
+  return built.bundle;
+}
+
+/** Run `writ compile`. */
+export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
+  if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
+  const sequence = parseSequence(opts.sequence);
+  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
+  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.problem.message}`, { file: opts.sign });
+  let bundle: Bundle = compileBundleFiles(files, opts.schema, opts.semantics, sequence, opts.links);
   if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
   if (opts.output !== undefined) writeAtomically(opts.output, `${JSON.stringify(bundle, null, 2)}\n`);
   if (opts.json === true) {

@@ -195,3 +195,18 @@ export function offsetOfKey(text: string, key: string, from = 0): number | undef
   }
   return undefined;
 }
+
+// --- processes -----------------------------------------------------------------
+
+/** Resolves on the first SIGINT or SIGTERM (long-running commands stop cleanly then). */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

@@ -19,6 +19,7 @@ import { runLineageCheckpoint, runLineageExport, runLineageProve, runLineageRepl
 import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, problemLine, processOutput, type Output, type Semantics } from "./io.js";
 import { servePlayground } from "./playground.js";
 import { runTest } from "./test-runner.js";
+import type { ServeCliOptions } from "./serve.js";
 
 /** The package version, read from the nearest package.json above this module. */
 function packageVersion(): string {
@@ -191,6 +192,60 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     });
 
   addLineageCommands(program, io, exit);
+
+  program
+    .command("serve")
+    .description("run the decision service: AuthZEN API, governed authorize/outcome, live bundles and entities, lineage reads (docs/server.md)")
+    .option("--policies <files...>", "policy files to compile (with --schema), or --bundle")
+    .option("--schema <file>", "schema file for --policies")
+    .option("--bundle <file>", "a compiled bundle (writ compile)")
+    .option("--watch", "with --bundle: reload the bundle file when it changes (same checks as PUT /v1/bundle)")
+    .option("--key <file>", "the bundle signer's public key (.pub): bundles must be signed by it; needed for PUT /v1/bundle")
+    .option("--entities <file>", "entities JSON file (Cedar format)")
+    .option("--host <host>", "address to listen on (without --tokens: loopback only)", "127.0.0.1")
+    .option("--port <port>", "TCP port (0: a free one)", "8181")
+    .option("--tokens <file>", "bearer tokens file (writ token create); without it every route is open")
+    .option("--dir <dir>", "the directory holding .writ/ (lineage log and node key; default: the current one)")
+    .option("--node <name>", "this node's name in lineage and artifacts (default: the host name)")
+    .option("--action-type <type>", "the entity type of AuthZEN actions (default: the schema's only action type)")
+    .option("--public-url <url>", "the base URL clients use (behind a proxy), named by /.well-known/authzen-configuration")
+    .option("--trust-proxy <proxies>", "honour X-Forwarded-* from these proxies (true, or addresses/CIDRs, comma-separated)")
+    .option("--body-limit <bytes>", "largest request body of decision routes (default 1048576)")
+    .option("--request-timeout <ms>", "request timeout in milliseconds (default 30000)")
+    .option("--artifact-ttl <seconds>", "lifetime of authorization artifacts (default 300)")
+    .addOption(new Option("--log-level <level>", "JSON request log level").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
+    .addOption(semanticsOption())
+    .action(async (opts: ServeCliOptions) => {
+      const { runServe } = await import("./serve.js");
+      exit.code = await runServe(opts, io);
+    });
+
+  program
+    .command("token")
+    .description("bearer tokens for writ serve")
+    .command("create")
+    .description("make a random token: prints it once and the entry (its SHA-256 and scopes) to add to the tokens file")
+    .requiredOption("--name <name>", "the token's name (recorded as the actor of governed executions)")
+    .requiredOption("--scopes <scopes>", "comma-separated: decide, authorize, read-lineage, admin")
+    .option("--json", 'print {"token", "entry"}')
+    .action(async (opts: { name: string; scopes: string; json?: boolean }) => {
+      const { runTokenCreate } = await import("./token.js");
+      exit.code = runTokenCreate(opts, io);
+    });
+
+  program
+    .command("artifact")
+    .description("authorization artifacts of writ serve")
+    .command("verify")
+    .description("check an authorization artifact offline: signed by the node's key, an allow, not expired")
+    .argument("<file>", "the artifact (DSSE envelope) or a POST /v1/authorize answer")
+    .requiredOption("--key <file>", "the decision node's public key (its .writ/lineage.pub)")
+    .option("--now <time>", "check the expiry at this RFC 3339 time (default: now)")
+    .option("--json", "print the verified claims as JSON")
+    .action(async (file: string, opts: { key: string; now?: string; json?: boolean }) => {
+      const { runArtifactVerify } = await import("./artifact.js");
+      exit.code = runArtifactVerify(file, opts, io);
+    });
 
   program
     .command("playground")

@@ -5,7 +5,8 @@
  *
  * Code ranges: W1xxx policy syntax, W12xx schema syntax, W2xxx schema meaning,
  * W3xxx validation (types), W4xxx evaluation errors, W5xxx inputs (files, JSON,
- * requests, entities), W6xxx governance extensions and bundles.
+ * requests, entities), W6xxx governance extensions and bundles, W7xxx governed execution,
+ * W80xx the decision service (`writ serve`).
  * NOTE: codes are stable; never renumber, only add.
  */
 import { lineAt, lineColOf, type Span } from "./span.js";
@@ -142,6 +143,26 @@ export const CATALOG = {
   W7007: { severity: "error", title: "governor failure", message: "governor failure: {detail}" },
   W7008: { severity: "error", title: "execution denied", message: "{detail}" },
   W7009: { severity: "error", title: "invalid governed request", message: "{detail}" },
+  // --- the decision service: tokens, bodies, routes, artifacts (W80xx) ---
+  W8001: { severity: "error", title: "missing or invalid token", message: "{detail}" },
+  W8002: { severity: "error", title: "token lacks the scope", message: "the token `{token}` lacks the scope `{scope}`" },
+  W8003: { severity: "error", title: "request body too large", message: "the request body is larger than the limit of {limit} bytes" },
+  W8004: { severity: "error", title: "malformed request", message: "{detail}" },
+  W8005: { severity: "error", title: "unsupported media type", message: "{detail}" },
+  W8006: { severity: "error", title: "unknown route", message: "no route {method} {url}" },
+  W8007: { severity: "error", title: "request timed out", message: "{detail}" },
+  W8008: { severity: "error", title: "no bundle loaded", message: "no valid bundle is loaded: every decision is deny" },
+  W8009: { severity: "error", title: "server busy", message: "{detail}" },
+  W8010: { severity: "error", title: "invalid authorization artifact", message: "invalid authorization artifact: {detail}" },
+  W8011: { severity: "error", title: "authorization artifact expired", message: "the authorization artifact expired at {expiresAt}" },
+  W8012: { severity: "error", title: "invalid tokens file", message: "{detail}" },
+  W8013: { severity: "error", title: "unknown execution", message: "{detail}" },
+  W8014: { severity: "error", title: "execution already completed", message: "execution {execution} already has an outcome" },
+  W8015: { severity: "error", title: "invalid search page token", message: "{detail}" },
+  W8016: { severity: "error", title: "bundle updates not accepted", message: "{detail}" },
+  W8017: { severity: "error", title: "server configuration problem", message: "{detail}" },
+  W8018: { severity: "error", title: "internal server error", message: "internal error (request {requestId})" },
+  W8019: { severity: "error", title: "unknown entity", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

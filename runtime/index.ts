@@ -70,7 +70,7 @@ export {
   type VerifyOptions,
   type VerifyReport,
 } from "./lineage/log.js";
-export { openLocalLog, nodeSigner, readLogPublicKey, DEFAULT_LINEAGE_DB, type LocalLogOptions } from "./lineage/local-log.js";
+export { openLocalLog, nodeSigner, readLogKey, readLogPublicKey, DEFAULT_LINEAGE_DB, type LocalLogOptions } from "./lineage/local-log.js";
 export { keySigner } from "./lineage/signed-note.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
 export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
@@ -80,4 +80,8 @@ export { replayLog, type ReplayItem, type ReplayOptions, type ReplayReport } fro
 export { readVerified, VerifiedLogView, type VerifiedEntry, type VerifiedRead } from "./lineage/verified-view.js";
 export { asLineageEvent, isDecisionPhase, type EventOutcome, type ExecutionSummary, type LineageJson } from "./lineage/events.js";
 export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from "./lineage/dsse.js";
+// Authorization artifacts (DSSE, signed by a decision node; expiry checked against a caller-supplied time).
+export { ARTIFACT_FORMAT, ARTIFACT_PAYLOAD_TYPE, signArtifact, signArtifactAsync, verifyArtifact, type ArtifactCheck, type ArtifactInput, type AsyncSigner, type AuthorizationClaims, type VerifyArtifactOptions } from "./artifact.js";
 export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";
+/** Build a catalog problem (`{ code, message, values }`) — what services put in their own failures. */
+export { problem, type DiagnosticCode } from "../compiler/compile-ir.js";

@@ -68,9 +68,18 @@ export function pae(payloadType: string, body: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Sign `body` into an envelope with one Ed25519 signature over its PAE. */
-export function signEnvelope(payloadType: string, body: Uint8Array, signer: Uint8Array | NoteSigner, keyid: string, ed25519: Ed25519): DsseEnvelope {
-  const sig = signer instanceof Uint8Array ? ed25519.sign(signer, pae(payloadType, body)) : signer.sign(pae(payloadType, body));
+/**
+ * Sign `body` into an envelope with one Ed25519 signature over its PAE. `ed25519` is needed
+ * only when `signer` is a raw private key.
+ */
+export function signEnvelope(payloadType: string, body: Uint8Array, signer: Uint8Array | NoteSigner, keyid: string, ed25519?: Ed25519): DsseEnvelope {
+  if (signer instanceof Uint8Array && ed25519 === undefined) throw new Error("signEnvelope: a raw private key needs an Ed25519 implementation");
+  const sig = signer instanceof Uint8Array ? ed25519!.sign(signer, pae(payloadType, body)) : signer.sign(pae(payloadType, body));
+  return dsseEnvelope(payloadType, body, keyid, sig);
+}
+
+/** The envelope of `body` with one signature made over `pae(payloadType, body)` by the caller. */
+export function dsseEnvelope(payloadType: string, body: Uint8Array, keyid: string, sig: Uint8Array): DsseEnvelope {
   return { payload: base64Encode(body), payloadType, signatures: [{ keyid, sig: base64Encode(sig) }] };
 }
 

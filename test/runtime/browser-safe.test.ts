@@ -13,6 +13,8 @@ const BROWSER_SAFE = [
   "runtime/lineage/merkle-tree.ts",
   "runtime/lineage/signed-note.ts",
   "runtime/lineage/checkpoint.ts",
+  "runtime/artifact.ts",
+  "server/lineage-index.ts",
 ];
 
 describe("browser-safe evidence modules", () => {

@@ -1,0 +1,168 @@
+/**
+ * The Fastify application of `writ serve`, built from a decision node: one loading order —
+ * hooks (request id, tokens and scopes, metrics, one log line per request), the error and
+ * not-found handlers, then one plugin per API (operations, AuthZEN, governed execution,
+ * bundles and entities, lineage reads).
+ *
+ * Every route declares its scope and metric name in its `config`; the `onRequest` hook
+ * authenticates the bearer token (when the server has tokens) and checks the scope before
+ * the body is read. Nothing lives in module globals: the app holds a {@link RouteContext}.
+ */
+import { randomUUID } from "node:crypto";
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from "fastify";
+import { problem } from "../runtime/index.js";
+import { CandidateCache } from "./authzen-search.js";
+import type { DecisionNode, Snapshot } from "./decision-node.js";
+import { installErrorHandlers, rejectReason, sendProblem } from "./errors.js";
+import type { ServerMetrics } from "./metrics.js";
+import { authzenRoutes } from "./routes/authzen-routes.js";
+import { bundleRoutes } from "./routes/bundle-routes.js";
+import { governedRoutes } from "./routes/governed-routes.js";
+import { lineageRoutes } from "./routes/lineage-routes.js";
+import { operationsRoutes } from "./routes/operations-routes.js";
+import { hasScope, type Caller, type Scope, type TokenTable } from "./tokens.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The token that authenticated the request (servers with tokens). */
+    caller: Caller | undefined;
+    /** `process.hrtime.bigint()` when the request arrived. */
+    startedAt: bigint;
+  }
+  interface FastifyContextConfig {
+    /** The scope a token needs for this route (absent: public). */
+    scope?: Scope;
+    /** The route's name in metrics and logs. */
+    name?: string;
+  }
+}
+
+/** What the route plugins share (owned by one server instance). */
+export interface RouteContext {
+  readonly node: DecisionNode;
+  readonly metrics: ServerMetrics;
+  readonly candidates: CandidateCache;
+  /** The base URL the AuthZEN metadata names (default: from each request). */
+  readonly publicUrl: string | undefined;
+  /** Body limit of the bundle and entity routes. */
+  readonly bundleBodyLimit: number;
+  /** True once the server started closing. */
+  readonly closing: () => boolean;
+  /** Called after a bundle swap (`api` or `watch`). */
+  readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+}
+
+/** One route of the app: method, path and the scope a token needs (none: public). */
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly scope: Scope | undefined;
+}
+
+/** Options of {@link buildApp}. */
+export interface AppOptions {
+  readonly node: DecisionNode;
+  readonly metrics: ServerMetrics;
+  readonly tokens: TokenTable | undefined;
+  readonly publicUrl: string | undefined;
+  readonly trustProxy: boolean | string;
+  readonly bodyLimit: number;
+  readonly bundleBodyLimit: number;
+  readonly requestTimeoutMs: number;
+  /** Where JSON log lines go (none: no logging). */
+  readonly logStream: { write(line: string): void } | undefined;
+  readonly logLevel: string;
+  readonly closing: () => boolean;
+  readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+}
+
+const REQUEST_ID = /^[\x20-\x7e]{1,1024}$/;
+
+/** The request id: the caller's `X-Request-ID` (echoed unchanged), else a random UUID. */
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const h = req.headers["x-request-id"];
+  return typeof h === "string" && REQUEST_ID.test(h) ? h : randomUUID();
+}
+
+const BEARER = 'Bearer realm="writ"';
+
+/** Build the application (routes registered, not listening). */
+export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyInstance; readonly context: RouteContext; readonly routes: readonly RouteInfo[] }> {
+  const app = Fastify({
+    logger: o.logStream === undefined ? false : { level: o.logLevel, stream: o.logStream, base: { node: o.node.name } },
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
+    bodyLimit: o.bodyLimit,
+    handlerTimeout: o.requestTimeoutMs,
+    requestTimeout: o.requestTimeoutMs,
+    trustProxy: o.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+  });
+  const context: RouteContext = {
+    node: o.node,
+    metrics: o.metrics,
+    candidates: new CandidateCache(),
+    publicUrl: o.publicUrl,
+    bundleBodyLimit: o.bundleBodyLimit,
+    closing: o.closing,
+    onBundle: o.onBundle,
+  };
+  const routes: RouteInfo[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) if (method !== "HEAD") routes.push({ method, url: r.url, scope: r.config?.scope });
+  });
+  app.decorateRequest("caller", undefined);
+  app.decorateRequest("startedAt", 0n);
+
+  app.addHook("onRequest", async (request, reply) => {
+    request.startedAt = process.hrtime.bigint();
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined || o.tokens === undefined) return;
+    const caller = o.tokens.authenticate(request.headers.authorization);
+    if (caller === undefined) {
+      const detail = request.headers.authorization === undefined ? "this route needs `Authorization: Bearer <token>`" : "the bearer token is not valid";
+      return sendProblem(reply, problem("W8001", { detail }), undefined, { "www-authenticate": BEARER });
+    }
+    if (!hasScope(caller, scope)) {
+      return sendProblem(reply, problem("W8002", { token: caller.name, scope }), undefined, { "www-authenticate": `${BEARER}, error="insufficient_scope", scope="${scope}"` });
+    }
+    request.caller = caller;
+  });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
+    return payload;
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    const name = request.routeOptions.config.name ?? "unknown";
+    const status = reply.statusCode;
+    o.metrics.request(name, request.method, status, seconds);
+    if (status >= 400 && !(name === "readyz" && status === 503)) o.metrics.reject(rejectReason(status));
+    if (o.logStream !== undefined) logLine(request, status, seconds, name);
+  });
+
+  installErrorHandlers(app, o.bodyLimit, (request, err) => {
+    request.log.error({ err: { type: err instanceof Error ? err.name : typeof err, message: err instanceof Error ? err.message : String(err) } }, "internal error");
+  });
+
+  await app.register(operationsRoutes, context);
+  await app.register(authzenRoutes, context);
+  await app.register(governedRoutes, context);
+  await app.register(bundleRoutes, context);
+  await app.register(lineageRoutes, context);
+  return { app, context, routes };
+}
+
+/** One structured line per request: method, path, route, status, time, caller (never headers or bodies). */
+function logLine(request: FastifyRequest, status: number, seconds: number, route: string): void {
+  const path = request.url.split("?")[0]!.slice(0, 512);
+  const line = { method: request.method, path, route, status, ms: Math.round(seconds * 1e6) / 1e3, ...(request.caller === undefined ? {} : { caller: request.caller.name }) };
+  if (status >= 500) request.log.warn(line, "request");
+  else request.log.info(line, "request");
+}

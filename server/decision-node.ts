@@ -1,0 +1,294 @@
+/**
+ * The state one `writ serve` instance owns: the loaded bundle and entity snapshot (swapped
+ * atomically, in-flight requests keep the snapshot they started with), the rollback guard,
+ * the lineage log and the governor over it, the execution index, and the authorizations
+ * waiting for an outcome.
+ *
+ * Every method returns a result; failures are catalog problems that the routes send as JSON
+ * errors (see `errors.ts`). Nothing is recorded for a request that is refused before deciding.
+ *
+ * NOTE: the clock is read to stamp artifact expiries and checkpoint ages, never to decide.
+ */
+import {
+  BundleGuard,
+  decide,
+  Governor,
+  loadEntities,
+  problem,
+  readVerified,
+  runtimeCrypto,
+  signArtifactAsync,
+  type AsyncSigner,
+  type Authorization,
+  type DecisionRecord,
+  type DsseEnvelope,
+  type EntityChanges,
+  type EntityStore,
+  type LineageLog,
+  type LoadedBundle,
+  type Problem,
+  type RecordedEvent,
+} from "../runtime/index.js";
+import { LineageIndex } from "./lineage-index.js";
+
+/** The bundle and entities new requests are decided with. */
+export interface Snapshot {
+  readonly bundle: LoadedBundle;
+  /** The bundle JSON as accepted (signature included): what `GET /v1/bundle` returns. */
+  readonly bundleJson: unknown;
+  readonly store: EntityStore;
+  /** The entity type of AuthZEN actions, or undefined when it cannot be chosen. */
+  readonly actionType: string | undefined;
+}
+
+/** A failure with the problem and, when several, every message. */
+export interface NodeFailure {
+  readonly ok: false;
+  readonly problem: Problem;
+  readonly details?: readonly string[];
+}
+
+/** Options of a {@link DecisionNode}. */
+export interface DecisionNodeOptions {
+  readonly log: LineageLog;
+  /** Signs authorization artifacts: the node's key (the one that signs the log's checkpoints). */
+  readonly signer: AsyncSigner;
+  /** This node's name (recorded in every event and artifact). */
+  readonly node: string;
+  /** The bundle signer's public key: bundles must be signed by it (and `PUT /v1/bundle` needs it). */
+  readonly bundleKey?: Uint8Array;
+  /** The AuthZEN action entity type (default: the schema's only action type). */
+  readonly actionType?: string;
+  /** How long an authorization artifact is valid (milliseconds). */
+  readonly artifactTtlMs: number;
+  /** Most governed executions waiting for an outcome before `authorize` answers busy. */
+  readonly maxInFlight: number;
+  readonly clock: () => Date;
+}
+
+/** The result of {@link DecisionNode.authorize}. */
+export type AuthorizeResult = { readonly ok: true; readonly authorization: Authorization; readonly artifact?: DsseEnvelope; readonly expiresAt?: string } | NodeFailure;
+
+/** The result of {@link DecisionNode.complete}. */
+export type CompleteOutcome = { readonly ok: true; readonly status: "executed" | "failed"; readonly events: readonly RecordedEvent[]; readonly violation?: Problem } | NodeFailure;
+
+function fail(p: Problem, details?: readonly string[]): NodeFailure {
+  return details === undefined ? { ok: false, problem: p } : { ok: false, problem: p, details };
+}
+
+function diagnosticsFailure(diagnostics: readonly { readonly code: string; readonly message: string }[], fallback: string): NodeFailure {
+  const first = diagnostics[0];
+  const p = first === undefined ? problem("W8004", { detail: fallback }) : problem(first.code as Problem["code"], { detail: first.message });
+  return fail(p, diagnostics.map((d) => `${d.code}: ${d.message}`));
+}
+
+/** The AuthZEN action type of a bundle: the configured one, else the schema's only action type. */
+export function actionTypeOf(bundle: LoadedBundle, configured: string | undefined): string | undefined {
+  if (configured !== undefined) return configured;
+  const types = bundle.schema.actionTypes;
+  if (types.length === 1) return types[0];
+  return types.length === 0 ? "Action" : undefined;
+}
+
+/** The decision node (see the module comment). */
+export class DecisionNode {
+  /** The execution index (verified entries only). */
+  readonly index = new LineageIndex();
+  private current: Snapshot | undefined;
+  private governor: Governor | undefined;
+  private readonly guard = new BundleGuard();
+  private readonly pending = new Map<string, Authorization>();
+  private readonly completing = new Set<string>();
+  private authorizing = 0;
+  private lastAppendAt: number;
+
+  private constructor(private readonly options: DecisionNodeOptions) {
+    this.lastAppendAt = options.clock().getTime();
+  }
+
+  /**
+   * Open a node: verify the whole log and index it (a log that does not verify is refused),
+   * then load the initial bundle and entities when given. Never throws.
+   */
+  static async open(options: DecisionNodeOptions, initial: { readonly bundle?: unknown; readonly entities?: unknown } = {}): Promise<{ readonly ok: true; readonly node: DecisionNode } | NodeFailure> {
+    const node = new DecisionNode(options);
+    const read = await readVerified(options.log);
+    if (!read.ok) {
+      const r = read.report;
+      const detail = r.firstBad !== undefined ? `first bad entry: index ${r.firstBad.index}: ${r.firstBad.reason}` : (r.error ?? "verification failed");
+      return fail(problem(r.code ?? "W6201", { detail: `the lineage log does not verify (${detail}); run \`writ lineage verify\`` }));
+    }
+    let last: string | undefined;
+    for (const e of read.view.entries()) {
+      if (e.event === undefined) continue;
+      node.index.add({ ...e.event, id: e.id, index: e.index });
+      last = e.event.recordedAt;
+    }
+    const lastAt = last === undefined ? NaN : Date.parse(last);
+    if (Number.isFinite(lastAt)) node.lastAppendAt = lastAt;
+    if (initial.bundle !== undefined) {
+      const b = node.loadBundle(initial.bundle, initial.entities);
+      if (!b.ok) return b;
+    }
+    return { ok: true, node };
+  }
+
+  /** The bundle and entities new requests use, or undefined before a bundle is loaded. */
+  get snapshot(): Snapshot | undefined {
+    return this.current;
+  }
+
+  /** The lineage log. */
+  get log(): LineageLog {
+    return this.options.log;
+  }
+
+  /** This node's name. */
+  get name(): string {
+    return this.options.node;
+  }
+
+  /** True when bundle updates are accepted (a bundle signer key is configured). */
+  get acceptsBundleUpdates(): boolean {
+    return this.options.bundleKey !== undefined;
+  }
+
+  /** Authorizations waiting for an outcome. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Seconds since the latest checkpoint this node signed (or the last event's time at start-up). */
+  checkpointAgeSeconds(): number {
+    return Math.max(0, (this.options.clock().getTime() - this.lastAppendAt) / 1000);
+  }
+
+  /**
+   * Load a bundle (signature, ids and rollback checked by the guard) with entities JSON (or the
+   * current snapshot re-checked against the new schema), and swap both at once.
+   */
+  loadBundle(json: unknown, entities?: unknown): { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure {
+    const key = this.options.bundleKey;
+    const loaded = this.guard.load(json, key === undefined ? {} : { publicKey: key });
+    if (loaded.bundle === undefined) return diagnosticsFailure(loaded.diagnostics, "the bundle was refused");
+    const bundle = loaded.bundle;
+    let store: EntityStore | undefined;
+    if (entities !== undefined) {
+      const r = loadEntities(bundle, entities);
+      if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "the entities were refused");
+      store = r.store;
+    } else if (this.current !== undefined) {
+      const r = this.current.store.forBundle(bundle, runtimeCrypto.sha256);
+      if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "the loaded entities do not fit the new bundle's schema");
+      store = r.store;
+    } else {
+      const r = loadEntities(bundle, []);
+      if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "cannot make an empty entity store");
+      store = r.store;
+    }
+    return { ok: true, snapshot: this.swap({ bundle, bundleJson: json, store, actionType: actionTypeOf(bundle, this.options.actionType) }) };
+  }
+
+  /** Replace every entity (a new snapshot). */
+  replaceEntities(json: unknown): { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure {
+    const cur = this.current;
+    if (cur === undefined) return fail(problem("W8008"));
+    const r = loadEntities(cur.bundle, json);
+    if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "the entities were refused");
+    return { ok: true, snapshot: this.swap({ ...cur, store: r.store }) };
+  }
+
+  /** Add, replace and remove entities (a new snapshot; cost proportional to the change). */
+  updateEntities(changes: EntityChanges): { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure {
+    const cur = this.current;
+    if (cur === undefined) return fail(problem("W8008"));
+    const r = cur.store.update(changes);
+    if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "the entity changes were refused");
+    return { ok: true, snapshot: this.swap({ ...cur, store: r.store }) };
+  }
+
+  private swap(next: Snapshot): Snapshot {
+    this.current = next;
+    if (this.governor === undefined) this.governor = new Governor({ log: this.options.log, bundle: next.bundle, entities: next.store, node: this.options.node, clock: this.options.clock });
+    else this.governor.update({ bundle: next.bundle, entities: next.store });
+    return next;
+  }
+
+  /**
+   * Authorize one governed execution: `requested` and the decision are durable before this
+   * resolves, and an allow comes with a signed artifact. Input that does not read as a request
+   * of the bundle's schema is refused before anything is recorded (W8004).
+   */
+  async authorize(request: unknown, options: { readonly actor: string; readonly parent?: string }): Promise<AuthorizeResult> {
+    const cur = this.current;
+    const governor = this.governor;
+    if (cur === undefined || governor === undefined) return fail(problem("W8008"));
+    if (typeof request === "object" && request !== null && "lineage" in request) {
+      return fail(problem("W8004", { detail: "the request must not carry `lineage`: the node supplies the verified ancestry" }));
+    }
+    const pre = decide(cur.bundle, request, cur.store);
+    const inputErrors = pre.errors.filter((e) => e.policy === "");
+    if (inputErrors.length > 0) return fail(problem("W8004", { detail: `invalid request: ${inputErrors[0]!.message}` }), inputErrors.map((e) => `${e.code}: ${e.message}`));
+    if (this.pending.size + this.authorizing >= this.options.maxInFlight) {
+      return fail(problem("W8009", { detail: `${this.options.maxInFlight} governed executions are waiting for an outcome; retry later` }));
+    }
+    this.authorizing++;
+    let auth: Authorization;
+    try {
+      auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", ...(options.parent === undefined ? {} : { parent: options.parent }) });
+    } finally {
+      this.authorizing--;
+    }
+    if (auth.events.length === 0) return fail(auth.problem ?? problem("W7007", { detail: "nothing was recorded" }));
+    this.lastAppendAt = this.options.clock().getTime();
+    this.indexEvents(auth.execution, auth.actor, auth.events, request, auth.decisionRecord);
+    if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
+    this.pending.set(auth.execution, auth);
+    const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
+    let artifact: DsseEnvelope;
+    try {
+      artifact = await signArtifactAsync({ node: this.options.node, execution: auth.execution, eventId: auth.authorizedEvent, expiresAt, decision: auth.decisionRecord }, this.options.signer);
+    } catch (e) {
+      return fail(problem("W7007", { detail: `the authorization is recorded but its artifact cannot be signed: ${e instanceof Error ? e.message : String(e)}` }));
+    }
+    return { ok: true, authorization: auth, artifact, expiresAt };
+  }
+
+  /** Index events this node recorded (their ids come from the log's append). */
+  private indexEvents(execution: string, actor: string, events: readonly RecordedEvent[], request?: unknown, decision?: DecisionRecord): void {
+    for (const e of events) {
+      this.index.add({ id: e.id, index: e.index, execution, phase: e.phase, actor, node: this.options.node, ...(e.phase === "requested" ? { request } : {}), ...(decision === undefined ? {} : { decision }) });
+    }
+  }
+
+  /**
+   * Record the outcome of an authorized execution (this process's, or one authorized before a
+   * restart, found in the index). An obligation the outcome does not confirm makes it a
+   * violation (recorded as `failed`, returned as `violation`).
+   */
+  async complete(execution: string, outcome: { readonly ok: boolean; readonly detail?: string; readonly resultDigest?: string; readonly obligations?: readonly string[] }): Promise<CompleteOutcome> {
+    const governor = this.governor;
+    if (governor === undefined) return fail(problem("W8008"));
+    if (this.completing.has(execution)) return fail(problem("W8014", { execution }));
+    let auth = this.pending.get(execution);
+    if (auth === undefined) {
+      const row = this.index.get(execution);
+      if (row === undefined || row.node !== this.options.node) return fail(problem("W8013", { detail: `no execution ${execution} was authorized by this node` }));
+      if (row.decision === "deny") return fail(problem("W7009", { detail: `execution ${execution} was not authorized` }));
+      if (row.status !== "authorized" || row.authorizedEvent === undefined) return fail(problem("W8014", { execution }));
+      auth = { allowed: true, execution, actor: row.actor, events: [], authorizedEvent: row.authorizedEvent, obligations: Object.fromEntries(row.obligations.map((o) => [o, true])) };
+    }
+    this.completing.add(execution);
+    try {
+      const r = await governor.complete(auth, outcome);
+      if (!r.ok) return fail(r.problem);
+      this.lastAppendAt = this.options.clock().getTime();
+      this.pending.delete(execution);
+      this.indexEvents(execution, auth.actor, r.events);
+      const status = r.events.some((e) => e.phase === "executed") ? "executed" : "failed";
+      return r.violation === undefined ? { ok: true, status, events: r.events } : { ok: true, status, events: r.events, violation: r.violation };
+    } finally {
+      this.completing.delete(execution);
+    }
+  }
+}

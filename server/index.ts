@@ -1,0 +1,249 @@
+/**
+ * `writ serve` as a library: `createServer(options)` opens (or takes) the lineage log, verifies
+ * and indexes it, loads the bundle and entities, and builds the Fastify app; `listen` binds it;
+ * `close` stops accepting, lets requests in flight finish, and makes the log durable.
+ *
+ * ```ts
+ * const r = await createServer({ dir: ".", bundle, entities, tokens });
+ * if (!r.ok) throw new Error(r.problem.message);
+ * const url = await r.server.listen({ host: "127.0.0.1", port: 0 });
+ * …
+ * await r.server.close();
+ * ```
+ *
+ * Fail closed: without tokens the server refuses to listen on anything but loopback; without
+ * a valid bundle every decision is deny and `/readyz` answers 503.
+ *
+ * NOTE: Node only. Imports `writ/runtime` through its public entry only.
+ */
+import { createPrivateKey, sign as signAsync } from "node:crypto";
+import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import { nodeSigner, openLocalLog, problem, readLogKey, type AsyncSigner, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
+import { buildApp, type RouteInfo } from "./app.js";
+import { DecisionNode, type Snapshot } from "./decision-node.js";
+import { ServerMetrics } from "./metrics.js";
+import type { TokenTable } from "./tokens.js";
+
+export { DecisionNode, actionTypeOf, type Snapshot } from "./decision-node.js";
+export { LineageIndex, uidText, type ExecutionPage, type ExecutionQuery, type ExecutionRow, type ExecutionStatus, type IndexedEvent } from "./lineage-index.js";
+export { TokenTable, newToken, parseScopes, tokenDigest, tokenNameProblem, SCOPES, TOKENS_FORMAT, type Caller, type Scope, type TokenEntry } from "./tokens.js";
+export { STATUS_BY_CODE, statusOf } from "./errors.js";
+export { AUTHZEN_PATHS } from "./routes/authzen-routes.js";
+export type { RouteInfo } from "./app.js";
+
+/** Default body limit of decision routes (bytes). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** Default body limit of the bundle and entity routes (bytes). */
+export const DEFAULT_BUNDLE_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Directory holding `.writ/` (the SQLite lineage log and the node key); default: the current one. */
+  readonly dir?: string;
+  /** A log to use instead of the one under `dir` (with `signer`, the key that signs its checkpoints). */
+  readonly log?: LineageLog;
+  readonly signer?: CheckpointSigner;
+  /** The initial bundle (parsed JSON) and entities (Cedar entities JSON). */
+  readonly bundle?: unknown;
+  readonly entities?: unknown;
+  /** The bundle signer's public key: bundles must be signed by it; `PUT /v1/bundle` needs it. */
+  readonly bundleKey?: Uint8Array;
+  /** Reload the bundle from this file when it changes (same checks as `PUT /v1/bundle`). */
+  readonly watchBundle?: { readonly file: string; readonly intervalMs?: number };
+  /** Bearer tokens; without them every route is open and only loopback is allowed. */
+  readonly tokens?: TokenTable;
+  /** This node's name (default `writ`). */
+  readonly node?: string;
+  /** The AuthZEN action entity type (default: the schema's only one). */
+  readonly actionType?: string;
+  /** The public base URL (behind a proxy) named by the AuthZEN metadata. */
+  readonly publicUrl?: string;
+  /** Fastify's `trustProxy` (honour `X-Forwarded-*` from these proxies). */
+  readonly trustProxy?: boolean | string;
+  readonly bodyLimit?: number;
+  readonly bundleBodyLimit?: number;
+  /** Request timeout in milliseconds (default 30 000). */
+  readonly requestTimeoutMs?: number;
+  /** Authorization artifact lifetime in milliseconds (default 300 000). */
+  readonly artifactTtlMs?: number;
+  /** Governed executions waiting for an outcome before `authorize` answers busy (default 100 000). */
+  readonly maxInFlight?: number;
+  /** Where JSON log lines go (default: none). */
+  readonly logStream?: { write(line: string): void };
+  readonly logLevel?: string;
+  /** Wall clock for artifact expiries and checkpoint ages (default `new Date()`). */
+  readonly clock?: () => Date;
+}
+
+/** A running (or ready to listen) server. */
+export interface WritServer {
+  readonly app: FastifyInstance;
+  readonly node: DecisionNode;
+  readonly metrics: ServerMetrics;
+  /** Every route (method, path, scope), as registered. */
+  readonly routes: readonly RouteInfo[];
+  /** Bind and start accepting; resolves with the base URL (`http://host:port`). */
+  listen(at: { readonly host?: string; readonly port?: number }): Promise<{ readonly ok: true; readonly url: string } | { readonly ok: false; readonly problem: Problem }>;
+  /** Stop accepting, finish requests in flight, close the log (every acknowledged event is durable). */
+  close(): Promise<void>;
+}
+
+/** The outcome of {@link createServer}. */
+export type CreateServerResult = { readonly ok: true; readonly server: WritServer } | { readonly ok: false; readonly problem: Problem; readonly details?: readonly string[] };
+
+/** True for a loopback host name or address. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The DER prefix of an RFC 8410 Ed25519 private key (PKCS#8) before its 32-byte seed. */
+const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/**
+ * An artifact signer on node:crypto's callback form: the Ed25519 signature is computed in the
+ * libuv thread pool, off the event loop (the key object is held in the closure).
+ */
+function poolSigner(seed: Uint8Array, publicKey: Uint8Array): AsyncSigner {
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: "der", type: "pkcs8" });
+  return {
+    publicKey,
+    sign: (message) => new Promise((ok, fail) => signAsync(null, message, key, (err, sig) => (err === null ? ok(new Uint8Array(sig)) : fail(err)))),
+  };
+}
+
+/** A synchronous signer as an {@link AsyncSigner}. */
+function awaited(signer: CheckpointSigner): AsyncSigner {
+  return { publicKey: signer.publicKey, sign: async (message) => signer.sign(message) };
+}
+
+async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: AsyncSigner } | { readonly ok: false; readonly problem: Problem }> {
+  if (o.log !== undefined) {
+    if (o.signer === undefined) return { ok: false, problem: problem("W8017", { detail: "a log given to createServer needs the signer of its checkpoints" }) };
+    return { ok: true, log: o.log, signer: awaited(o.signer) };
+  }
+  const dir = o.dir ?? process.cwd();
+  const opened = await openLocalLog({ dir });
+  if (!opened.ok) return opened;
+  const key = readLogKey(dir);
+  if (!key.ok) {
+    await opened.log.close();
+    return key;
+  }
+  try {
+    return { ok: true, log: opened.log, signer: poolSigner(key.value, nodeSigner(key.value).publicKey) };
+  } catch (e) {
+    await opened.log.close();
+    return { ok: false, problem: problem("W6207", { detail: `invalid node key: ${e instanceof Error ? e.message : String(e)}` }) };
+  }
+}
+
+/** Create a server (see the module comment). Never throws. */
+export async function createServer(o: ServerOptions = {}): Promise<CreateServerResult> {
+  const opened = await openLog(o);
+  if (!opened.ok) return opened;
+  const log = opened.log;
+  const clock = o.clock ?? (() => new Date());
+  const nodeResult = await DecisionNode.open(
+    {
+      log,
+      signer: opened.signer,
+      node: o.node ?? "writ",
+      artifactTtlMs: o.artifactTtlMs ?? 300_000,
+      maxInFlight: o.maxInFlight ?? 100_000,
+      clock,
+      ...(o.bundleKey === undefined ? {} : { bundleKey: o.bundleKey }),
+      ...(o.actionType === undefined ? {} : { actionType: o.actionType }),
+    },
+    { ...(o.bundle === undefined ? {} : { bundle: o.bundle }), ...(o.entities === undefined ? {} : { entities: o.entities }) },
+  );
+  if (!nodeResult.ok) {
+    if (o.log === undefined) await log.close();
+    return nodeResult;
+  }
+  const node = nodeResult.node;
+  const metrics = new ServerMetrics({ logSize: () => log.size, checkpointAgeSeconds: () => node.checkpointAgeSeconds(), inFlight: () => node.inFlight });
+  const loaded = (s: Snapshot): void => {
+    metrics.bundleLoaded(s.bundle.bundleId, s.bundle.sequence, s.bundle.keyId);
+    metrics.entitiesLoaded(s.store.id);
+  };
+  if (node.snapshot !== undefined) loaded(node.snapshot);
+  let closing = false;
+  let app: FastifyInstance;
+  let routes: readonly RouteInfo[];
+  try {
+    ({ app, routes } = await buildApp({
+      node,
+      metrics,
+      tokens: o.tokens,
+      publicUrl: o.publicUrl,
+      trustProxy: o.trustProxy ?? false,
+      bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      bundleBodyLimit: o.bundleBodyLimit ?? DEFAULT_BUNDLE_BODY_LIMIT,
+      requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
+      logStream: o.logStream,
+      logLevel: o.logLevel ?? "info",
+      closing: () => closing,
+      onBundle: (s, source) => app.log.info({ bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, source }, "bundle loaded"),
+    }));
+  } catch (e) {
+    if (o.log === undefined) await log.close();
+    return { ok: false, problem: problem("W8017", { detail: `cannot build the server: ${e instanceof Error ? e.message : String(e)}` }) };
+  }
+  const stopWatch = o.watchBundle === undefined ? () => undefined : watchBundleFile(o.watchBundle, node, app, loaded);
+  let closed: Promise<void> | undefined;
+  const server: WritServer = {
+    app,
+    node,
+    metrics,
+    routes,
+    async listen(at) {
+      const host = at.host ?? "127.0.0.1";
+      if (o.tokens === undefined && !isLoopback(host)) {
+        return { ok: false, problem: problem("W8017", { detail: `without --tokens the server listens only on loopback (127.0.0.1, ::1), not on ${host}` }) };
+      }
+      try {
+        await app.listen({ host, port: at.port ?? 8181 });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return { ok: false, problem: problem("W8017", { detail: `cannot listen on ${host}:${at.port ?? 8181}: ${code ?? (e instanceof Error ? e.message : String(e))}` }) };
+      }
+      const addr = app.server.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : (at.port ?? 8181);
+      return { ok: true, url: `http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}` };
+    },
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        stopWatch();
+        await app.close();
+        if (o.log === undefined) await log.close();
+      })();
+      return closed;
+    },
+  };
+  return { ok: true, server };
+}
+
+/** Poll a bundle file and load it when it changes; a refused bundle is logged and the old one kept. */
+function watchBundleFile(w: { readonly file: string; readonly intervalMs?: number }, node: DecisionNode, app: FastifyInstance, loaded: (s: Snapshot) => void): () => void {
+  const listener = (cur: Stats, prev: Stats): void => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(w.file, "utf8"));
+    } catch (e) {
+      app.log.warn({ file: w.file, error: e instanceof Error ? e.message : String(e) }, "bundle file not reloaded: not readable JSON");
+      return;
+    }
+    const r = node.loadBundle(json);
+    if (!r.ok) {
+      app.log.warn({ file: w.file, code: r.problem.code, error: r.problem.message }, "bundle file refused; the loaded bundle stays");
+      return;
+    }
+    loaded(r.snapshot);
+    app.log.info({ file: w.file, bundleId: r.snapshot.bundle.bundleId, sequence: r.snapshot.bundle.sequence, source: "watch" }, "bundle loaded");
+  };
+  watchFile(w.file, { interval: w.intervalMs ?? 500, persistent: false }, listener);
+  return () => unwatchFile(w.file, listener);
+}

@@ -1,0 +1,33 @@
+/**
+ * Operations (no token needed: orchestrators and scrapers call them):
+ *
+ * - `GET /healthz` → 200 `{status: "ok"}` while the process serves requests;
+ * - `GET /readyz` → 200 with the bundle, entity snapshot and log size once a bundle is loaded
+ *   and the lineage log is writable; 503 with the reasons otherwise (fail closed: with no valid
+ *   bundle every decision is deny);
+ * - `GET /metrics` → the Prometheus text of this instance's registry (see `metrics.ts`).
+ */
+import type { FastifyInstance } from "fastify";
+import type { RouteContext } from "../app.js";
+import { healthSchema, readySchema } from "../schemas.js";
+
+/** The operations plugin. */
+export async function operationsRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  app.get("/healthz", { schema: healthSchema, config: { name: "healthz" } }, async () => ({ status: "ok" }));
+
+  app.get("/readyz", { schema: readySchema, config: { name: "readyz" } }, async (_request, reply) => {
+    const s = ctx.node.snapshot;
+    const reasons: string[] = [];
+    if (s === undefined) reasons.push("no valid bundle is loaded");
+    if (!ctx.node.log.writable) reasons.push("the lineage log is not writable");
+    if (ctx.closing()) reasons.push("the server is closing");
+    const log = { size: ctx.node.log.size, origin: ctx.node.log.origin };
+    if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log });
+    return reply.send({ status: "ready", node: ctx.node.name, bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, entitiesId: s.store.id, log });
+  });
+
+  app.get("/metrics", { config: { name: "metrics" } }, async (_request, reply) => {
+    const text = await ctx.metrics.render();
+    return reply.type(ctx.metrics.contentType).send(text);
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * The execution index: rows built from lineage events (requested → decision → outcome →
+ * audited), queries by principal, action and verdict with cursor paging, and the property that
+ * a query walked page by page returns exactly what a scan of every row filtered by hand returns,
+ * whatever the order events of different executions arrive in.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { LineageIndex, MAX_PAGE, uidText, type ExecutionRow, type IndexedEvent } from "../../server/lineage-index.js";
+
+const user = (id: string) => ({ type: "User", id });
+const act = (id: string) => ({ type: "Action", id });
+
+function chain(execution: string, principal: string, action: string, verdict: "allow" | "deny", start: number, outcome?: "executed" | "failed"): IndexedEvent[] {
+  const base = { execution, actor: "svc", node: "n1" };
+  const evs: IndexedEvent[] = [
+    { ...base, id: `${execution}/r`, index: start, phase: "requested", request: { principal: user(principal), action: act(action), resource: { type: "Doc", id: "d" } } },
+    verdict === "allow"
+      ? { ...base, id: `${execution}/a`, index: start + 1, phase: "authorized", decision: { obligations: { notify: ["#ops"], approve: true } } }
+      : { ...base, id: `${execution}/d`, index: start + 1, phase: "denied", decision: { obligations: {} } },
+  ];
+  if (verdict === "deny") evs.push({ ...base, id: `${execution}/x`, index: start + 2, phase: "audited" });
+  if (verdict === "allow" && outcome !== undefined) {
+    evs.push({ ...base, id: `${execution}/v`, index: start + 2, phase: "verified" }, { ...base, id: `${execution}/o`, index: start + 3, phase: outcome }, { ...base, id: `${execution}/z`, index: start + 4, phase: "audited" });
+  }
+  return evs;
+}
+
+describe("LineageIndex rows", () => {
+  it("follows an execution from request to audit", () => {
+    const ix = new LineageIndex();
+    const [req, auth, ...rest] = chain("e1", "alice", "view", "allow", 0, "executed");
+    ix.add(req!);
+    expect(ix.get("e1")).toMatchObject({ status: "requested", principal: 'User::"alice"', action: 'Action::"view"', resource: 'Doc::"d"', audited: false });
+    expect(ix.get("e1")!.decision).toBeUndefined();
+    ix.add(auth!);
+    expect(ix.get("e1")).toMatchObject({ status: "authorized", decision: "allow", authorizedEvent: "e1/a", obligations: ["approve", "notify"] });
+    ix.addAll(rest);
+    const row = ix.get("e1")!;
+    expect(row).toMatchObject({ status: "executed", audited: true, obligations: [] });
+    expect(row.authorizedEvent).toBeUndefined();
+    expect(row.events.map((e) => e.phase)).toEqual(["requested", "authorized", "verified", "executed", "audited"]);
+  });
+
+  it("records denials and ignores an event it has already indexed", () => {
+    const ix = new LineageIndex();
+    const evs = chain("e2", "bob", "edit", "deny", 10);
+    ix.addAll(evs);
+    ix.addAll(evs);
+    expect(ix.size).toBe(1);
+    expect(ix.get("e2")).toMatchObject({ status: "denied", decision: "deny", audited: true, obligations: [] });
+    expect(ix.get("e2")!.events).toHaveLength(3);
+  });
+
+  it("reads both spellings of an entity uid and refuses malformed ones", () => {
+    expect(uidText({ type: "A::B", id: 'x"y' })).toBe('A::B::"x\\"y"');
+    expect(uidText({ __entity: { type: "T", id: "1" } })).toBe('T::"1"');
+    expect(uidText({ type: "T" })).toBeUndefined();
+    expect(uidText("T::1")).toBeUndefined();
+  });
+});
+
+describe("LineageIndex queries", () => {
+  const ix = new LineageIndex();
+  for (let i = 0; i < 30; i++) ix.addAll(chain(`e${i}`, i % 3 === 0 ? "alice" : "bob", i % 2 === 0 ? "view" : "edit", i % 5 === 0 ? "deny" : "allow", i * 10));
+
+  it("filters by principal, action and verdict together", () => {
+    const page = ix.query({ principal: 'User::"alice"', action: 'Action::"view"', decision: "deny" });
+    expect("error" in page).toBe(false);
+    if ("error" in page) return;
+    expect(page.executions.map((r) => r.execution)).toEqual(["e0"]);
+    expect(page.next).toBeUndefined();
+  });
+
+  it("pages with the last execution id as cursor", () => {
+    const first = ix.query({ principal: 'User::"bob"', limit: 7 });
+    if ("error" in first) throw new Error(first.error);
+    expect(first.executions).toHaveLength(7);
+    expect(first.next).toBe(first.executions[6]!.execution);
+    const second = ix.query({ principal: 'User::"bob"', limit: 7, after: first.next! });
+    if ("error" in second) throw new Error(second.error);
+    expect(second.executions[0]!.seq).toBeGreaterThan(first.executions[6]!.seq);
+  });
+
+  it("refuses a cursor it did not hand out and clamps the page size", () => {
+    expect(ix.query({ after: "nope" })).toEqual({ error: "`after` names no execution of this node: nope" });
+    const all = ix.query({ limit: 10_000 });
+    if ("error" in all) throw new Error(all.error);
+    expect(all.executions).toHaveLength(Math.min(30, MAX_PAGE));
+  });
+
+  it("an unknown principal matches nothing", () => {
+    expect(ix.query({ principal: 'User::"zed"' })).toEqual({ executions: [] });
+  });
+});
+
+describe("LineageIndex properties", () => {
+  const execArb = fc.record({
+    principal: fc.constantFrom("a", "b", "c"),
+    action: fc.constantFrom("view", "edit"),
+    verdict: fc.constantFrom("allow" as const, "deny" as const),
+    outcome: fc.constantFrom(undefined, "executed" as const, "failed" as const),
+  });
+
+  it("paged queries return exactly the rows a full scan filters out, for any arrival order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(execArb, { minLength: 0, maxLength: 25 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.record({ principal: fc.option(fc.constantFrom("a", "b", "c", "z"), { nil: undefined }), action: fc.option(fc.constantFrom("view", "edit"), { nil: undefined }), decision: fc.option(fc.constantFrom("allow" as const, "deny" as const), { nil: undefined }) }),
+        fc.integer(),
+        (execs, limit, filter, seed) => {
+          // Interleave the executions' events: each execution's own events stay in order.
+          const queues = execs.map((e, i) => chain(`x${i}`, e.principal, e.action, e.verdict, i * 10, e.outcome));
+          const ix = new LineageIndex();
+          let s = seed >>> 0;
+          while (queues.some((q) => q.length > 0)) {
+            const live = queues.filter((q) => q.length > 0);
+            s = (s * 1103515245 + 12345) >>> 0;
+            ix.add(live[s % live.length]!.shift()!);
+          }
+          const all = ix.query({ limit: MAX_PAGE });
+          if ("error" in all) throw new Error(all.error);
+          const q = { ...(filter.principal === undefined ? {} : { principal: `User::"${filter.principal}"` }), ...(filter.action === undefined ? {} : { action: `Action::"${filter.action}"` }), ...(filter.decision === undefined ? {} : { decision: filter.decision }) };
+          const expected = all.executions.filter((r: ExecutionRow) => (q.principal === undefined || r.principal === q.principal) && (q.action === undefined || r.action === q.action) && (q.decision === undefined || r.decision === q.decision));
+          const got: ExecutionRow[] = [];
+          let after: string | undefined;
+          for (let guard = 0; guard < 100; guard++) {
+            const page = ix.query({ ...q, limit, ...(after === undefined ? {} : { after }) });
+            if ("error" in page) throw new Error(page.error);
+            expect(page.executions.length).toBeLessThanOrEqual(limit);
+            got.push(...page.executions);
+            if (page.next === undefined) break;
+            after = page.next;
+          }
+          expect(got.map((r) => r.execution)).toEqual(expected.map((r) => r.execution));
+          expect(all.executions.map((r) => r.seq)).toEqual(all.executions.map((_, i) => i));
+        },
+      ),
+      { seed: 1107, numRuns: 200 },
+    );
+  });
+});
