@@ -15,11 +15,13 @@ import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import { assertNever } from "../lang/span.js";
 import {
+  actionIdsOfType,
   actionInfo,
   actionIsIn,
   allEntityTypeNames,
   entityTypeInfo,
   isActionType,
+  isEnumValue,
   isKnownEntityType,
   mayBeIn,
   requestEnvs,
@@ -116,8 +118,7 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
     const key = uidKey(type, id);
     if (isActionType(schema, type)) {
       if (actionInfo(schema, key) === undefined) {
-        const ids = Object.values(schema.actions).filter((a) => a.type === type).map((a) => a.id);
-        const m = didYouMeanHelp(id, ids);
+        const m = didYouMeanHelp(id, actionIdsOfType(schema, type));
         out.push(diag("W3002", `unknown action \`${key}\``, span, m === undefined ? undefined : m.replace(/`([^`]*)`/, (_s, x: string) => `\`${uidKey(type, x)}\``)));
       }
       return;
@@ -126,9 +127,8 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
       out.push(diag("W3002", `\`${key}\` is not an action`, span));
       return;
     }
-    const info = entityTypeInfo(schema, type);
-    if (info?.enumValues !== undefined && !info.enumValues.includes(id))
-      out.push(diag("W3015", `\`${key}\` is not one of the values of the enumerated entity type \`${type}\``, span, didYouMeanHelp(id, info.enumValues)));
+    if (!isEnumValue(schema, type, id))
+      out.push(diag("W3015", `\`${key}\` is not one of the values of the enumerated entity type \`${type}\``, span, didYouMeanHelp(id, entityTypeInfo(schema, type)?.enumValues ?? [])));
   };
   const scope = (s: Scope): void => {
     const c = s.constraint;
@@ -253,9 +253,9 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
 
 /** W6004 for every obligation key the schema does not declare. */
 function checkObligationNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
-  const declared = Object.keys(schema.obligations ?? {});
   for (const o of p.obligations ?? []) {
     if (lookup(schema.obligations ?? {}, o.key) !== undefined) continue;
+    const declared = Object.keys(schema.obligations ?? {});
     const help = didYouMeanHelp(o.key, declared) ?? (declared.length === 0 ? "declare it in the schema: `obligation " + o.key + ": Bool;`" : undefined);
     out.push(diag("W6004", `unknown obligation \`${o.key}\``, o.span, help));
   }

@@ -53,6 +53,8 @@ export const CATALOG = {
   W2008: { severity: "error", title: "unknown entity type in the schema" },
   W2009: { severity: "error", title: "invalid schema JSON" },
   W2010: { severity: "error", title: "duplicate namespace" },
+  W2011: { severity: "error", title: "schema type nested too deeply" },
+  W2012: { severity: "error", title: "schema too large" },
   // --- validation ---
   W3001: { severity: "error", title: "unknown entity type" },
   W3002: { severity: "error", title: "unknown action" },
