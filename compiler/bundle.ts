@@ -95,10 +95,10 @@ export function buildBundle(input: BuildBundleInput): BuildBundleResult {
     return { bundle: undefined, diagnostics: [diag("W5008", `the sequence number must be a non-negative integer, got ${String(sequence)}`, NOWHERE)] };
   }
   const diagnostics: Diagnostic[] = [];
-  if (input.validate !== false) diagnostics.push(...validatePolicies(input.policiesAst, input.schema).diagnostics);
+  if (input.validate !== false) for (const x of validatePolicies(input.policiesAst, input.schema).diagnostics) diagnostics.push(x);
   if (hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
   const compiled = compile(input.policiesAst, { semantics });
-  diagnostics.push(...compiled.diagnostics);
+  for (const x of compiled.diagnostics) diagnostics.push(x);
   if (compiled.ir === undefined || hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
   try {
     const policies = sortPolicyRefs(

@@ -31,7 +31,7 @@ export function compile(policies: PolicySet, options?: CompileOptions): CompileR
   const semantics: Semantics = options?.semantics ?? "fail-closed";
   try {
     const { ir, diagnostics } = lowerPolicies(policies);
-    if (semantics === "cedar") diagnostics.push(...cedarModeViolations(ir));
+    if (semantics === "cedar") for (const x of cedarModeViolations(ir)) diagnostics.push(x);
     if (hasErrors(diagnostics)) return { program: undefined, ir, diagnostics };
     return { program: buildDecider(ir, semantics), ir, diagnostics };
   } catch (e) {

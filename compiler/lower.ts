@@ -9,7 +9,7 @@
  *
  * Never throws on any AST; problems are diagnostics plus `error` nodes.
  */
-import type { Annotation, BinaryOp, EntityRef, Expr, Name, PatternElem, Policy, PolicySet, Scope, SlotRef } from "../lang/ast.js";
+import { MAX_HAS_PATH, type Annotation, type BinaryOp, type EntityRef, type Expr, type Name, type PatternElem, type Policy, type PolicySet, type Scope, type SlotRef } from "../lang/ast.js";
 import { assertNever, type Span } from "../lang/span.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import { BUILTINS, builtinConstructor, builtinMethod, EvalError } from "../stdlib/index.js";
@@ -142,7 +142,11 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
     case "if":
       return { kind: "if", cond: lowerExpr(e.cond, diags), then: lowerExpr(e.then, diags), else: lowerExpr(e.else, diags), span };
     case "has": {
-      // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`.
+      // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`: quadratic in the path, hence the bound.
+      if (e.path.length > MAX_HAS_PATH) {
+        diags.push(diag("W1021", `a \`has\` path of ${e.path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, span));
+        return { kind: "error", code: "W4002", message: "`has` path too long", span };
+      }
       let target = lowerExpr(e.target, diags);
       let result: IrExpr | undefined;
       for (const attr of e.path) {

@@ -238,7 +238,7 @@ export function validateEntity(schema: Schema, e: EntityRecord): Diagnostic[] {
 /** Problems of every entity of a store against the schema (W5003), in store order. */
 export function validateEntities(schema: Schema, entities: Entities): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const e of entities.records()) out.push(...validateEntity(schema, e));
+  for (const e of entities.records()) for (const d of validateEntity(schema, e)) out.push(d);
   return out;
 }
 

@@ -168,7 +168,7 @@ export function schemaFromJson(json: unknown): SchemaJsonResult {
   for (const [ns, body] of Object.entries(json)) {
     const out = r.namespace(ns, body);
     if (out === undefined) continue;
-    if (Array.isArray(out)) items.push(...out);
+    if (Array.isArray(out)) for (const x of out) items.push(x);
     else items.push(out);
   }
   const ast: SchemaFile = { kind: "schemaFile", items, comments: [], span: NO_SPAN };

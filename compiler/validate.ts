@@ -30,7 +30,7 @@ import {
   type Schema,
 } from "./schema-model.js";
 import { andTypes, expectType, isFalse, negate } from "./typecheck.js";
-import { capsUnion, nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
+import { nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
 import { BOOL, FALSE, lookup, showType, TRUE, type Type } from "./types.js";
 
 /** Result of `validatePolicies`. */
@@ -52,7 +52,9 @@ export function validatePolicies(policies: PolicySet, schema: Schema, options: V
   const diagnostics: Diagnostic[] = [];
   const types = new Map<Expr, Type>();
   const envs = requestEnvs(schema);
-  for (const p of policies.policies) diagnostics.push(...validatePolicy(p, schema, envs, options.collectTypes === true ? types : undefined));
+  const sideTable = options.collectTypes === true ? types : undefined;
+  // NOTE: loops, not `push(...list)`: a spread of a very long list overflows the call stack.
+  for (const p of policies.policies) for (const d of validatePolicy(p, schema, envs, sideTable)) diagnostics.push(d);
   return { diagnostics, types };
 }
 
@@ -223,6 +225,8 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
     const ctx: CheckContext = types === undefined ? { schema, env, report: sink } : { schema, env, report: sink, types };
     let acc: Type = scope;
     let caps: Caps = NO_CAPS;
+    // One set owned here and grown in place: a union per condition would copy it each time (quadratic in the conditions).
+    let owned: Set<string> | undefined;
     let failed = false;
     for (const c of p.conditions) {
       const r = expectType(ctx, c.body, caps, BOOL);
@@ -236,7 +240,10 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
         break;
       }
       acc = andTypes(acc, t);
-      if (c.polarity === "when") caps = capsUnion(caps, r.caps);
+      if (c.polarity === "when" && r.caps.size > 0) {
+        if (owned === undefined) caps = owned = new Set(caps);
+        for (const k of r.caps) owned.add(k);
+      }
     }
     if (!failed && !isFalse(acc)) checkObligations(p, schema, ctx, caps);
     if (failed || !isFalse(acc)) allFalse = false;

@@ -9,7 +9,7 @@
  * rule bodies once with placeholder values while recording the grammar.
  */
 import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
-import type { BinaryOp, EntityRef, Expr, Name, RecordEntry, SlotRef } from "./ast.js";
+import { MAX_HAS_PATH, type BinaryOp, type EntityRef, type Expr, type Name, type RecordEntry, type SlotRef } from "./ast.js";
 import { diag, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { checkChain, foldChain, type ChainItem } from "./expr-chain.js";
 import { errorMessageProvider } from "./parser-messages.js";
@@ -194,6 +194,7 @@ export class ExprParser extends EmbeddedActionsParser {
               else if (rest.length > 0) this.report("W1016", "a quoted attribute cannot start a dotted `has` path", spanOf(first, this.prev()), 'test each level separately: `e has "a b" && e["a b"] has c`');
               for (const p of rest) this.checkIdent(p, "an attribute name");
               const path = [quotedFirst ? this.decodeStr(first) : first.image, ...rest.map((p) => p.image)];
+              if (path.length > MAX_HAS_PATH) this.report("W1021", `a \`has\` path of ${path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, spanOf(first, this.prev()), "split it: `e has a.b && e.a.b has c.d`");
               items.push({ kind: "has", token: kw, path, quoted: [quotedFirst, ...rest.map(() => false)], end: tokSpan(this.prev()).end });
             });
           },
@@ -282,8 +283,12 @@ export class ExprParser extends EmbeddedActionsParser {
             this.CONSUME(T.Dot);
             const name = this.CONSUME(T.AnyIdent);
             let args: readonly Expr[] | undefined;
+            let mark = 0;
             this.OPTION(() => {
               this.CONSUME(T.LParen);
+              this.ACTION(() => {
+                mark = this.diagnostics.length;
+              });
               args = this.SUBRULE(this.exprList, { ARGS: [T.RParen] });
               this.CONSUME(T.RParen);
             });
@@ -291,7 +296,7 @@ export class ExprParser extends EmbeddedActionsParser {
               this.checkIdent(name, args === undefined ? "an attribute name" : "a method name");
               this.checkLongTarget(e);
               const span = join(e.span, tokSpan(this.prev()));
-              const q = args === undefined ? undefined : this.quantifierOf(e, name.image, args, span);
+              const q = args === undefined ? undefined : this.quantifierOf(e, name.image, args, span, mark);
               if (q !== undefined) return q;
               return args === undefined
                 ? ({ kind: "getAttr", target: e, attr: name.image, syntax: "dot", span } satisfies Expr)
@@ -328,16 +333,19 @@ export class ExprParser extends EmbeddedActionsParser {
   /**
    * `target.any(x, body)` / `target.all(x, body)` (Writ extension): the first argument
    * parsed as an unknown identifier (a `boundVar` with a W1018) becomes the bound variable;
-   * the W1018 diagnostics for it and for its uses in `body` are withdrawn.
+   * the W1018 diagnostics for it and for its uses in `body` are withdrawn. They all come from
+   * the arguments, i.e. after index `mark` of `diagnostics`: only that tail is filtered, so a
+   * policy with many quantifiers and many diagnostics stays linear.
    */
-  protected quantifierOf(target: Expr, name: string, args: readonly Expr[], span: Span): Expr | undefined {
+  protected quantifierOf(target: Expr, name: string, args: readonly Expr[], span: Span, mark: number): Expr | undefined {
     if (name !== "any" && name !== "all") return undefined;
     const v = args[0];
     const body = args[1];
     if (args.length !== 2 || v === undefined || body === undefined || v.kind !== "boundVar") return undefined;
     const bound = (d: Diagnostic): boolean =>
       d.code === "W1018" && d.message === `invalid variable \`${v.name}\`` && ((d.span.start >= body.span.start && d.span.end <= body.span.end) || (d.span.start === v.span.start && d.span.end === v.span.end));
-    this.diagnostics = this.diagnostics.filter((d) => !bound(d));
+    const tail = this.diagnostics.splice(mark);
+    for (const d of tail) if (!bound(d)) this.diagnostics.push(d);
     return { kind: "quantifier", quantifier: name, target, variable: v.name, body, span };
   }
 

@@ -11,6 +11,7 @@ export { formatPolicies } from "./printer.js";
 export { formatSchema } from "./schema-printer.js";
 export { decodeString, decodePattern, encodeString, encodePattern } from "./strings.js";
 export type { DecodedString, DecodedPattern, EscapeError } from "./strings.js";
+export { MAX_HAS_PATH } from "./ast.js";
 export type {
   Annotation,
   BinaryOp,

@@ -14,7 +14,7 @@
  * Wadler-style document algebra (`layout.ts`), shared with the schema printer.
  */
 import type { Annotation, Comment, Condition, EntityRef, Expr, Name, PatternElem, Policy, PolicySet, RecordEntry, Scope, SlotRef } from "./ast.js";
-import { assertNever, type Span } from "./span.js";
+import { assertNever, firstEndingAfter, type Span } from "./span.js";
 import { align, breakParent, group, hardline, hasForcedBreak, join, line, lineSuffix, nest, renderDoc, softline, type Doc } from "./layout.js";
 
 // ---------------------------------------------------------------------------
@@ -105,7 +105,17 @@ interface Attached {
  */
 class CommentMap {
   private readonly map = new Map<Node, Attached>();
+  private readonly triviaEnds = new Map<number, number>();
   constructor(readonly source: string) {}
+  /** {@link skipTrivia} from `from`, remembered: it is asked once per comment of a policy with the same `from`. */
+  triviaEnd(from: number): number {
+    let end = this.triviaEnds.get(from);
+    if (end === undefined) {
+      end = skipTrivia(this.source, from);
+      this.triviaEnds.set(from, end);
+    }
+    return end;
+  }
   get(n: Node): Attached | undefined {
     return this.map.get(n);
   }
@@ -225,17 +235,27 @@ function contains(outer: Span, inner: Span): boolean {
 
 type Placed = "done" | "leadingSelf" | "after";
 
-/** True when `source[from, to)` holds only whitespace, `(` and comments. */
+const OPENERS = /(?:[\s(]|\/\/[^\n\r]*)*/y;
+
+/**
+ * True when `source[from, to)` holds only whitespace, `(` and comments. Scans from `from` and
+ * stops at the first other character: the cost is the length of the run, not of the range
+ * (a comment deep inside a large node is asked about once per enclosing node).
+ */
 function onlyOpeners(source: string, from: number, to: number): boolean {
-  return /^(?:[\s(]|\/\/[^\n\r]*)*$/.test(source.slice(from, to));
+  OPENERS.lastIndex = from;
+  const m = OPENERS.exec(source);
+  return from + (m?.[0].length ?? 0) >= to;
 }
 
 function place(n: Node, c: Comment, cm: CommentMap): Placed {
   const ch = childrenOf(n);
   let next: Node | undefined;
-  let after = -1;
+  // Children are in source order: bisect to the first one that does not end before the comment.
+  const first = firstEndingAfter(ch, c.span.start);
+  let after = first - 1;
   let fromInside = false;
-  for (let i = 0; i < ch.length; i++) {
+  for (let i = first; i < ch.length; i++) {
     const k = ch[i]!;
     if (contains(k.span, c.span)) {
       // Only `(` before the comment inside `k`: the comment precedes k's content.
@@ -293,14 +313,14 @@ function attachInPolicy(p: Policy, c: Comment, cm: CommentMap): void {
   if (
     lastAnnotation !== undefined &&
     c.span.start >= lastAnnotation.span.end &&
-    c.span.end <= skipTrivia(cm.source, lastAnnotation.span.end) &&
+    c.span.end <= cm.triviaEnd(lastAnnotation.span.end) &&
     /[\n\r]/.test(cm.source.slice(lastAnnotation.span.end, c.span.start))
   ) {
     // Between the annotations and the effect: printed on its own line before the effect.
     cm.leading(p, c);
     return;
   }
-  if (c.span.start >= p.resource.span.end && c.span.end <= skipTrivia(cm.source, p.resource.span.end)) {
+  if (c.span.start >= p.resource.span.end && c.span.end <= cm.triviaEnd(p.resource.span.end)) {
     cm.trailing(p.resource, c);
     return;
   }
@@ -377,11 +397,13 @@ class ExprPrinter {
     let cur: Expr = e;
     for (let top = true; top || same(cur); top = false) {
       const b = cur as Expr & { kind: "binary" };
-      ops.unshift(b.op);
-      operands.unshift(b.right);
+      ops.push(b.op);
+      operands.push(b.right);
       cur = b.left;
     }
-    operands.unshift(cur);
+    operands.push(cur);
+    ops.reverse();
+    operands.reverse();
     // NOTE: `&&` under `||` keeps parentheses for readability (as `cedar format` output does).
     const min = (x: Expr, first: boolean): number => (level === 1 && x.kind === "binary" && x.op === "&&" ? 3 : first ? level : level + 1);
     const parts: Doc[] = [this.expr(operands[0]!, min(operands[0]!, true))];

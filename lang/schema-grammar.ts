@@ -118,6 +118,7 @@ export class SchemaParser extends EmbeddedActionsParser {
 
   private annotations = this.RULE("annotations", (): Annotation[] => {
     const list: Annotation[] = [];
+    const names = new Set<string>();
     this.MANY(() => {
       const at = this.CONSUME(T.At);
       const name = this.CONSUME(T.AnyIdent);
@@ -132,7 +133,8 @@ export class SchemaParser extends EmbeddedActionsParser {
       });
       this.ACTION(() => {
         const a: Annotation = { kind: "annotation", name: name.image, value, span: spanOf(at, this.prev()) };
-        if (list.some((x) => x.name === a.name)) this.report("W1007", `duplicate annotation \`@${a.name}\``, a.span);
+        if (names.has(a.name)) this.report("W1007", `duplicate annotation \`@${a.name}\``, a.span);
+        names.add(a.name);
         list.push(a);
       });
     });
