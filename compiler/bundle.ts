@@ -18,6 +18,7 @@
  */
 import type { PolicySet } from "../lang/ast.js";
 import { diag, hasErrors, type Diagnostic } from "../lang/diagnostics.js";
+import { findLoneSurrogate } from "./canonical.js";
 import { compile } from "./compile.js";
 import type { Semantics } from "./decide.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, sortPolicyRefs, toPlainJson, type PlainJson } from "./ids.js";
@@ -113,6 +114,8 @@ export function buildBundle(input: BuildBundleInput): BuildBundleResult {
       seen.add(p.name);
     }
     if (hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
+    const bad = findLoneSurrogate(input.schema);
+    if (bad !== undefined) return { bundle: undefined, diagnostics: [...diagnostics, diag("W1020", `the schema contains a lone UTF-16 surrogate, which is not valid Unicode text (at ${bad.path})`, NOWHERE)] };
     const sId = schemaId(input.schema);
     const bundle: Bundle = {
       format: BUNDLE_FORMAT,

@@ -12,9 +12,10 @@
 import { MAX_HAS_PATH, type Annotation, type BinaryOp, type EntityRef, type Expr, type Name, type PatternElem, type Policy, type PolicySet, type Scope, type SlotRef } from "../lang/ast.js";
 import { assertNever, type Span } from "../lang/span.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
-import { BUILTINS, builtinConstructor, builtinMethod, EvalError } from "../stdlib/index.js";
+import { BUILTINS, builtinConstructor, builtinMethod, EvalError, I64_MAX, I64_MIN } from "../stdlib/index.js";
 import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope } from "./ir.js";
 import { IR_VERSION } from "./ir.js";
+import { findLoneSurrogate } from "./canonical.js";
 import { MODE_VALUES } from "./governance.js";
 
 /** The result of lowering. */
@@ -40,8 +41,10 @@ function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
   const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lowerExpr(c.body, diags) }));
   checkGovernance(p, diags);
   checkActionScope(p.action, diags);
+  reportRepeats(p.annotations, (a) => a.name, diags, (a) => diag("W1007", `duplicate annotation \`@${a.name}\``, a.span));
+  reportRepeats(p.obligations ?? [], (o) => o.key, diags, (o) => diag("W6006", `duplicate key \`${o.key}\` in obligations`, o.span));
   const obligations = p.obligations?.map((o) => ({ key: o.key, value: lowerExpr(o.value, diags) }));
-  return {
+  const ir: IrPolicy = {
     kind: "policy",
     name,
     effect: p.effect,
@@ -53,6 +56,10 @@ function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
     ...(obligations === undefined ? {} : { obligations }),
     span: p.span,
   };
+  // A lone surrogate has no UTF-8 form: the policy could not get an id (the parser reports it too, W1020).
+  const bad = findLoneSurrogate(ir);
+  if (bad !== undefined) diags.push(diag("W1020", `string contains a lone UTF-16 surrogate, which is not valid Unicode text (at ${bad.path || "the policy"})`, bad.span ?? p.span));
+  return ir;
 }
 
 /**
@@ -76,6 +83,20 @@ function checkGovernance(p: Policy, diags: Diagnostic[]): void {
     diags.push(diag("W6002", `invalid \`@mode\`${mode.value === undefined ? "" : ` value "${mode.value}"`}`, mode.span, '`@mode("enforce")` (the default) or `@mode("shadow")`'));
   if (p.effect === "forbid" && p.obligations !== undefined)
     diags.push(diag("W6003", "obligations are only allowed on `permit` policies", p.obligationsSpan ?? p.span, "a deny carries no obligations: remove the clause or make the policy a permit"));
+}
+
+/**
+ * The parser's checks that leave a policy in the AST (repeated annotations, record keys and
+ * obligations) are made again here, so that `compile` on an AST that still has parse errors
+ * answers with those diagnostics. A set per list keeps it linear.
+ */
+function reportRepeats<T>(items: readonly T[], keyOf: (x: T) => string, diags: Diagnostic[], report: (x: T) => Diagnostic): void {
+  const seen = new Set<string>();
+  for (const x of items) {
+    const k = keyOf(x);
+    if (seen.has(k)) diags.push(report(x));
+    seen.add(k);
+  }
 }
 
 function lowerAnnotation(a: Annotation): IrAnnotation {
@@ -117,13 +138,22 @@ function isSlot(t: EntityRef | SlotRef): t is SlotRef {
   return t.kind === "slot";
 }
 
-/** Lower one expression. Exported for tests and tools. Never throws. */
-export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
+/**
+ * Lower one expression. Exported for tests and tools. Never throws. `bound` lists the
+ * quantifier variables in scope: any other bare name (which the parser reports as W1018 and
+ * keeps in the AST) is W1018 again here and an `error` node, so an AST that still has parse
+ * errors compiles to diagnostics, never to an internal error.
+ */
+export function lowerExpr(e: Expr, diags: Diagnostic[], bound: readonly string[] = []): IrExpr {
   const span = e.span;
   switch (e.kind) {
     case "bool":
       return { kind: "bool", value: e.value, span };
     case "long":
+      if (e.value < I64_MIN || e.value > I64_MAX) {
+        diags.push(diag("W1004", `integer literal \`${e.value}\` is out of range for a 64-bit Long`, span));
+        return { kind: "error", code: "W4002", message: "integer literal out of range", span };
+      }
       return { kind: "long", value: e.value.toString(), span };
     case "string":
       return { kind: "string", value: e.value, span };
@@ -132,22 +162,23 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
     case "var":
       return { kind: "var", name: e.name, span };
     case "slotExpr":
+      diags.push(diag("W1013", `template slot \`?${e.slot.slot}\` can only appear in the policy scope`, span));
       return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} is not linked`, span };
     case "unary": {
-      const operand = lowerExpr(e.operand, diags);
+      const operand = lowerExpr(e.operand, diags, bound);
       return e.op === "!" ? { kind: "not", operand, span } : { kind: "neg", operand, span };
     }
     case "binary":
-      return lowerBinary(e.op, e.left, e.right, span, diags);
+      return lowerBinary(e.op, e.left, e.right, span, diags, bound);
     case "if":
-      return { kind: "if", cond: lowerExpr(e.cond, diags), then: lowerExpr(e.then, diags), else: lowerExpr(e.else, diags), span };
+      return { kind: "if", cond: lowerExpr(e.cond, diags, bound), then: lowerExpr(e.then, diags, bound), else: lowerExpr(e.else, diags, bound), span };
     case "has": {
       // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`: quadratic in the path, hence the bound.
       if (e.path.length > MAX_HAS_PATH) {
         diags.push(diag("W1021", `a \`has\` path of ${e.path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, span));
         return { kind: "error", code: "W4002", message: "`has` path too long", span };
       }
-      let target = lowerExpr(e.target, diags);
+      let target = lowerExpr(e.target, diags, bound);
       let result: IrExpr | undefined;
       for (const attr of e.path) {
         const test: IrExpr = { kind: "has", target, attr, span };
@@ -157,39 +188,42 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
       return result ?? { kind: "error", code: "W4002", message: "empty attribute path in `has`", span };
     }
     case "like":
-      return { kind: "like", target: lowerExpr(e.target, diags), pattern: compactPattern(e.pattern), span };
+      return { kind: "like", target: lowerExpr(e.target, diags, bound), pattern: compactPattern(e.pattern), span };
     case "is": {
-      const target = lowerExpr(e.target, diags);
+      const target = lowerExpr(e.target, diags, bound);
       const entityType = qualifiedName(e.entityType);
       if (e.in === undefined) return { kind: "is", target, entityType, span };
-      return { kind: "is", target, entityType, in: lowerExpr(e.in, diags), span };
+      return { kind: "is", target, entityType, in: lowerExpr(e.in, diags, bound), span };
     }
     case "getAttr":
-      return { kind: "getAttr", target: lowerExpr(e.target, diags), attr: e.attr, span };
+      return { kind: "getAttr", target: lowerExpr(e.target, diags, bound), attr: e.attr, span };
     case "method":
-      return lowerMethod(e.name, e.target, e.args, span, diags);
+      return lowerMethod(e.name, e.target, e.args, span, diags, bound);
     case "call":
-      return lowerCall(e.fn, e.args, span, diags);
+      return lowerCall(e.fn, e.args, span, diags, bound);
     case "set":
-      return { kind: "set", elements: e.elements.map((x) => lowerExpr(x, diags)), span };
+      return { kind: "set", elements: e.elements.map((x) => lowerExpr(x, diags, bound)), span };
     case "record":
-      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, diags) })), span };
+      reportRepeats(e.entries, (en) => en.key, diags, (en) => diag("W1015", `duplicate key \`${en.key}\` in record literal`, en.span));
+      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, diags, bound) })), span };
     case "quantifier":
-      return { kind: "quantifier", quantifier: e.quantifier, target: lowerExpr(e.target, diags), variable: e.variable, body: lowerExpr(e.body, diags), span };
+      return { kind: "quantifier", quantifier: e.quantifier, target: lowerExpr(e.target, diags, bound), variable: e.variable, body: lowerExpr(e.body, diags, [...bound, e.variable]), span };
     case "boundVar":
-      return { kind: "boundVar", name: e.name, span };
+      if (bound.includes(e.name)) return { kind: "boundVar", name: e.name, span };
+      diags.push(diag("W1018", `invalid variable \`${e.name}\``, span, "variables are `principal`, `action`, `resource` and `context`, and the variable of an enclosing `.any` or `.all`"));
+      return { kind: "error", code: "W4002", message: `unbound variable \`${e.name}\``, span };
     default:
       return assertNever(e, "expression");
   }
 }
 
-function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, diags: Diagnostic[]): IrExpr {
-  const left = lowerExpr(l, diags);
+function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, diags: Diagnostic[], bound: readonly string[]): IrExpr {
+  const left = lowerExpr(l, diags, bound);
   if (op === "in" && r.kind === "set" && r.elements.length > 0 && r.elements.every((x) => x.kind === "entity")) {
     const targets = r.elements.map((x) => (x.kind === "entity" ? entityOf(x.ref) : { type: "", id: "" }));
     return { kind: "inEntities", left, targets, span };
   }
-  const right = lowerExpr(r, diags);
+  const right = lowerExpr(r, diags, bound);
   switch (op) {
     case "&&":
       return { kind: "and", left, right, span };
@@ -226,8 +260,8 @@ function compactPattern(p: readonly PatternElem[]): IrPatternElem[] {
   return out;
 }
 
-function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, diags: Diagnostic[]): IrExpr {
-  const lowered = [lowerExpr(target, diags), ...args.map((a) => lowerExpr(a, diags))];
+function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, diags: Diagnostic[], bound: readonly string[]): IrExpr {
+  const lowered = [lowerExpr(target, diags, bound), ...args.map((a) => lowerExpr(a, diags, bound))];
   const entry = builtinMethod(name);
   if (entry === undefined) {
     diags.push(diag("W3007", `unknown method \`${name}\``, span, didYouMeanHelp(name, knownMethodNames())));
@@ -241,7 +275,7 @@ function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Sp
   return { kind: "call", fn: entry.name, method: true, args: lowered, span };
 }
 
-function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnostic[]): IrExpr {
+function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnostic[], bound: readonly string[]): IrExpr {
   const name = qualifiedName(fn);
   const entry = fn.path.length === 1 ? builtinConstructor(name) : undefined;
   if (entry === undefined) {
@@ -263,7 +297,7 @@ function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnosti
       return { kind: "error", code: "W4005", message, span };
     }
   }
-  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lowerExpr(a, diags)), span };
+  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lowerExpr(a, diags, bound)), span };
 }
 
 function knownMethodNames(): string[] {

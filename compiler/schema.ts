@@ -14,6 +14,7 @@ import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import type { ActionDecl, Declaration, EntityDecl, ObligationDecl, SchemaFile, TypeDecl, TypeExpr } from "../lang/schema-ast.js";
 import type { Span } from "../lang/span.js";
 import { assertNever } from "../lang/span.js";
+import { findLoneSurrogate } from "./canonical.js";
 import { mergeRuleOf } from "./governance.js";
 import { uidKey, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
 import { BOOL, dict, emptyRecord, entityType, extensionType, lookup, LONG, recordType, setType, STRING, type AttrType, type RecordType, type Type } from "./types.js";
@@ -127,6 +128,9 @@ class SchemaLoader {
     const actionTypes = [...new Set(Object.values(actions).map((a) => a.type))].sort();
     const obligations = this.obligationTypes();
     const schema: Schema = { entityTypes, actions, actionTypes, commonTypes: this.commonTypes, ...(obligations === undefined ? {} : { obligations }) };
+    // A lone surrogate (possible in a JSON schema or a hand-built AST) has no UTF-8 form: no schema id.
+    const bad = findLoneSurrogate(schema);
+    if (bad !== undefined) this.error("W1020", `a name or value of the schema contains a lone UTF-16 surrogate, which is not valid Unicode text (at ${bad.path})`, { start: 0, end: 0 });
     const failed = this.diagnostics.some((d) => d.severity === "error");
     return { schema: failed ? undefined : schema, diagnostics: this.diagnostics };
   }

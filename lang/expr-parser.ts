@@ -14,7 +14,7 @@ import { diag, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { checkChain, foldChain, type ChainItem } from "./expr-chain.js";
 import { errorMessageProvider } from "./parser-messages.js";
 import type { Span } from "./span.js";
-import { decodePattern, decodeString } from "./strings.js";
+import { decodePattern, decodeString, isWellFormedText } from "./strings.js";
 import * as T from "./tokens.js";
 
 /** Largest magnitude of a negative 64-bit literal (2^63). */
@@ -76,7 +76,13 @@ export class ExprParser extends EmbeddedActionsParser {
   protected decodeStr(t: IToken): string {
     const d = decodeString(t.image);
     for (const e of d.errors) this.report("W1003", `invalid escape sequence \`${e.text}\` in string`, { start: t.startOffset + e.offset, end: t.startOffset + e.offset + e.length }, "valid escapes: \\n \\r \\t \\\\ \\0 \\' \\\" \\xHH \\u{HHHHHH}");
+    this.checkWellFormed(t.image, tokSpan(t));
     return d.value;
+  }
+
+  /** W1020 when a literal holds a lone surrogate (only possible in text handed to the library). */
+  protected checkWellFormed(raw: string, span: Span): void {
+    if (!isWellFormedText(raw)) this.report("W1020", "string contains a lone UTF-16 surrogate, which is not valid Unicode text", span, "remove it or write a whole character (`\\u{…}` escapes of surrogates are invalid too)");
   }
 
   protected nameOf(parts: readonly IToken[]): Name {
@@ -205,6 +211,7 @@ export class ExprParser extends EmbeddedActionsParser {
             const pat = this.CONSUME2(T.StringLiteral);
             this.ACTION(() => {
               const d = decodePattern(pat.image);
+              this.checkWellFormed(pat.image, tokSpan(pat));
               for (const e of d.errors) this.report("W1003", `invalid escape sequence \`${e.text}\` in pattern`, { start: pat.startOffset + e.offset, end: pat.startOffset + e.offset + e.length }, "in patterns `\\*` is a literal star; other escapes as in strings");
               items.push({ kind: "like", token: kw, pattern: d.pattern, end: tokSpan(pat).end });
             });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Expr, PolicySet } from "../../lang/ast.js";
 import { parsePolicies, parseSchema } from "../../lang/index.js";
-import { compile, loadSchema, validatePolicies, type Schema } from "../../compiler/index.js";
+import { buildBundle, compile, loadSchema, schemaFromJson, validatePolicies, type Schema } from "../../compiler/index.js";
 import { MAX_SHOWN_TYPE, recordType, showType, LONG } from "../../compiler/types.js";
 
 const TIMEOUT = 30_000;
@@ -79,5 +79,69 @@ describe("lowering", () => {
     const r = compile(hasPathPolicy(16));
     expect(r.diagnostics).toEqual([]);
     expect(r.program).toBeDefined();
+  });
+});
+
+describe("library entry points answer with diagnostics, never an internal error", () => {
+  const LONE = "\uD800";
+  const lone = [
+    `permit(principal, action, resource) when { "${LONE}" == "" };`,
+    `@reason("${LONE}") permit(principal, action, resource);`,
+    `permit(principal == User::"${LONE}", action, resource);`,
+    `permit(principal, action, resource) when { {"${LONE}": 1} has a };`,
+    `permit(principal, action, resource) when { context["${LONE}x"] == 1 };`,
+    `permit(principal, action, resource) when { "a" like "*${LONE}" };`,
+  ];
+
+  it.each(lone)("a lone surrogate is W1020 at the literal, from the parser and from compile/buildBundle: %s", (src) => {
+    const parsed = parsePolicies(src);
+    const w = parsed.diagnostics.filter((d) => d.code === "W1020");
+    expect(w).toHaveLength(1);
+    expect(src.slice(w[0]!.span.start, w[0]!.span.end)).toContain(LONE);
+    const compiled = compile(parsed.ast!);
+    expect(compiled.diagnostics.map((d) => d.code)).toContain("W1020");
+    expect(compiled.program).toBeUndefined();
+    const built = buildBundle({ policiesAst: parsed.ast!, schema: schemaOf("entity User;"), validate: false });
+    expect(built.bundle).toBeUndefined();
+    expect(built.diagnostics.map((d) => d.code)).toContain("W1020");
+    expect(built.diagnostics.some((d) => /internal/i.test(d.message))).toBe(false);
+  });
+
+  it("a lone surrogate in a schema (JSON form or hand-built model) is W1020, not a thrown CanonicalJsonError", () => {
+    const json = schemaFromJson({ "": { entityTypes: { [`E${LONE}`]: {} } } });
+    expect(json.diagnostics).toEqual([]);
+    expect(loadSchema(json.ast!).diagnostics.map((d) => d.code)).toEqual(["W1020"]);
+    const schema = schemaOf("entity User;");
+    const bad = { ...schema, entityTypes: { ...schema.entityTypes, [`X${LONE}`]: schema.entityTypes["User"]! } };
+    const built = buildBundle({ policiesAst: parsePolicies("permit(principal, action, resource);").ast!, schema: bad, validate: false });
+    expect(built.diagnostics.map((d) => d.code)).toEqual(["W1020"]);
+  });
+
+  const softErrors: readonly [string, string][] = [
+    ["W1018", "permit(principal, action, resource) when { foo };"],
+    ["W1018", "permit(principal, action, resource) when { x.any(y, y) };"],
+    ["W1013", "permit(principal, action, resource) when { ?principal == principal };"],
+    ["W1015", "permit(principal, action, resource) when { {a: 1, a: 2}.a == 1 };"],
+    ["W1007", '@id("a") @id("b") permit(principal, action, resource);'],
+    ["W6006", "permit(principal, action, resource) when { true } obligations { a: 1, a: 2 };"],
+  ];
+
+  it.each(softErrors)("compile() on an AST that still has the parse error %s reports it", (code, src) => {
+    const parsed = parsePolicies(src);
+    expect(parsed.diagnostics.map((d) => d.code)).toContain(code);
+    const r = compile(parsed.ast!);
+    expect(r.diagnostics.map((d) => d.code)).toContain(code);
+    expect(r.diagnostics.some((d) => /internal/i.test(d.message))).toBe(false);
+    expect(r.program).toBeUndefined();
+  });
+
+  it("a hand-built Long literal outside 64 bits is W1004 from compile", () => {
+    const parsed = parsePolicies("permit(principal, action, resource) when { 1 == 1 };").ast!;
+    const p = parsed.policies[0]!;
+    const cond = p.conditions[0]!;
+    const body = cond.body as Extract<Expr, { kind: "binary" }>;
+    const huge: Expr = { kind: "long", value: 2n ** 70n, span: body.left.span };
+    const r = compile({ ...parsed, policies: [{ ...p, conditions: [{ ...cond, body: { ...body, left: huge } }] }] });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["W1004"]);
   });
 });
