@@ -2,7 +2,7 @@
  * `writ/compiler`: the compiler's public API (explicit named exports only).
  */
 export { compile, compileIr, type CompileOptions, type CompileResult } from "./compile.js";
-export { lowerPolicies, lowerExpr, qualifiedName, type LowerResult } from "./lower.js";
+export { lowerPolicies, lowerExpr, qualifiedName, type LowerOptions, type LowerResult } from "./lower.js";
 export {
   buildDecider,
   type CompiledPolicies,

@@ -12,7 +12,7 @@
 import { MAX_HAS_PATH, type Annotation, type BinaryOp, type EntityRef, type Expr, type Name, type PatternElem, type Policy, type PolicySet, type Scope, type SlotRef } from "../lang/ast.js";
 import { assertNever, type Span } from "../lang/span.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
-import { BUILTINS, builtinConstructor, builtinMethod, EvalError, I64_MAX, I64_MIN } from "../stdlib/index.js";
+import { BUILTINS, builtinConstructor, builtinMethod, EvalError, I64_MAX, I64_MIN, isExtensionFunction, type Builtin } from "../stdlib/index.js";
 import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope } from "./ir.js";
 import { IR_VERSION } from "./ir.js";
 import { findLoneSurrogate } from "./canonical.js";
@@ -24,26 +24,41 @@ export interface LowerResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** Options of {@link lowerPolicies}. */
+export interface LowerOptions {
+  /**
+   * How an extension function or method (`ip`, `decimal`, `isInRange`, …) called with the wrong
+   * number of arguments is lowered. `refuse` (the default, for `fail-closed` semantics): W3008,
+   * an error. `evaluate` (for `cedar` semantics, as Cedar): the policy still compiles, the call
+   * becomes an `error` node — that policy errors whenever it is evaluated — and the W3017
+   * warning says so. Wrong arities of the other builtins are W3008 in both (Cedar's parser
+   * refuses them).
+   */
+  readonly extensionArity?: "refuse" | "evaluate";
+}
+
 /**
  * Lower a parsed policy set to IR. Never throws. Policy names are the `@id` annotation value,
  * else `policyN` by position in the file.
  */
-export function lowerPolicies(policies: PolicySet): LowerResult {
+export function lowerPolicies(policies: PolicySet, options: LowerOptions = {}): LowerResult {
   const diagnostics: Diagnostic[] = [];
   const out: IrPolicy[] = [];
-  policies.policies.forEach((p, i) => out.push(lowerPolicy(p, i, diagnostics)));
+  const arity = options.extensionArity ?? "refuse";
+  policies.policies.forEach((p, i) => out.push(lowerPolicy(p, i, diagnostics, arity)));
   return { ir: { kind: "policySet", version: IR_VERSION, policies: out }, diagnostics };
 }
 
-function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy {
+function lowerPolicy(p: Policy, index: number, diags: Diagnostic[], arity: "refuse" | "evaluate"): IrPolicy {
+  const cx: Cx = { diags, bound: [], arity };
   const idAnn = p.annotations.find((a) => a.name === "id" && a.value !== undefined);
   const name = idAnn?.value ?? `policy${index}`;
-  const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lowerExpr(c.body, diags) }));
+  const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lower(c.body, cx) }));
   checkGovernance(p, diags);
   checkActionScope(p.action, diags);
   reportRepeats(p.annotations, (a) => a.name, diags, (a) => diag("W1007", `duplicate annotation \`@${a.name}\``, a.span));
   reportRepeats(p.obligations ?? [], (o) => o.key, diags, (o) => diag("W6006", `duplicate key \`${o.key}\` in obligations`, o.span));
-  const obligations = p.obligations?.map((o) => ({ key: o.key, value: lowerExpr(o.value, diags) }));
+  const obligations = p.obligations?.map((o) => ({ key: o.key, value: lower(o.value, cx) }));
   const ir: IrPolicy = {
     kind: "policy",
     name,
@@ -145,6 +160,18 @@ function isSlot(t: EntityRef | SlotRef): t is SlotRef {
  * errors compiles to diagnostics, never to an internal error.
  */
 export function lowerExpr(e: Expr, diags: Diagnostic[], bound: readonly string[] = []): IrExpr {
+  return lower(e, { diags, bound, arity: "refuse" });
+}
+
+/** What the expression walk carries: the diagnostics sink, the quantifier variables in scope, the arity rule. */
+interface Cx {
+  readonly diags: Diagnostic[];
+  readonly bound: readonly string[];
+  readonly arity: "refuse" | "evaluate";
+}
+
+function lower(e: Expr, cx: Cx): IrExpr {
+  const { diags, bound } = cx;
   const span = e.span;
   switch (e.kind) {
     case "bool":
@@ -165,20 +192,20 @@ export function lowerExpr(e: Expr, diags: Diagnostic[], bound: readonly string[]
       diags.push(diag("W1013", `template slot \`?${e.slot.slot}\` can only appear in the policy scope`, span));
       return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} is not linked`, span };
     case "unary": {
-      const operand = lowerExpr(e.operand, diags, bound);
+      const operand = lower(e.operand, cx);
       return e.op === "!" ? { kind: "not", operand, span } : { kind: "neg", operand, span };
     }
     case "binary":
-      return lowerBinary(e.op, e.left, e.right, span, diags, bound);
+      return lowerBinary(e.op, e.left, e.right, span, cx);
     case "if":
-      return { kind: "if", cond: lowerExpr(e.cond, diags, bound), then: lowerExpr(e.then, diags, bound), else: lowerExpr(e.else, diags, bound), span };
+      return { kind: "if", cond: lower(e.cond, cx), then: lower(e.then, cx), else: lower(e.else, cx), span };
     case "has": {
       // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`: quadratic in the path, hence the bound.
       if (e.path.length > MAX_HAS_PATH) {
         diags.push(diag("W1021", `a \`has\` path of ${e.path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, span));
         return { kind: "error", code: "W4002", message: "`has` path too long", span };
       }
-      let target = lowerExpr(e.target, diags, bound);
+      let target = lower(e.target, cx);
       let result: IrExpr | undefined;
       for (const attr of e.path) {
         const test: IrExpr = { kind: "has", target, attr, span };
@@ -188,26 +215,26 @@ export function lowerExpr(e: Expr, diags: Diagnostic[], bound: readonly string[]
       return result ?? { kind: "error", code: "W4002", message: "empty attribute path in `has`", span };
     }
     case "like":
-      return { kind: "like", target: lowerExpr(e.target, diags, bound), pattern: compactPattern(e.pattern), span };
+      return { kind: "like", target: lower(e.target, cx), pattern: compactPattern(e.pattern), span };
     case "is": {
-      const target = lowerExpr(e.target, diags, bound);
+      const target = lower(e.target, cx);
       const entityType = qualifiedName(e.entityType);
       if (e.in === undefined) return { kind: "is", target, entityType, span };
-      return { kind: "is", target, entityType, in: lowerExpr(e.in, diags, bound), span };
+      return { kind: "is", target, entityType, in: lower(e.in, cx), span };
     }
     case "getAttr":
-      return { kind: "getAttr", target: lowerExpr(e.target, diags, bound), attr: e.attr, span };
+      return { kind: "getAttr", target: lower(e.target, cx), attr: e.attr, span };
     case "method":
-      return lowerMethod(e.name, e.target, e.args, span, diags, bound);
+      return lowerMethod(e.name, e.target, e.args, span, cx);
     case "call":
-      return lowerCall(e.fn, e.args, span, diags, bound);
+      return lowerCall(e.fn, e.args, span, cx);
     case "set":
-      return { kind: "set", elements: e.elements.map((x) => lowerExpr(x, diags, bound)), span };
+      return { kind: "set", elements: e.elements.map((x) => lower(x, cx)), span };
     case "record":
       reportRepeats(e.entries, (en) => en.key, diags, (en) => diag("W1015", `duplicate key \`${en.key}\` in record literal`, en.span));
-      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, diags, bound) })), span };
+      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lower(en.value, cx) })), span };
     case "quantifier":
-      return { kind: "quantifier", quantifier: e.quantifier, target: lowerExpr(e.target, diags, bound), variable: e.variable, body: lowerExpr(e.body, diags, [...bound, e.variable]), span };
+      return { kind: "quantifier", quantifier: e.quantifier, target: lower(e.target, cx), variable: e.variable, body: lower(e.body, { ...cx, bound: [...bound, e.variable] }), span };
     case "boundVar":
       if (bound.includes(e.name)) return { kind: "boundVar", name: e.name, span };
       diags.push(diag("W1018", `invalid variable \`${e.name}\``, span, "variables are `principal`, `action`, `resource` and `context`, and the variable of an enclosing `.any` or `.all`"));
@@ -217,13 +244,13 @@ export function lowerExpr(e: Expr, diags: Diagnostic[], bound: readonly string[]
   }
 }
 
-function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, diags: Diagnostic[], bound: readonly string[]): IrExpr {
-  const left = lowerExpr(l, diags, bound);
+function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, cx: Cx): IrExpr {
+  const left = lower(l, cx);
   if (op === "in" && r.kind === "set" && r.elements.length > 0 && r.elements.every((x) => x.kind === "entity")) {
     const targets = r.elements.map((x) => (x.kind === "entity" ? entityOf(x.ref) : { type: "", id: "" }));
     return { kind: "inEntities", left, targets, span };
   }
-  const right = lowerExpr(r, diags, bound);
+  const right = lower(r, cx);
   switch (op) {
     case "&&":
       return { kind: "and", left, right, span };
@@ -260,32 +287,27 @@ function compactPattern(p: readonly PatternElem[]): IrPatternElem[] {
   return out;
 }
 
-function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, diags: Diagnostic[], bound: readonly string[]): IrExpr {
-  const lowered = [lowerExpr(target, diags, bound), ...args.map((a) => lowerExpr(a, diags, bound))];
+function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, cx: Cx): IrExpr {
+  const diags = cx.diags;
+  const lowered = [lower(target, cx), ...args.map((a) => lower(a, cx))];
   const entry = builtinMethod(name);
   if (entry === undefined) {
     diags.push(diag("W3007", `unknown method \`${name}\``, span, didYouMeanHelp(name, knownMethodNames())));
     return { kind: "error", code: "W4002", message: `unknown method \`${name}\``, span };
   }
-  const arity = entry.params.length;
-  if (args.length !== arity) {
-    diags.push(diag("W3008", `method \`${name}\` takes ${arity} argument(s), got ${args.length}`, span));
-    return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${name}\``, span };
-  }
+  if (args.length !== entry.params.length) return wrongArity(entry, "method", args.length, span, cx);
   return { kind: "call", fn: entry.name, method: true, args: lowered, span };
 }
 
-function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnostic[], bound: readonly string[]): IrExpr {
+function lowerCall(fn: Name, args: readonly Expr[], span: Span, cx: Cx): IrExpr {
+  const diags = cx.diags;
   const name = qualifiedName(fn);
   const entry = fn.path.length === 1 ? builtinConstructor(name) : undefined;
   if (entry === undefined) {
     diags.push(diag("W3007", `unknown function \`${name}\``, span, didYouMeanHelp(name, BUILTINS.filter((b) => b.kind === "constructor").map((b) => b.name))));
     return { kind: "error", code: "W4002", message: `unknown function \`${name}\``, span };
   }
-  if (args.length !== entry.params.length) {
-    diags.push(diag("W3008", `function \`${name}\` takes ${entry.params.length} argument(s), got ${args.length}`, span));
-    return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${name}\``, span };
-  }
+  if (args.length !== entry.params.length) return wrongArity(entry, "function", args.length, span, cx);
   const a0 = args[0];
   if (args.length === 1 && a0 !== undefined && a0.kind === "string") {
     // Parse the literal now; an invalid one errors when the policy is evaluated (as in Cedar).
@@ -297,7 +319,22 @@ function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnosti
       return { kind: "error", code: "W4005", message, span };
     }
   }
-  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lowerExpr(a, diags, bound)), span };
+  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lower(a, cx)), span };
+}
+
+/**
+ * A builtin called with the wrong number of arguments: W3008 (refused), or — for an extension
+ * function under {@link LowerOptions.extensionArity} `evaluate` — a W3017 warning and an
+ * `error` node, so that only this policy errors, as in Cedar.
+ */
+function wrongArity(entry: Builtin, what: "method" | "function", got: number, span: Span, cx: Cx): IrExpr {
+  const expected = entry.params.length;
+  if (cx.arity === "evaluate" && isExtensionFunction(entry)) {
+    cx.diags.push(diag("W3017", `${what} \`${entry.name}\` takes ${expected} argument(s), got ${got}: the policy errors whenever it is evaluated`, span, "validation refuses it (W3008); cedar semantics keep it, as Cedar does"));
+    return { kind: "error", code: "W4005", message: `wrong number of arguments to the extension ${what} \`${entry.name}\`: expected ${expected}, got ${got}`, span };
+  }
+  cx.diags.push(diag("W3008", `${what} \`${entry.name}\` takes ${expected} argument(s), got ${got}`, span));
+  return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${entry.name}\``, span };
 }
 
 function knownMethodNames(): string[] {

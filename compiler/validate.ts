@@ -143,6 +143,8 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
         if (c.target.kind === "entityRef") checkRef(nameOf(c.target.type.path), c.target.id, c.target.span, isAction);
         return;
       case "inList":
+        // As Cedar's validator: an empty set literal is refused everywhere, the action scope included.
+        if (c.targets.length === 0) out.push(diag("W3013", "empty set literals are not allowed: `action in []` matches no action", s.span, "list the actions, or remove the policy"));
         for (const t of c.targets) checkRef(nameOf(t.type.path), t.id, t.span, isAction);
         return;
       case "is":

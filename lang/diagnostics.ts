@@ -74,6 +74,7 @@ export const CATALOG = {
   W3014: { severity: "error", title: "non-literal extension argument" },
   W3015: { severity: "error", title: "entity does not exist in the schema" },
   W3016: { severity: "warning", title: "policy is always false" },
+  W3017: { severity: "warning", title: "extension call errors when evaluated" },
   // --- evaluation ---
   W4001: { severity: "error", title: "attribute does not exist" },
   W4002: { severity: "error", title: "type error" },
