@@ -23,29 +23,15 @@ const ENTITIES = [
   { uid: { type: "Doc", id: "secret" }, attrs: { public: true, level: 9 }, parents: [] },
 ];
 
-/** A request and its correct expectation (Cedar's answer for these policies). */
-const ALICE_VIEWS_OPEN = {
-  description: "alice views an open document",
-  principal: { type: "User", id: "alice" },
-  action: { type: "Action", id: "view" },
-  resource: { type: "Doc", id: "open" },
-  context: {},
-  decision: "allow",
-  reason: ["policy0", "policy2"],
-  errors: [] as string[],
-};
+/** A Cedar-format request over `User`/`Doc` with its expectation. */
+function request(description: string, principal: string, action: string, resource: string, decision: "allow" | "deny", reason: string[], errors: string[]) {
+  return { description, principal: { type: "User", id: principal }, action: { type: "Action", id: action }, resource: { type: "Doc", id: resource }, context: {}, decision, reason, errors };
+}
 
-/** A request whose forbid errors (the attribute is missing on an entity not in the store). */
-const BOB_EDITS_MISSING = {
-  description: "bob edits a document missing from the store",
-  principal: { type: "User", id: "bob" },
-  action: { type: "Action", id: "edit" },
-  resource: { type: "Doc", id: "missing" },
-  context: {},
-  decision: "deny",
-  reason: [] as string[],
-  errors: ["policy1"],
-};
+/** Correct expectations (Cedar's answers for these policies). */
+const ALICE_VIEWS_OPEN = request("alice views an open document", "alice", "view", "open", "allow", ["policy0", "policy2"], []);
+/** The forbid errors: the document is missing from the store. */
+const BOB_EDITS_MISSING = request("bob edits a document missing from the store", "bob", "edit", "missing", "deny", [], ["policy1"]);
 
 function testFile(name: string, requests: readonly object[]): string {
   const path = join(tmp, name);
