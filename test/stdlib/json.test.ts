@@ -249,6 +249,11 @@ describe("entitiesFromJson", () => {
   });
 });
 
+/** Exact counts of the Cedar corpus's JSON: files, entities files among them, request contexts. A partly missing corpus fails. */
+const CEDAR_JSON_FILES = 24;
+const CEDAR_ENTITY_FILES = 2;
+const CEDAR_CONTEXTS = 74;
+
 describe("Cedar conformance data", () => {
   const root = join(process.cwd(), "..", "shared", "conformance", "cedar");
   const files = (dir: string): string[] =>
@@ -256,7 +261,7 @@ describe("Cedar conformance data", () => {
   const all = files(root);
 
   it("finds the corpus", () => {
-    expect(all.length).toBeGreaterThan(10);
+    expect(all.length).toBe(CEDAR_JSON_FILES);
   });
 
   it("reads every entities file and every request context without hints", () => {
@@ -280,8 +285,8 @@ describe("Cedar conformance data", () => {
         }
       }
     }
-    expect(entityFiles).toBeGreaterThan(0);
-    expect(contexts).toBeGreaterThan(50);
+    expect(entityFiles).toBe(CEDAR_ENTITY_FILES);
+    expect(contexts).toBe(CEDAR_CONTEXTS);
   });
 });
 
