@@ -82,6 +82,7 @@ interface SchemaIndex {
   readonly enumSets: Map<string, ReadonlySet<string>>;
   entityTypeNames?: readonly string[];
   actionIdsByType?: ReadonlyMap<string, readonly string[]>;
+  sortedActionKeys?: readonly string[];
 }
 
 /**
@@ -260,22 +261,29 @@ export function actionAncestors(schema: Schema, key: string): string[] {
   return [...walk(key, indexOf(schema).actions.parentsOf).seen].filter((a) => a !== key).sort();
 }
 
-/** The number of request environments {@link requestEnvs} would list, without listing them. */
-export function requestEnvCount(schema: Schema): number {
-  let n = 0;
-  for (const a of Object.values(schema.actions)) if (a.appliesTo !== undefined) n += a.appliesTo.principals.length * a.appliesTo.resources.length;
-  return n;
+/** The action keys of the schema, sorted (computed once per schema). */
+export function sortedActionKeys(schema: Schema): readonly string[] {
+  const ix = indexOf(schema);
+  ix.sortedActionKeys ??= Object.keys(schema.actions).sort();
+  return ix.sortedActionKeys;
 }
 
-/** Every request environment the schema allows, in a stable order. */
-export function requestEnvs(schema: Schema): RequestEnv[] {
-  const out: RequestEnv[] = [];
-  for (const key of Object.keys(schema.actions).sort()) {
+/**
+ * Every request environment the schema allows, in a stable order, one at a time: their number
+ * is a product (principal types × resource types per action), so a short schema can allow
+ * millions; iterating keeps memory linear in the schema.
+ */
+export function* eachRequestEnv(schema: Schema): Generator<RequestEnv> {
+  for (const key of sortedActionKeys(schema)) {
     const action = schema.actions[key]!;
     const at = action.appliesTo;
     if (at === undefined) continue;
     for (const principal of at.principals)
-      for (const resource of at.resources) out.push({ principal, action, resource, context: at.context });
+      for (const resource of at.resources) yield { principal, action, resource, context: at.context };
   }
-  return out;
+}
+
+/** Every request environment the schema allows, in a stable order (see {@link eachRequestEnv}). */
+export function requestEnvs(schema: Schema): RequestEnv[] {
+  return [...eachRequestEnv(schema)];
 }

@@ -24,7 +24,7 @@ import {
   isEnumValue,
   isKnownEntityType,
   mayBeIn,
-  requestEnvs,
+  sortedActionKeys,
   uidKey,
   type RequestEnv,
   type Schema,
@@ -51,10 +51,9 @@ export interface ValidateOptions {
 export function validatePolicies(policies: PolicySet, schema: Schema, options: ValidateOptions = {}): ValidateResult {
   const diagnostics: Diagnostic[] = [];
   const types = new Map<Expr, Type>();
-  const envs = requestEnvs(schema);
   const sideTable = options.collectTypes === true ? types : undefined;
   // NOTE: loops, not `push(...list)`: a spread of a very long list overflows the call stack.
-  for (const p of policies.policies) for (const d of validatePolicy(p, schema, envs, sideTable)) diagnostics.push(d);
+  for (const p of policies.policies) for (const d of validatePolicy(p, schema, sideTable)) diagnostics.push(d);
   return { diagnostics, types };
 }
 
@@ -165,27 +164,28 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
     });
 }
 
-/** The type of one scope element in an environment: `True`, `False` or `Bool`. */
-function scopeType(s: Scope, env: RequestEnv, schema: Schema): Type {
+/** The type of the action scope for the action `key`: `True`, `False` or `Bool`. */
+function actionScopeType(s: Scope, key: string, schema: Schema): Type {
   const c = s.constraint;
-  if (s.variable === "action") {
-    const key = env.action.key;
-    switch (c.kind) {
-      case "any":
-        return TRUE;
-      case "eq":
-        return c.target.kind === "entityRef" && uidKey(nameOf(c.target.type.path), c.target.id) === key ? TRUE : FALSE;
-      case "in":
-        return c.target.kind === "entityRef" && actionIsIn(schema, key, uidKey(nameOf(c.target.type.path), c.target.id)) ? TRUE : FALSE;
-      case "inList":
-        return c.targets.some((t) => actionIsIn(schema, key, uidKey(nameOf(t.type.path), t.id))) ? TRUE : FALSE;
-      case "is":
-        return BOOL;
-      default:
-        return assertNever(c, "scope constraint");
-    }
+  switch (c.kind) {
+    case "any":
+      return TRUE;
+    case "eq":
+      return c.target.kind === "entityRef" && uidKey(nameOf(c.target.type.path), c.target.id) === key ? TRUE : FALSE;
+    case "in":
+      return c.target.kind === "entityRef" && actionIsIn(schema, key, uidKey(nameOf(c.target.type.path), c.target.id)) ? TRUE : FALSE;
+    case "inList":
+      return c.targets.some((t) => actionIsIn(schema, key, uidKey(nameOf(t.type.path), t.id))) ? TRUE : FALSE;
+    case "is":
+      return BOOL;
+    default:
+      return assertNever(c, "scope constraint");
   }
-  const v = s.variable === "principal" ? env.principal : env.resource;
+}
+
+/** The type of the principal or resource scope for an entity of type `v`: `True`, `False` or `Bool`. */
+function entityScopeType(s: Scope, v: string, schema: Schema): Type {
+  const c = s.constraint;
   const within = (target: { kind: "entityRef"; type: { path: readonly string[] } } | { kind: "slot" }): Type =>
     target.kind === "slot" ? BOOL : mayBeIn(schema, v, nameOf(target.type.path)) ? BOOL : FALSE;
   switch (c.kind) {
@@ -205,7 +205,31 @@ function scopeType(s: Scope, env: RequestEnv, schema: Schema): Type {
   }
 }
 
-function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], types: Map<Expr, Type> | undefined): Diagnostic[] {
+/**
+ * The request environments (in {@link eachRequestEnv}'s order) where the scope of `p` is not
+ * `False`, each with that scope. The number of environments is a product (principal types ×
+ * resource types per action); each scope part is computed once per action, principal type or
+ * resource type, and only the combinations that survive are visited, so a narrow scope over a
+ * schema allowing millions of environments costs little.
+ */
+function* scopedEnvs(p: Policy, schema: Schema, report: (d: Diagnostic) => void, listError: Diagnostic | undefined): Generator<{ readonly env: RequestEnv; readonly scope: Type }> {
+  for (const key of sortedActionKeys(schema)) {
+    const action = schema.actions[key]!;
+    const at = action.appliesTo;
+    if (at === undefined || at.resources.length === 0) continue;
+    const actionScope = actionScopeType(p.action, key, schema);
+    const resources = at.resources.map((resource) => ({ resource, scope: entityScopeType(p.resource, resource, schema) })).filter((r) => !isFalse(r.scope));
+    for (const principal of at.principals) {
+      const principalScope = entityScopeType(p.principal, principal, schema);
+      if (listError !== undefined && !isFalse(principalScope)) report(listError);
+      const head = andTypes(principalScope, actionScope);
+      if (isFalse(head)) continue;
+      for (const r of resources) yield { env: { principal, action, resource: r.resource, context: at.context }, scope: andTypes(head, r.scope) };
+    }
+  }
+}
+
+function validatePolicy(p: Policy, schema: Schema, types: Map<Expr, Type> | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   checkNames(p, schema, out);
   const seen = new Set(out.map(dedupKey));
@@ -218,11 +242,7 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
   let applicable = 0;
   let allFalse = true;
   const listError = actionListError(p.action);
-  for (const env of envs) {
-    const principalScope = scopeType(p.principal, env, schema);
-    if (listError !== undefined && !isFalse(principalScope)) sink(listError);
-    const scope = andTypes(andTypes(principalScope, scopeType(p.action, env, schema)), scopeType(p.resource, env, schema));
-    if (isFalse(scope)) continue;
+  for (const { env, scope } of scopedEnvs(p, schema, (d) => sink(d), listError)) {
     applicable++;
     const ctx: CheckContext = types === undefined ? { schema, env, report: sink } : { schema, env, report: sink, types };
     let acc: Type = scope;

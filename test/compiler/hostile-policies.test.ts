@@ -45,6 +45,20 @@ describe("validation", () => {
     TIMEOUT,
   );
 
+  it(
+    "a schema allowing 64,000,000 request environments: a narrow scope visits only its own",
+    () => {
+      const n = 8000;
+      const types = Array.from({ length: n }, (_, i) => `T${i}`);
+      const schema = schemaOf(`entity ${types.join(", ")}; action "a" appliesTo { principal: [${types.join(", ")}], resource: [${types.join(", ")}] };`);
+      const policies = parsePolicies('permit(principal == T7::"x", action, resource is T9) when { principal == resource };').ast!;
+      // Every environment materialized, or every (principal, resource) pair scoped, took minutes.
+      const r = validatePolicies(policies, schema);
+      expect(r.diagnostics.map((d) => d.code)).toEqual(["W3016"]);
+    },
+    TIMEOUT,
+  );
+
   it("showType cuts long types and keeps short ones whole", () => {
     const big = recordType(Array.from({ length: 100_000 }, (_, i) => [`a${i}`, { type: LONG, required: true }] as const));
     const shown = showType(big);
