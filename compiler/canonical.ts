@@ -149,6 +149,24 @@ export function findLoneSurrogate(value: unknown): LoneSurrogateAt | undefined {
   return undefined;
 }
 
+/**
+ * The nesting depth of `value` as JSON (a scalar is 0, `[]` and `{}` are 1), not counting
+ * `span` fields (which ids never hash), by an iterative walk that stops once past `limit`.
+ */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: { v: unknown; d: number }[] = [{ v: value, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    const here = d + 1;
+    if (here > deepest) deepest = here;
+    if (deepest > limit) return deepest;
+    for (const k of Object.keys(v)) if (k !== "span") stack.push({ v: (v as Record<string, unknown>)[k], d: here });
+  }
+  return deepest;
+}
+
 /** The native well-formedness check (ES2024), when the engine has it. */
 const isWellFormed: ((this: string) => boolean) | undefined = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
 

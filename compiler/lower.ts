@@ -15,7 +15,10 @@ import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import { BUILTINS, builtinConstructor, builtinMethod, EvalError, I64_MAX, I64_MIN, isExtensionFunction, type Builtin } from "../stdlib/index.js";
 import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope } from "./ir.js";
 import { IR_VERSION } from "./ir.js";
-import { findLoneSurrogate } from "./canonical.js";
+import { findLoneSurrogate, jsonDepth, MAX_CANONICAL_DEPTH } from "./canonical.js";
+
+/** Deepest lowered policy, as JSON: below the canonical JSON limit its id is computed under, with room to spare. */
+const MAX_IR_JSON_DEPTH = MAX_CANONICAL_DEPTH - 10;
 import { MODE_VALUES } from "./governance.js";
 
 /** The result of lowering. */
@@ -71,6 +74,11 @@ function lowerPolicy(p: Policy, index: number, diags: Diagnostic[], arity: "refu
     ...(obligations === undefined ? {} : { obligations }),
     span: p.span,
   };
+  // The id hashes the IR as canonical JSON, which is depth-limited: a call's arguments (an array)
+  // and a `has` path's expansion nest deeper than the expression the parser measured.
+  const depth = jsonDepth(ir, MAX_IR_JSON_DEPTH);
+  if (depth > MAX_IR_JSON_DEPTH)
+    diags.push(diag("W1011", `policy nested too deeply once lowered (more than ${MAX_IR_JSON_DEPTH} levels)`, p.conditions[0]?.span ?? p.span, "split long chains of method calls or accesses into several conditions"));
   // A lone surrogate has no UTF-8 form: the policy could not get an id (the parser reports it too, W1020).
   const bad = findLoneSurrogate(ir);
   if (bad !== undefined) diags.push(diag("W1020", `string contains a lone UTF-16 surrogate, which is not valid Unicode text (at ${bad.path || "the policy"})`, bad.span ?? p.span));

@@ -9,6 +9,7 @@ import type { Expr, PolicySet } from "../../lang/ast.js";
 import { parsePolicies, parseSchema } from "../../lang/index.js";
 import { buildBundle, compile, loadSchema, schemaFromJson, validatePolicies, type Schema } from "../../compiler/index.js";
 import { MAX_SHOWN_TYPE, recordType, showType, LONG } from "../../compiler/types.js";
+import { loadBundle } from "../../runtime/index.js";
 
 const TIMEOUT = 30_000;
 
@@ -85,6 +86,27 @@ describe("lowering", () => {
       const r = compile(hasPathPolicy(20_000));
       expect(r.diagnostics.map((d) => d.code)).toEqual(["W1021"]);
       expect(r.program).toBeUndefined();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a policy the parser accepts but whose IR nests past the canonical-JSON depth is W1011, not an internal error",
+    () => {
+      const schema = schemaOf("entity U;");
+      for (const src of [
+        `permit(principal, action, resource) when { [1]${".isEmpty()".repeat(600)} };`,
+        `permit(principal, action, resource) when { principal${".a".repeat(990)} has ${Array.from({ length: 16 }, (_, i) => `b${i}`).join(".")} };`,
+      ]) {
+        const parsed = parsePolicies(src);
+        expect(parsed.diagnostics).toEqual([]);
+        const built = buildBundle({ policiesAst: parsed.ast!, schema, validate: false });
+        expect(built.diagnostics.map((d) => d.code)).toEqual(["W1011"]);
+        expect(compile(parsed.ast!).diagnostics.map((d) => d.code)).toEqual(["W1011"]);
+      }
+      const ok = buildBundle({ policiesAst: parsePolicies(`permit(principal, action, resource) when { ${Array(980).fill("1").join(" + ")} == 1 };`).ast!, schema, validate: false });
+      expect(ok.diagnostics).toEqual([]);
+      expect(loadBundle(JSON.parse(JSON.stringify(ok.bundle)) as unknown).diagnostics).toEqual([]);
     },
     TIMEOUT,
   );
