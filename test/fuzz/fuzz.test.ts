@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { parsePolicies } from "../../lang/index.js";
-import { jsonText, mutatedJson, mutatedText } from "./mutate.js";
+import { jsonText, limitPolicy, mutatedJson, mutatedText } from "./mutate.js";
 import {
   bundleTarget,
   CASE_LIMIT_MS,
@@ -59,6 +59,7 @@ function run<T>(name: string, arb: fc.Arbitrary<T>, check: (x: T) => void, salt:
 
 describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
   run("policies: parse, format, lower, compile, validate, bundle", mutatedText(POLICY_SEEDS), (t) => policyTarget(t, fixture.schema), 1);
+  run("policies at and past the size limits: the same entry points", limitPolicy, (t) => policyTarget(t, fixture.schema), 8);
   run("schemas (text): parse, format, load, validate, bundle", mutatedText(SCHEMA_SEEDS), (t) => schemaTarget(t, examplePolicies), 2);
   run("schemas (JSON form): read and load", mutatedJson(jsonSchemas, 6), jsonSchemaTarget, 3);
   run("entities: JSON text and values, plain and schema-directed", mutatedJson(ENTITY_SEEDS), (v) => entitiesTarget(v, jsonText(v), fixture.schema), 4);

@@ -154,3 +154,22 @@ export function mutatedJson(seeds: readonly unknown[], maxEdits = 4): fc.Arbitra
 export function jsonText(x: unknown): string {
   return JSON.stringify(x, (_k, v: unknown) => (typeof v === "bigint" ? `@@${v.toString()}@@` : v))?.replace(/"@@(-?\d+)@@"/g, "$1") ?? "null";
 }
+
+/** Shapes that go right up to (and past) the parser's and compiler's limits, at random lengths. */
+const SHAPES: readonly ((n: number) => string)[] = [
+  (n) => `[1]${".isEmpty()".repeat(n)}`,
+  (n) => `principal${".a".repeat(n)}`,
+  (n) => `principal${".a".repeat(n)} has ${Array.from({ length: 1 + (n % 20) }, (_, i) => `b${i}`).join(".")}`,
+  (n) => `${Array(n + 1).fill("1").join(" + ")} == 1`,
+  (n) => `${Array(n + 1).fill("true").join(" && ")}`,
+  (n) => `${"[".repeat(n % 120)}1${"]".repeat(n % 120)} == 1`,
+  (n) => `${"if true then ".repeat(n % 120)}true${" else false".repeat(n % 120)}`,
+  (n) => `[${Array.from({ length: n }, (_, i) => `{k${i}: ${i}}`).join(", ")}].contains(1)`,
+  (n) => `context${'["x"]'.repeat(n)} like "${"a*".repeat(n % 300)}"`,
+  (n) => `[1].any(x, ${"[1].all(y, ".repeat(n % 110)}true${")".repeat(n % 110)})`,
+];
+
+/** A policy whose condition is one of {@link SHAPES}, 1 to 1,200 long. */
+export const limitPolicy: fc.Arbitrary<string> = fc
+  .tuple(fc.nat({ max: SHAPES.length - 1 }), fc.integer({ min: 1, max: 1200 }), fc.constantFrom("permit", "forbid"))
+  .map(([k, n, effect]) => `${effect}(principal, action, resource) when { ${SHAPES[k]!(n)} };`);
