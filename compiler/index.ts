@@ -34,7 +34,7 @@ export {
   type IrScope,
 } from "./ir.js";
 export { loadSchema, type LoadSchemaResult } from "./schema.js";
-export { requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
+export { actionAncestors, entityTypeAncestors, requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
 export { validatePolicies, type ValidateOptions, type ValidateResult } from "./validate.js";
 export {
   contextHintFor,

@@ -111,6 +111,15 @@ describe("lowering", () => {
     TIMEOUT,
   );
 
+  it(
+    "validation of that AST answers W1021 too (capability keys grow with the path)",
+    () => {
+      const schema = schemaOf('entity U; action "a" appliesTo { principal: U, resource: U };');
+      expect(validatePolicies(hasPathPolicy(100_000), schema).diagnostics.map((d) => d.code)).toEqual(["W1021"]);
+    },
+    TIMEOUT,
+  );
+
   it("a path at the limit still lowers to the nested tests", () => {
     const r = compile(hasPathPolicy(16));
     expect(r.diagnostics).toEqual([]);
