@@ -107,13 +107,10 @@ class CommentMap {
   private readonly map = new Map<Node, Attached>();
   private readonly triviaEnds = new Map<number, number>();
   constructor(readonly source: string) {}
-  /** {@link skipTrivia} from `from`, remembered: it is asked once per comment of a policy with the same `from`. */
+  /** {@link skipTrivia} from `from`, remembered (asked once per comment of a policy, with the same `from`). */
   triviaEnd(from: number): number {
-    let end = this.triviaEnds.get(from);
-    if (end === undefined) {
-      end = skipTrivia(this.source, from);
-      this.triviaEnds.set(from, end);
-    }
+    const end = this.triviaEnds.get(from) ?? skipTrivia(this.source, from);
+    this.triviaEnds.set(from, end);
     return end;
   }
   get(n: Node): Attached | undefined {
@@ -235,24 +232,17 @@ function contains(outer: Span, inner: Span): boolean {
 
 type Placed = "done" | "leadingSelf" | "after";
 
-const OPENERS = /(?:[\s(]|\/\/[^\n\r]*)*/y;
-
-/**
- * True when `source[from, to)` holds only whitespace, `(` and comments. Scans from `from` and
- * stops at the first other character: the cost is the length of the run, not of the range
- * (a comment deep inside a large node is asked about once per enclosing node).
- */
+/** True when `source[from, to)` holds only whitespace, `(` and comments (scanning only that run, not the whole range). */
 function onlyOpeners(source: string, from: number, to: number): boolean {
-  OPENERS.lastIndex = from;
-  const m = OPENERS.exec(source);
-  return from + (m?.[0].length ?? 0) >= to;
+  const re = /(?:[\s(]|\/\/[^\n\r]*)*/y;
+  re.lastIndex = from;
+  return from + (re.exec(source)?.[0].length ?? 0) >= to;
 }
 
 function place(n: Node, c: Comment, cm: CommentMap): Placed {
   const ch = childrenOf(n);
   let next: Node | undefined;
-  // Children are in source order: bisect to the first one that does not end before the comment.
-  const first = firstEndingAfter(ch, c.span.start);
+  const first = firstEndingAfter(ch, c.span.start); // children are in source order: bisect
   let after = first - 1;
   let fromInside = false;
   for (let i = first; i < ch.length; i++) {
@@ -397,13 +387,11 @@ class ExprPrinter {
     let cur: Expr = e;
     for (let top = true; top || same(cur); top = false) {
       const b = cur as Expr & { kind: "binary" };
-      ops.push(b.op);
-      operands.push(b.right);
+      ops.unshift(b.op);
+      operands.unshift(b.right);
       cur = b.left;
     }
-    operands.push(cur);
-    ops.reverse();
-    operands.reverse();
+    operands.unshift(cur);
     // NOTE: `&&` under `||` keeps parentheses for readability (as `cedar format` output does).
     const min = (x: Expr, first: boolean): number => (level === 1 && x.kind === "binary" && x.op === "&&" ? 3 : first ? level : level + 1);
     const parts: Doc[] = [this.expr(operands[0]!, min(operands[0]!, true))];
