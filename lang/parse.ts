@@ -59,7 +59,8 @@ function parser(): PolicyParser {
 
 /**
  * Lex a source with the shared lexer: drops unknown characters (W1005) and turns an
- * unterminated string (W1002) into a string literal so parsing can go on.
+ * unterminated string (W1002) into a string literal so parsing can go on. The diagnostics
+ * come sorted by position.
  */
 export function lexSource(src: string): LexResult {
   const diagnostics: Diagnostic[] = [];
@@ -76,7 +77,10 @@ export function lexSource(src: string): LexResult {
   }
   const groups = lexed.groups["comments"] ?? [];
   const comments: Comment[] = groups.map((c) => ({ kind: "comment", text: c.image, span: tokSpan(c) }));
-  if (clean) return { tokens: lexed.tokens, comments, diagnostics };
+  if (clean) {
+    sortDiagnostics(diagnostics);
+    return { tokens: lexed.tokens, comments, diagnostics };
+  }
   const tokens: IToken[] = [];
   for (const t of lexed.tokens) {
     if (t.tokenType === T.Unknown) {
@@ -90,6 +94,7 @@ export function lexSource(src: string): LexResult {
     }
     tokens.push(t);
   }
+  sortDiagnostics(diagnostics);
   return { tokens, comments, diagnostics };
 }
 
@@ -125,9 +130,18 @@ export function findTooDeep(tokens: readonly IToken[], from: number, to: number,
 /**
  * True when a lexical diagnostic lies inside `span`: a syntax error there is most likely a
  * consequence (a dropped character, an unterminated string) and is not reported again.
+ * `lexDiags` are sorted by position (as {@link lexSource} returns them): bisection, so a file
+ * with many lexical and many syntax errors is not quadratic.
  */
 export function hasLexErrorIn(lexDiags: readonly Diagnostic[], span: Span): boolean {
-  return lexDiags.some((d) => d.span.start >= span.start && d.span.start <= span.end);
+  let lo = 0;
+  let hi = lexDiags.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lexDiags[mid]!.span.start < span.start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < lexDiags.length && lexDiags[lo]!.span.start <= span.end;
 }
 
 /** Sort diagnostics by position, in place (stable for equal positions). */

@@ -71,6 +71,16 @@ describe("resynchronization after syntax errors", () => {
     TIMEOUT,
   );
 
+  it(
+    "100,000 dropped characters and 40,000 syntax errors: lexical errors are looked up by bisection",
+    () => {
+      const r = parsePolicies(`${"#".repeat(100_000)}${";".repeat(40_000)}`);
+      expect(codes(r.diagnostics).sort()).toEqual(["W1005", "W1017"]);
+      expect(r.diagnostics).toHaveLength(140_000);
+    },
+    TIMEOUT,
+  );
+
   it("errors in separate statements are all still reported", () => {
     const r = parsePolicies(Array.from({ length: 40 }, () => "permit(principal, action, resource) when { 1 + };").join("\n"));
     expect(r.diagnostics).toHaveLength(40);
