@@ -24,6 +24,7 @@
  */
 import type { PolicySet } from "../lang/ast.js";
 import { diag, hasErrors, type Diagnostic } from "../lang/diagnostics.js";
+import { findLoneSurrogate } from "./canonical.js";
 import { compile } from "./compile.js";
 import type { Semantics } from "./decide.js";
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, sortPolicyRefs, toPlainJson, type PlainJson } from "./ids.js";
@@ -126,10 +127,10 @@ export function buildBundle(input: BuildBundleInput): BuildBundleResult {
     return { bundle: undefined, diagnostics: [diag("W5008", `the sequence number must be a non-negative integer, got ${String(sequence)}`, NOWHERE)] };
   }
   const diagnostics: Diagnostic[] = [];
-  if (input.validate !== false) diagnostics.push(...validatePolicies(input.policiesAst, input.schema).diagnostics);
+  if (input.validate !== false) for (const x of validatePolicies(input.policiesAst, input.schema).diagnostics) diagnostics.push(x);
   if (hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
   const compiled = compile(input.policiesAst, { semantics });
-  diagnostics.push(...compiled.diagnostics);
+  for (const x of compiled.diagnostics) diagnostics.push(x);
   if (compiled.ir === undefined || hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
   try {
     const ir = compiled.ir;
@@ -148,6 +149,8 @@ export function buildBundle(input: BuildBundleInput): BuildBundleResult {
       seen.add(p.name);
     }
     if (hasErrors(diagnostics)) return { bundle: undefined, diagnostics };
+    const bad = findLoneSurrogate(input.schema);
+    if (bad !== undefined) return { bundle: undefined, diagnostics: [...diagnostics, diag("W1020", `the schema contains a lone UTF-16 surrogate, which is not valid Unicode text (at ${bad.path})`, NOWHERE)] };
     const sId = schemaId(input.schema);
     const withTemplates = templates.length === 0 ? {} : { templates, links };
     const bundle: Bundle = {

@@ -116,6 +116,57 @@ function assertPlainJson(value: unknown, path: string, stack: Set<object>, depth
   stack.delete(value);
 }
 
+/** Where {@link findLoneSurrogate} found one: a JSON-pointer-like path and the nearest enclosing `span`, if any. */
+export interface LoneSurrogateAt {
+  readonly path: string;
+  readonly span?: { readonly start: number; readonly end: number };
+}
+
+/**
+ * The first string or key of `value` holding a lone surrogate (which has no JSON/UTF-8 form, so
+ * no content id), or undefined. An iterative walk: callers check user-derived data (an IR, a
+ * schema model) with it before hashing, to answer with a diagnostic instead of a thrown
+ * {@link CanonicalJsonError}.
+ */
+export function findLoneSurrogate(value: unknown): LoneSurrogateAt | undefined {
+  type Span = { readonly start: number; readonly end: number };
+  const stack: { v: unknown; path: string; span: Span | undefined }[] = [{ v: value, path: "", span: undefined }];
+  while (stack.length > 0) {
+    const { v, path, span } = stack.pop()!;
+    if (typeof v === "string") {
+      if (!wellFormed(v)) return span === undefined ? { path } : { path, span };
+      continue;
+    }
+    if (v === null || typeof v !== "object") continue;
+    const own = (v as { span?: unknown }).span;
+    const here = own !== null && typeof own === "object" && typeof (own as Span).start === "number" ? (own as Span) : span;
+    for (const k of Object.keys(v)) {
+      const p = `${path}/${escapePointer(k)}`;
+      if (!wellFormed(k)) return here === undefined ? { path: p } : { path: p, span: here };
+      if (k !== "span") stack.push({ v: (v as Record<string, unknown>)[k], path: p, span: here });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The nesting depth of `value` as JSON (a scalar is 0, `[]` and `{}` are 1), not counting
+ * `span` fields (which ids never hash), by an iterative walk that stops once past `limit`.
+ */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: { v: unknown; d: number }[] = [{ v: value, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    const here = d + 1;
+    if (here > deepest) deepest = here;
+    if (deepest > limit) return deepest;
+    for (const k of Object.keys(v)) if (k !== "span") stack.push({ v: (v as Record<string, unknown>)[k], d: here });
+  }
+  return deepest;
+}
+
 /** The native well-formedness check (ES2024), when the engine has it. */
 const isWellFormed: ((this: string) => boolean) | undefined = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
 

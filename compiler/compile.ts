@@ -30,8 +30,9 @@ export interface CompileResult {
 export function compile(policies: PolicySet, options?: CompileOptions): CompileResult {
   const semantics: Semantics = options?.semantics ?? "fail-closed";
   try {
-    const { ir, diagnostics } = lowerPolicies(policies);
-    if (semantics === "cedar") diagnostics.push(...cedarModeViolations(ir));
+    // Cedar keeps a policy with an extension call of the wrong arity (it errors when evaluated); fail-closed refuses it.
+    const { ir, diagnostics } = lowerPolicies(policies, { extensionArity: semantics === "cedar" ? "evaluate" : "refuse" });
+    if (semantics === "cedar") for (const x of cedarModeViolations(ir)) diagnostics.push(x);
     if (hasErrors(diagnostics)) return { program: undefined, ir, diagnostics };
     return { program: buildDecider(ir, semantics), ir, diagnostics };
   } catch (e) {

@@ -2,7 +2,7 @@
  * `writ/compiler`: the compiler's public API (explicit named exports only).
  */
 export { compile, compileIr, type CompileOptions, type CompileResult } from "./compile.js";
-export { lowerPolicies, lowerExpr, qualifiedName, type LowerResult } from "./lower.js";
+export { lowerPolicies, lowerExpr, qualifiedName, type LowerOptions, type LowerResult } from "./lower.js";
 export {
   buildDecider,
   type CompiledPolicies,
@@ -55,7 +55,7 @@ export { linksFromJson, policySetFromJson, type PolicyJsonOptions, type PolicyJs
 export { exprToJson, linksToJson, policySetToJson, policyToJson, type PolicySetJsonResult } from "./policy-json-write.js";
 export { schemaToJson, typeToJson, type SchemaToJsonResult } from "./schema-json-write.js";
 export { loadSchema, type LoadSchemaResult } from "./schema.js";
-export { requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
+export { actionAncestors, entityTypeAncestors, requestEnvs, type ActionInfo, type AppliesTo, type EntityTypeInfo, type Schema } from "./schema-model.js";
 export { validatePolicies, type ValidateOptions, type ValidateResult } from "./validate.js";
 /** The checker's types by expression node of one policy, over every request environment (for editors: hover). */
 export { policyTypes } from "./validate.js";

@@ -9,12 +9,16 @@
  *
  * Never throws on any AST; problems are diagnostics plus `error` nodes.
  */
-import type { Annotation, BinaryOp, EntityRef, Expr, Name, PatternElem, Policy, PolicySet, Scope, SlotRef } from "../lang/ast.js";
+import { MAX_HAS_PATH, type Annotation, type BinaryOp, type EntityRef, type Expr, type Name, type PatternElem, type Policy, type PolicySet, type Scope, type SlotRef } from "../lang/ast.js";
 import { assertNever, type Span } from "../lang/span.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
-import { BUILTINS, builtinConstructor, builtinMethod, EvalError } from "../stdlib/index.js";
+import { BUILTINS, builtinConstructor, builtinMethod, EvalError, I64_MAX, I64_MIN, isExtensionFunction, type Builtin } from "../stdlib/index.js";
 import type { IrAnnotation, IrCondition, IrEntity, IrExpr, IrPatternElem, IrPolicy, IrPolicySet, IrScope, IrTemplate, IrTemplateScope } from "./ir.js";
 import { IR_VERSION } from "./ir.js";
+import { findLoneSurrogate, jsonDepth, MAX_CANONICAL_DEPTH } from "./canonical.js";
+
+/** Deepest lowered policy, as JSON: below the canonical JSON limit its id is computed under, with room to spare. */
+const MAX_IR_JSON_DEPTH = MAX_CANONICAL_DEPTH - 10;
 import { MODE_VALUES } from "./governance.js";
 import { lowerLinks, policyName } from "./templates.js";
 
@@ -24,17 +28,31 @@ export interface LowerResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** Options of {@link lowerPolicies}. */
+export interface LowerOptions {
+  /**
+   * How an extension function or method (`ip`, `decimal`, `isInRange`, …) called with the wrong
+   * number of arguments is lowered. `refuse` (the default, for `fail-closed` semantics): W3008,
+   * an error. `evaluate` (for `cedar` semantics, as Cedar): the policy still compiles, the call
+   * becomes an `error` node — that policy errors whenever it is evaluated — and the W3017
+   * warning says so. Wrong arities of the other builtins are W3008 in both (Cedar's parser
+   * refuses them).
+   */
+  readonly extensionArity?: "refuse" | "evaluate";
+}
+
 /**
  * Lower a parsed policy set to IR. Never throws. Policy and template names are the `@id`
  * annotation value, else `policyN` by position in the file. A policy whose scope uses a slot
  * becomes a template; each link of the set becomes a linked policy after the static ones.
  */
-export function lowerPolicies(policies: PolicySet): LowerResult {
+export function lowerPolicies(policies: PolicySet, options: LowerOptions = {}): LowerResult {
   const diagnostics: Diagnostic[] = [];
   const out: IrPolicy[] = [];
   const templates: IrTemplate[] = [];
+  const arity = options.extensionArity ?? "refuse";
   policies.policies.forEach((p, i) => {
-    const lowered = lowerPolicy(p, i, diagnostics);
+    const lowered = lowerPolicy(p, i, diagnostics, arity);
     if (lowered.kind === "template") templates.push(lowered);
     else out.push(lowered);
   });
@@ -49,12 +67,15 @@ export function lowerPolicies(policies: PolicySet): LowerResult {
   return { ir, diagnostics };
 }
 
-function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy | IrTemplate {
+function lowerPolicy(p: Policy, index: number, diags: Diagnostic[], arity: "refuse" | "evaluate"): IrPolicy | IrTemplate {
+  const cx: Cx = { diags, bound: [], arity };
   const name = policyName(p, index);
-  const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lowerExpr(c.body, diags) }));
+  const conditions: IrCondition[] = p.conditions.map((c) => ({ polarity: c.polarity, body: lower(c.body, cx) }));
   checkGovernance(p, diags);
   checkActionScope(p.action, diags);
-  const obligations = p.obligations?.map((o) => ({ key: o.key, value: lowerExpr(o.value, diags) }));
+  reportRepeats(p.annotations, (a) => a.name, diags, (a) => diag("W1007", `duplicate annotation \`@${a.name}\``, a.span));
+  reportRepeats(p.obligations ?? [], (o) => o.key, diags, (o) => diag("W6006", `duplicate key \`${o.key}\` in obligations`, o.span));
+  const obligations = p.obligations?.map((o) => ({ key: o.key, value: lower(o.value, cx) }));
   const principal = lowerScope(p.principal);
   const resource = lowerScope(p.resource);
   const actionScope = lowerScope(p.action);
@@ -62,8 +83,19 @@ function lowerPolicy(p: Policy, index: number, diags: Diagnostic[]): IrPolicy | 
   if (actionScope.kind === "slot") diags.push(diag("W1006", "a template slot cannot stand in the action scope", p.action.span));
   const rest = { conditions, ...(obligations === undefined ? {} : { obligations }), span: p.span };
   const annotations = p.annotations.map(lowerAnnotation);
-  if (principal.kind === "slot" || resource.kind === "slot") return { kind: "template", name, effect: p.effect, annotations, principal, action, resource, ...rest };
-  return { kind: "policy", name, effect: p.effect, annotations, principal, action, resource, ...rest };
+  const ir: IrPolicy | IrTemplate =
+    principal.kind === "slot" || resource.kind === "slot"
+      ? { kind: "template", name, effect: p.effect, annotations, principal, action, resource, ...rest }
+      : { kind: "policy", name, effect: p.effect, annotations, principal: principal as IrScope, action, resource: resource as IrScope, ...rest };
+  // The id hashes the IR as canonical JSON, which is depth-limited: a call's arguments (an array)
+  // and a `has` path's expansion nest deeper than the expression the parser measured.
+  const depth = jsonDepth(ir, MAX_IR_JSON_DEPTH);
+  if (depth > MAX_IR_JSON_DEPTH)
+    diags.push(diag("W1011", `policy nested too deeply once lowered (more than ${MAX_IR_JSON_DEPTH} levels)`, p.conditions[0]?.span ?? p.span, "split long chains of method calls or accesses into several conditions"));
+  // A lone surrogate has no UTF-8 form: the policy could not get an id (the parser reports it too, W1020).
+  const bad = findLoneSurrogate(ir);
+  if (bad !== undefined) diags.push(diag("W1020", `string contains a lone UTF-16 surrogate, which is not valid Unicode text (at ${bad.path || "the policy"})`, bad.span ?? p.span));
+  return ir;
 }
 
 /**
@@ -87,6 +119,20 @@ function checkGovernance(p: Policy, diags: Diagnostic[]): void {
     diags.push(diag("W6002", `invalid \`@mode\`${mode.value === undefined ? "" : ` value "${mode.value}"`}`, mode.span, '`@mode("enforce")` (the default) or `@mode("shadow")`'));
   if (p.effect === "forbid" && p.obligations !== undefined)
     diags.push(diag("W6003", "obligations are only allowed on `permit` policies", p.obligationsSpan ?? p.span, "a deny carries no obligations: remove the clause or make the policy a permit"));
+}
+
+/**
+ * The parser's checks that leave a policy in the AST (repeated annotations, record keys and
+ * obligations) are made again here, so that `compile` on an AST that still has parse errors
+ * answers with those diagnostics. A set per list keeps it linear.
+ */
+function reportRepeats<T>(items: readonly T[], keyOf: (x: T) => string, diags: Diagnostic[], report: (x: T) => Diagnostic): void {
+  const seen = new Set<string>();
+  for (const x of items) {
+    const k = keyOf(x);
+    if (seen.has(k)) diags.push(report(x));
+    seen.add(k);
+  }
 }
 
 function lowerAnnotation(a: Annotation): IrAnnotation {
@@ -128,13 +174,34 @@ function isSlot(t: EntityRef | SlotRef): t is SlotRef {
   return t.kind === "slot";
 }
 
-/** Lower one expression. Exported for tests and tools. Never throws. */
-export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
+/**
+ * Lower one expression. Exported for tests and tools. Never throws. `bound` lists the
+ * quantifier variables in scope: any other bare name (which the parser reports as W1018 and
+ * keeps in the AST) is W1018 again here and an `error` node, so an AST that still has parse
+ * errors compiles to diagnostics, never to an internal error.
+ */
+export function lowerExpr(e: Expr, diags: Diagnostic[], bound: readonly string[] = []): IrExpr {
+  return lower(e, { diags, bound, arity: "refuse" });
+}
+
+/** What the expression walk carries: the diagnostics sink, the quantifier variables in scope, the arity rule. */
+interface Cx {
+  readonly diags: Diagnostic[];
+  readonly bound: readonly string[];
+  readonly arity: "refuse" | "evaluate";
+}
+
+function lower(e: Expr, cx: Cx): IrExpr {
+  const { diags, bound } = cx;
   const span = e.span;
   switch (e.kind) {
     case "bool":
       return { kind: "bool", value: e.value, span };
     case "long":
+      if (e.value < I64_MIN || e.value > I64_MAX) {
+        diags.push(diag("W1004", `integer literal \`${e.value}\` is out of range for a 64-bit Long`, span));
+        return { kind: "error", code: "W4002", message: "integer literal out of range", span };
+      }
       return { kind: "long", value: e.value.toString(), span };
     case "string":
       return { kind: "string", value: e.value, span };
@@ -143,19 +210,24 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
     case "var":
       return { kind: "var", name: e.name, span };
     case "slotExpr":
-      // NOTE: unreachable from parsed text and JSON (W1013); kept so that a hand-built AST fails closed.
+      // The parser refuses a slot in a condition (W1013); an AST that still has one is refused the same way.
+      diags.push(diag("W1013", `template slot \`?${e.slot.slot}\` can only appear in the policy scope`, span));
       return { kind: "error", code: "W4002", message: `template slot ?${e.slot.slot} in a condition`, span };
     case "unary": {
-      const operand = lowerExpr(e.operand, diags);
+      const operand = lower(e.operand, cx);
       return e.op === "!" ? { kind: "not", operand, span } : { kind: "neg", operand, span };
     }
     case "binary":
-      return lowerBinary(e.op, e.left, e.right, span, diags);
+      return lowerBinary(e.op, e.left, e.right, span, cx);
     case "if":
-      return { kind: "if", cond: lowerExpr(e.cond, diags), then: lowerExpr(e.then, diags), else: lowerExpr(e.else, diags), span };
+      return { kind: "if", cond: lower(e.cond, cx), then: lower(e.then, cx), else: lower(e.else, cx), span };
     case "has": {
-      // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`.
-      let target = lowerExpr(e.target, diags);
+      // `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`: quadratic in the path, hence the bound.
+      if (e.path.length > MAX_HAS_PATH) {
+        diags.push(diag("W1021", `a \`has\` path of ${e.path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, span));
+        return { kind: "error", code: "W4002", message: "`has` path too long", span };
+      }
+      let target = lower(e.target, cx);
       let result: IrExpr | undefined;
       for (const attr of e.path) {
         const test: IrExpr = { kind: "has", target, attr, span };
@@ -165,39 +237,42 @@ export function lowerExpr(e: Expr, diags: Diagnostic[]): IrExpr {
       return result ?? { kind: "error", code: "W4002", message: "empty attribute path in `has`", span };
     }
     case "like":
-      return { kind: "like", target: lowerExpr(e.target, diags), pattern: compactPattern(e.pattern), span };
+      return { kind: "like", target: lower(e.target, cx), pattern: compactPattern(e.pattern), span };
     case "is": {
-      const target = lowerExpr(e.target, diags);
+      const target = lower(e.target, cx);
       const entityType = qualifiedName(e.entityType);
       if (e.in === undefined) return { kind: "is", target, entityType, span };
-      return { kind: "is", target, entityType, in: lowerExpr(e.in, diags), span };
+      return { kind: "is", target, entityType, in: lower(e.in, cx), span };
     }
     case "getAttr":
-      return { kind: "getAttr", target: lowerExpr(e.target, diags), attr: e.attr, span };
+      return { kind: "getAttr", target: lower(e.target, cx), attr: e.attr, span };
     case "method":
-      return lowerMethod(e.name, e.target, e.args, span, diags);
+      return lowerMethod(e.name, e.target, e.args, span, cx);
     case "call":
-      return lowerCall(e.fn, e.args, span, diags);
+      return lowerCall(e.fn, e.args, span, cx);
     case "set":
-      return { kind: "set", elements: e.elements.map((x) => lowerExpr(x, diags)), span };
+      return { kind: "set", elements: e.elements.map((x) => lower(x, cx)), span };
     case "record":
-      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, diags) })), span };
+      reportRepeats(e.entries, (en) => en.key, diags, (en) => diag("W1015", `duplicate key \`${en.key}\` in record literal`, en.span));
+      return { kind: "record", entries: e.entries.map((en) => ({ key: en.key, value: lower(en.value, cx) })), span };
     case "quantifier":
-      return { kind: "quantifier", quantifier: e.quantifier, target: lowerExpr(e.target, diags), variable: e.variable, body: lowerExpr(e.body, diags), span };
+      return { kind: "quantifier", quantifier: e.quantifier, target: lower(e.target, cx), variable: e.variable, body: lower(e.body, { ...cx, bound: [...bound, e.variable] }), span };
     case "boundVar":
-      return { kind: "boundVar", name: e.name, span };
+      if (bound.includes(e.name)) return { kind: "boundVar", name: e.name, span };
+      diags.push(diag("W1018", `invalid variable \`${e.name}\``, span, "variables are `principal`, `action`, `resource` and `context`, and the variable of an enclosing `.any` or `.all`"));
+      return { kind: "error", code: "W4002", message: `unbound variable \`${e.name}\``, span };
     default:
       return assertNever(e, "expression");
   }
 }
 
-function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, diags: Diagnostic[]): IrExpr {
-  const left = lowerExpr(l, diags);
+function lowerBinary(op: BinaryOp, l: Expr, r: Expr, span: Span, cx: Cx): IrExpr {
+  const left = lower(l, cx);
   if (op === "in" && r.kind === "set" && r.elements.length > 0 && r.elements.every((x) => x.kind === "entity")) {
     const targets = r.elements.map((x) => (x.kind === "entity" ? entityOf(x.ref) : { type: "", id: "" }));
     return { kind: "inEntities", left, targets, span };
   }
-  const right = lowerExpr(r, diags);
+  const right = lower(r, cx);
   switch (op) {
     case "&&":
       return { kind: "and", left, right, span };
@@ -234,32 +309,27 @@ function compactPattern(p: readonly PatternElem[]): IrPatternElem[] {
   return out;
 }
 
-function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, diags: Diagnostic[]): IrExpr {
-  const lowered = [lowerExpr(target, diags), ...args.map((a) => lowerExpr(a, diags))];
+function lowerMethod(name: string, target: Expr, args: readonly Expr[], span: Span, cx: Cx): IrExpr {
+  const diags = cx.diags;
+  const lowered = [lower(target, cx), ...args.map((a) => lower(a, cx))];
   const entry = builtinMethod(name);
   if (entry === undefined) {
     diags.push(diag("W3007", `unknown method \`${name}\``, span, didYouMeanHelp(name, knownMethodNames())));
     return { kind: "error", code: "W4002", message: `unknown method \`${name}\``, span };
   }
-  const arity = entry.params.length;
-  if (args.length !== arity) {
-    diags.push(diag("W3008", `method \`${name}\` takes ${arity} argument(s), got ${args.length}`, span));
-    return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${name}\``, span };
-  }
+  if (args.length !== entry.params.length) return wrongArity(entry, "method", args.length, span, cx);
   return { kind: "call", fn: entry.name, method: true, args: lowered, span };
 }
 
-function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnostic[]): IrExpr {
+function lowerCall(fn: Name, args: readonly Expr[], span: Span, cx: Cx): IrExpr {
+  const diags = cx.diags;
   const name = qualifiedName(fn);
   const entry = fn.path.length === 1 ? builtinConstructor(name) : undefined;
   if (entry === undefined) {
     diags.push(diag("W3007", `unknown function \`${name}\``, span, didYouMeanHelp(name, BUILTINS.filter((b) => b.kind === "constructor").map((b) => b.name))));
     return { kind: "error", code: "W4002", message: `unknown function \`${name}\``, span };
   }
-  if (args.length !== entry.params.length) {
-    diags.push(diag("W3008", `function \`${name}\` takes ${entry.params.length} argument(s), got ${args.length}`, span));
-    return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${name}\``, span };
-  }
+  if (args.length !== entry.params.length) return wrongArity(entry, "function", args.length, span, cx);
   const a0 = args[0];
   if (args.length === 1 && a0 !== undefined && a0.kind === "string") {
     // Parse the literal now; an invalid one errors when the policy is evaluated (as in Cedar).
@@ -271,7 +341,22 @@ function lowerCall(fn: Name, args: readonly Expr[], span: Span, diags: Diagnosti
       return { kind: "error", code: "W4005", message, span };
     }
   }
-  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lowerExpr(a, diags)), span };
+  return { kind: "call", fn: entry.name, method: false, args: args.map((a) => lower(a, cx)), span };
+}
+
+/**
+ * A builtin called with the wrong number of arguments: W3008 (refused), or — for an extension
+ * function under {@link LowerOptions.extensionArity} `evaluate` — a W3017 warning and an
+ * `error` node, so that only this policy errors, as in Cedar.
+ */
+function wrongArity(entry: Builtin, what: "method" | "function", got: number, span: Span, cx: Cx): IrExpr {
+  const expected = entry.params.length;
+  if (cx.arity === "evaluate" && isExtensionFunction(entry)) {
+    cx.diags.push(diag("W3017", `${what} \`${entry.name}\` takes ${expected} argument(s), got ${got}: the policy errors whenever it is evaluated`, span, "validation refuses it (W3008); cedar semantics keep it, as Cedar does"));
+    return { kind: "error", code: "W4005", message: `wrong number of arguments to the extension ${what} \`${entry.name}\`: expected ${expected}, got ${got}`, span };
+  }
+  cx.diags.push(diag("W3008", `${what} \`${entry.name}\` takes ${expected} argument(s), got ${got}`, span));
+  return { kind: "error", code: "W4002", message: `wrong number of arguments to \`${entry.name}\``, span };
 }
 
 function knownMethodNames(): string[] {

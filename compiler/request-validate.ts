@@ -11,7 +11,7 @@ import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import type { Entities, EntityRecord } from "../stdlib/entities.js";
 import type { EntityHints, ValueHint } from "../stdlib/json.js";
 import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
-import { actionInfo, allEntityTypeNames, entityTypeInfo, isActionType, type Schema } from "./schema-model.js";
+import { actionInfo, allEntityTypeNames, entityTypeInfo, isActionType, isEnumValue, mayHaveParent, type Schema } from "./schema-model.js";
 import { assertNever } from "../lang/span.js";
 import { attrOf, showType, type RecordType, type Type } from "./types.js";
 
@@ -136,8 +136,7 @@ function recordTypeError(schema: Schema, v: RecordValue, t: RecordType, path: st
 }
 
 function entityIdError(schema: Schema, uid: EntityUID, path: string): string | undefined {
-  const info = entityTypeInfo(schema, uid.type);
-  if (info?.enumValues !== undefined && !info.enumValues.includes(uid.id))
+  if (!isEnumValue(schema, uid.type, uid.id))
     return `${path}: \`${uid.key}\` is not one of the values of the enumerated entity type \`${uid.type}\``;
   return undefined;
 }
@@ -277,12 +276,12 @@ export function validateEntity(schema: Schema, e: EntityRecord): Diagnostic[] {
     out.push(w5003(`${who} has a type the schema does not declare`, didYouMeanHelp(e.uid.type, allEntityTypeNames(schema))));
     return out;
   }
-  if (info.enumValues !== undefined && !info.enumValues.includes(e.uid.id))
+  if (!isEnumValue(schema, info.name, e.uid.id))
     out.push(w5003(`${who} is not one of the values of the enumerated entity type \`${info.name}\``));
   const attrErr = valueTypeError(schema, e.attrs, info.attributes, "attributes");
   if (attrErr !== undefined) out.push(w5003(`${who}: ${attrErr}`));
   for (const p of e.parents) {
-    if (!info.memberOf.includes(p.type))
+    if (!mayHaveParent(schema, info.name, p.type))
       out.push(w5003(`${who} cannot be a member of \`${p.key}\`: the schema allows parents of type ${info.memberOf.map((m) => `\`${m}\``).join(", ") || "none"}`));
   }
   if (info.tags === undefined) {
@@ -299,7 +298,7 @@ export function validateEntity(schema: Schema, e: EntityRecord): Diagnostic[] {
 /** Problems of every entity of a store against the schema (W5003), in store order. */
 export function validateEntities(schema: Schema, entities: Entities): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const e of entities.records()) out.push(...validateEntity(schema, e));
+  for (const e of entities.records()) for (const d of validateEntity(schema, e)) out.push(d);
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { Annotation, Name } from "../lang/ast.js";
 import { diag, type Diagnostic } from "../lang/diagnostics.js";
 import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, ObligationDecl, SchemaFile, TypeDecl, TypeExpr } from "../lang/schema-ast.js";
 import type { Span } from "../lang/span.js";
+import { MAX_SCHEMA_TYPE_DEPTH } from "./schema.js";
 
 const NO_SPAN: Span = { start: 0, end: 0 };
 
@@ -59,7 +60,9 @@ class JsonSchemaReader {
     return x as string[];
   }
 
-  type(x: Json, where: string): TypeExpr | undefined {
+  type(x: Json, where: string, depth = 1): TypeExpr | undefined {
+    // A JSON value built in memory may nest without limit: the loader's bound, checked before recursing.
+    if (depth > MAX_SCHEMA_TYPE_DEPTH) return this.fail(`${where}: type nested too deeply (more than ${MAX_SCHEMA_TYPE_DEPTH} levels)`);
     if (!isObj(x) || typeof x["type"] !== "string") return this.fail(`${where}: a type must be an object with a string \`type\``);
     const t = x["type"];
     switch (t) {
@@ -69,11 +72,11 @@ class JsonSchemaReader {
       case "Boolean":
         return { kind: "namedType", name: name("__cedar::Bool"), span: NO_SPAN };
       case "Set": {
-        const el = this.type(x["element"], `${where}.element`);
+        const el = this.type(x["element"], `${where}.element`, depth + 1);
         return el === undefined ? undefined : { kind: "setType", element: el, span: NO_SPAN };
       }
       case "Record":
-        return this.record(x, where);
+        return this.record(x, where, depth);
       case "Entity":
       case "EntityOrCommon":
         if (typeof x["name"] !== "string") return this.fail(`${where}: \`${t}\` needs a string \`name\``);
@@ -86,12 +89,12 @@ class JsonSchemaReader {
     }
   }
 
-  record(x: Record<string, Json>, where: string): TypeExpr | undefined {
+  record(x: Record<string, Json>, where: string, depth = 1): TypeExpr | undefined {
     const attrs = x["attributes"] ?? {};
     if (!isObj(attrs)) return this.fail(`${where}: \`attributes\` must be an object`);
     const attributes: AttrDecl[] = [];
     for (const [k, v] of Object.entries(attrs)) {
-      const t = this.type(v, `${where}.${k}`);
+      const t = this.type(v, `${where}.${k}`, depth + 1);
       if (t === undefined) return undefined;
       const required = isObj(v) && v["required"] === false ? false : true;
       attributes.push({ kind: "attrDecl", annotations: this.annotations(v, `attribute \`${k}\``), name: k, required, type: t, span: NO_SPAN });
@@ -182,7 +185,7 @@ export function schemaFromJson(json: unknown): SchemaJsonResult {
   for (const [ns, body] of Object.entries(json)) {
     const out = r.namespace(ns, body);
     if (out === undefined) continue;
-    if (Array.isArray(out)) items.push(...out);
+    if (Array.isArray(out)) for (const x of out) items.push(x);
     else items.push(out);
   }
   const ast: SchemaFile = { kind: "schemaFile", items, comments: [], span: NO_SPAN };

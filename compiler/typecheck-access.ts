@@ -5,7 +5,7 @@
  * (not errors), as Cedar does; the action hierarchy is known statically, so
  * `action in …` is decided exactly.
  */
-import type { Expr } from "../lang/ast.js";
+import { MAX_HAS_PATH, type Expr } from "../lang/ast.js";
 import { didYouMeanHelp } from "../lang/diagnostics.js";
 import { actionIsIn, entityTypeInfo, mayBeIn } from "./schema-model.js";
 import { andTypes, checkExpr, isFalse } from "./typecheck.js";
@@ -58,6 +58,11 @@ function hasStep(ctx: CheckContext, t: Type, capKey: string, attr: string, caps:
 
 /** `e has a.b.c` ≡ `e has a && e.a has b && e.a.b has c`. */
 export function checkHas(ctx: CheckContext, e: Extract<Expr, { kind: "has" }>, prior: Caps): Checked {
+  // The parser reports a longer path (W1021) but keeps the policy; each step's capability key grows with the path.
+  if (e.path.length > MAX_HAS_PATH) {
+    report(ctx, "W1021", `a \`has\` path of ${e.path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, e.span);
+    return { type: undefined, caps: NO_CAPS };
+  }
   const target = checkExpr(ctx, e.target, prior);
   if (target.type === undefined) return { type: undefined, caps: NO_CAPS };
   let t: Type | undefined = target.type;

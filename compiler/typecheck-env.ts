@@ -7,7 +7,7 @@ import type { Expr } from "../lang/ast.js";
 import { diag, type Diagnostic, type DiagnosticCode } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import type { RequestEnv, Schema } from "./schema-model.js";
-import { uidKey } from "./schema-model.js";
+import { isActionType, uidKey } from "./schema-model.js";
 import type { Type } from "./types.js";
 
 /**
@@ -143,7 +143,7 @@ export function actionKeyOf(e: Expr, ctx: CheckContext): string | undefined {
   if (e.kind === "var" && e.name === "action") return ctx.env.action.key;
   if (e.kind === "entity") {
     const t = nameOf(e.ref.type.path);
-    if (ctx.schema.actionTypes.includes(t)) return uidKey(t, e.ref.id);
+    if (isActionType(ctx.schema, t)) return uidKey(t, e.ref.id);
   }
   return undefined;
 }

@@ -186,8 +186,38 @@ export function entityTypesOf(t: Type): readonly string[] | "any" | undefined {
   return undefined;
 }
 
-/** Human-readable rendering of a type for diagnostics, e.g. `Set<Long>`, `{a: Long, b?: String}`. */
+/** Longest type text {@link showType} writes (diagnostics quote types; a schema's record types may be huge). */
+export const MAX_SHOWN_TYPE = 200;
+
+/**
+ * Human-readable rendering of a type for diagnostics, e.g. `Set<Long>`, `{a: Long, b?: String}`.
+ * Text past {@link MAX_SHOWN_TYPE} characters is cut and ends with `…`. The text of a set or
+ * record type is remembered per type object: listing a record's attributes costs time in the
+ * number of attributes however early the text is cut, and a schema's types are quoted again
+ * and again (once per diagnostic).
+ */
 export function showType(t: Type): string {
+  if (t.kind !== "record" && t.kind !== "set") return renderType(t);
+  let s = shownTypes.get(t);
+  if (s === undefined) {
+    s = renderType(t);
+    shownTypes.set(t, s);
+  }
+  return s;
+}
+
+const shownTypes = new WeakMap<Type, string>();
+
+function renderType(t: Type): string {
+  const parts: string[] = [];
+  let length = 0;
+  // False once the text is past the limit (then nothing more is listed).
+  const put = (s: string): boolean => {
+    parts.push(s);
+    length += s.length;
+    return length <= MAX_SHOWN_TYPE;
+  };
+  let complete: boolean;
   switch (t.kind) {
     case "never":
       return "Never";
@@ -197,19 +227,32 @@ export function showType(t: Type): string {
       return "Long";
     case "string":
       return "String";
-    case "entity":
-      return t.types.join(" | ");
     case "anyEntity":
       return "entity";
-    case "set":
-      return t.element === undefined ? "Set (empty)" : `Set<${showType(t.element)}>`;
-    case "record": {
-      const parts = Object.entries(t.attrs).map(([k, a]) => `${k}${a.required ? "" : "?"}: ${showType(a.type)}`);
-      return `{${parts.join(", ")}}`;
-    }
     case "extension":
       return t.name;
+    case "entity":
+      complete = t.types.every((name, i) => put(i === 0 ? name : ` | ${name}`));
+      break;
+    case "set":
+      // Element and attribute types are quoted through `showType`, which remembers them.
+      complete = t.element === undefined ? put("Set (empty)") : put(`Set<${showType(t.element)}>`);
+      break;
+    case "record": {
+      complete = put("{");
+      let first = true;
+      for (const k in t.attrs) {
+        if (!complete) break;
+        const a = t.attrs[k]!;
+        complete = put(`${first ? "" : ", "}${k}${a.required ? "" : "?"}: ${showType(a.type)}`);
+        first = false;
+      }
+      complete &&= put("}");
+      break;
+    }
     default:
       return assertNever(t, "type");
   }
+  const text = parts.join("");
+  return complete ? text : `${text.slice(0, MAX_SHOWN_TYPE)}…`;
 }

@@ -15,21 +15,23 @@ import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import { assertNever } from "../lang/span.js";
 import {
+  actionIdsOfType,
   actionInfo,
   actionIsIn,
   allEntityTypeNames,
   entityTypeInfo,
   isActionType,
+  isEnumValue,
   isKnownEntityType,
   mayBeIn,
-  requestEnvs,
+  sortedActionKeys,
   uidKey,
   type RequestEnv,
   type Schema,
 } from "./schema-model.js";
 import { andTypes, expectType, isFalse, negate } from "./typecheck.js";
 import { validateLinks } from "./templates.js";
-import { capsUnion, nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
+import { nameOf, NO_CAPS, type Caps, type CheckContext } from "./typecheck-env.js";
 import { BOOL, FALSE, lookup, showType, TRUE, type Type } from "./types.js";
 
 /** Result of `validatePolicies`. */
@@ -53,9 +55,10 @@ export interface ValidateOptions {
 export function validatePolicies(policies: PolicySet, schema: Schema, options: ValidateOptions = {}): ValidateResult {
   const diagnostics: Diagnostic[] = [];
   const types = new Map<Expr, Type>();
-  const envs = requestEnvs(schema);
-  for (const p of policies.policies) diagnostics.push(...validatePolicy(p, schema, envs, options.collectTypes === true ? types : undefined));
-  diagnostics.push(...validateLinks(policies, (p) => validatePolicy(p, schema, envs, undefined)));
+  const sideTable = options.collectTypes === true ? types : undefined;
+  // NOTE: loops, not `push(...list)`: a spread of a very long list overflows the call stack.
+  for (const p of policies.policies) for (const d of validatePolicy(p, schema, sideTable)) diagnostics.push(d);
+  for (const d of validateLinks(policies, (p) => validatePolicy(p, schema, undefined))) diagnostics.push(d);
   return { diagnostics, types };
 }
 
@@ -69,15 +72,13 @@ export function validatePolicies(policies: PolicySet, schema: Schema, options: V
  */
 export function policyTypes(policy: Policy, schema: Schema): Map<Expr, readonly Type[]> {
   const out = new Map<Expr, Type[]>();
-  for (const env of requestEnvs(schema)) {
-    const one = new Map<Expr, Type>();
-    validatePolicy(policy, schema, [env], one);
+  validatePolicy(policy, schema, undefined, (one) => {
     for (const [e, t] of one) {
       const seen = out.get(e);
       if (seen === undefined) out.set(e, [t]);
       else if (!seen.some((s) => showType(s) === showType(t))) seen.push(t);
     }
-  }
+  });
   return out;
 }
 
@@ -143,8 +144,7 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
     const key = uidKey(type, id);
     if (isActionType(schema, type)) {
       if (actionInfo(schema, key) === undefined) {
-        const ids = Object.values(schema.actions).filter((a) => a.type === type).map((a) => a.id);
-        const m = didYouMeanHelp(id, ids);
+        const m = didYouMeanHelp(id, actionIdsOfType(schema, type));
         out.push(diag("W3002", `unknown action \`${key}\``, span, m === undefined ? undefined : m.replace(/`([^`]*)`/, (_s, x: string) => `\`${uidKey(type, x)}\``)));
       }
       return;
@@ -153,9 +153,8 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
       out.push(diag("W3002", `\`${key}\` is not an action`, span));
       return;
     }
-    const info = entityTypeInfo(schema, type);
-    if (info?.enumValues !== undefined && !info.enumValues.includes(id))
-      out.push(diag("W3015", `\`${key}\` is not one of the values of the enumerated entity type \`${type}\``, span, didYouMeanHelp(id, info.enumValues)));
+    if (!isEnumValue(schema, type, id))
+      out.push(diag("W3015", `\`${key}\` is not one of the values of the enumerated entity type \`${type}\``, span, didYouMeanHelp(id, entityTypeInfo(schema, type)?.enumValues ?? [])));
   };
   const scope = (s: Scope): void => {
     const c = s.constraint;
@@ -168,6 +167,8 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
         if (c.target.kind === "entityRef") checkRef(nameOf(c.target.type.path), c.target.id, c.target.span, isAction);
         return;
       case "inList":
+        // As Cedar's validator: an empty set literal is refused everywhere, the action scope included.
+        if (c.targets.length === 0) out.push(diag("W3013", "empty set literals are not allowed: `action in []` matches no action", s.span, "list the actions, or remove the policy"));
         for (const t of c.targets) checkRef(nameOf(t.type.path), t.id, t.span, isAction);
         return;
       case "is":
@@ -188,27 +189,28 @@ function checkNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
     });
 }
 
-/** The type of one scope element in an environment: `True`, `False` or `Bool`. */
-function scopeType(s: Scope, env: RequestEnv, schema: Schema): Type {
+/** The type of the action scope for the action `key`: `True`, `False` or `Bool`. */
+function actionScopeType(s: Scope, key: string, schema: Schema): Type {
   const c = s.constraint;
-  if (s.variable === "action") {
-    const key = env.action.key;
-    switch (c.kind) {
-      case "any":
-        return TRUE;
-      case "eq":
-        return c.target.kind === "entityRef" && uidKey(nameOf(c.target.type.path), c.target.id) === key ? TRUE : FALSE;
-      case "in":
-        return c.target.kind === "entityRef" && actionIsIn(schema, key, uidKey(nameOf(c.target.type.path), c.target.id)) ? TRUE : FALSE;
-      case "inList":
-        return c.targets.some((t) => actionIsIn(schema, key, uidKey(nameOf(t.type.path), t.id))) ? TRUE : FALSE;
-      case "is":
-        return BOOL;
-      default:
-        return assertNever(c, "scope constraint");
-    }
+  switch (c.kind) {
+    case "any":
+      return TRUE;
+    case "eq":
+      return c.target.kind === "entityRef" && uidKey(nameOf(c.target.type.path), c.target.id) === key ? TRUE : FALSE;
+    case "in":
+      return c.target.kind === "entityRef" && actionIsIn(schema, key, uidKey(nameOf(c.target.type.path), c.target.id)) ? TRUE : FALSE;
+    case "inList":
+      return c.targets.some((t) => actionIsIn(schema, key, uidKey(nameOf(t.type.path), t.id))) ? TRUE : FALSE;
+    case "is":
+      return BOOL;
+    default:
+      return assertNever(c, "scope constraint");
   }
-  const v = s.variable === "principal" ? env.principal : env.resource;
+}
+
+/** The type of the principal or resource scope for an entity of type `v`: `True`, `False` or `Bool`. */
+function entityScopeType(s: Scope, v: string, schema: Schema): Type {
+  const c = s.constraint;
   const within = (target: { kind: "entityRef"; type: { path: readonly string[] } } | { kind: "slot" }): Type =>
     target.kind === "slot" ? BOOL : mayBeIn(schema, v, nameOf(target.type.path)) ? BOOL : FALSE;
   switch (c.kind) {
@@ -228,7 +230,36 @@ function scopeType(s: Scope, env: RequestEnv, schema: Schema): Type {
   }
 }
 
-function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], types: Map<Expr, Type> | undefined): Diagnostic[] {
+/**
+ * The request environments (in {@link eachRequestEnv}'s order) where the scope of `p` is not
+ * `False`, each with that scope. The number of environments is a product (principal types ×
+ * resource types per action); each scope part is computed once per action, principal type or
+ * resource type, and only the combinations that survive are visited, so a narrow scope over a
+ * schema allowing millions of environments costs little.
+ */
+function* scopedEnvs(p: Policy, schema: Schema, report: (d: Diagnostic) => void, listError: Diagnostic | undefined): Generator<{ readonly env: RequestEnv; readonly scope: Type }> {
+  for (const key of sortedActionKeys(schema)) {
+    const action = schema.actions[key]!;
+    const at = action.appliesTo;
+    if (at === undefined || at.resources.length === 0) continue;
+    const actionScope = actionScopeType(p.action, key, schema);
+    const resources = at.resources.map((resource) => ({ resource, scope: entityScopeType(p.resource, resource, schema) })).filter((r) => !isFalse(r.scope));
+    for (const principal of at.principals) {
+      const principalScope = entityScopeType(p.principal, principal, schema);
+      if (listError !== undefined && !isFalse(principalScope)) report(listError);
+      const head = andTypes(principalScope, actionScope);
+      if (isFalse(head)) continue;
+      for (const r of resources) yield { env: { principal, action, resource: r.resource, context: at.context }, scope: andTypes(head, r.scope) };
+    }
+  }
+}
+
+/**
+ * Check one policy in every request environment its scope allows. `types` collects the
+ * types by node (the last environment's win); `perEnv`, when given, receives a fresh table
+ * for each environment instead.
+ */
+function validatePolicy(p: Policy, schema: Schema, types: Map<Expr, Type> | undefined, perEnv?: (types: Map<Expr, Type>) => void): Diagnostic[] {
   const out: Diagnostic[] = [];
   checkNames(p, schema, out);
   const seen = new Set(out.map(dedupKey));
@@ -241,15 +272,14 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
   let applicable = 0;
   let allFalse = true;
   const listError = actionListError(p.action);
-  for (const env of envs) {
-    const principalScope = scopeType(p.principal, env, schema);
-    if (listError !== undefined && !isFalse(principalScope)) sink(listError);
-    const scope = andTypes(andTypes(principalScope, scopeType(p.action, env, schema)), scopeType(p.resource, env, schema));
-    if (isFalse(scope)) continue;
+  for (const { env, scope } of scopedEnvs(p, schema, (d) => sink(d), listError)) {
     applicable++;
-    const ctx: CheckContext = types === undefined ? { schema, env, report: sink } : { schema, env, report: sink, types };
+    const table = perEnv === undefined ? types : new Map<Expr, Type>();
+    const ctx: CheckContext = table === undefined ? { schema, env, report: sink } : { schema, env, report: sink, types: table };
     let acc: Type = scope;
     let caps: Caps = NO_CAPS;
+    // One set owned here and grown in place: a union per condition would copy it each time (quadratic in the conditions).
+    let owned: Set<string> | undefined;
     let failed = false;
     for (const c of p.conditions) {
       const r = expectType(ctx, c.body, caps, BOOL);
@@ -263,10 +293,14 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
         break;
       }
       acc = andTypes(acc, t);
-      if (c.polarity === "when") caps = capsUnion(caps, r.caps);
+      if (c.polarity === "when" && r.caps.size > 0) {
+        if (owned === undefined) caps = owned = new Set(caps);
+        for (const k of r.caps) owned.add(k);
+      }
     }
     if (!failed && !isFalse(acc)) checkObligations(p, schema, ctx, caps);
     if (failed || !isFalse(acc)) allFalse = false;
+    if (perEnv !== undefined && table !== undefined) perEnv(table);
   }
   checkObligationNames(p, schema, out);
   if (applicable === 0)
@@ -280,9 +314,9 @@ function validatePolicy(p: Policy, schema: Schema, envs: readonly RequestEnv[], 
 
 /** W6004 for every obligation key the schema does not declare. */
 function checkObligationNames(p: Policy, schema: Schema, out: Diagnostic[]): void {
-  const declared = Object.keys(schema.obligations ?? {});
   for (const o of p.obligations ?? []) {
     if (lookup(schema.obligations ?? {}, o.key) !== undefined) continue;
+    const declared = Object.keys(schema.obligations ?? {});
     const help = didYouMeanHelp(o.key, declared) ?? (declared.length === 0 ? "declare it in the schema: `obligation " + o.key + ": Bool;`" : undefined);
     out.push(diag("W6004", `unknown obligation \`${o.key}\``, o.span, help));
   }

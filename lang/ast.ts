@@ -6,6 +6,13 @@
  */
 import type { Span } from "./span.js";
 
+/**
+ * Most attributes in one `has` path (`e has a.b.c` has three). The IR spells a path of n
+ * attributes as n tests on n prefixes (`e has a && e.a has b && e.a.b has c`), about n²/2
+ * nodes, so the bound keeps lowered policies (and their ids and bundles) linear in the source.
+ */
+export const MAX_HAS_PATH = 16;
+
 /** A possibly-qualified name: `Photo`, `PhotoApp::Photo`. `path` has at least one element. */
 export interface Name {
   readonly kind: "name";
@@ -140,7 +147,7 @@ export type Expr =
   | { readonly kind: "unary"; readonly op: "!" | "-"; readonly operand: Expr; readonly span: Span }
   | { readonly kind: "binary"; readonly op: BinaryOp; readonly left: Expr; readonly right: Expr; readonly span: Span }
   | { readonly kind: "if"; readonly cond: Expr; readonly then: Expr; readonly else: Expr; readonly span: Span }
-  /** `e has a` or `e has a.b.c` (Cedar 4 nested has); `path` non-empty, `quoted` per element. */
+  /** `e has a` or `e has a.b.c` (Cedar 4 nested has); `path` non-empty (at most {@link MAX_HAS_PATH}), `quoted` per element. */
   | { readonly kind: "has"; readonly target: Expr; readonly path: readonly string[]; readonly quoted: readonly boolean[]; readonly span: Span }
   | { readonly kind: "like"; readonly target: Expr; readonly pattern: readonly PatternElem[]; readonly span: Span }
   | { readonly kind: "is"; readonly target: Expr; readonly entityType: Name; readonly in: Expr | undefined; readonly span: Span }

@@ -45,6 +45,8 @@ export const CATALOG = {
   W1017: { severity: "error", title: "invalid effect" },
   W1018: { severity: "error", title: "invalid variable" },
   W1019: { severity: "error", title: "too many unary operators" },
+  W1020: { severity: "error", title: "lone surrogate in a string" },
+  W1021: { severity: "error", title: "attribute path too long" },
   // --- Cedar's JSON policy format, policy names (W104x) ---
   W1040: { severity: "error", title: "invalid JSON policy" },
   W1041: { severity: "error", title: "conflicting policy names" },
@@ -62,6 +64,8 @@ export const CATALOG = {
   W2008: { severity: "error", title: "unknown entity type in the schema" },
   W2009: { severity: "error", title: "invalid schema JSON" },
   W2010: { severity: "error", title: "duplicate namespace" },
+  W2011: { severity: "error", title: "schema type nested too deeply" },
+  W2012: { severity: "error", title: "schema too large" },
   // --- validation ---
   W3001: { severity: "error", title: "unknown entity type" },
   W3002: { severity: "error", title: "unknown action" },
@@ -79,6 +83,7 @@ export const CATALOG = {
   W3014: { severity: "error", title: "non-literal extension argument" },
   W3015: { severity: "error", title: "entity does not exist in the schema" },
   W3016: { severity: "warning", title: "policy is always false" },
+  W3017: { severity: "warning", title: "extension call errors when evaluated" },
   // --- templates and links (W303x) ---
   W3030: { severity: "info", title: "template not linked" },
   W3031: { severity: "error", title: "invalid template link" },
@@ -238,20 +243,37 @@ export function hasErrors(diags: readonly Diagnostic[]): boolean {
   return diags.some((d) => d.severity === "error");
 }
 
-/** The closest candidate to `word` by edit distance, if close enough to suggest. */
+/** Longest word (and candidate) {@link didYouMean} compares: nobody misspells a longer name by a few edits. */
+const MAX_SUGGESTION_LENGTH = 64;
+/** Most candidates {@link didYouMean} compares per call, so that a suggestion costs a bounded amount of work. */
+const MAX_SUGGESTION_CANDIDATES = 2000;
+
+/**
+ * The closest candidate to `word` by edit distance, if close enough to suggest.
+ * Work per call is bounded: words and candidates longer than 64 characters are skipped, at
+ * most 2,000 candidates are compared, and each comparison stops once it cannot beat the best
+ * distance so far (a hostile input with many misspellings against a huge schema stays fast).
+ */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > MAX_SUGGESTION_LENGTH) return undefined;
+  const w = word.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
+  let seen = 0;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
+    if (++seen > MAX_SUGGESTION_CANDIDATES) break;
+    if (c.length > MAX_SUGGESTION_LENGTH) continue;
+    const limit = Math.max(1, Math.floor(Math.max(w.length, c.length) / 3));
+    const bound = Math.min(limit, bestD - 1);
+    if (bound < 0 || Math.abs(w.length - c.length) > bound) continue;
+    const d = editDistanceWithin(w, c.toLowerCase(), bound);
+    if (d <= bound) {
       bestD = d;
       best = c;
+      if (d === 0) break;
     }
   }
-  if (best === undefined) return undefined;
-  const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
-  return bestD <= limit ? best : undefined;
+  return best;
 }
 
 /** "did you mean `x`?" help text, or undefined. */
@@ -260,25 +282,30 @@ export function didYouMeanHelp(word: string, candidates: Iterable<string>): stri
   return m === undefined ? undefined : `did you mean \`${m}\`?`;
 }
 
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
-function editDistance(a: string, b: string): number {
+/**
+ * Optimal string alignment distance (insertions, deletions, substitutions and adjacent swaps
+ * cost 1) when it is at most `bound`; otherwise some number above `bound` (the computation
+ * stops as soon as a whole row exceeds it).
+ */
+function editDistanceWithin(a: string, b: string, bound: number): number {
   if (a === b) return 0;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row = new Array<number>(b.length + 1).fill(0);
-    row[0] = i;
-    rows.push(row);
-  }
-  for (let j = 0; j <= b.length; j++) rows[0]![j] = j;
+  let prev2 = new Array<number>(b.length + 1).fill(0);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let cur = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = d;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur[j] = d;
+      if (d < rowMin) rowMin = d;
     }
+    if (rowMin > bound) return bound + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return rows[a.length]![b.length]!;
+  return prev[b.length]!;
 }
 
 /** One-line form: `file:line:col: error W1234: message`. */

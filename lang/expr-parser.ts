@@ -9,12 +9,12 @@
  * rule bodies once with placeholder values while recording the grammar.
  */
 import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
-import type { BinaryOp, EntityRef, Expr, Name, RecordEntry, SlotRef } from "./ast.js";
+import { MAX_HAS_PATH, type BinaryOp, type EntityRef, type Expr, type Name, type RecordEntry, type SlotRef } from "./ast.js";
 import { diag, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { checkChain, foldChain, type ChainItem } from "./expr-chain.js";
 import { errorMessageProvider } from "./parser-messages.js";
 import type { Span } from "./span.js";
-import { decodePattern, decodeString } from "./strings.js";
+import { decodePattern, decodeString, isWellFormedText } from "./strings.js";
 import * as T from "./tokens.js";
 
 /** Largest magnitude of a negative 64-bit literal (2^63). */
@@ -76,7 +76,13 @@ export class ExprParser extends EmbeddedActionsParser {
   protected decodeStr(t: IToken): string {
     const d = decodeString(t.image);
     for (const e of d.errors) this.report("W1003", `invalid escape sequence \`${e.text}\` in string`, { start: t.startOffset + e.offset, end: t.startOffset + e.offset + e.length }, "valid escapes: \\n \\r \\t \\\\ \\0 \\' \\\" \\xHH \\u{HHHHHH}");
+    this.checkWellFormed(t.image, tokSpan(t));
     return d.value;
+  }
+
+  /** W1020 when a literal holds a lone surrogate (only possible in text handed to the library). */
+  protected checkWellFormed(raw: string, span: Span): void {
+    if (!isWellFormedText(raw)) this.report("W1020", "string contains a lone UTF-16 surrogate, which is not valid Unicode text", span, "remove it or write a whole character (`\\u{…}` escapes of surrogates are invalid too)");
   }
 
   protected nameOf(parts: readonly IToken[]): Name {
@@ -194,6 +200,7 @@ export class ExprParser extends EmbeddedActionsParser {
               else if (rest.length > 0) this.report("W1016", "a quoted attribute cannot start a dotted `has` path", spanOf(first, this.prev()), 'test each level separately: `e has "a b" && e["a b"] has c`');
               for (const p of rest) this.checkIdent(p, "an attribute name");
               const path = [quotedFirst ? this.decodeStr(first) : first.image, ...rest.map((p) => p.image)];
+              if (path.length > MAX_HAS_PATH) this.report("W1021", `a \`has\` path of ${path.length} attributes is too long (the limit is ${MAX_HAS_PATH})`, spanOf(first, this.prev()), "split it: `e has a.b && e.a.b has c.d`");
               items.push({ kind: "has", token: kw, path, quoted: [quotedFirst, ...rest.map(() => false)], end: tokSpan(this.prev()).end });
             });
           },
@@ -204,6 +211,7 @@ export class ExprParser extends EmbeddedActionsParser {
             const pat = this.CONSUME2(T.StringLiteral);
             this.ACTION(() => {
               const d = decodePattern(pat.image);
+              this.checkWellFormed(pat.image, tokSpan(pat));
               for (const e of d.errors) this.report("W1003", `invalid escape sequence \`${e.text}\` in pattern`, { start: pat.startOffset + e.offset, end: pat.startOffset + e.offset + e.length }, "in patterns `\\*` is a literal star; other escapes as in strings");
               items.push({ kind: "like", token: kw, pattern: d.pattern, end: tokSpan(pat).end });
             });
@@ -282,8 +290,12 @@ export class ExprParser extends EmbeddedActionsParser {
             this.CONSUME(T.Dot);
             const name = this.CONSUME(T.AnyIdent);
             let args: readonly Expr[] | undefined;
+            let mark = 0;
             this.OPTION(() => {
               this.CONSUME(T.LParen);
+              this.ACTION(() => {
+                mark = this.diagnostics.length;
+              });
               args = this.SUBRULE(this.exprList, { ARGS: [T.RParen] });
               this.CONSUME(T.RParen);
             });
@@ -291,7 +303,7 @@ export class ExprParser extends EmbeddedActionsParser {
               this.checkIdent(name, args === undefined ? "an attribute name" : "a method name");
               this.checkLongTarget(e);
               const span = join(e.span, tokSpan(this.prev()));
-              const q = args === undefined ? undefined : this.quantifierOf(e, name.image, args, span);
+              const q = args === undefined ? undefined : this.quantifierOf(e, name.image, args, span, mark);
               if (q !== undefined) return q;
               return args === undefined
                 ? ({ kind: "getAttr", target: e, attr: name.image, syntax: "dot", span } satisfies Expr)
@@ -328,16 +340,19 @@ export class ExprParser extends EmbeddedActionsParser {
   /**
    * `target.any(x, body)` / `target.all(x, body)` (Writ extension): the first argument
    * parsed as an unknown identifier (a `boundVar` with a W1018) becomes the bound variable;
-   * the W1018 diagnostics for it and for its uses in `body` are withdrawn.
+   * the W1018 diagnostics for it and for its uses in `body` are withdrawn. They all come from
+   * the arguments, i.e. after index `mark` of `diagnostics`: only that tail is filtered, so a
+   * policy with many quantifiers and many diagnostics stays linear.
    */
-  protected quantifierOf(target: Expr, name: string, args: readonly Expr[], span: Span): Expr | undefined {
+  protected quantifierOf(target: Expr, name: string, args: readonly Expr[], span: Span, mark: number): Expr | undefined {
     if (name !== "any" && name !== "all") return undefined;
     const v = args[0];
     const body = args[1];
     if (args.length !== 2 || v === undefined || body === undefined || v.kind !== "boundVar") return undefined;
     const bound = (d: Diagnostic): boolean =>
       d.code === "W1018" && d.message === `invalid variable \`${v.name}\`` && ((d.span.start >= body.span.start && d.span.end <= body.span.end) || (d.span.start === v.span.start && d.span.end === v.span.end));
-    this.diagnostics = this.diagnostics.filter((d) => !bound(d));
+    const tail = this.diagnostics.splice(mark);
+    for (const d of tail) if (!bound(d)) this.diagnostics.push(d);
     return { kind: "quantifier", quantifier: name, target, variable: v.name, body, span };
   }
 

@@ -9,8 +9,9 @@ export { parseSchema } from "./schema-parser.js";
 export type { ParseSchemaResult } from "./schema-parser.js";
 export { formatPolicies } from "./printer.js";
 export { formatSchema } from "./schema-printer.js";
-export { decodeString, decodePattern, encodeString, encodePattern } from "./strings.js";
+export { decodeString, decodePattern, encodeString, encodePattern, isWellFormedText } from "./strings.js";
 export type { DecodedString, DecodedPattern, EscapeError } from "./strings.js";
+export { MAX_HAS_PATH } from "./ast.js";
 export type {
   Annotation,
   BinaryOp,

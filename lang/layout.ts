@@ -97,8 +97,13 @@ function isDocArray(d: Doc): d is readonly Doc[] {
 type Mode = "flat" | "break";
 type Cmd = readonly [indent: number, mode: Mode, doc: Doc];
 
+/** A position in a doc array still to be measured by {@link fits}. */
+type Cursor = readonly [indent: number, mode: Mode, docs: readonly Doc[], next: number];
+
 function fits(next: Cmd, rest: readonly Cmd[], width: number): boolean {
-  const cmds: Cmd[] = [next];
+  // NOTE: arrays are walked through cursors, not pushed whole: `fits` stops after about `width`
+  // characters, so its cost must not depend on the length of a long list it starts in.
+  const cmds: (Cmd | Cursor)[] = [next];
   let restIdx = rest.length - 1;
   let w = width;
   while (w >= 0) {
@@ -107,13 +112,19 @@ function fits(next: Cmd, rest: readonly Cmd[], width: number): boolean {
       if (restIdx < 0) return true;
       cmd = rest[restIdx--]!;
     }
+    if (cmd.length === 4) {
+      const [ci, cm, docs, i] = cmd;
+      if (i + 1 < docs.length) cmds.push([ci, cm, docs, i + 1]);
+      cmds.push([ci, cm, docs[i]!]);
+      continue;
+    }
     const [ind, mode, d] = cmd;
     if (typeof d === "string") {
       w -= d.length;
       continue;
     }
     if (isDocArray(d)) {
-      for (let i = d.length - 1; i >= 0; i--) cmds.push([ind, mode, d[i]!]);
+      if (d.length > 0) cmds.push([ind, mode, d, 0]);
       continue;
     }
     switch (d.kind) {

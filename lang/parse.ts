@@ -28,6 +28,14 @@ export const MAX_NESTING_DEPTH = 100;
  */
 export const MAX_EXPR_DEPTH = 1000;
 
+/**
+ * Most resynchronizations inside one `;`-terminated stretch of tokens. Each costs a pass over
+ * the rest of the stretch, so without a bound a long stretch with many policy-start tokens
+ * (`permit permit permit …`) would take quadratic time. Past the bound, the rest of the
+ * stretch is skipped: the file has already failed, only later diagnostics are lost.
+ */
+export const MAX_RESYNCS_PER_CHUNK = 16;
+
 /** The result of parsing a policy file. */
 export interface ParsePoliciesResult {
   /** Present unless the input was rejected outright; holds every policy that parsed. */
@@ -51,7 +59,8 @@ function parser(): PolicyParser {
 
 /**
  * Lex a source with the shared lexer: drops unknown characters (W1005) and turns an
- * unterminated string (W1002) into a string literal so parsing can go on.
+ * unterminated string (W1002) into a string literal so parsing can go on. The diagnostics
+ * come sorted by position.
  */
 export function lexSource(src: string): LexResult {
   const diagnostics: Diagnostic[] = [];
@@ -68,7 +77,10 @@ export function lexSource(src: string): LexResult {
   }
   const groups = lexed.groups["comments"] ?? [];
   const comments: Comment[] = groups.map((c) => ({ kind: "comment", text: c.image, span: tokSpan(c) }));
-  if (clean) return { tokens: lexed.tokens, comments, diagnostics };
+  if (clean) {
+    sortDiagnostics(diagnostics);
+    return { tokens: lexed.tokens, comments, diagnostics };
+  }
   const tokens: IToken[] = [];
   for (const t of lexed.tokens) {
     if (t.tokenType === T.Unknown) {
@@ -82,6 +94,7 @@ export function lexSource(src: string): LexResult {
     }
     tokens.push(t);
   }
+  sortDiagnostics(diagnostics);
   return { tokens, comments, diagnostics };
 }
 
@@ -117,9 +130,18 @@ export function findTooDeep(tokens: readonly IToken[], from: number, to: number,
 /**
  * True when a lexical diagnostic lies inside `span`: a syntax error there is most likely a
  * consequence (a dropped character, an unterminated string) and is not reported again.
+ * `lexDiags` are sorted by position (as {@link lexSource} returns them): bisection, so a file
+ * with many lexical and many syntax errors is not quadratic.
  */
 export function hasLexErrorIn(lexDiags: readonly Diagnostic[], span: Span): boolean {
-  return lexDiags.some((d) => d.span.start >= span.start && d.span.start <= span.end);
+  let lo = 0;
+  let hi = lexDiags.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lexDiags[mid]!.span.start < span.start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < lexDiags.length && lexDiags[lo]!.span.start <= span.end;
 }
 
 /** Sort diagnostics by position, in place (stable for equal positions). */
@@ -221,16 +243,22 @@ export function parsePolicies(src: string, file?: string): ParsePoliciesResult {
     return done(undefined);
   }
   const lexed = lexSource(src);
-  diagnostics.push(...lexed.diagnostics);
+  // NOTE: loops, not `push(...list)`: a spread of a very long list overflows the call stack.
+  for (const x of lexed.diagnostics) diagnostics.push(x);
   const tokens = lexed.tokens;
   const p = parser();
   p.source = src;
   const policies: Policy[] = [];
   let start = 0;
+  let end = 0;
+  let resyncs = 0;
   while (start < tokens.length) {
-    let semi = start;
-    while (semi < tokens.length && tokens[semi]!.tokenType !== T.Semicolon) semi++;
-    const end = Math.min(semi + 1, tokens.length);
+    if (start >= end) {
+      let semi = start;
+      while (semi < tokens.length && tokens[semi]!.tokenType !== T.Semicolon) semi++;
+      end = Math.min(semi + 1, tokens.length);
+      resyncs = 0;
+    }
     const deep = findTooDeep(tokens, start, end, MAX_NESTING_DEPTH);
     if (deep >= 0) {
       diagnostics.push(diag("W1011", `nesting is too deep (more than ${MAX_NESTING_DEPTH} levels)`, tokSpan(tokens[deep]!), "split the expression into smaller parts"));
@@ -256,7 +284,7 @@ export function parsePolicies(src: string, file?: string): ParsePoliciesResult {
     }
     const err = p.errors[0];
     if (err === undefined && policy !== undefined) {
-      diagnostics.push(...softDiags);
+      for (const x of softDiags) diagnostics.push(x);
       const depth = policyExprDepth(policy);
       if (depth > MAX_EXPR_DEPTH) {
         diagnostics.push(diag("W1011", `expression is too deeply nested (${depth} levels; the limit is ${MAX_EXPR_DEPTH})`, policy.conditions[0]?.span ?? policy.span, "split long chains of operators or accesses into several conditions"));
@@ -269,7 +297,7 @@ export function parsePolicies(src: string, file?: string): ParsePoliciesResult {
     // A syntax error: keep soft diagnostics reported before the error point.
     const errSpan = err === undefined ? tokSpan(tokens[start]!) : errorSpan(err.token, chunk, chunk.length, src);
     const before = softDiags.filter((d) => d.span.start <= errSpan.start);
-    diagnostics.push(...before);
+    for (const x of before) diagnostics.push(x);
     const chunkSpan = { start: chunk[0]!.startOffset, end: errSpan.end };
     if (!softDiags.some((d) => d.span.start === errSpan.start) && !hasLexErrorIn(lexed.diagnostics, chunkSpan)) {
       diagnostics.push(diag(err === undefined ? "W1001" : errorCode(err), err?.message ?? "invalid policy", errSpan));
@@ -277,7 +305,8 @@ export function parsePolicies(src: string, file?: string): ParsePoliciesResult {
     let errIdx = err === undefined ? -1 : chunk.indexOf(err.token);
     if (errIdx < 0) errIdx = chunk.length;
     let next = end;
-    for (let k = Math.max(errIdx, 1); k < chunk.length; k++) {
+    const from = resyncs++ < MAX_RESYNCS_PER_CHUNK ? Math.max(errIdx, 1) : chunk.length;
+    for (let k = from; k < chunk.length; k++) {
       if (isPolicyStart(chunk[k]!)) {
         next = start + k;
         break;

@@ -33,10 +33,13 @@ export class PolicyParser extends ExprParser {
   /** One policy, through its terminating `;`. */
   public policy = this.RULE("policy", (): Policy => {
     const annotations: Annotation[] = [];
+    const names = new Set<string>();
     this.MANY(() => {
       const a = this.SUBRULE(this.annotation);
       this.ACTION(() => {
-        if (annotations.some((x) => x.name === a.name)) this.report("W1007", `duplicate annotation \`@${a.name}\``, a.span, "each annotation may appear once per policy");
+        // A set, not a scan of the list: a policy may carry many thousands of annotations.
+        if (names.has(a.name)) this.report("W1007", `duplicate annotation \`@${a.name}\``, a.span, "each annotation may appear once per policy");
+        names.add(a.name);
         annotations.push(a);
       });
     });

@@ -14,7 +14,7 @@
  * Wadler-style document algebra (`layout.ts`), shared with the schema printer.
  */
 import type { Annotation, Comment, Condition, EntityRef, Expr, Name, PatternElem, Policy, PolicySet, RecordEntry, Scope, SlotRef } from "./ast.js";
-import { assertNever, type Span } from "./span.js";
+import { assertNever, firstEndingAfter, type Span } from "./span.js";
 import { align, breakParent, group, hardline, hasForcedBreak, join, line, lineSuffix, nest, renderDoc, softline, type Doc } from "./layout.js";
 
 // ---------------------------------------------------------------------------
@@ -105,7 +105,14 @@ interface Attached {
  */
 class CommentMap {
   private readonly map = new Map<Node, Attached>();
+  private readonly triviaEnds = new Map<number, number>();
   constructor(readonly source: string) {}
+  /** {@link skipTrivia} from `from`, remembered (asked once per comment of a policy, with the same `from`). */
+  triviaEnd(from: number): number {
+    const end = this.triviaEnds.get(from) ?? skipTrivia(this.source, from);
+    this.triviaEnds.set(from, end);
+    return end;
+  }
   get(n: Node): Attached | undefined {
     return this.map.get(n);
   }
@@ -225,17 +232,20 @@ function contains(outer: Span, inner: Span): boolean {
 
 type Placed = "done" | "leadingSelf" | "after";
 
-/** True when `source[from, to)` holds only whitespace, `(` and comments. */
+/** True when `source[from, to)` holds only whitespace, `(` and comments (scanning only that run, not the whole range). */
 function onlyOpeners(source: string, from: number, to: number): boolean {
-  return /^(?:[\s(]|\/\/[^\n\r]*)*$/.test(source.slice(from, to));
+  const re = /(?:[\s(]|\/\/[^\n\r]*)*/y;
+  re.lastIndex = from;
+  return from + (re.exec(source)?.[0].length ?? 0) >= to;
 }
 
 function place(n: Node, c: Comment, cm: CommentMap): Placed {
   const ch = childrenOf(n);
   let next: Node | undefined;
-  let after = -1;
+  const first = firstEndingAfter(ch, c.span.start); // children are in source order: bisect
+  let after = first - 1;
   let fromInside = false;
-  for (let i = 0; i < ch.length; i++) {
+  for (let i = first; i < ch.length; i++) {
     const k = ch[i]!;
     if (contains(k.span, c.span)) {
       // Only `(` before the comment inside `k`: the comment precedes k's content.
@@ -293,14 +303,14 @@ function attachInPolicy(p: Policy, c: Comment, cm: CommentMap): void {
   if (
     lastAnnotation !== undefined &&
     c.span.start >= lastAnnotation.span.end &&
-    c.span.end <= skipTrivia(cm.source, lastAnnotation.span.end) &&
+    c.span.end <= cm.triviaEnd(lastAnnotation.span.end) &&
     /[\n\r]/.test(cm.source.slice(lastAnnotation.span.end, c.span.start))
   ) {
     // Between the annotations and the effect: printed on its own line before the effect.
     cm.leading(p, c);
     return;
   }
-  if (c.span.start >= p.resource.span.end && c.span.end <= skipTrivia(cm.source, p.resource.span.end)) {
+  if (c.span.start >= p.resource.span.end && c.span.end <= cm.triviaEnd(p.resource.span.end)) {
     cm.trailing(p.resource, c);
     return;
   }

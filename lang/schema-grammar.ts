@@ -14,7 +14,7 @@ import { diag, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { errorMessageProvider } from "./parser-messages.js";
 import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, ObligationDecl, TypeDecl, TypeExpr } from "./schema-ast.js";
 import type { Span } from "./span.js";
-import { decodeString } from "./strings.js";
+import { decodeString, isWellFormedText } from "./strings.js";
 import * as T from "./tokens.js";
 import { tokSpan } from "./parser.js";
 
@@ -61,6 +61,7 @@ export class SchemaParser extends EmbeddedActionsParser {
   private decodeStr(t: IToken): string {
     const d = decodeString(t.image);
     for (const e of d.errors) this.report("W1003", `invalid escape sequence \`${e.text}\` in string`, { start: t.startOffset + e.offset, end: t.startOffset + e.offset + e.length });
+    if (!isWellFormedText(t.image)) this.report("W1020", "string contains a lone UTF-16 surrogate, which is not valid Unicode text", tokSpan(t));
     return d.value;
   }
 
@@ -118,6 +119,7 @@ export class SchemaParser extends EmbeddedActionsParser {
 
   private annotations = this.RULE("annotations", (): Annotation[] => {
     const list: Annotation[] = [];
+    const names = new Set<string>();
     this.MANY(() => {
       const at = this.CONSUME(T.At);
       const name = this.CONSUME(T.AnyIdent);
@@ -132,7 +134,8 @@ export class SchemaParser extends EmbeddedActionsParser {
       });
       this.ACTION(() => {
         const a: Annotation = { kind: "annotation", name: name.image, value, span: spanOf(at, this.prev()) };
-        if (list.some((x) => x.name === a.name)) this.report("W1007", `duplicate annotation \`@${a.name}\``, a.span);
+        if (names.has(a.name)) this.report("W1007", `duplicate annotation \`@${a.name}\``, a.span);
+        names.add(a.name);
         list.push(a);
       });
     });

@@ -10,7 +10,7 @@
 import type { IRecognitionException, IToken } from "chevrotain";
 import type { Annotation } from "./ast.js";
 import { diag, withFile, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
-import { findTooDeep, hasLexErrorIn, lexSource, MAX_NESTING_DEPTH, MAX_SOURCE_LENGTH, sortDiagnostics } from "./parse.js";
+import { findTooDeep, hasLexErrorIn, lexSource, MAX_NESTING_DEPTH, MAX_RESYNCS_PER_CHUNK, MAX_SOURCE_LENGTH, sortDiagnostics } from "./parse.js";
 import { tokSpan } from "./parser.js";
 import type { Declaration, NamespaceDecl, SchemaFile } from "./schema-ast.js";
 import { SchemaParser } from "./schema-grammar.js";
@@ -41,6 +41,9 @@ class SchemaDriver {
   private readonly p = parser();
   readonly diagnostics: Diagnostic[] = [];
   pos = 0;
+  /** End of the `;`-terminated stretch `pos` lies in, and the resynchronizations made inside it. */
+  private stretchEnd = 0;
+  private resyncs = 0;
 
   constructor(
     private readonly tokens: readonly IToken[],
@@ -108,15 +111,15 @@ class SchemaDriver {
     }
     const err = p.errors[0];
     if (err === undefined) {
-      this.diagnostics.push(...p.diagnostics);
+      for (const x of p.diagnostics) this.diagnostics.push(x);
       return { result, next: to };
     }
     const span = this.errorSpan(err.token);
-    this.diagnostics.push(...p.diagnostics.filter((d) => d.span.start <= span.start));
+    for (const x of p.diagnostics.filter((d) => d.span.start <= span.start)) this.diagnostics.push(x);
     const chunkSpan = { start: chunk[0]!.startOffset, end: span.end };
     if (!p.diagnostics.some((d) => d.span.start === span.start) && !hasLexErrorIn(this.lexDiags, chunkSpan)) this.diagnostics.push(diag(errorCode(err), err.message, span));
     let errIdx = chunk.indexOf(err.token);
-    if (errIdx < 0) errIdx = chunk.length;
+    if (errIdx < 0 || this.resyncs++ >= MAX_RESYNCS_PER_CHUNK) errIdx = chunk.length;
     let depth = 0;
     for (let k = 0; k < chunk.length; k++) {
       const tt = chunk[k]!.tokenType;
@@ -130,11 +133,18 @@ class SchemaDriver {
     return { result: undefined, next: to };
   }
 
-  /** End (exclusive) of the chunk starting at `i`: through the next `;`, or the end. */
+  /**
+   * End (exclusive) of the chunk starting at `i`: through the next `;`, or the end. Positions
+   * only move forward, so inside the last stretch found the answer is known (each token is
+   * scanned once); a new stretch starts with a fresh resynchronization budget.
+   */
   private chunkEnd(i: number): number {
+    if (i < this.stretchEnd) return this.stretchEnd;
     let k = i;
     while (k < this.tokens.length && this.tokens[k]!.tokenType !== T.Semicolon) k++;
-    return Math.min(k + 1, this.tokens.length);
+    this.stretchEnd = Math.min(k + 1, this.tokens.length);
+    this.resyncs = 0;
+    return this.stretchEnd;
   }
 
   /** Parse one declaration at `pos`. */
@@ -200,7 +210,7 @@ export function parseSchema(src: string, file?: string): ParseSchemaResult {
     return done(undefined);
   }
   const lexed = lexSource(src);
-  diagnostics.push(...lexed.diagnostics);
+  for (const x of lexed.diagnostics) diagnostics.push(x);
   const tokens = lexed.tokens;
   const deep = findTooDeep(tokens, 0, tokens.length, MAX_NESTING_DEPTH, true);
   if (deep >= 0) {
@@ -224,7 +234,7 @@ export function parseSchema(src: string, file?: string): ParseSchemaResult {
     const d = driver.declaration(false);
     if (d !== undefined) items.push(d);
   }
-  diagnostics.push(...driver.diagnostics);
+  for (const x of driver.diagnostics) diagnostics.push(x);
   sortDiagnostics(diagnostics);
   return done({ kind: "schemaFile", items, comments: lexed.comments, span: { start: 0, end: src.length } });
 }

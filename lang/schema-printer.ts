@@ -16,7 +16,7 @@ import { breakParent, group, hardline, join, line, lineSuffix, nest, renderDoc, 
 import { isIdent, printName, quoteString } from "./printer.js";
 import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, NamespaceDecl, SchemaFile, TypeDecl, TypeExpr } from "./schema-ast.js";
 import { RESERVED_WORDS } from "./tokens.js";
-import { assertNever, type Span } from "./span.js";
+import { assertNever, firstEndingAfter, type Span } from "./span.js";
 
 type SNode = SchemaFile | NamespaceDecl | Declaration | TypeExpr | AttrDecl | Annotation;
 
@@ -29,7 +29,18 @@ interface Slots {
 
 class SchemaComments {
   private readonly map = new Map<SNode, Slots>();
+  private readonly children = new Map<SNode, readonly SNode[]>();
   constructor(private readonly source: string) {}
+
+  /** {@link schemaChildren}, built once per node (every comment of a file walks down from the root). */
+  private childrenOf(n: SNode): readonly SNode[] {
+    let ch = this.children.get(n);
+    if (ch === undefined) {
+      ch = schemaChildren(n);
+      this.children.set(n, ch);
+    }
+    return ch;
+  }
 
   get(n: SNode): Slots | undefined {
     return this.map.get(n);
@@ -45,10 +56,12 @@ class SchemaComments {
 
   /** Place `c` inside `n`; false when it belongs after `n` (decided by the parent). */
   place(n: SNode, c: Comment): boolean {
-    const ch = schemaChildren(n);
-    let prev = -1;
+    const ch = this.childrenOf(n);
+    // Children are in source order: bisect to the first one that does not end before the comment.
+    const first = firstEndingAfter(ch, c.span.start);
+    let prev = first - 1;
     let fromInside = false;
-    for (let i = 0; i < ch.length; i++) {
+    for (let i = first; i < ch.length; i++) {
       const k = ch[i]!;
       if (within(k.span, c.span)) {
         if (this.place(k, c)) return true;

@@ -163,6 +163,23 @@ export function decodePattern(raw: string): DecodedPattern {
 }
 
 /**
+ * True when `s` is well-formed UTF-16: no unpaired surrogate. Text read from a file never has
+ * one (a decoder replaces invalid bytes), but a string handed to the library may; it has no
+ * UTF-8 form, so it can be neither hashed into an id nor written to a file.
+ */
+export function isWellFormedText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return false;
+    const d = s.charCodeAt(i + 1);
+    if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
+/**
  * Encode a string value as a Cedar string literal (with quotes), escaping what must be escaped.
  * The inverse of {@link decodeString} for every string.
  */

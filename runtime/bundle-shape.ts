@@ -276,20 +276,19 @@ function readRecordType(x: unknown, path: string, depth: number): Type & { kind:
 export function readSchemaModel(x: unknown, path: string): Schema {
   const o = fields(x, path, ["entityTypes", "actions", "actionTypes", "commonTypes"], ["obligations"]);
   const entityTypes = dictOf(o["entityTypes"], `${path}/entityTypes`, (v, key, p) => {
-    const e = fields(v, p, ["name", "memberOf", "ancestors", "attributes"], ["tags", "enumValues"]);
+    const e = fields(v, p, ["name", "memberOf", "attributes"], ["tags", "enumValues"]);
     const name = str(e["name"], `${p}/name`);
     if (name !== key) throw new ShapeError(`${p}/name`, `does not match its key \`${key}\``);
     return {
       name,
       memberOf: strs(e["memberOf"], `${p}/memberOf`),
-      ancestors: strs(e["ancestors"], `${p}/ancestors`),
       attributes: readRecordType(e["attributes"], `${p}/attributes`, 1),
       ...(e["tags"] === undefined ? {} : { tags: readType(e["tags"], `${p}/tags`, 1) }),
       ...(e["enumValues"] === undefined ? {} : { enumValues: strs(e["enumValues"], `${p}/enumValues`) }),
     };
   });
   const actions = dictOf(o["actions"], `${path}/actions`, (v, key, p) => {
-    const a = fields(v, p, ["type", "id", "key", "memberOf", "ancestors"], ["appliesTo"]);
+    const a = fields(v, p, ["type", "id", "key", "memberOf"], ["appliesTo"]);
     const type = str(a["type"], `${p}/type`);
     const id = str(a["id"], `${p}/id`);
     const k = str(a["key"], `${p}/key`);
@@ -308,12 +307,13 @@ export function readSchemaModel(x: unknown, path: string): Schema {
       id,
       key: k,
       memberOf: strs(a["memberOf"], `${p}/memberOf`),
-      ancestors: strs(a["ancestors"], `${p}/ancestors`),
       ...(appliesTo === undefined ? {} : { appliesTo }),
     };
   });
+  // NOTE: only direct parents are stored (a linear-size model); hierarchy questions walk them
+  // iteratively (compiler/schema-model.ts), so a long or cyclic chain here is harmless.
   for (const a of Object.values(actions))
-    for (const m of [...a.memberOf, ...a.ancestors])
+    for (const m of a.memberOf)
       if (!Object.prototype.hasOwnProperty.call(actions, m)) throw new ShapeError(`${path}/actions`, `action group \`${m}\` is not declared`);
   const actionTypes = strs(o["actionTypes"], `${path}/actionTypes`);
   const commonTypes = dictOf(o["commonTypes"], `${path}/commonTypes`, (v, _k, p) => readType(v, p, 1));

@@ -3,10 +3,16 @@
  *
  * `JSON.parse` turns `9223372036854775807` into a rounded float; Cedar
  * Longs are exact 64-bit integers. `parseJsonText` is a strict RFC 8259
- * parser that yields a `bigint` for every integer literal outside ±2^53
- * (numbers with a fraction or exponent stay JS numbers, so `valueFromJson`
- * rejects them), reports duplicate object keys, limits nesting, and never
- * throws. `stringifyJson` writes `JsonValue`s, including `bigint`s.
+ * parser that yields a `bigint` for every integer literal outside ±2^53,
+ * reports duplicate object keys, limits nesting, and never throws.
+ *
+ * Numbers: every JSON input of Writ (entities, requests, contexts, test files, bundles) holds
+ * integers only, and Cedar refuses a number written with a fraction, an exponent or as `-0`
+ * even when its value is whole (`1.0`, `1e2`, `100.000`, `-0` are floats to Cedar's reader). So
+ * are they here, with the number as written: once `JSON.parse` has made `1e2` into `100`, no
+ * later stage can tell it from `100`.
+ *
+ * `stringifyJson` writes `JsonValue`s, including `bigint`s.
  */
 import type { JsonValue } from "./json.js";
 
@@ -78,12 +84,14 @@ class Parser {
     NUMBER.lastIndex = this.pos;
     const m = NUMBER.exec(this.text);
     if (m === null) this.fail("unexpected token in JSON");
-    this.pos += m[0].length;
-    if (m[1] === undefined && m[2] === undefined) {
-      const n = Number(m[0]);
-      return Number.isSafeInteger(n) ? n : BigInt(m[0]);
+    const written = m[0];
+    if (m[1] !== undefined || m[2] !== undefined || written === "-0") {
+      const shown = written.length > 40 ? `${written.slice(0, 40)}…` : written;
+      this.fail(`number \`${shown}\` is not an integer as written: Cedar JSON numbers are integers without fraction, exponent or minus zero`);
     }
-    return Number(m[0]);
+    this.pos += written.length;
+    const n = Number(written);
+    return Number.isSafeInteger(n) ? n : BigInt(written);
   }
 
   string(): string {

@@ -16,7 +16,9 @@
  * string argument (`"1.2.3.4"` where an ipaddr is expected).
  *
  * NOTE: JS numbers are exact only up to 2^53; larger integers must arrive as
- * `bigint` (see `parseJsonText`), otherwise they are rejected, never rounded.
+ * `bigint` (see `parseJsonText`), otherwise they are rejected, never rounded. A JS number
+ * cannot say how it was written: `1.0`, `1e2` and `-0` are refused (as in Cedar) only when the
+ * text is read with `parseJsonText`; values from `JSON.parse` arrive as plain integers.
  */
 import type { Diagnostic } from "../lang/diagnostics.js";
 import { inI64 } from "./arith.js";

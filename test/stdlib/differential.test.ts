@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import type { PatternElem } from "../../lang/ast.js";
-import { Datetime, Duration, IpAddr, likeMatch, parseDatetime, parseDecimal, parseDuration, parseIpAddr } from "../../stdlib/index.js";
+import { compileLike, Datetime, Decimal, Duration, IpAddr, parseDatetime, parseDecimal, parseDuration, parseIpAddr } from "../../stdlib/index.js";
 
 /** One case: a Cedar condition, and whether Writ expects it to hold (true) or to error (false). */
 interface Case {
@@ -224,11 +224,44 @@ describe("differential against cedar-wasm", () => {
     const text = join(fc.array(pick(["a", "b", "*", "é"]), { maxLength: 8 }));
     const pattern = join(fc.array(pick(["a", "b", "*", "\\*", "é"]), { maxLength: 6 }));
     const pairs = fc.sample(fc.tuple(text, pattern), { numRuns: SAMPLES, seed: 5 });
+    // The matcher the decision path uses (compiler/codegen.ts compiles every pattern with it).
     const cases = pairs.map(([t, p]): Case => {
-      const want = likeMatch(t, toElems(p));
+      const want = compileLike(toElems(p))(t);
       return { input: `${t} like ${p}`, condition: `("${t}" like "${p}") == ${want}`, holds: true };
     });
     expect(cases.filter((c) => c.condition.endsWith("true")).length).toBeGreaterThan(20);
+    expect(mismatches(cases)).toEqual([]);
+  });
+
+  it("like with a prefix and a suffix agrees with Cedar on every short text (the minimum-length check)", () => {
+    // Every text over {a, b} up to length 4 against every `X*Y` (and `X*Z*Y`) with short X, Y:
+    // `a*a` must not match "a", where prefix and suffix would overlap.
+    const texts = [""];
+    for (let n = 1; n <= 4; n++) for (const t of texts.filter((x) => x.length === n - 1)) texts.push(`${t}a`, `${t}b`);
+    const ends = ["", "a", "b", "aa", "ab", "ba", "bb"];
+    const patterns = [...ends.flatMap((x) => ends.map((y) => `${x}*${y}`)), ...ends.flatMap((x) => ends.map((y) => `${x}*a*${y}`))];
+    const cases: Case[] = [];
+    for (const p of patterns) {
+      const elems = p.split("*").flatMap((lit, i): PatternElem[] => [...(i > 0 ? [{ kind: "wildcard" } as const] : []), ...(lit === "" ? [] : [{ kind: "literal", text: lit } as const])]);
+      const m = compileLike(elems);
+      for (const t of texts) cases.push({ input: `${t} like ${p}`, condition: `("${t}" like "${p}") == ${m(t)}`, holds: true });
+    }
+    expect(cases.filter((c) => c.condition.endsWith("false")).length).toBeGreaterThan(100);
+    expect(mismatches(cases)).toEqual([]);
+  });
+
+  it("decimal comparisons at equality and one unit apart agree with Cedar (deterministic)", () => {
+    const values = ["0.0", "-0.0", "1.2", "1.2000", "1.2001", "-1.0", "-1.0001", "922337203685477.5807", "-922337203685477.5808"];
+    const methods = ["lessThan", "lessThanOrEqual", "greaterThan", "greaterThanOrEqual"] as const;
+    const cases: Case[] = [];
+    for (const a of values)
+      for (const b of values)
+        for (const m of methods) {
+          const want = Decimal.parse(a)[m](Decimal.parse(b));
+          cases.push({ input: `${a} ${m} ${b}`, condition: `decimal("${a}").${m}(decimal("${b}")) == ${want}`, holds: true });
+        }
+    // Equal pairs (1.2 and 1.2000, 0.0 and -0.0 among them) are where `>=` and `<=` differ from `>` and `<`.
+    expect(cases.filter((c) => c.input.includes("OrEqual") && c.condition.endsWith("true")).length).toBeGreaterThan(40);
     expect(mismatches(cases)).toEqual([]);
   });
 });

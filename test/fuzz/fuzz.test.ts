@@ -1,0 +1,74 @@
+/**
+ * The fuzz suite: fast-check over mutated policies, schemas (text and JSON), entities,
+ * requests and bundles through every public entry point (see `targets.ts` for the contract
+ * each case is held to).
+ *
+ * Inside `npm test` this is a short seeded slice (a few seconds). `npm run fuzz` runs it
+ * longer: `npm run fuzz -- --runs 5000 --seed 42` (or the environment variables
+ * `WRIT_FUZZ_RUNS` and `WRIT_FUZZ_SEED`); a failure prints its seed and path, and the same
+ * seed replays it.
+ */
+import fc from "fast-check";
+import { describe, it } from "vitest";
+import { parsePolicies } from "../../lang/index.js";
+import { jsonText, limitPolicy, mutatedJson, mutatedText } from "./mutate.js";
+import {
+  bundleTarget,
+  CASE_LIMIT_MS,
+  docSharing,
+  ENTITY_SEEDS,
+  entitiesTarget,
+  jsonSchemaTarget,
+  policyTarget,
+  POLICY_SEEDS,
+  REQUEST_SEEDS,
+  requestTarget,
+  schemaTarget,
+  SCHEMA_SEEDS,
+  stringTarget,
+} from "./targets.js";
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+
+/** Runs per target: small in `npm test`, as many as asked for in `npm run fuzz`. */
+const RUNS = Number(process.env["WRIT_FUZZ_RUNS"] ?? "40");
+/** One seed for every target (each derives its own stream from it). */
+const SEED = Number(process.env["WRIT_FUZZ_SEED"] ?? "20261205");
+const TIMEOUT = Math.max(60_000, RUNS * CASE_LIMIT_MS);
+
+const fixture = docSharing();
+const examplePolicies = parsePolicies(POLICY_SEEDS[0]!).ast!;
+const jsonSchemas: unknown[] = SCHEMA_SEEDS.flatMap((src) => {
+  const r = cedar.schemaToJson(src);
+  return r.type === "success" ? [r.json] : [];
+});
+
+function run<T>(name: string, arb: fc.Arbitrary<T>, check: (x: T) => void, salt: number): void {
+  it(
+    name,
+    () => {
+      fc.assert(
+        fc.property(arb, (x) => {
+          check(x);
+        }),
+        { numRuns: RUNS, seed: SEED + salt, endOnFailure: true },
+      );
+    },
+    TIMEOUT,
+  );
+}
+
+describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
+  run("policies: parse, format, lower, compile, validate, bundle", mutatedText(POLICY_SEEDS), (t) => policyTarget(t, fixture.schema), 1);
+  run("policies at and past the size limits: the same entry points", limitPolicy, (t) => policyTarget(t, fixture.schema), 8);
+  run("schemas (text): parse, format, load, validate, bundle", mutatedText(SCHEMA_SEEDS), (t) => schemaTarget(t, examplePolicies), 2);
+  run("schemas (JSON form): read and load", mutatedJson(jsonSchemas, 6), jsonSchemaTarget, 3);
+  run("entities: JSON text and values, plain and schema-directed", mutatedJson(ENTITY_SEEDS), (v) => entitiesTarget(v, jsonText(v), fixture.schema), 4);
+  run(
+    "requests: read, check, decide on a loaded bundle",
+    fc.tuple(mutatedJson(REQUEST_SEEDS), mutatedJson(ENTITY_SEEDS, 2)),
+    ([r, e]) => requestTarget(r, e, fixture.loaded, fixture.schema),
+    5,
+  );
+  run("bundles: loadBundle (and decide when one loads)", mutatedJson([fixture.bundleJson], 5), (b) => bundleTarget(b, REQUEST_SEEDS[0], ENTITY_SEEDS[0]), 6);
+  run("strings: extension parsers, like, string helpers", mutatedText(["1.2.3.4/24", "2024-01-01T00:00:00Z", "1d2h", "-1.5", "a*b\\*c", "::1"], 4), stringTarget, 7);
+});
