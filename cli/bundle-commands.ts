@@ -53,12 +53,12 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
-/** Run `writ compile`. */
-export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
-  if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
-  const sequence = parseSequence(opts.sequence);
-  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
-  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.problem.message}`, { file: opts.sign });
+/**
+ * Read, validate and compile policy files against a schema file into one (unsigned) bundle;
+ * every problem is a one-line {@link CliFailure} (also used by `writ mcp --policies`).
+ */
+export function compileBundle(files: readonly string[], opts: { readonly schema: string; readonly semantics: Semantics; readonly sequence?: number }): Bundle {
+  const sequence = opts.sequence ?? 0;
   const schemaFile = readTextFile(opts.schema);
   const schemaStage = schemaFrom(schemaFile);
   if (schemaStage.value === undefined) throw new CliFailure(errorLines(schemaStage, schemaFile.name), EXIT_BAD_INPUT);
@@ -88,7 +88,16 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
     const where = texts.length === 1 ? texts[0]!.name : "writ";
     throw new CliFailure(built.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: where })), EXIT_BAD_INPUT);
   }
-  let bundle: Bundle = built.bundle;
+  return built.bundle;
+}
+
+/** Run `writ compile`. */
+export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
+  if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
+  const sequence = parseSequence(opts.sequence);
+  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
+  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.problem.message}`, { file: opts.sign });
+  let bundle: Bundle = compileBundle(files, { schema: opts.schema, semantics: opts.semantics, sequence });
   if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
   if (opts.output !== undefined) writeAtomically(opts.output, `${JSON.stringify(bundle, null, 2)}\n`);
   if (opts.json === true) {

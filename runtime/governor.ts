@@ -159,6 +159,11 @@ export interface Outcome {
   readonly resultDigest?: string;
   /** The obligations the executor fulfilled (by name). */
   readonly obligations?: readonly string[];
+  /**
+   * What the executor did to fulfil each confirmed obligation (e.g. the digest of an approval
+   * bound to the call), recorded in the `verified` event as `outcome.evidence`; never evaluated.
+   */
+  readonly evidence?: Readonly<Record<string, RecordJson>>;
 }
 
 /** The result of {@link Governor.complete}. */
@@ -407,7 +412,10 @@ export class Governor {
       const confirmed = new Set(outcome.obligations ?? []);
       const missing = Object.keys(auth.obligations).filter((k) => !confirmed.has(k));
       const events: RecordedEvent[] = [];
-      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], { outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort() } });
+      const evidence = outcome.evidence === undefined || Object.keys(outcome.evidence).length === 0 ? {} : { evidence: outcome.evidence };
+      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], {
+        outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort(), ...evidence },
+      });
       const closingOutcome = (status: EventOutcome["status"], extra: Partial<EventOutcome>): EventOutcome => ({ status, ...extra });
       let violation: Problem | undefined;
       let end: LineageEvent;
