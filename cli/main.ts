@@ -174,7 +174,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
   program
     .command("mcp")
     .description("run an MCP server behind the Writ gateway: decide every tool call, enforce obligations, record the session's lineage (stdout is the MCP channel)")
-    .argument("<server...>", "the MCP server command and its arguments, after `--`")
+    .argument("[server...]", "the MCP server command and its arguments, after `--`")
     .option("--policies <files...>", "policy files (with --schema), or --bundle")
     .option("--schema <file>", "schema file (.cedarschema)")
     .option("--bundle <file>", "a compiled bundle (writ compile) instead of policy files")
@@ -190,9 +190,9 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .option("--token <token>", "with --server: the bearer token")
     .option("--quiet", "report only failures on stderr")
     .addOption(semanticsOption())
-    .action(async (command: string[], opts: import("./mcp.js").McpCliOptions) => {
+    .action(async (command: string[] | undefined, opts: import("./mcp.js").McpCliOptions) => {
       const { runMcp } = await import("./mcp.js");
-      exit.code = await runMcp(command, opts, io);
+      exit.code = await runMcp(command ?? [], opts, io);
     });
 
   program

@@ -132,7 +132,10 @@ async function deciderOf(opts: McpCliOptions, principal: { type: string; id: str
   }
   const dir = resolve(opts.dir ?? process.cwd());
   const opened = await openLocalDecider({ dir, bundle, ...(entities === undefined ? {} : { entities }) });
-  if (!opened.ok) fail(opened.problem.code, `cannot open the lineage log: ${opened.problem.message}`, { file: dir });
+  if (!opened.ok) {
+    if (opened.problem.code === "W9011") fail("W9011", opened.problem.message, { file: "writ" });
+    fail(opened.problem.code, `cannot open the lineage log: ${opened.problem.message}`, { file: dir });
+  }
   return { decider: opened.decider, schema: bundle.schema };
 }
 
@@ -155,6 +158,11 @@ export async function runMcp(command: readonly string[], opts: McpCliOptions, io
   const serverName = opts.name ?? defaultServerName(command);
   const say = (line: string): void => io.err(`writ mcp: ${line}\n`);
   const server = spawnServer(command[0]!, command.slice(1));
+  const notStarted = await server.started;
+  if (notStarted !== undefined) {
+    await decider.close();
+    fail("W9004", `cannot start the MCP server \`${server.command}\`: ${notStarted}`, { file: "writ mcp" });
+  }
   const gateway = createGateway({
     client: stdioClientChannel(),
     server,
@@ -168,7 +176,11 @@ export async function runMcp(command: readonly string[], opts: McpCliOptions, io
       if (opts.quiet !== true || ALWAYS.has(e.kind)) say(describeEvent(e));
     },
   });
-  const stop = (): void => void gateway.close();
+  // Asked to stop (an MCP client sends SIGTERM after closing our input): stop the server now too.
+  const stop = (): void => {
+    void gateway.close();
+    server.terminate();
+  };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   gateway.start();

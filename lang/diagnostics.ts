@@ -147,6 +147,7 @@ export const CATALOG = {
   W9008: { severity: "error", title: "approval not given", message: "approval of `{tool}` not given: {detail}" },
   W9009: { severity: "error", title: "tool not listed for the caller", message: "tool `{tool}` is not listed for {principal}" },
   W9010: { severity: "error", title: "no governed session", message: "{detail}" },
+  W9011: { severity: "error", title: "lineage log in use", message: "another writ mcp (pid {pid}) records in {dir}: give each concurrent session its own --dir, or decide with --server" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

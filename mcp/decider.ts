@@ -15,8 +15,13 @@
  * the server's result) or `failed`, and `audited`. Concurrent calls share the log's group
  * commit.
  *
+ * One gateway process writes one log: `openLocalDecider` holds `<dir>/.writ/lineage.lock`
+ * while it runs, and a second gateway on the same directory is refused (W9011).
+ *
  * NOTE: Node only (the local decider opens SQLite through `openLocalLog`).
  */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   decideMany,
   Governor,
@@ -204,9 +209,70 @@ export interface OpenLocalOptions extends Omit<LocalDeciderOptions, "log"> {
   readonly groupCommit?: GroupCommitOptions;
 }
 
-/** Open the lineage log under `dir` and make a local decider on it. Never throws. */
+/** The lock file a gateway holds while it writes the log under a directory (it contains the pid). */
+export const LOCK_FILE = join(".writ", "lineage.lock");
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Take `<dir>/.writ/lineage.lock` for this process: the log has one writer, so a second
+ * gateway on the same directory is refused (W9011) rather than conflicting at its first
+ * append. A lock left by a process that no longer runs (kill -9) is taken over.
+ */
+function lockDir(dir: string): { ok: true; release: () => void } | { ok: false; problem: Problem } {
+  const path = join(dir, LOCK_FILE);
+  try {
+    mkdirSync(join(dir, ".writ"), { recursive: true });
+  } catch (e) {
+    return { ok: false, problem: problem("W6106", { detail: `cannot create ${join(dir, ".writ")}: ${e instanceof Error ? e.message : String(e)}` }) };
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return { ok: true, release: () => rmSync(path, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") return { ok: false, problem: problem("W6106", { detail: `cannot create ${path}: ${e instanceof Error ? e.message : String(e)}` }) };
+    }
+    let holder = NaN;
+    try {
+      holder = Number(readFileSync(path, "utf8").trim());
+    } catch {
+      // vanished meanwhile: try again
+    }
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return { ok: false, problem: problem("W9011", { pid: holder, dir }) };
+    rmSync(path, { force: true });
+  }
+  return { ok: false, problem: problem("W9011", { pid: "?", dir }) };
+}
+
+/** Lock `dir`, open the lineage log under it and make a local decider on it (closing it releases the lock). Never throws. */
 export async function openLocalDecider(options: OpenLocalOptions): Promise<{ ok: true; decider: Decider } | { ok: false; problem: Problem }> {
+  const lock = lockDir(options.dir);
+  if (!lock.ok) return lock;
   const opened = await openLocalLog({ dir: options.dir, ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }) });
-  if (!opened.ok) return opened;
-  return { ok: true, decider: localDecider({ ...options, log: opened.log }) };
+  if (!opened.ok) {
+    lock.release();
+    return opened;
+  }
+  const decider = localDecider({ ...options, log: opened.log });
+  return {
+    ok: true,
+    decider: {
+      ...decider,
+      close: async () => {
+        try {
+          await decider.close();
+        } finally {
+          lock.release();
+        }
+      },
+    },
+  };
 }

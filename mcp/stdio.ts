@@ -46,10 +46,14 @@ export interface ServerExit {
 export interface ServerChannel extends Channel {
   /** Resolves when the server process has ended (or could not start). */
   readonly exited: Promise<ServerExit>;
+  /** Resolves once the process is running (undefined), or with why it could not start. */
+  readonly started: Promise<string | undefined>;
   /** The process id, once started. */
   readonly pid: number | undefined;
   /** The command line, for messages. */
   readonly command: string;
+  /** Send the server SIGTERM now (when the gateway itself is asked to stop). */
+  terminate(): void;
 }
 
 /** A channel over a readable and a writable stream. */
@@ -132,11 +136,19 @@ export function spawnServer(command: string, args: readonly string[], options: S
     });
     proc.once("close", (code, signal) => resolve({ code, signal }));
   });
+  const started = new Promise<string | undefined>((resolve) => {
+    if (proc === undefined) resolve(startError ?? "spawn failed");
+    else {
+      proc.once("spawn", () => resolve(undefined));
+      void exited.then((e) => resolve(e.startError ?? "the process ended at once"));
+    }
+  });
   // A server that closes its stdin early must not crash the gateway with EPIPE.
   proc?.stdin?.on("error", () => undefined);
   const channel = proc?.stdout !== null && proc?.stdout !== undefined && proc.stdin !== null ? streamChannel(proc.stdout, proc.stdin) : undefined;
   return {
     exited,
+    started,
     command: [command, ...args].join(" "),
     get pid() {
       return proc?.pid;
@@ -147,6 +159,9 @@ export function spawnServer(command: string, args: readonly string[], options: S
     },
     send(line) {
       channel?.send(line);
+    },
+    terminate() {
+      if (proc !== undefined && proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
     },
     async close() {
       if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
