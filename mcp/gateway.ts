@@ -335,7 +335,7 @@ class Relay implements Gateway {
     if (verdict.allowed) {
       const stop = await this.fulfil(verdict, { tool: "", arguments: {}, argumentsDigest: digestOf({}) }, this.session);
       if (stop !== undefined) {
-        await this.o.decider.complete(verdict, { ok: false, detail: stop.message, obligations: this.session.fulfilled, evidence: this.session.evidence });
+        this.later(this.o.decider.complete(verdict, { ok: false, detail: stop.message, obligations: this.session.fulfilled, evidence: this.session.evidence }));
         refusal = problemRefusal(stop, what, verdict.execution, verdict.decision);
       }
     }
@@ -413,13 +413,13 @@ class Relay implements Gateway {
 
     const stop = await this.fulfil(verdict, call, state);
     if (stop !== undefined) {
-      await this.finish(state, { ok: false, detail: stop.message });
+      this.later(this.finish(state, { ok: false, detail: stop.message }));
       refuse(problemRefusal(stop, what, verdict.execution, verdict.decision), verdict.execution);
       return;
     }
     if (state.cancelled || this.ending !== undefined) {
       // Cancelled while waiting (no answer is due), or the session is ending: never forwarded.
-      await this.finish(state, { ok: false, detail: state.cancelled ? "cancelled by the client" : "the session ended before the call was forwarded" });
+      this.later(this.finish(state, { ok: false, detail: state.cancelled ? "cancelled by the client" : "the session ended before the call was forwarded" }));
       this.pending.delete(key);
       return;
     }
@@ -440,7 +440,7 @@ class Relay implements Gateway {
     // Record the refusal as the tools/list execution it is.
     const v = await this.o.decider.authorize(req.request, { actor: this.actor, parent });
     if (v.allowed) {
-      await this.o.decider.complete(v, { ok: true, obligations: Object.keys(v.obligations) });
+      this.later(this.o.decider.complete(v, { ok: true, obligations: Object.keys(v.obligations) }));
       return undefined;
     }
     const p = v.decision === undefined && v.problem !== undefined ? v.problem : problem("W9009", { tool, principal: this.principalText });
