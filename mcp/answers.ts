@@ -85,7 +85,7 @@ export function describeEvent(e: GatewayEvent): string {
     case "shadow":
       return `shadow policies on ${e.what} (${e.execution}): ${e.policies.join(", ")} — reported, not enforced`;
     case "notify":
-      return `notify ${e.notification.channels.join(", ")}: ${e.notification.principal} called \`${e.notification.tool}\` (${e.notification.execution})`;
+      return `notify ${e.notification.channels.join(", ")}: ${e.notification.principal} calls \`${e.notification.tool}\` (${e.notification.execution})`;
     case "listed":
       return `tools/list: ${e.shown} shown${e.hidden.length === 0 ? "" : `, hidden: ${e.hidden.join(", ")}`}`;
     case "malformed":

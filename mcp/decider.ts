@@ -90,6 +90,9 @@ export interface Decider {
   close(): Promise<void>;
 }
 
+/** How many listing answers the local decider keeps. */
+const LISTINGS = 4096;
+
 /** How long an outcome waits to share a batch with the next authorization (at most). */
 const OUTCOME_DELAY_MS = 10;
 
@@ -121,6 +124,8 @@ export function localDecider(options: LocalDeciderOptions): Decider {
   };
   /** The lineage a child of each parent event gets (verified once per parent). */
   const lineages = new Map<string, Promise<{ ok: true; lineage: unknown } | { ok: false; problem: Problem }>>();
+  // Listing answers by bundle, entity snapshot, parent and request: decisions are pure.
+  const listings = new Map<string, boolean>();
   // Outcomes wait a moment for the next authorization, so both land in one group-commit batch
   // (one transaction and fsync) — a sequential client would otherwise pay two per call.
   const deferred: (() => void)[] = [];
@@ -167,6 +172,10 @@ export function localDecider(options: LocalDeciderOptions): Decider {
       return r.violation === undefined ? { ok: true } : { ok: true, violation: r.violation };
     },
     async listable(requests, parent) {
+      const { bundle, entities } = governor.current;
+      const keys = requests.map((r) => `${bundle.bundleId} ${entities.id} ${parent ?? ""} ${JSON.stringify(r)}`);
+      const cached = keys.map((k) => listings.get(k));
+      if (cached.every((c) => c !== undefined)) return cached as boolean[];
       let lineage: unknown = { depth: 0, ancestors: [] };
       if (parent !== undefined) {
         let check = lineages.get(parent);
@@ -178,13 +187,15 @@ export function localDecider(options: LocalDeciderOptions): Decider {
         if (!c.ok) return c.problem;
         lineage = c.lineage;
       }
-      const { bundle, entities } = governor.current;
       const records = decideMany(
         bundle,
         requests.map((r) => ({ ...r, lineage }) as RequestJson),
         entities,
       );
-      return records.map((r) => r.decision === "allow");
+      const answers = records.map((r) => r.decision === "allow");
+      if (listings.size + keys.length > LISTINGS) listings.clear();
+      keys.forEach((k, i) => listings.set(k, answers[i]!));
+      return answers;
     },
     addTools(names, server, tools) {
       const { bundle, entities } = governor.current;

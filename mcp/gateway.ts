@@ -293,10 +293,14 @@ class Relay implements Gateway {
     });
   }
 
-  /** Fulfil every obligation of an allow (sorted by name); the first refusal stops. */
+  /**
+   * Fulfil every obligation of an allow — `require_approval` first (nobody is notified of a
+   * call that is then refused), the others by name; the first refusal stops.
+   */
   private async fulfil(verdict: Verdict, call: ToolCall, into: { fulfilled: string[]; evidence: Record<string, RecordJson> }): Promise<Problem | undefined> {
     const ctx = this.obligationCall(verdict, call);
-    for (const name of Object.keys(verdict.obligations).sort()) {
+    const names = Object.keys(verdict.obligations).sort((a, b) => (a === "require_approval" ? -1 : b === "require_approval" ? 1 : a < b ? -1 : a > b ? 1 : 0));
+    for (const name of names) {
       const handler = Object.prototype.hasOwnProperty.call(this.handlers, name) ? this.handlers[name] : undefined;
       if (handler === undefined) return problem("W7003", { obligations: `obligation \`${name}\`` });
       const r = await runHandler(name, handler, verdict.obligations[name]!, ctx);

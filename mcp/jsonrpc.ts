@@ -2,17 +2,19 @@
  * JSON-RPC 2.0 as the gateway relays it: newline-delimited framing (MCP's stdio transport),
  * reading one line into a classified message, and the error responses the gateway writes.
  *
- * A line is read with `JSON.parse` and checked against the MCP SDK's own JSON-RPC schemas
- * (`JSONRPCMessageSchema`), so what the gateway accepts is exactly what the SDK accepts. A line
- * that is not JSON is a parse error (-32700); JSON that is not a JSON-RPC message is an invalid
- * request (-32600), answered with the message's `id` when it has a usable one. The gateway
+ * A line is read with `JSON.parse` and checked against the JSON-RPC 2.0 envelope as the MCP
+ * SDK's schemas state it (`jsonrpc: "2.0"`; a request has a string `method` and a string or
+ * integer `id`; a response a `result` object or an `error` with an integer `code` and a string
+ * `message`; `params` an object; no other top-level fields) — by hand, as this runs twice per
+ * relayed message. A line that is not JSON is a parse error (-32700); JSON that is not a
+ * JSON-RPC message is an invalid request (-32600), answered with the message's `id` when it has
+ * a usable one. A property test checks that this agrees with the SDK's `JSONRPCMessageSchema`
+ * on the envelope. The gateway
  * forwards the *original line* of every message it does not govern, so relayed bytes are
  * unchanged.
  *
  * NOTE: never throws: every input line becomes an {@link Incoming} value.
  */
-import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
-
 /** The JSON-RPC error codes the gateway answers with. */
 export const RPC_ERROR = {
   /** Not JSON. */
@@ -59,6 +61,21 @@ function usableId(x: unknown): RequestId | null {
   return typeof x === "string" || (typeof x === "number" && Number.isInteger(x)) ? x : null;
 }
 
+const KEYS: Readonly<Record<"request" | "notification" | "result" | "error", readonly string[]>> = {
+  request: ["jsonrpc", "id", "method", "params"],
+  notification: ["jsonrpc", "method", "params"],
+  result: ["jsonrpc", "id", "result"],
+  error: ["jsonrpc", "id", "error"],
+};
+
+/** Why `m` is not a JSON-RPC 2.0 message of its shape (the SDK's schemas: no other top-level fields), or undefined. */
+function envelopeError(m: JsonObject, shape: keyof typeof KEYS): string | undefined {
+  if (m["jsonrpc"] !== "2.0") return "`jsonrpc` must be \"2.0\"";
+  for (const k of Object.keys(m)) if (!KEYS[shape].includes(k)) return `unexpected field \`${k}\` in a ${shape === "result" || shape === "error" ? "response" : shape}`;
+  if ((shape === "request" || shape === "notification") && m["params"] !== undefined && !isObject(m["params"])) return "`params` must be an object";
+  return undefined;
+}
+
 /** Read one line (without its newline) as a JSON-RPC message. Never throws. */
 export function readMessage(line: string): Incoming {
   let json: unknown;
@@ -68,23 +85,33 @@ export function readMessage(line: string): Incoming {
     return { kind: "invalid", code: RPC_ERROR.parse, detail: `not JSON (${e instanceof Error ? e.message : String(e)})`, id: null, fromCaller: true, line };
   }
   if (Array.isArray(json)) return { kind: "invalid", code: RPC_ERROR.invalidRequest, detail: "JSON-RPC batches are not part of MCP", id: null, fromCaller: true, line };
-  const parsed = JSONRPCMessageSchema.safeParse(json);
-  if (!parsed.success || !isObject(json)) {
-    const id = isObject(json) ? usableId(json["id"]) : null;
-    const fromCaller = isObject(json) && typeof json["method"] === "string";
-    const issue = parsed.success ? "not an object" : parsed.error.issues[0];
-    const detail =
-      typeof issue === "string" ? issue : issue === undefined ? "not a JSON-RPC 2.0 message" : `not a JSON-RPC 2.0 message (${issue.path.join(".") || "message"}: ${issue.message})`;
-    return { kind: "invalid", code: RPC_ERROR.invalidRequest, detail, id, fromCaller, line };
+  if (!isObject(json)) return { kind: "invalid", code: RPC_ERROR.invalidRequest, detail: "not a JSON-RPC 2.0 message (not an object)", id: null, fromCaller: true, line };
+  const id = usableId(json["id"]);
+  const invalid = (detail: string, fromCaller: boolean): Incoming => ({ kind: "invalid", code: RPC_ERROR.invalidRequest, detail: `not a JSON-RPC 2.0 message (${detail})`, id, fromCaller, line });
+  if ("method" in json) {
+    if (typeof json["method"] !== "string") return invalid("`method` must be a string", false);
+    const shape = "id" in json ? "request" : "notification";
+    if (shape === "request" && id === null) return invalid("`id` must be a string or an integer", true);
+    const bad = envelopeError(json, shape);
+    if (bad !== undefined) return invalid(bad, true);
+    const params = isObject(json["params"]) ? json["params"] : undefined;
+    return shape === "request" ? { kind: "request", id: id!, method: json["method"], params, line } : { kind: "notification", method: json["method"], params, line };
   }
-  // Read from the original object: the SDK's schemas may strip or default fields.
-  const params = isObject(json["params"]) ? json["params"] : undefined;
-  if (typeof json["method"] === "string") {
-    const id = usableId(json["id"]);
-    return id === null ? { kind: "notification", method: json["method"], params, line } : { kind: "request", id, method: json["method"], params, line };
+  if ("error" in json) {
+    const e = json["error"];
+    if (!isObject(e) || !Number.isInteger(e["code"]) || typeof e["message"] !== "string") return invalid("`error` must be an object with an integer `code` and a string `message`", false);
+    const bad = envelopeError(json, "error") ?? (json["id"] !== undefined && id === null ? "`id` must be a string or an integer" : undefined);
+    if (bad !== undefined) return invalid(bad, false);
+    return { kind: "error", id: id ?? undefined, error: e, line };
   }
-  if (isObject(json["error"])) return { kind: "error", id: usableId(json["id"]) ?? undefined, error: json["error"], line };
-  return { kind: "result", id: usableId(json["id"])!, result: json["result"] as JsonObject, line };
+  if ("result" in json) {
+    if (id === null) return invalid("`id` must be a string or an integer", false);
+    if (!isObject(json["result"])) return invalid("`result` must be an object", false);
+    const bad = envelopeError(json, "result");
+    if (bad !== undefined) return invalid(bad, false);
+    return { kind: "result", id, result: json["result"], line };
+  }
+  return invalid("no `method`, `result` or `error`", false);
 }
 
 /** The key of a request id in maps (a string id and a number id never collide). */

@@ -1,7 +1,8 @@
 /**
  * The obligations the gateway fulfils, as one table of handlers by obligation name. An allow
  * carrying an obligation without a handler is refused (fail closed); a handler that refuses
- * stops the call before it reaches the server. Embedders pass more handlers (or replace
+ * stops the call before it reaches the server. `require_approval` runs first, the others by
+ * name. Embedders pass more handlers (or replace
  * these) with `createGateway({ obligations })`.
  *
  * | obligation | schema type | what the gateway does |

@@ -105,7 +105,7 @@ describe("writ mcp in front of server-everything", () => {
   it("reports notify, shadow policies and refusals on stderr (never on stdout, the MCP channel)", () => {
     const err = gw.stderr();
     expect(err).toMatch(/writ mcp: session exec:\S+ opened \(writ lineage show 0\)/);
-    expect(err).toContain('writ mcp: notify #ops: Agent::"claude" called `get-sum`');
+    expect(err).toContain('writ mcp: notify #ops: Agent::"claude" calls `get-sum`');
     expect(err).toMatch(/writ mcp: shadow policies on tools\/call of `get-tiny-image` \(exec:\S+\): forbid shadow-no-images — reported, not enforced/);
     expect(err).toContain("writ mcp: Writ denied tools/call of `get-env`: no policy permits it");
   });

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { LineReader, readMessage, errorLine } from "../../mcp/jsonrpc.js";
 
 function linesOf(chunks: readonly Buffer[], max?: number): { lines: string[]; oversized: number[] } {
@@ -66,6 +67,29 @@ describe("readMessage", () => {
         expect(m.line).toBe(line);
         if (m.kind === "invalid") expect([-32700, -32600]).toContain(m.code);
       }),
+    );
+  });
+
+  it("accepts exactly the envelopes the MCP SDK's JSONRPCMessageSchema accepts", () => {
+    const id = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.constant(null), fc.boolean());
+    const plain = fc.dictionary(fc.string().filter((k) => k !== "_meta"), fc.jsonValue(), { maxKeys: 3 });
+    const field = <T>(name: string, arb: fc.Arbitrary<T>): fc.Arbitrary<Record<string, T>> => fc.option(arb, { nil: undefined }).map((v) => (v === undefined ? {} : { [name]: v }));
+    const message = fc
+      .tuple(
+        field("jsonrpc", fc.constantFrom("2.0", "1.0", 2)),
+        field("id", id),
+        field("method", fc.oneof(fc.string(), fc.integer())),
+        field("params", fc.oneof(plain, fc.constant(null), fc.array(fc.integer()))),
+        field("result", fc.oneof(plain, fc.integer(), fc.array(fc.integer()))),
+        field("error", fc.oneof(fc.record({ code: fc.oneof(fc.integer(), fc.double()), message: fc.oneof(fc.string(), fc.integer()) }), fc.string())),
+        field("extra", fc.integer()),
+      )
+      .map((parts) => Object.assign({}, ...parts) as Record<string, unknown>);
+    fc.assert(
+      fc.property(message, (m) => {
+        expect(readMessage(JSON.stringify(m)).kind !== "invalid").toBe(JSONRPCMessageSchema.safeParse(m).success);
+      }),
+      { numRuns: 2000 },
     );
   });
 
