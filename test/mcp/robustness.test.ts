@@ -143,6 +143,45 @@ describe("failures", () => {
     await started(next);
   });
 
+  it("a call the client cancels after it was forwarded is recorded as failed, and the cancellation reaches the server", async () => {
+    const { dir, g } = await midCall(50);
+    g.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 50, reason: "changed my mind" } }));
+    g.send(call(51, "echo", { message: "next" }));
+    expect(await g.next(byId(51))).toMatchObject({ result: { content: [{ text: "Echo: next" }] } });
+    g.proc.stdin!.end();
+    expect((await g.exited).code).toBe(0);
+    expect(sessionTree(dir).children.map((c) => c.outcome)).toEqual(["failed", "executed"]);
+    expect(writ(["lineage", "show", "0", "--dir", dir]).stdout).toContain("cancelled by the client");
+  });
+
+  it("a session under --parent descends from that event, and policies see it in lineage", async () => {
+    const dir = project({
+      "schema.cedarschema": SCHEMA.replace("entity Agent;", "entity Agent;\nentity Human;").replaceAll("principal: [Agent]", "principal: [Agent, Human]"),
+      "policies.cedar": `permit (principal, action == Action::"initialize", resource);
+permit (principal, action == Action::"tools/list", resource);
+permit (principal is Agent, action == Action::"tools/call", resource)
+when { lineage.ancestors.any(a, a.principal is Human && a.decision == "allow") };
+`,
+    });
+    const human = gateway(args(dir, 'Human::"alice"'));
+    await started(human);
+    human.proc.stdin!.end();
+    await human.exited;
+    const approved = sessionTree(dir).events.find((e) => e.phase === "authorized")!.id;
+    for (const [parent, expected] of [[[], "error"], [["--parent", approved], "result"]] as const) {
+      const g = gateway([...args(dir), ...parent]);
+      await started(g);
+      g.send(call(60, "echo", { message: "under a human" }));
+      const answer = await g.next(byId(60));
+      expect(Object.keys(answer), parent.join(" ")).toContain(expected);
+      g.proc.stdin!.end();
+      await g.exited;
+    }
+    const shown = writ(["lineage", "show", approved, "--dir", dir]).stdout.split("\n");
+    expect(shown[0]).toMatch(/^ALLOW executed Human::"alice": Human::"alice" initialize Server::"everything"/);
+    expect(shown.some((l) => /^└─ ALLOW executed Agent::"claude": Agent::"claude" initialize Server::"everything"/.test(l))).toBe(true);
+  });
+
   it("a second gateway on the same directory is refused while the first runs", async () => {
     const dir = open();
     const g = gateway(args(dir));
