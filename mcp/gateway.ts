@@ -7,8 +7,8 @@
  *
  * Governed messages (see mapping.ts for the requests they become):
  * - `initialize` opens the session: one root execution (a child of `parent` when given),
- *   decided before the message is forwarded; a refusal answers the client and the server never
- *   sees the session.
+ *   decided before the message is forwarded; a refusal answers the client, the server never
+ *   sees the session, and every later request but `ping` is refused too.
  * - `tools/list` results are filtered: a tool is shown when `tools/list` on it is allowed.
  * - `tools/call` is a child execution of the session: a tool that would not be listed is
  *   refused (and the refusal recorded), then the call is decided, its obligations fulfilled
@@ -222,6 +222,11 @@ class Relay implements Gateway {
           this.answer(m.id, { code: RPC_ERROR.invalidRequest, message: `request id ${JSON.stringify(m.id)} is already in use`, data: { code: "W9005" } });
           return;
         }
+        if (this.session.state === "refused" && m.method !== "ping") {
+          // A refused session stays closed: nothing but pings reaches the server.
+          this.answer(m.id, problemRefusal(problem("W9010", { detail: "the session was refused" }), `\`${m.method}\``));
+          return;
+        }
         if (m.method === "initialize") this.later(this.openSession(m));
         else if (m.method === "tools/call") this.later(this.call(m));
         else {
@@ -315,8 +320,7 @@ class Relay implements Gateway {
 
   private async openSession(m: Extract<Incoming, { kind: "request" }>): Promise<void> {
     if (this.session.state !== "none") {
-      this.pending.set(idKey(m.id), { id: m.id, kind: "pass" });
-      this.o.server.send(m.line);
+      this.answer(m.id, { code: RPC_ERROR.invalidRequest, message: "Writ: the session is already initialized (or being decided)", data: { code: "W9010" } });
       return;
     }
     this.session.state = "deciding";

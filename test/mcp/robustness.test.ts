@@ -107,6 +107,24 @@ describe("malformed JSON-RPC", () => {
   });
 });
 
+describe("a refused session", () => {
+  it("stays closed: initialize again, other requests and tool calls are refused, pings pass", async () => {
+    const g = gateway(args(open(), 'Agent::"mallory"'));
+    g.send(initializeLine(1));
+    expect(await g.next(byId(1))).toMatchObject({ error: { code: -32001, data: { code: "W7008" } } });
+    g.send(initializeLine(2));
+    expect(await g.next(byId(2))).toMatchObject({ error: { code: -32001, data: { code: "W9010" } } });
+    g.send(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "resources/list", params: {} }));
+    expect(await g.next(byId(3))).toMatchObject({ error: { code: -32001, data: { code: "W9010" } } });
+    g.send(call(4, "echo", { message: "x" }));
+    expect(await g.next(byId(4))).toMatchObject({ error: { code: -32001, data: { code: "W9010" } } });
+    g.send(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "ping" }));
+    expect(await g.next(byId(5))).toMatchObject({ result: {} });
+    g.proc.stdin!.end();
+    expect((await g.exited).code).toBe(0);
+  });
+});
+
 describe("failures", () => {
   it("the server crashing answers the pending call, ends the gateway with one line and exit code 1", async () => {
     const { dir, g } = await midCall(30);
