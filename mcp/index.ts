@@ -17,7 +17,8 @@
  *
  * Pieces: the relay (gateway.ts), the mapping from messages to requests (mapping.ts,
  * overridable per tool), the obligation handlers (obligations.ts, one table), the deciders
- * (decider.ts local, remote.ts over HTTP), the stdio channels (stdio.ts).
+ * (decider.ts local, remote.ts over HTTP), the stdio channels (stdio.ts), the streamable HTTP
+ * listener (http.ts: one gateway per HTTP session).
  */
 export { createGateway, DEFAULT_APPROVAL_TTL_MS, type Gateway, type GatewayEnd, type GatewayEvent, type GatewayOptions } from "./gateway.js";
 export {
@@ -52,4 +53,5 @@ export { localDecider, openLocalDecider, type Completion, type Decider, type Exe
 export { remoteDecider, type RemoteOptions } from "./remote.js";
 export { spawnServer, stdioClientChannel, streamChannel, type Channel, type ChannelHandlers, type ServerChannel, type ServerExit, type SpawnOptions } from "./stdio.js";
 export { RPC_ERROR, readMessage, type Incoming } from "./jsonrpc.js";
+export { serveHttpGateway, type HttpGateway, type HttpGatewayOptions } from "./http.js";
 export { describeEvent } from "./answers.js";
