@@ -309,9 +309,9 @@ class Relay implements Gateway {
       const handler = Object.prototype.hasOwnProperty.call(this.handlers, name) ? this.handlers[name] : undefined;
       if (handler === undefined) return problem("W7003", { obligations: `obligation \`${name}\`` });
       const r = await runHandler(name, handler, verdict.obligations[name]!, ctx);
+      if (r.evidence !== undefined) into.evidence[name] = r.evidence;
       if (!r.ok) return r.problem;
       into.fulfilled.push(name);
-      if (r.evidence !== undefined) into.evidence[name] = r.evidence;
     }
     return undefined;
   }

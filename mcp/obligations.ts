@@ -11,7 +11,8 @@
  * | `notify` | `Set<String>` | reports the call to each channel (a line on stderr from `writ mcp`; the `report` callback for embedders) |
  * | `label` | `Set<String>` | counts the call under each label in the session (`context.session.counts`) once it is allowed; a call that fails or is refused is not counted |
  *
- * What a handler returns as `evidence` is recorded in the call's `verified` lineage event.
+ * What a handler returns as `evidence` — fulfilled or refused — is recorded in the call's
+ * `verified` lineage event (a declined approval too: its id and the answer).
  *
  * NOTE: a handler never throws into the gateway: a thrown error is a refusal.
  */
@@ -59,16 +60,16 @@ export interface ObligationCall {
   readonly notify: (n: Notification) => void;
 }
 
-/** A handler's answer: fulfilled (with evidence), or refused. */
+/** A handler's answer: fulfilled or refused, with what it did (recorded either way). */
 export type ObligationResult =
   | { readonly ok: true; readonly evidence?: RecordJson }
-  | { readonly ok: false; readonly problem: Problem };
+  | { readonly ok: false; readonly problem: Problem; readonly evidence?: RecordJson };
 
 /** Fulfils one obligation of one call. */
 export type McpObligationHandler = (value: RecordJson, call: ObligationCall) => ObligationResult | Promise<ObligationResult>;
 
-function refused(code: "W9008" | "W7004", values: Record<string, string>): ObligationResult {
-  return { ok: false, problem: problem(code, values) };
+function refused(code: "W9008" | "W7004", values: Record<string, string>, evidence?: RecordJson): ObligationResult {
+  return evidence === undefined ? { ok: false, problem: problem(code, values) } : { ok: false, problem: problem(code, values), evidence };
 }
 
 function stringSet(value: RecordJson): readonly string[] | undefined {
@@ -111,10 +112,10 @@ export const requireApproval: McpObligationHandler = async (value, call) => {
   const evidence = { approval, ...binding, answer: answer.action } as RecordJson;
   if (answer.action !== "accept") {
     const why = answer.action === "expired" ? `no answer before ${binding.expiresAt}` : answer.action === "error" ? `the client failed: ${answer.detail ?? "error"}` : `the client answered ${answer.action}`;
-    return refused("W9008", { tool: what, detail: why });
+    return refused("W9008", { tool: what, detail: why }, evidence);
   }
-  if (call.now().getTime() > expiresAt.getTime()) return refused("W9008", { tool: what, detail: `the approval arrived after it expired (${binding.expiresAt})` });
-  if (answer.content?.["approve"] !== true) return refused("W9008", { tool: what, detail: "the form was submitted without approving" });
+  if (call.now().getTime() > expiresAt.getTime()) return refused("W9008", { tool: what, detail: `the approval arrived after it expired (${binding.expiresAt})` }, evidence);
+  if (answer.content?.["approve"] !== true) return refused("W9008", { tool: what, detail: "the form was submitted without approving" }, evidence);
   return { ok: true, evidence };
 };
 

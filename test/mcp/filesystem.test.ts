@@ -128,6 +128,9 @@ describe("examples/mcp: a filesystem agent behind writ mcp", () => {
     } finally {
       await Promise.allSettled(sessions.map((s) => s.close()));
     }
+    // The declined approval is on record: its id and the answer, in the refused `verified` event.
+    const verified = (await events(logs[0]!)).find((e) => e["phase"] === "verified");
+    expect(verified?.["outcome"]).toMatchObject({ status: "refused", obligations: [], evidence: { require_approval: { tool: "write_file", answer: "decline" } } });
   });
 
   it("nothing outside the workspace is moved away; inside, a move runs with approval", async () => {
