@@ -5,8 +5,9 @@
  * code 1; kill -9 of the gateway in the middle of calls leaves a log that `writ lineage verify`
  * accepts; bad command lines fail with one line before any server starts.
  */
+import { spawn } from "node:child_process";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { childrenOf, ensureBuilt, EVERYTHING, GARBLING, initializeLine, project, rawGateway, sessionTree, until, writ, type RawGateway } from "./support.js";
+import { childrenOf, ensureBuilt, EVERYTHING, GARBLING, initializeLine, project, rawGateway, sessionTree, until, WRIT, writ, type RawGateway } from "./support.js";
 
 const SCHEMA = `entity Agent;
 entity Server;
@@ -211,30 +212,32 @@ when { lineage.ancestors.any(a, a.principal is Human && a.decision == "allow") }
   });
 });
 
-describe("bad command lines fail with one line and exit 2, before any server starts", () => {
+describe.concurrent("bad command lines fail with one line and exit 2, before any server starts", () => {
+  const noMcpActions = (): string =>
+    project({ "schema.cedarschema": "entity Agent;\nentity Doc;\naction view appliesTo { principal: [Agent], resource: [Doc] };\n", "policies.cedar": "permit (principal, action, resource);\n" });
   const cases: [string, (dir: string) => string[], RegExp][] = [
     ["a principal that is not an entity uid", (d) => [...args(d, "claude"), "--", "node", "x"], /^writ: error W9002: invalid principal `claude`/],
     ["a missing policy file", (d) => ["--policies", `${d}/nope.cedar`, "--schema", `${d}/schema.cedarschema`, "--principal", 'Agent::"a"', "--", "node", "x"], /nope\.cedar: error W5001: cannot read file/],
     ["no server command", (d) => args(d), /error W5008: give the MCP server to run after `--`/],
     ["--server without --token", (d) => ["--server", "http://127.0.0.1:9", "--principal", 'Agent::"a"', "--dir", d, "--", "node", "x"], /error W5008: --server needs --token/],
+    ["--tokens without --listen", (d) => [...args(d).filter((a) => !a.startsWith("Agent::")).filter((a) => a !== "--principal"), "--tokens", `${d}/t.json`, "--", "node", "x"], /error W5008: --tokens applies only with --listen/],
+    ["--listen with a command instead of a URL", (d) => [...args(d), "--listen", "127.0.0.1:0", "--", "node", "x"], /error W5008: with --listen, give the upstream MCP server's URL after `--`/],
     ["a server command that does not exist", (d) => [...args(d), "--", "/no/such/mcp-server"], /^writ mcp: error W9004: cannot start the MCP server `\/no\/such\/mcp-server`: ENOENT/],
-    ["a principal type the schema's actions do not apply to", (d) => [...args(d, 'User::"u"'), "--", "node", "x"], /schema\.cedarschema: error W9001: the schema declares no action|error W9001: action Action::"initialize" does not apply to principals of type User/],
+    ["a principal type the schema's actions do not apply to", (d) => [...args(d, 'User::"u"'), "--", "node", "x"], /error W9001: action Action::"initialize" does not apply to principals of type User/],
+    ["a schema without the MCP actions", () => [...args(noMcpActions()), "--", "node", "x"], /schema\.cedarschema: error W9001: the schema declares no action "tools\/call"/],
   ];
-  for (const [what, argv, expected] of cases) {
-    it(what, () => {
-      const dir = open();
-      const r = writ(["mcp", ...argv(dir)]);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe("");
-      expect(r.stderr.split("\n").filter((l) => l !== "")).toHaveLength(1);
-      expect(r.stderr).toMatch(expected);
-    });
-  }
 
-  it("a schema without the MCP actions names what is missing", () => {
-    const dir = project({ "schema.cedarschema": "entity Agent;\nentity Doc;\naction view appliesTo { principal: [Agent], resource: [Doc] };\n", "policies.cedar": "permit (principal, action, resource);\n" });
-    const r = writ(["mcp", ...args(dir), "--", "node", "x"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/schema\.cedarschema: error W9001: the schema declares no action "tools\/call"/);
+  // One process each, all at once (each is a cold start of the CLI).
+  it.each(cases)("%s", async (_what, argv, expected) => {
+    const proc = spawn(process.execPath, [WRIT, "mcp", ...argv(open())], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    proc.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((r) => proc.once("close", r));
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err.split("\n").filter((l) => l !== "")).toHaveLength(1);
+    expect(err).toMatch(expected);
   });
 });
