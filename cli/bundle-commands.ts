@@ -57,8 +57,9 @@ export function writeAtomically(path: string, text: string): void {
 }
 
 /**
- * Parse, validate and compile policy files against a schema file into one (unsigned) bundle.
- * Every problem is thrown as a {@link CliFailure} of one-line errors naming file and position.
+ * Parse, validate and compile policy files against a schema file into one (unsigned) bundle
+ * (`writ compile`, `writ serve --policies`, `writ mcp --policies`). Every problem is thrown as a
+ * {@link CliFailure} of one-line errors naming file and position.
  */
 export function compileBundleFiles(files: readonly string[], schemaPath: string, semantics: Semantics, sequence: number, links?: string): Bundle {
   const schemaFile = readTextFile(schemaPath);

@@ -248,6 +248,32 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     });
 
   program
+    .command("mcp")
+    .description("run an MCP server behind the Writ gateway: decide every tool call, enforce obligations, record the session's lineage (stdout is the MCP channel)")
+    .argument("[server...]", "the MCP server command and its arguments, after `--`")
+    .option("--policies <files...>", "policy files (with --schema), or --bundle")
+    .option("--schema <file>", "schema file (.cedarschema)")
+    .option("--bundle <file>", "a compiled bundle (writ compile) instead of policy files")
+    .option("--key <file>", "with --bundle: the signer's public key; the bundle must be signed by it")
+    .option("--entities <file>", "entities JSON file (Cedar format); tools and the server are added to it")
+    .option("--principal <uid>", 'who the calls are decided for, e.g. Agent::"claude"')
+    .option("--listen <host:port>", "serve MCP over streamable HTTP and relay each session to the upstream URL given after `--`")
+    .option("--tokens <file>", "with --listen: JSON of bearer tokens and their principals")
+    .option("--name <server>", "the server's name: the id of its Server entity (default: from the command)")
+    .option("--dir <dir>", "the directory holding .writ/ (lineage log and key; default: the current directory)")
+    .option("--mapping <file>", "per-tool mapping overrides (JSON; see docs/mcp.md)")
+    .option("--parent <event>", "a lineage event the session descends from")
+    .option("--approval-ttl <seconds>", "how long an approval stays valid (default 120)")
+    .option("--server <url>", "ask a `writ serve` at this URL instead of deciding locally")
+    .option("--token <token>", "with --server: the bearer token")
+    .option("--quiet", "report only failures on stderr")
+    .addOption(semanticsOption())
+    .action(async (command: string[] | undefined, opts: import("./mcp.js").McpCliOptions) => {
+      const { runMcp } = await import("./mcp.js");
+      exit.code = await runMcp(command ?? [], opts, io);
+    });
+
+  program
     .command("playground")
     .description("serve the browser playground on 127.0.0.1 (built by npm install; rebuild with npm run build:playground)")
     .option("--port <port>", "TCP port (default: a free one)")

@@ -168,6 +168,18 @@ export const CATALOG = {
   W8017: { severity: "error", title: "server configuration problem", message: "{detail}" },
   W8018: { severity: "error", title: "internal server error", message: "internal error (request {requestId})" },
   W8019: { severity: "error", title: "unknown entity", message: "{detail}" },
+  // --- MCP gateway (W90xx) ---
+  W9001: { severity: "error", title: "schema cannot govern MCP calls", message: "{detail}" },
+  W9002: { severity: "error", title: "invalid principal", message: "invalid principal `{text}`: expected an entity uid such as Agent::\"claude\"" },
+  W9003: { severity: "error", title: "MCP server exited", message: "the MCP server exited {detail}" },
+  W9004: { severity: "error", title: "cannot start the MCP server", message: "cannot start the MCP server `{command}`: {detail}" },
+  W9005: { severity: "error", title: "malformed JSON-RPC message", message: "malformed JSON-RPC message from the {side}: {detail}" },
+  W9006: { severity: "error", title: "invalid tool mapping", message: "{detail}" },
+  W9007: { severity: "error", title: "decision service failure", message: "the decision service failed: {detail}" },
+  W9008: { severity: "error", title: "approval not given", message: "approval of `{tool}` not given: {detail}" },
+  W9009: { severity: "error", title: "tool not listed for the caller", message: "tool `{tool}` is not listed for {principal}" },
+  W9010: { severity: "error", title: "no governed session", message: "{detail}" },
+  W9011: { severity: "error", title: "lineage log in use", message: "another writ mcp (pid {pid}) records in {dir}: give each concurrent session its own --dir, or decide with --server" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

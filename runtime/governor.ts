@@ -7,7 +7,8 @@
  * In one process, `execute(request, action, { parent?, actor })`:
  * 1. looks up the parent event (when given) in the log and checks its inclusion proof
  *    against the latest signed checkpoint — and likewise the parent execution's
- *    `requested` and decision events; a parent that is missing or does not verify is a deny;
+ *    `requested` and decision events; a parent that is missing or does not verify is a deny
+ *    (a parent that verified is not proven again for its next children);
  * 2. builds the `lineage` value (depth, parent, root, ancestors) from the verified parent
  *    and adds it to the request (a caller-supplied `lineage` is refused: only the governor
  *    vouches for ancestry);
@@ -160,6 +161,11 @@ export interface Outcome {
   readonly resultDigest?: string;
   /** The obligations the executor fulfilled (by name). */
   readonly obligations?: readonly string[];
+  /**
+   * What the executor did to fulfil each confirmed obligation (e.g. the digest of an approval
+   * bound to the call), recorded in the `verified` event as `outcome.evidence`; never evaluated.
+   */
+  readonly evidence?: Readonly<Record<string, RecordJson>>;
 }
 
 /** The result of {@link Governor.complete}. */
@@ -188,6 +194,9 @@ function randomId(): string {
   return `exec:${globalThis.crypto.randomUUID()}`;
 }
 
+/** How many verified parents a governor keeps (see `verifiedParents`). */
+const VERIFIED_PARENTS = 1024;
+
 /** A verified parent: the lineage a child of it gets. */
 type ParentCheck = { readonly ok: true; readonly lineage: LineageJson } | { readonly ok: false; readonly problem: Problem };
 
@@ -206,6 +215,13 @@ export class Governor {
   private readonly newExecutionId: () => string;
   /** Objects stored in the log (bundles, snapshots) by id: each is written once. */
   private readonly stored = new Map<string, Promise<void>>();
+  /**
+   * Parents verified so far (by event id) and the lineage their children get, most recent last.
+   * NOTE: a parent proven once against a signed checkpoint of this append-only log stays proven,
+   * and the lineage was built from the content that was verified; a service deciding many
+   * children of one parent (an MCP session's calls) proves it once. Failures are not kept.
+   */
+  private readonly verifiedParents = new Map<string, ParentCheck>();
 
   constructor(options: GovernorOptions) {
     this.log = options.log;
@@ -263,6 +279,17 @@ export class Governor {
    * events (each proven against the latest checkpoint), and derive the lineage of a child.
    */
   async verifyParent(parentId: string): Promise<ParentCheck> {
+    const known = this.verifiedParents.get(parentId);
+    if (known !== undefined) return known;
+    const check = await this.verifyParentNow(parentId);
+    if (check.ok) {
+      if (this.verifiedParents.size >= VERIFIED_PARENTS) this.verifiedParents.delete(this.verifiedParents.keys().next().value!);
+      this.verifiedParents.set(parentId, check);
+    }
+    return check;
+  }
+
+  private async verifyParentNow(parentId: string): Promise<ParentCheck> {
     const first = await this.provenEvent(parentId, "parent event");
     if (typeof first === "string") return parentProblem(first);
     const exec = first.execution;
@@ -409,7 +436,10 @@ export class Governor {
       const confirmed = new Set(outcome.obligations ?? []);
       const missing = Object.keys(auth.obligations).filter((k) => !confirmed.has(k));
       const events: RecordedEvent[] = [];
-      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], { outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort() } });
+      const evidence = outcome.evidence === undefined || Object.keys(outcome.evidence).length === 0 ? {} : { evidence: outcome.evidence };
+      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], {
+        outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort(), ...evidence },
+      });
       const closingOutcome = (status: EventOutcome["status"], extra: Partial<EventOutcome>): EventOutcome => ({ status, ...extra });
       let violation: Problem | undefined;
       let end: LineageEvent;

@@ -56,6 +56,8 @@ export interface EventOutcome {
   readonly resultDigest?: string;
   /** The catalog code of a refusal or failure. */
   readonly code?: string;
+  /** On `verified`: what the executor did to fulfil each obligation (by name), as it reported it. */
+  readonly evidence?: Readonly<Record<string, RecordJson>>;
 }
 
 /** A lineage event (plain JSON). */

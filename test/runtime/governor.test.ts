@@ -253,6 +253,29 @@ describe("Governor.execute", () => {
     expect(r.problem?.message).toMatch(/^parent event sha256:[0-9a-f]{64} does not verify/);
   });
 
+  it("proves a parent once for all its children; a failed check is not kept", async () => {
+    const { store, gov } = await setup();
+    const root = await gov.execute(approve, async () => "ok", { actor: "human:alice" });
+    const parent = root.events[1]!.id;
+    store.failReads = true;
+    const refused = await gov.execute(run("planner", "ci", "build"), async () => 0, { actor: "agent:planner", parent });
+    expect(refused.allowed).toBe(false);
+    store.failReads = false;
+    let reads = 0;
+    const findById = store.findById.bind(store);
+    store.findById = async (id) => {
+      reads++;
+      return findById(id);
+    };
+    const first = await gov.execute(run("planner", "ci", "build"), async () => 1, { actor: "agent:planner", parent });
+    expect(first.ok).toBe(true);
+    const afterFirst = reads;
+    expect(afterFirst).toBeGreaterThan(0);
+    const second = await gov.execute(run("planner", "ci", "test"), async () => 2, { actor: "agent:planner", parent });
+    expect(second.ok).toBe(true);
+    expect(reads).toBe(afterFirst);
+  });
+
   it("fails closed when the store refuses a write: no action, nothing recorded", async () => {
     const { log, store, gov } = await setup();
     store.failAppends = true;
