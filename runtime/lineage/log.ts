@@ -19,6 +19,15 @@
  * - `verify` re-hashes every stored event from its content, rebuilds the tree, checks every
  *   checkpoint and (given one) consistency with a trusted checkpoint, and names the first bad
  *   entry (see `verify.ts`).
+ * - **Several writers.** By default a log has one key and its origin is derived from it. A
+ *   log that several processes write (a mesh) is opened with a {@link CheckpointTrust}: one
+ *   origin, every key the trust accepts. When the store refuses a batch as a `conflict`
+ *   (another writer appended first) the log catches up — adopts the stored tree only if the
+ *   latest stored checkpoint is accepted by the trust, the stored right edge folds to its
+ *   root and the stored tree is consistent with the one the log held — and writes the batch
+ *   again at the new size. A store with {@link SequencedAppend} (PostgreSQL) runs the catch-up
+ *   and the batch under its sequencing lock, so writers wait instead of racing. A stored log
+ *   that cannot be adopted refuses appends (W6210), as at open.
  *
  * NOTE: browser-safe: the store, the signer and the hashing come from the caller.
  */
@@ -27,14 +36,15 @@ import { errorText, failure, type Failure, type Problem } from "../../compiler/c
 import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { publicKeyProblem } from "../crypto/ed25519.js";
 import type { RuntimeCrypto } from "../crypto/platform.js";
-import { signCheckpoint, verifierKey, verifyCheckpoint } from "./checkpoint.js";
-import { bytesEqual, checkInclusion, consistencyProof, HASH_BYTES, inclusionProof } from "./merkle.js";
+import { signCheckpoint, verifierKey } from "./checkpoint.js";
+import { bytesEqual, checkConsistency, checkInclusion, consistencyProof, HASH_BYTES, inclusionProof } from "./merkle.js";
 import type { Hash, MerkleHasher, NodeSource } from "./merkle.js";
 import { encodePath, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 import type { LineageProof } from "./proof.js";
 import type { NoteSigner } from "./signed-note.js";
-import { StoreError } from "./store.js";
-import type { LineageStore, NewEntry, NodeCoord, StoredNode } from "./store.js";
+import { hasSequencedAppend, StoreError } from "./store.js";
+import type { AppendBatch, LineageStore, NewEntry, NodeCoord, StoredNode } from "./store.js";
+import { keyTrust, type CheckpointTrust } from "./trust.js";
 import { verifyLog } from "./verify.js";
 import type { VerifyOptions, VerifyReport } from "./verify.js";
 
@@ -42,6 +52,7 @@ export { verifyProof, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 export type { LineageProof, ProofCheck } from "./proof.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
 export type { NoteSigner as CheckpointSigner } from "./signed-note.js";
+export type { CheckpointTrust, TrustedCheckpoint, TrustResult } from "./trust.js";
 
 /** The hashing and signature verification a log runs on (`runtimeCrypto` of an entry). */
 export type LogCrypto = RuntimeCrypto;
@@ -62,6 +73,13 @@ export interface LineageLogOptions {
   readonly signer?: NoteSigner;
   /** The log key to verify against (a read-only log); must equal the signer's when both are given. */
   readonly publicKey?: Uint8Array;
+  /**
+   * Who may sign this log's checkpoints, when not the one log key: the origin comes from the
+   * trust, every checkpoint is checked by it, and the store's recorded log key is neither
+   * checked nor written (a mesh log: one origin, the keys of its enrolled nodes). Without it
+   * the trust is the log key under `lineageOrigin(publicKey)`.
+   */
+  readonly trust?: CheckpointTrust;
   /** Hashing and Ed25519 (`runtimeCrypto` of the entry). */
   readonly crypto: LogCrypto;
   /** Parent ids of an event, for the store's index (default: its `parents` array of strings). */
@@ -133,6 +151,22 @@ interface EdgeNode {
   readonly hash: Hash;
 }
 
+/** A batch placed after the current tree and signed, not yet written. */
+interface Prepared {
+  readonly batch: AppendBatch & { readonly checkpoint: { readonly size: number; readonly note: string } };
+  readonly edge: EdgeNode[];
+}
+
+/** Why a batch was not prepared: a failure for every caller in it, or a duplicate id to sort out caller by caller. */
+class Refusal extends Error {
+  constructor(readonly why: Failure | "duplicate") {
+    super("refused");
+  }
+}
+
+/** How often a batch refused as a conflict (another writer appended first) is written again after catching up. */
+const MAX_CATCH_UPS = 16;
+
 /** One caller's events waiting for a batch. */
 interface Pending {
   readonly entries: { readonly id: string; readonly data: Uint8Array; readonly leaf: Hash; readonly parents: string[] }[];
@@ -165,11 +199,15 @@ export class LineageLog {
   private readonly parentsOf: (event: Readonly<Record<string, unknown>>) => readonly string[];
   private readonly maxBatchEvents: number;
   private readonly maxWaitMs: number;
+  /** Who may sign this log's checkpoints. */
+  readonly trust: CheckpointTrust;
   private edge: EdgeNode[];
   private count: number;
   private latestNote: string | undefined;
-  /** Why appends are refused (stored state does not match the latest checkpoint), if so. */
-  private readonly problem: Problem | undefined;
+  /** Verifier key of the key that signed {@link latestNote}. */
+  private latestSigner: string | undefined;
+  /** Why appends are refused (stored state does not match the latest checkpoint, or could not be adopted), if so. */
+  private problem: Problem | undefined;
   private pending: Pending[] = [];
   private scheduled = false;
   /** The batch being written, or verification running: at most one holds the store at a time. */
@@ -179,9 +217,11 @@ export class LineageLog {
   private constructor(init: {
     options: LineageLogOptions;
     publicKey: Uint8Array;
+    trust: CheckpointTrust;
     edge: EdgeNode[];
     size: number;
     latestNote: string | undefined;
+    latestSigner: string | undefined;
     problem: Problem | undefined;
   }) {
     const o = init.options;
@@ -189,20 +229,23 @@ export class LineageLog {
     this.signer = o.signer;
     this.crypto = o.crypto;
     this.publicKey = init.publicKey;
-    this.origin = lineageOrigin(init.publicKey, o.crypto.merkle);
+    this.trust = init.trust;
+    this.origin = init.trust.origin;
     this.parentsOf = o.parentsOf ?? defaultParents;
     this.maxBatchEvents = Math.max(1, o.groupCommit?.maxBatchEvents ?? 4096);
     this.maxWaitMs = Math.max(0, o.groupCommit?.maxWaitMs ?? 0);
     this.edge = init.edge;
     this.count = init.size;
     this.latestNote = init.latestNote;
+    this.latestSigner = init.latestSigner;
     this.problem = init.problem;
   }
 
   /**
    * Open a log over a store. The store remembers the log's public key on first use; a
-   * signer or public key that differs is refused (W6207). A log whose stored tree does not
-   * match its latest checkpoint opens for reading and `verify` but refuses appends (W6210).
+   * signer or public key that differs is refused (W6207) — unless a `trust` is given, which
+   * alone decides whose checkpoints count. A log whose stored tree does not match its latest
+   * checkpoint opens for reading and `verify` but refuses appends (W6210).
    * Never throws; on failure the store is closed.
    */
   static async open(options: LineageLogOptions): Promise<OpenLogResult> {
@@ -211,7 +254,7 @@ export class LineageLog {
       await store.close().catch(() => undefined);
       return f;
     };
-    const publicKey = options.signer?.publicKey ?? options.publicKey;
+    const publicKey = options.signer?.publicKey ?? options.publicKey ?? options.trust?.publicKey;
     if (publicKey === undefined) return fail(failure("W6207", { detail: "a read-only log needs the public key it is verified against" }));
     const keyProblem = publicKeyProblem(publicKey);
     if (keyProblem !== undefined) return fail(failure("W6207", { detail: keyProblem }));
@@ -219,14 +262,16 @@ export class LineageLog {
       return fail(failure("W6207", { detail: "the signer's public key is not the log key given" }));
     }
     const hasher = options.crypto.merkle;
+    const trust = options.trust ?? keyTrust(lineageOrigin(publicKey, hasher), publicKey, options.crypto.ed25519);
     try {
-      const storedKey = await store.getMeta("publicKey");
-      if (storedKey === undefined) {
+      // NOTE: with a trust given, the trust alone decides whose checkpoints count: no single log key is recorded.
+      const storedKey = options.trust === undefined ? await store.getMeta("publicKey") : undefined;
+      if (options.trust === undefined && storedKey === undefined) {
         if (options.signer !== undefined) {
           await store.setMeta("publicKey", base64Encode(publicKey));
-          await store.setMeta("origin", lineageOrigin(publicKey, hasher));
+          await store.setMeta("origin", trust.origin);
         }
-      } else {
+      } else if (storedKey !== undefined) {
         const k = base64Decode(storedKey);
         if (k === undefined || !bytesEqual(k, publicKey)) return fail(failure("W6207", { detail: "this lineage log was created with another key" }));
       }
@@ -241,8 +286,7 @@ export class LineageLog {
         else edge.push({ level: c.level, hash: h });
       });
       const latest = await store.latestCheckpoint();
-      const origin = lineageOrigin(publicKey, hasher);
-      const parsed = latest === undefined ? undefined : verifyCheckpoint(latest.note, origin, publicKey, options.crypto.ed25519);
+      const parsed = latest === undefined ? undefined : await trust.verify(latest.note);
       if (problem === undefined && size > 0) {
         if (parsed === undefined || !parsed.ok || parsed.value.size !== size) problem = "the stored entries are not covered by a valid latest checkpoint";
         else if (!bytesEqual(parsed.value.rootHash, foldEdge(edge, hasher))) problem = "the stored tree does not match the latest checkpoint";
@@ -253,9 +297,11 @@ export class LineageLog {
         log: new LineageLog({
           options,
           publicKey,
+          trust,
           edge,
           size,
           latestNote: goodNote,
+          latestSigner: parsed?.ok === true ? parsed.value.signer : undefined,
           problem: problem === undefined ? undefined : failure("W6210", { detail: problem }).problem,
         }),
       };
@@ -361,15 +407,8 @@ export class LineageLog {
     this.kick();
   }
 
-  /** Write one batch; resolves every caller in it. Returns "duplicate" when the store refused a duplicate id. */
-  private async writeBatch(batch: readonly Pending[]): Promise<"ok" | "failed" | "duplicate"> {
-    const resolveAll = (f: Failure): void => {
-      for (const p of batch) p.resolve(f);
-    };
-    if (this.problem !== undefined) {
-      resolveAll({ ok: false, problem: this.problem });
-      return "failed";
-    }
+  /** Place a batch after the current tree and sign its checkpoint (nothing changes yet). */
+  private prepare(batch: readonly Pending[]): Prepared {
     const hasher = this.crypto.merkle;
     const entries: NewEntry[] = [];
     const nodes: StoredNode[] = [];
@@ -377,11 +416,7 @@ export class LineageLog {
     const seen = new Set<string>();
     for (const p of batch) {
       for (const e of p.entries) {
-        if (seen.has(e.id)) {
-          if (batch.length > 1) return "duplicate";
-          resolveAll(failure("W6209", { kind: "duplicate", detail: `event ${e.id} is already in the batch` }));
-          return "failed";
-        }
+        if (seen.has(e.id)) throw new Refusal(batch.length > 1 ? "duplicate" : failure("W6209", { kind: "duplicate", detail: `event ${e.id} is already in the batch` }));
         seen.add(e.id);
         const index = this.count + entries.length;
         entries.push({ index, id: e.id, data: e.data, parents: e.parents });
@@ -402,26 +437,146 @@ export class LineageLog {
     try {
       note = signCheckpoint({ origin: this.origin, size, rootHash: foldEdge(edge, hasher) }, this.origin, this.signer!);
     } catch (e) {
-      resolveAll(failure("W6206", { detail: `cannot sign the checkpoint: ${errorText(e)}` }));
+      throw new Refusal(failure("W6206", { detail: `cannot sign the checkpoint: ${errorText(e)}` }));
+    }
+    return { batch: { entries, nodes, checkpoint: { size, note } }, edge };
+  }
+
+  /**
+   * Write a prepared batch: under the store's sequencing lock when it has one (catching up
+   * first if another writer appended), else by a plain append, catching up and preparing again
+   * when the store refuses it as a conflict. Returns what was written.
+   */
+  private async write(batch: readonly Pending[]): Promise<Prepared> {
+    const store = this.store;
+    if (hasSequencedAppend(store)) {
+      let prepared: Prepared | undefined;
+      await store.appendSequenced(async (size) => {
+        if (size !== this.count) {
+          const f = await this.catchUp();
+          if (f !== undefined) throw new Refusal(f);
+        }
+        prepared = this.prepare(batch);
+        return prepared.batch;
+      });
+      return prepared!;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const prepared = this.prepare(batch);
+      try {
+        await store.append(prepared.batch);
+        return prepared;
+      } catch (e) {
+        if (!(e instanceof StoreError) || e.kind !== "conflict" || attempt >= MAX_CATCH_UPS) throw e;
+        const f = await this.catchUp();
+        if (f !== undefined) throw new Refusal(f);
+      }
+    }
+  }
+
+  /** Write one batch; resolves every caller in it. Returns "duplicate" when one caller's event was refused as a duplicate id. */
+  private async writeBatch(batch: readonly Pending[]): Promise<"ok" | "failed" | "duplicate"> {
+    const resolveAll = (f: Failure): void => {
+      for (const p of batch) p.resolve(f);
+    };
+    if (this.problem !== undefined) {
+      resolveAll({ ok: false, problem: this.problem });
       return "failed";
     }
+    let written: Prepared;
     try {
-      await this.store.append({ entries, nodes, checkpoint: { size, note } });
+      written = await this.write(batch);
     } catch (e) {
+      if (e instanceof Refusal) {
+        if (e.why === "duplicate") return "duplicate";
+        resolveAll(e.why);
+        return "failed";
+      }
       if (e instanceof StoreError && e.kind === "duplicate" && batch.length > 1) return "duplicate";
       resolveAll(storeFailure(e));
       return "failed";
     }
-    this.edge = edge;
-    this.count = size;
-    this.latestNote = note;
+    const { entries, checkpoint } = written.batch;
+    this.edge = written.edge;
+    this.count = checkpoint.size;
+    this.latestNote = checkpoint.note;
+    this.latestSigner = verifierKey(this.origin, this.signer!.publicKey);
     let k = 0;
     for (const p of batch) {
       const mine = entries.slice(k, k + p.entries.length).map((e) => ({ index: e.index, id: e.id }));
       k += p.entries.length;
-      p.resolve({ ok: true, entries: mine, size, checkpoint: note });
+      p.resolve({ ok: true, entries: mine, size: checkpoint.size, checkpoint: checkpoint.note });
     }
     return "ok";
+  }
+
+  /** Refuse appends from now on (the stored log cannot be adopted) and say why. */
+  private refuse(detail: string): Failure {
+    const f = failure("W6210", { detail });
+    this.problem = f.problem;
+    return f;
+  }
+
+  /**
+   * Adopt the tree other writers extended in the store. The store's latest checkpoint must be
+   * accepted by the trust and sign the store's size, the stored right edge must fold to its
+   * root, and the stored tree must be consistent with the one this log held (a consistency
+   * proof from stored nodes, checked against both roots). An integrity failure refuses further
+   * appends (W6210); a store failure or a store that keeps moving fails this attempt only.
+   */
+  private async catchUp(): Promise<Failure | undefined> {
+    const hasher = this.crypto.merkle;
+    try {
+      let size = await this.store.size();
+      let latest = await this.store.latestCheckpoint();
+      // Without a sequencing lock a writer may append between the two reads: read again.
+      for (let k = 0; k < 4 && latest !== undefined && latest.size !== size; k++) {
+        size = await this.store.size();
+        latest = await this.store.latestCheckpoint();
+      }
+      if (size === this.count && latest?.note === this.latestNote) return undefined;
+      if (size < this.count) return this.refuse(`the store holds ${size} events, fewer than the ${this.count} this log held: it was truncated or replaced`);
+      if (latest === undefined) return this.refuse("the stored entries are not covered by any checkpoint");
+      if (latest.size !== size) return failure("W6209", { kind: "conflict", detail: "the store kept changing while this log caught up with it" });
+      const t = await this.trust.verify(latest.note);
+      if (!t.ok) return this.refuse(`the latest stored checkpoint is not accepted: ${t.problem.message}`);
+      if (t.value.size !== size) return this.refuse(`the checkpoint stored for size ${size} signs size ${t.value.size}`);
+      const coords = edgeCoords(size);
+      const hashes = await this.store.readNodes(coords);
+      const edge: EdgeNode[] = [];
+      for (let i = 0; i < coords.length; i++) {
+        const h = hashes[i];
+        if (h === undefined || h.length !== HASH_BYTES) return this.refuse(`stored subtree (${coords[i]!.level}, ${coords[i]!.index}) is missing`);
+        edge.push({ level: coords[i]!.level, hash: h });
+      }
+      if (!bytesEqual(foldEdge(edge, hasher), t.value.rootHash)) return this.refuse("the stored tree does not match the latest checkpoint");
+      if (this.count > 0) {
+        const from = this.count;
+        const path = size === from ? [] : await this.fromStoredNodes((source) => consistencyProof(from, size, source, hasher));
+        const problem = checkConsistency(from, size, this.root(), t.value.rootHash, path, hasher);
+        if (problem !== undefined) return this.refuse(`the stored log is not an extension of the ${from} events this log held: ${problem}`);
+      }
+      this.edge = edge;
+      this.count = size;
+      this.latestNote = latest.note;
+      this.latestSigner = t.value.signer;
+      return undefined;
+    } catch (e) {
+      return storeFailure(e);
+    }
+  }
+
+  /**
+   * Catch up with the batches other writers appended to the store since this log last wrote
+   * or synced (a log that is its store's only writer never needs to). Returns the size now
+   * held, or why the stored log cannot be adopted (an integrity failure also refuses further
+   * appends, W6210). Never throws.
+   */
+  sync(): Promise<{ readonly ok: true; readonly size: number } | Failure> {
+    return this.exclusive(async () => {
+      if (this.problem !== undefined) return { ok: false, problem: this.problem };
+      return (await this.catchUp()) ?? { ok: true, size: this.count };
+    });
   }
 
   /**
@@ -463,6 +618,7 @@ export class LineageLog {
     try {
       const size = this.count;
       const note = this.latestNote;
+      const signer = this.latestSigner ?? this.verifierKey;
       const signedRoot = this.root();
       if (typeof idOrIndex === "number" && (!Number.isSafeInteger(idOrIndex) || idOrIndex < 0 || idOrIndex >= size)) return failure("W6204", { event: String(idOrIndex) });
       const stored = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
@@ -480,7 +636,7 @@ export class LineageLog {
         path: encodePath(path),
         checkpoint: note,
         origin: this.origin,
-        publicKey: this.verifierKey,
+        publicKey: signer,
       };
       // Self-check against the root this log signed (re-hashing the stored content): catches corrupt stored nodes.
       const problem = checkInclusion(hasher.leaf(stored.data), stored.index, size, path, signedRoot, hasher);
@@ -516,7 +672,7 @@ export class LineageLog {
    * it runs. Never throws.
    */
   verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    return this.exclusive(() => verifyLog(this.store, this.origin, this.publicKey, this.crypto, options));
+    return this.exclusive(() => verifyLog(this.store, this.trust, this.crypto, options));
   }
 
   /** Wait for pending appends, then close the store. */
