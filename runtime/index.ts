@@ -79,3 +79,4 @@ export { readVerified, VerifiedLogView, type VerifiedEntry, type VerifiedRead } 
 export { asLineageEvent, isDecisionPhase, type EventOutcome, type ExecutionSummary, type LineageJson } from "./lineage/events.js";
 export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from "./lineage/dsse.js";
 export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";
+export { failure, problem } from "../compiler/compile-ir.js";

@@ -1,0 +1,332 @@
+/**
+ * The lineage store on PostgreSQL (`pg`): the store several `writ serve` nodes share.
+ *
+ * Sequencing, as transparency logs do it on a database: every append is one transaction
+ * that locks the one coordination row (`log_state … FOR UPDATE`), reads the size, writes the
+ * batch's entries, parent edges and subtree nodes in bulk (one `INSERT … SELECT FROM unnest`
+ * per table), the checkpoint, and the new size, then commits. Writers on other connections —
+ * other processes — wait on the row lock, so indices are contiguous and batches never
+ * interleave. With {@link PostgresLineageStore.appendSequenced} the log builds its batch while
+ * holding the lock (catching up first with what another node appended), so a node never
+ * wastes a signed batch on a conflict.
+ *
+ * Durability: an append resolves only after COMMIT returned; with PostgreSQL's defaults
+ * (`fsync=on`, `synchronous_commit=on`) the commit record is flushed to the WAL first. If the
+ * connection fails before COMMIT returns the append rejects (kind `io`): the batch may or may
+ * not have committed, nothing was acknowledged, and the log catches up with the stored tree
+ * before its next batch.
+ *
+ * Each committed append notifies the channel `<schema>.log` with the new size (LISTEN/NOTIFY,
+ * delivered on commit): witnesses and subscribers learn of new checkpoints without polling.
+ *
+ * NOTE: Node only.
+ */
+import pg from "pg";
+import type { PoolClient } from "pg";
+import { failure, type Failure } from "../runtime/index.js";
+import { batchProblem, StoreError } from "../runtime/lineage/store.js";
+import type { AppendBatch, LineageStore, NodeCoord, SequencedAppend, StoredCheckpoint, StoredEntry } from "../runtime/lineage/store.js";
+import { DEFAULT_SCHEMA, migrate, SCHEMA_NAME, schemaVersion, versionProblem } from "./pg-schema.js";
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Connection string, `postgres://user@host:port/database`. */
+  readonly url: string;
+  /** PostgreSQL schema holding the mesh's tables (default `writ`); several meshes can share one database. */
+  readonly schema?: string;
+  /** Create or migrate the schema to this build's version (default false: `writ mesh init` does it). */
+  readonly migrate?: boolean;
+  /** Most pooled connections (default 4; at least 2: an append holds one while the log reads). */
+  readonly maxConnections?: number;
+}
+
+/** Outcome of {@link openPostgresStore}. */
+export type OpenPostgresResult = { readonly ok: true; readonly store: PostgresLineageStore } | Failure;
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** An error of the caller's code inside a transaction, passed through unchanged. */
+class Passed {
+  constructor(readonly error: unknown) {}
+}
+
+/** Map a PostgreSQL or connection failure to a {@link StoreError}. */
+function storeError(e: unknown, writing: boolean): StoreError {
+  if (e instanceof StoreError) return e;
+  const code = (e as { code?: unknown }).code;
+  const constraint = String((e as { constraint?: unknown }).constraint ?? "");
+  if (code === "23505" && constraint.endsWith("entries_id_key")) return new StoreError("duplicate", `event already in the log (${errorText(e)})`);
+  if (typeof code === "string" && code.startsWith("23")) return new StoreError("conflict", `write conflicts with stored data (${errorText(e)})`);
+  return new StoreError("io", `lineage store ${writing ? "write" : "read"} failed: ${errorText(e)}`);
+}
+
+/** A connection that failed mid-transaction is discarded from the pool, not reused. */
+function broken(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return !(typeof code === "string" && /^(23|40|42|22)/.test(code));
+}
+
+/**
+ * Open a PostgreSQL lineage store; checks the schema version (W6212 when it is newer than
+ * this build, or older and `migrate` is not set). Never throws.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<OpenPostgresResult> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) return failure("W6205", { detail: `invalid schema name ${JSON.stringify(schema)} (lowercase letters, digits and _)` });
+  const pool = new pg.Pool({ connectionString: options.url, max: Math.max(2, options.maxConnections ?? 4), connectionTimeoutMillis: 10_000 });
+  // An idle pooled connection that the server closes (restart, pg_terminate_backend) is dropped; the next query reconnects.
+  pool.on("error", () => undefined);
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    const version = options.migrate === true ? (await migrate(client, schema), undefined) : await schemaVersion(client, schema);
+    const problem = version === undefined ? undefined : versionProblem(version);
+    client.release();
+    client = undefined;
+    if (problem !== undefined) {
+      await pool.end();
+      return failure("W6212", { detail: problem });
+    }
+    return { ok: true, store: new PostgresLineageStore(pool, schema) };
+  } catch (e) {
+    client?.release(true);
+    await pool.end().catch(() => undefined);
+    const msg = errorText(e);
+    return failure(/newer than this Writ/.test(msg) ? "W6212" : "W6205", { detail: `cannot open the PostgreSQL lineage store: ${msg}` });
+  }
+}
+
+/** Rows of `entries` joined with their level-0 node. */
+interface EntryRow {
+  idx: string;
+  id: string;
+  data: Buffer;
+  parents: string;
+  leaf: Buffer | null;
+}
+
+function entryOf(r: EntryRow): StoredEntry {
+  let parents: string[] = [];
+  try {
+    const v: unknown = JSON.parse(r.parents);
+    if (Array.isArray(v)) parents = v.map(String);
+  } catch {
+    parents = [];
+  }
+  return { index: Number(r.idx), id: r.id, data: r.data, parents, leafHash: r.leaf ?? undefined };
+}
+
+/** A {@link LineageStore} on PostgreSQL (with {@link SequencedAppend}). Create with {@link openPostgresStore}. */
+export class PostgresLineageStore implements LineageStore, SequencedAppend {
+  /** Implementation name. */
+  readonly kind = "postgres";
+  private closed = false;
+  private readonly sql: Record<string, string>;
+
+  /** @internal use {@link openPostgresStore}. */
+  constructor(
+    /** The connection pool (the mesh's records, pins and cosignatures use it too). */
+    readonly pool: pg.Pool,
+    /** The PostgreSQL schema holding the tables. */
+    readonly schema: string,
+  ) {
+    const S = `${schema}.`;
+    const entryCols = `e.idx, e.id, e.data, e.parents, n.hash AS leaf FROM ${S}entries e LEFT JOIN ${S}nodes n ON n.level = 0 AND n.idx = e.idx`;
+    this.sql = {
+      size: `SELECT size FROM ${S}log_state`,
+      lock: `SELECT size FROM ${S}log_state WHERE id FOR UPDATE`,
+      entries: `INSERT INTO ${S}entries (idx, id, data, parents) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[])`,
+      edges: `INSERT INTO ${S}edges (parent, child) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+      nodes: `INSERT INTO ${S}nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,
+      checkpoint: `INSERT INTO ${S}checkpoints (size, note) VALUES ($1, $2)`,
+      setSize: `UPDATE ${S}log_state SET size = $1 WHERE id`,
+      notify: `SELECT pg_notify($1, $2)`,
+      range: `SELECT ${entryCols} WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx`,
+      byId: `SELECT ${entryCols} WHERE e.id = $1`,
+      children: `SELECT child FROM ${S}edges WHERE parent = $1 ORDER BY child`,
+      readNodes: `SELECT level, idx, hash FROM ${S}nodes WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))`,
+      checkpoints: `SELECT size, note FROM ${S}checkpoints ORDER BY size`,
+      latest: `SELECT size, note FROM ${S}checkpoints ORDER BY size DESC LIMIT 1`,
+      putObject: `INSERT INTO ${S}objects (id, text) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+      getObject: `SELECT text FROM ${S}objects WHERE id = $1`,
+      getMeta: `SELECT value FROM ${S}meta WHERE key = $1`,
+      setMeta: `INSERT INTO ${S}meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+    };
+  }
+
+  /** The LISTEN/NOTIFY channel announcing each committed append (payload: the new size). */
+  get logChannel(): string {
+    return `${this.schema}.log`;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StoreError("closed", "the lineage store is closed");
+  }
+
+  /** Run one query (a read, or a write of its own), mapping failures to {@link StoreError}. */
+  async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values: readonly unknown[] = [], writing = false): Promise<pg.QueryResult<R>> {
+    this.check();
+    try {
+      return await this.pool.query<R>(text, values as unknown[]);
+    } catch (e) {
+      throw storeError(e, writing);
+    }
+  }
+
+  /**
+   * Run `fn` in one transaction on one connection: committed when it resolves, rolled back
+   * when it throws (PostgreSQL and connection failures reject as {@link StoreError}).
+   */
+  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    this.check();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new StoreError("io", `cannot connect to the lineage store: ${errorText(e)}`);
+    }
+    let failed: unknown;
+    try {
+      await client.query("BEGIN");
+      const out = await fn(client);
+      await client.query("COMMIT");
+      return out;
+    } catch (e) {
+      failed = e;
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e instanceof Passed ? e.error : storeError(e, true);
+    } finally {
+      client.release(failed !== undefined && !(failed instanceof Passed) && broken(failed) ? true : undefined);
+    }
+  }
+
+  /** Write a checked batch on a connection holding the lock, at `size`. */
+  private async writeBatch(c: PoolClient, batch: AppendBatch, size: number): Promise<void> {
+    const problem = batchProblem(batch, size);
+    if (problem !== undefined) throw problem;
+    const es = batch.entries;
+    if (es.length > 0) {
+      await c.query(this.sql.entries!, [es.map((e) => e.index), es.map((e) => e.id), es.map((e) => Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength)), es.map((e) => JSON.stringify(e.parents))]);
+      const parents: string[] = [];
+      const children: number[] = [];
+      for (const e of es) for (const p of e.parents) (parents.push(p), children.push(e.index));
+      if (parents.length > 0) await c.query(this.sql.edges!, [parents, children]);
+    }
+    const ns = batch.nodes;
+    if (ns.length > 0) await c.query(this.sql.nodes!, [ns.map((n) => n.level), ns.map((n) => n.index), ns.map((n) => Buffer.from(n.hash.buffer, n.hash.byteOffset, n.hash.byteLength))]);
+    if (batch.checkpoint !== undefined) await c.query(this.sql.checkpoint!, [batch.checkpoint.size, batch.checkpoint.note]);
+    const after = size + es.length;
+    if (es.length > 0) {
+      await c.query(this.sql.setSize!, [after]);
+      await c.query(this.sql.notify!, [this.logChannel, String(after)]);
+    }
+  }
+
+  /** The size under the coordination row lock (held until the transaction ends). */
+  private async lockedSize(c: PoolClient): Promise<number> {
+    const r = await c.query<{ size: string }>(this.sql.lock!);
+    return Number(r.rows[0]!.size);
+  }
+
+  /** @inheritdoc */
+  async size(): Promise<number> {
+    const r = await this.query<{ size: string }>(this.sql.size!);
+    return Number(r.rows[0]!.size);
+  }
+
+  /** @inheritdoc */
+  async append(batch: AppendBatch): Promise<void> {
+    await this.transaction(async (c) => this.writeBatch(c, batch, await this.lockedSize(c)));
+  }
+
+  /** @inheritdoc */
+  async appendSequenced(build: (size: number) => Promise<AppendBatch>): Promise<void> {
+    await this.transaction(async (c) => {
+      const size = await this.lockedSize(c);
+      let batch: AppendBatch;
+      try {
+        batch = await build(size);
+      } catch (e) {
+        throw new Passed(e);
+      }
+      await this.writeBatch(c, batch, size);
+    });
+  }
+
+  /** @inheritdoc */
+  async readRange(start: number, end: number): Promise<StoredEntry[]> {
+    if (end <= start) return [];
+    return (await this.query<EntryRow>(this.sql.range!, [start, end])).rows.map(entryOf);
+  }
+
+  /** @inheritdoc */
+  async get(index: number): Promise<StoredEntry | undefined> {
+    return (await this.readRange(index, index + 1))[0];
+  }
+
+  /** @inheritdoc */
+  async findById(id: string): Promise<StoredEntry | undefined> {
+    const r = (await this.query<EntryRow>(this.sql.byId!, [id])).rows[0];
+    return r === undefined ? undefined : entryOf(r);
+  }
+
+  /** @inheritdoc */
+  async findChildren(parentId: string): Promise<number[]> {
+    return (await this.query<{ child: string }>(this.sql.children!, [parentId])).rows.map((r) => Number(r.child));
+  }
+
+  /** @inheritdoc */
+  async readNodes(coords: readonly NodeCoord[]): Promise<(Uint8Array | undefined)[]> {
+    if (coords.length === 0) return [];
+    const r = await this.query<{ level: number; idx: string; hash: Buffer }>(this.sql.readNodes!, [coords.map((c) => c.level), coords.map((c) => c.index)]);
+    const byCoord = new Map(r.rows.map((row) => [`${row.level}:${row.idx}`, row.hash]));
+    return coords.map((c) => byCoord.get(`${c.level}:${c.index}`));
+  }
+
+  /** @inheritdoc */
+  async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await this.query(this.sql.checkpoint!, [checkpoint.size, checkpoint.note], true);
+  }
+
+  /** @inheritdoc */
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    return (await this.query<{ size: string; note: string }>(this.sql.checkpoints!)).rows.map((r) => ({ size: Number(r.size), note: r.note }));
+  }
+
+  /** @inheritdoc */
+  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
+    const r = (await this.query<{ size: string; note: string }>(this.sql.latest!)).rows[0];
+    return r === undefined ? undefined : { size: Number(r.size), note: r.note };
+  }
+
+  /** @inheritdoc */
+  async putObject(id: string, text: string): Promise<void> {
+    await this.query(this.sql.putObject!, [id, text], true);
+    const stored = await this.getObject(id);
+    if (stored !== text) throw new StoreError("object-mismatch", `object ${id} is already stored with different text`);
+  }
+
+  /** @inheritdoc */
+  async getObject(id: string): Promise<string | undefined> {
+    return (await this.query<{ text: string }>(this.sql.getObject!, [id])).rows[0]?.text;
+  }
+
+  /** @inheritdoc */
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await this.query<{ value: string }>(this.sql.getMeta!, [key])).rows[0]?.value;
+  }
+
+  /** @inheritdoc */
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.query(this.sql.setMeta!, [key, value], true);
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end().catch(() => undefined);
+  }
+}
