@@ -47,11 +47,6 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** An error of the caller's code inside a transaction, passed through unchanged. */
-class Passed {
-  constructor(readonly error: unknown) {}
-}
-
 /** Map a PostgreSQL or connection failure to a {@link StoreError}. */
 function storeError(e: unknown, writing: boolean): StoreError {
   if (e instanceof StoreError) return e;
@@ -62,11 +57,8 @@ function storeError(e: unknown, writing: boolean): StoreError {
   return new StoreError("io", `lineage store ${writing ? "write" : "read"} failed: ${errorText(e)}`);
 }
 
-/** A connection that failed mid-transaction is discarded from the pool, not reused. */
-function broken(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return !(typeof code === "string" && /^(23|40|42|22)/.test(code));
-}
+/** One query inside a {@link PostgresLineageStore.transaction}; failures reject as {@link StoreError}. */
+export type TxQuery = <R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: readonly unknown[]) => Promise<pg.QueryResult<R>>;
 
 /**
  * Open a PostgreSQL lineage store; checks the schema version (W6212 when it is newer than
@@ -177,9 +169,10 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
 
   /**
    * Run `fn` in one transaction on one connection: committed when it resolves, rolled back
-   * when it throws (PostgreSQL and connection failures reject as {@link StoreError}).
+   * when it throws. Queries through `query` reject as {@link StoreError}; anything else `fn`
+   * throws passes through unchanged. A connection that failed is discarded, not reused.
    */
-  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (query: TxQuery) => Promise<T>): Promise<T> {
     this.check();
     let client: PoolClient;
     try {
@@ -187,46 +180,54 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
     } catch (e) {
       throw new StoreError("io", `cannot connect to the lineage store: ${errorText(e)}`);
     }
-    let failed: unknown;
+    let discard = false;
+    const query: TxQuery = async (text, values = []) => {
+      try {
+        return await client.query(text, values as unknown[]);
+      } catch (e) {
+        const se = storeError(e, true);
+        if (se.kind === "io") discard = true;
+        throw se;
+      }
+    };
     try {
-      await client.query("BEGIN");
-      const out = await fn(client);
-      await client.query("COMMIT");
+      await query("BEGIN");
+      const out = await fn(query);
+      await query("COMMIT");
       return out;
     } catch (e) {
-      failed = e;
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw e instanceof Passed ? e.error : storeError(e, true);
+      await client.query("ROLLBACK").catch(() => (discard = true));
+      throw e;
     } finally {
-      client.release(failed !== undefined && !(failed instanceof Passed) && broken(failed) ? true : undefined);
+      client.release(discard ? true : undefined);
     }
   }
 
   /** Write a checked batch on a connection holding the lock, at `size`. */
-  private async writeBatch(c: PoolClient, batch: AppendBatch, size: number): Promise<void> {
+  private async writeBatch(c: TxQuery, batch: AppendBatch, size: number): Promise<void> {
     const problem = batchProblem(batch, size);
     if (problem !== undefined) throw problem;
     const es = batch.entries;
     if (es.length > 0) {
-      await c.query(this.sql.entries!, [es.map((e) => e.index), es.map((e) => e.id), es.map((e) => Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength)), es.map((e) => JSON.stringify(e.parents))]);
+      await c(this.sql.entries!, [es.map((e) => e.index), es.map((e) => e.id), es.map((e) => Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength)), es.map((e) => JSON.stringify(e.parents))]);
       const parents: string[] = [];
       const children: number[] = [];
       for (const e of es) for (const p of e.parents) (parents.push(p), children.push(e.index));
-      if (parents.length > 0) await c.query(this.sql.edges!, [parents, children]);
+      if (parents.length > 0) await c(this.sql.edges!, [parents, children]);
     }
     const ns = batch.nodes;
-    if (ns.length > 0) await c.query(this.sql.nodes!, [ns.map((n) => n.level), ns.map((n) => n.index), ns.map((n) => Buffer.from(n.hash.buffer, n.hash.byteOffset, n.hash.byteLength))]);
-    if (batch.checkpoint !== undefined) await c.query(this.sql.checkpoint!, [batch.checkpoint.size, batch.checkpoint.note]);
+    if (ns.length > 0) await c(this.sql.nodes!, [ns.map((n) => n.level), ns.map((n) => n.index), ns.map((n) => Buffer.from(n.hash.buffer, n.hash.byteOffset, n.hash.byteLength))]);
+    if (batch.checkpoint !== undefined) await c(this.sql.checkpoint!, [batch.checkpoint.size, batch.checkpoint.note]);
     const after = size + es.length;
     if (es.length > 0) {
-      await c.query(this.sql.setSize!, [after]);
-      await c.query(this.sql.notify!, [this.logChannel, String(after)]);
+      await c(this.sql.setSize!, [after]);
+      await c(this.sql.notify!, [this.logChannel, String(after)]);
     }
   }
 
   /** The size under the coordination row lock (held until the transaction ends). */
-  private async lockedSize(c: PoolClient): Promise<number> {
-    const r = await c.query<{ size: string }>(this.sql.lock!);
+  private async lockedSize(c: TxQuery): Promise<number> {
+    const r = await c<{ size: string }>(this.sql.lock!);
     return Number(r.rows[0]!.size);
   }
 
@@ -245,13 +246,7 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
   async appendSequenced(build: (size: number) => Promise<AppendBatch>): Promise<void> {
     await this.transaction(async (c) => {
       const size = await this.lockedSize(c);
-      let batch: AppendBatch;
-      try {
-        batch = await build(size);
-      } catch (e) {
-        throw new Passed(e);
-      }
-      await this.writeBatch(c, batch, size);
+      await this.writeBatch(c, await build(size), size);
     });
   }
 

@@ -70,6 +70,9 @@ export {
 } from "./lineage/log.js";
 export { openLocalLog, nodeSigner, readLogPublicKey, DEFAULT_LINEAGE_DB, type LocalLogOptions } from "./lineage/local-log.js";
 export { keySigner } from "./lineage/signed-note.js";
+export { keyTrust, type CheckpointTrust, type TrustedCheckpoint, type TrustResult } from "./lineage/trust.js";
+export { parseCheckpoint, verifierKey, type Checkpoint, type ParsedCheckpoint } from "./lineage/checkpoint.js";
+export { checkConsistency } from "./lineage/merkle.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
 export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";
