@@ -181,6 +181,12 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
       throw new StoreError("io", `cannot connect to the lineage store: ${errorText(e)}`);
     }
     let discard = false;
+    // INVARIANT: a connection lost while no query runs on it (while the caller builds its batch)
+    // emits 'error' on the client; without a listener that would end the process.
+    const lost = (): void => {
+      discard = true;
+    };
+    client.on("error", lost);
     const query: TxQuery = async (text, values = []) => {
       try {
         return await client.query(text, values as unknown[]);
@@ -199,6 +205,7 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
       await client.query("ROLLBACK").catch(() => (discard = true));
       throw e;
     } finally {
+      client.off("error", lost);
       client.release(discard ? true : undefined);
     }
   }

@@ -247,16 +247,19 @@ export class Witness {
    */
   async witnessStore(store: LineageStore): Promise<WitnessResult | { readonly ok: true; readonly status: "empty" }> {
     try {
-      const latest = await store.latestCheckpoint();
-      if (latest === undefined) return { ok: true, status: "empty" };
       const opened = await LineageLog.open({ store: borrowed(store), crypto: runtimeCrypto, trust: this.options.trust });
       if (!opened.ok) return { ok: false, problem: opened.problem };
       const log = opened.log;
-      if (log.checkpoint !== latest.note) return this.observe(latest.note);
+      const note = log.checkpoint;
+      if (note === undefined) {
+        // No checkpoint, or one the trust refuses (observe says why).
+        const latest = await store.latestCheckpoint();
+        return latest === undefined ? { ok: true, status: "empty" } : this.observe(latest.note);
+      }
       const last = this.latest ?? (this.pendingLast === undefined ? undefined : await this.accept(this.pendingLast));
-      if (last === undefined || "ok" in last || last.size === log.size) return this.observe(latest.note);
+      if (last === undefined || "ok" in last || last.size === log.size) return this.observe(note);
       if (last.size > log.size) {
-        const now = await this.accept(latest.note);
+        const now = await this.accept(note);
         if ("ok" in now) return { ok: false, problem: now.problem };
         const split: SplitView = {
           kind: "split-view",
@@ -264,13 +267,13 @@ export class Witness {
           origin: this.options.trust.origin,
           first: last,
           second: now,
-          problem: problem("W8506", { origin: this.options.trust.origin, detail: `the store's latest checkpoint is below the last one this witness saw`, first: describe(last), second: describe(now) }),
+          problem: problem("W8506", { origin: this.options.trust.origin, detail: "the store's latest checkpoint is below the last one this witness saw", first: describe(last), second: describe(now) }),
         };
         return { ok: false, problem: split.problem, split };
       }
       const c = await log.consistency(last.size);
       if (!c.ok) return { ok: false, problem: c.problem };
-      return this.observe(latest.note, c.proof.path.map((p) => new Uint8Array(Buffer.from(p, "base64"))));
+      return this.observe(note, c.proof.path.map((p) => new Uint8Array(Buffer.from(p, "base64"))));
     } catch (e) {
       return { ok: false, problem: failure("W6205", { detail: e instanceof Error ? e.message : String(e) }).problem };
     }

@@ -275,7 +275,13 @@ export class LineageLog {
         const k = base64Decode(storedKey);
         if (k === undefined || !bytesEqual(k, publicKey)) return fail(failure("W6207", { detail: "this lineage log was created with another key" }));
       }
-      const size = await store.size();
+      let size = await store.size();
+      let latest = await store.latestCheckpoint();
+      // Another writer may append between the two reads: read again until they agree (a few times).
+      for (let k = 0; k < 4 && latest !== undefined && latest.size !== size; k++) {
+        size = await store.size();
+        latest = await store.latestCheckpoint();
+      }
       const coords = edgeCoords(size);
       const hashes = await store.readNodes(coords);
       const edge: EdgeNode[] = [];
@@ -285,7 +291,6 @@ export class LineageLog {
         if (h === undefined || h.length !== HASH_BYTES) problem = `stored subtree (${c.level}, ${c.index}) is missing`;
         else edge.push({ level: c.level, hash: h });
       });
-      const latest = await store.latestCheckpoint();
       const parsed = latest === undefined ? undefined : await trust.verify(latest.note);
       if (problem === undefined && size > 0) {
         if (parsed === undefined || !parsed.ok || parsed.value.size !== size) problem = "the stored entries are not covered by a valid latest checkpoint";
