@@ -10,7 +10,8 @@
  *
  * Tables (all in one PostgreSQL schema, `writ` by default):
  * - `log_state`: the one coordination row (`size`), locked `FOR UPDATE` by every append;
- * - `entries`, `edges`, `nodes`, `checkpoints`, `objects`, `meta`: the lineage store;
+ * - `entries`, `edges`, `tiles`, `checkpoints`, `objects`, `meta`: the lineage store (subtree
+ *   hashes in tiles of 64 consecutive hashes of one level, C2SP tlog-tiles style);
  * - `mesh_records`: operator-signed records (mesh, enrollments, revocations, pins);
  * - `pins`: the documents of pinned bundles and entity snapshots;
  * - `cosignatures`: witness cosignatures per checkpoint size.
@@ -25,17 +26,21 @@ export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** The default PostgreSQL schema of a mesh. */
 export const DEFAULT_SCHEMA = "writ";
 
-/** The migrations, in order; `S.` stands for the schema. */
+/**
+ * The migrations, in order; `S.` stands for the schema. Ids are compared byte-wise
+ * (`COLLATE "C"`): whatever the database's default collation, the unique index over event ids
+ * stays cheap (no locale-aware comparison per key) and means exact equality.
+ */
 const MIGRATIONS: readonly (readonly string[])[] = [
   // 0 → 1: the lineage store.
   [
     `CREATE TABLE S.log_state (id boolean PRIMARY KEY DEFAULT true CHECK (id), size bigint NOT NULL)`,
     `INSERT INTO S.log_state (id, size) VALUES (true, 0)`,
-    `CREATE TABLE S.entries (idx bigint PRIMARY KEY, id text NOT NULL UNIQUE, data bytea NOT NULL, parents text NOT NULL)`,
-    `CREATE TABLE S.edges (parent text NOT NULL, child bigint NOT NULL, PRIMARY KEY (parent, child))`,
-    `CREATE TABLE S.nodes (level smallint NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (level, idx))`,
+    `CREATE TABLE S.entries (idx bigint PRIMARY KEY, id text COLLATE "C" NOT NULL UNIQUE, data bytea NOT NULL, parents text NOT NULL)`,
+    `CREATE TABLE S.edges (parent text COLLATE "C" NOT NULL, child bigint NOT NULL, PRIMARY KEY (parent, child))`,
+    `CREATE TABLE S.tiles (level smallint NOT NULL, tile bigint NOT NULL, hashes bytea NOT NULL, PRIMARY KEY (level, tile))`,
     `CREATE TABLE S.checkpoints (size bigint PRIMARY KEY, note text NOT NULL)`,
-    `CREATE TABLE S.objects (id text PRIMARY KEY, text text NOT NULL)`,
+    `CREATE TABLE S.objects (id text COLLATE "C" PRIMARY KEY, text text NOT NULL)`,
     `CREATE TABLE S.meta (key text PRIMARY KEY, value text NOT NULL)`,
   ],
   // 1 → 2: the mesh: signed records, pinned documents, cosignatures.

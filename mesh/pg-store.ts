@@ -3,8 +3,12 @@
  *
  * Sequencing, as transparency logs do it on a database: every append is one transaction
  * that locks the one coordination row (`log_state … FOR UPDATE`), reads the size, writes the
- * batch's entries, parent edges and subtree nodes in bulk (one `INSERT … SELECT FROM unnest`
- * per table), the checkpoint, and the new size, then commits. Writers on other connections —
+ * batch's entries, parent edges and subtree hashes in bulk (one `INSERT … SELECT FROM unnest`
+ * per table; the variable-length bytes travel as one binary parameter cut by offsets, which
+ * costs PostgreSQL far less than an array of hex literals), the checkpoint, and the new size,
+ * then commits. Subtree hashes live in tiles of {@link TILE_WIDTH} consecutive hashes of one
+ * level (C2SP tlog-tiles style): a batch rewrites a few tile rows instead of inserting two
+ * rows per event. Writers on other connections —
  * other processes — wait on the row lock, so indices are contiguous and batches never
  * interleave. With {@link PostgresLineageStore.appendSequenced} the log builds its batch while
  * holding the lock (catching up first with what another node appended), so a node never
@@ -27,6 +31,31 @@ import { failure, type Failure } from "../runtime/index.js";
 import { batchProblem, StoreError } from "../runtime/lineage/store.js";
 import type { AppendBatch, LineageStore, NodeCoord, SequencedAppend, StoredCheckpoint, StoredEntry } from "../runtime/lineage/store.js";
 import { DEFAULT_SCHEMA, migrate, SCHEMA_NAME, schemaVersion, versionProblem } from "./pg-schema.js";
+
+/** Subtree hashes per tile row (consecutive indices of one level). */
+export const TILE_WIDTH = 64;
+
+const HASH = 32;
+
+/** Byte strings packed into one buffer with their 1-based offsets and lengths (cut apart by `substring` in SQL). */
+function packed(parts: readonly Uint8Array[]): { blob: Buffer; offsets: number[]; lengths: number[] } {
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let at = 1;
+  for (const p of parts) {
+    offsets.push(at);
+    lengths.push(p.byteLength);
+    at += p.byteLength;
+  }
+  return { blob: Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))), offsets, lengths };
+}
+
+/** A stored 32-byte hash slice, or undefined when absent (short, or never written: all zeros). */
+function slot(bytes: Buffer | null | undefined): Uint8Array | undefined {
+  if (bytes === null || bytes === undefined || bytes.length !== HASH) return undefined;
+  for (let i = 0; i < HASH; i++) if (bytes[i] !== 0) return bytes;
+  return undefined;
+}
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -107,7 +136,7 @@ function entryOf(r: EntryRow): StoredEntry {
   } catch {
     parents = [];
   }
-  return { index: Number(r.idx), id: r.id, data: r.data, parents, leafHash: r.leaf ?? undefined };
+  return { index: Number(r.idx), id: r.id, data: r.data, parents, leafHash: slot(r.leaf) };
 }
 
 /** A {@link LineageStore} on PostgreSQL (with {@link SequencedAppend}). Create with {@link openPostgresStore}. */
@@ -125,20 +154,28 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
     readonly schema: string,
   ) {
     const S = `${schema}.`;
-    const entryCols = `e.idx, e.id, e.data, e.parents, n.hash AS leaf FROM ${S}entries e LEFT JOIN ${S}nodes n ON n.level = 0 AND n.idx = e.idx`;
+    const entryCols = `e.idx, e.id, e.data, e.parents, substring(t.hashes FROM (e.idx % ${TILE_WIDTH})::int * ${HASH} + 1 FOR ${HASH}) AS leaf FROM ${S}entries e LEFT JOIN ${S}tiles t ON t.level = 0 AND t.tile = e.idx / ${TILE_WIDTH}`;
     this.sql = {
       size: `SELECT size FROM ${S}log_state`,
       lock: `SELECT size FROM ${S}log_state WHERE id FOR UPDATE`,
-      entries: `INSERT INTO ${S}entries (idx, id, data, parents) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[])`,
-      edges: `INSERT INTO ${S}edges (parent, child) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`,
-      nodes: `INSERT INTO ${S}nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,
+      readTiles: `SELECT level, tile, hashes FROM ${S}tiles WHERE (level, tile) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))`,
+      // One statement, one round trip: every table of a batch written by data-modifying CTEs.
+      write: `WITH e AS (
+          INSERT INTO ${S}entries (idx, id, data, parents)
+          SELECT u.idx, u.id, substring($3::bytea FROM u.o FOR u.l), u.p FROM unnest($1::bigint[], $2::text[], $4::int[], $5::int[], $6::text[]) AS u(idx, id, o, l, p)),
+        g AS (INSERT INTO ${S}edges (parent, child) SELECT * FROM unnest($7::text[], $8::bigint[]) ON CONFLICT DO NOTHING),
+        t AS (
+          INSERT INTO ${S}tiles (level, tile, hashes)
+          SELECT u.level, u.tile, substring($11::bytea FROM u.o FOR u.l) FROM unnest($9::smallint[], $10::bigint[], $12::int[], $13::int[]) AS u(level, tile, o, l)
+          ON CONFLICT (level, tile) DO UPDATE SET hashes = EXCLUDED.hashes),
+        c AS (INSERT INTO ${S}checkpoints (size, note) SELECT $14::bigint, $15::text WHERE $15::text IS NOT NULL),
+        s AS (UPDATE ${S}log_state SET size = $16::bigint WHERE id AND $17::boolean)
+        SELECT pg_notify($18, $16::text) WHERE $17::boolean`,
       checkpoint: `INSERT INTO ${S}checkpoints (size, note) VALUES ($1, $2)`,
-      setSize: `UPDATE ${S}log_state SET size = $1 WHERE id`,
-      notify: `SELECT pg_notify($1, $2)`,
       range: `SELECT ${entryCols} WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx`,
       byId: `SELECT ${entryCols} WHERE e.id = $1`,
       children: `SELECT child FROM ${S}edges WHERE parent = $1 ORDER BY child`,
-      readNodes: `SELECT level, idx, hash FROM ${S}nodes WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))`,
+      readNodes: `SELECT u.i, substring(t.hashes FROM u.s * ${HASH} + 1 FOR ${HASH}) AS hash FROM unnest($1::smallint[], $2::bigint[], $3::int[]) WITH ORDINALITY AS u(level, tile, s, i) JOIN ${S}tiles t ON t.level = u.level AND t.tile = u.tile`,
       checkpoints: `SELECT size, note FROM ${S}checkpoints ORDER BY size`,
       latest: `SELECT size, note FROM ${S}checkpoints ORDER BY size DESC LIMIT 1`,
       putObject: `INSERT INTO ${S}objects (id, text) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
@@ -172,7 +209,7 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
    * when it throws. Queries through `query` reject as {@link StoreError}; anything else `fn`
    * throws passes through unchanged. A connection that failed is discarded, not reused.
    */
-  async transaction<T>(fn: (query: TxQuery) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (query: TxQuery, opened: pg.QueryResult | undefined) => Promise<T>, opening?: string): Promise<T> {
     this.check();
     let client: PoolClient;
     try {
@@ -197,8 +234,9 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
       }
     };
     try {
-      await query("BEGIN");
-      const out = await fn(query);
+      // `opening` (a statement without parameters) travels with BEGIN: one round trip.
+      const begun = (await query(opening === undefined ? "BEGIN" : `BEGIN; ${opening}`)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const out = await fn(query, Array.isArray(begun) ? begun[1] : undefined);
       await query("COMMIT");
       return out;
     } catch (e) {
@@ -210,32 +248,71 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
     }
   }
 
-  /** Write a checked batch on a connection holding the lock, at `size`. */
+  /** Write a checked batch on a connection holding the lock, at `size`: read the touched tiles, then one statement. */
   private async writeBatch(c: TxQuery, batch: AppendBatch, size: number): Promise<void> {
     const problem = batchProblem(batch, size);
     if (problem !== undefined) throw problem;
     const es = batch.entries;
-    if (es.length > 0) {
-      await c(this.sql.entries!, [es.map((e) => e.index), es.map((e) => e.id), es.map((e) => Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength)), es.map((e) => JSON.stringify(e.parents))]);
-      const parents: string[] = [];
-      const children: number[] = [];
-      for (const e of es) for (const p of e.parents) (parents.push(p), children.push(e.index));
-      if (parents.length > 0) await c(this.sql.edges!, [parents, children]);
-    }
-    const ns = batch.nodes;
-    if (ns.length > 0) await c(this.sql.nodes!, [ns.map((n) => n.level), ns.map((n) => n.index), ns.map((n) => Buffer.from(n.hash.buffer, n.hash.byteOffset, n.hash.byteLength))]);
-    if (batch.checkpoint !== undefined) await c(this.sql.checkpoint!, [batch.checkpoint.size, batch.checkpoint.note]);
+    const data = packed(es.map((e) => e.data));
+    const parents: string[] = [];
+    const children: number[] = [];
+    for (const e of es) for (const p of e.parents) (parents.push(p), children.push(e.index));
+    const tiles = batch.nodes.length === 0 ? [] : await this.patchedTiles(c, batch);
+    const tileBytes = packed(tiles.map((t) => t.bytes.subarray(0, t.used)));
     const after = size + es.length;
-    if (es.length > 0) {
-      await c(this.sql.setSize!, [after]);
-      await c(this.sql.notify!, [this.logChannel, String(after)]);
-    }
+    await c(this.sql.write!, [
+      es.map((e) => e.index),
+      es.map((e) => e.id),
+      data.blob,
+      data.offsets,
+      data.lengths,
+      es.map((e) => JSON.stringify(e.parents)),
+      parents,
+      children,
+      tiles.map((t) => t.level),
+      tiles.map((t) => t.tile),
+      tileBytes.blob,
+      tileBytes.offsets,
+      tileBytes.lengths,
+      batch.checkpoint?.size ?? 0,
+      batch.checkpoint?.note ?? null,
+      after,
+      es.length > 0,
+      this.logChannel,
+    ]);
   }
 
-  /** The size under the coordination row lock (held until the transaction ends). */
-  private async lockedSize(c: TxQuery): Promise<number> {
-    const r = await c<{ size: string }>(this.sql.lock!);
-    return Number(r.rows[0]!.size);
+  /**
+   * The tiles the batch's subtree hashes fall in, read once and patched (under the row lock:
+   * no other writer changes them meanwhile).
+   */
+  private async patchedTiles(c: TxQuery, batch: AppendBatch): Promise<{ level: number; tile: number; bytes: Buffer; used: number }[]> {
+    const touched = new Map<string, { level: number; tile: number; bytes: Buffer; used: number }>();
+    for (const n of batch.nodes) {
+      const tile = Math.floor(n.index / TILE_WIDTH);
+      const key = `${n.level}:${tile}`;
+      if (!touched.has(key)) touched.set(key, { level: n.level, tile, bytes: Buffer.alloc(TILE_WIDTH * HASH), used: 0 });
+    }
+    const ts = [...touched.values()];
+    const old = await c<{ level: number; tile: string; hashes: Buffer }>(this.sql.readTiles!, [ts.map((t) => t.level), ts.map((t) => t.tile)]);
+    for (const r of old.rows) {
+      const t = touched.get(`${r.level}:${r.tile}`)!;
+      const b = r.hashes.subarray(0, TILE_WIDTH * HASH);
+      b.copy(t.bytes);
+      t.used = b.length;
+    }
+    for (const n of batch.nodes) {
+      const t = touched.get(`${n.level}:${Math.floor(n.index / TILE_WIDTH)}`)!;
+      const off = (n.index % TILE_WIDTH) * HASH;
+      t.bytes.set(n.hash, off);
+      t.used = Math.max(t.used, off + HASH);
+    }
+    return ts;
+  }
+
+  /** The size read under the coordination row lock (held until the transaction ends). */
+  private static lockedSize(opened: pg.QueryResult | undefined): number {
+    return Number((opened!.rows[0] as { size: string }).size);
   }
 
   /** @inheritdoc */
@@ -246,15 +323,15 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
 
   /** @inheritdoc */
   async append(batch: AppendBatch): Promise<void> {
-    await this.transaction(async (c) => this.writeBatch(c, batch, await this.lockedSize(c)));
+    await this.transaction(async (c, opened) => this.writeBatch(c, batch, PostgresLineageStore.lockedSize(opened)), this.sql.lock);
   }
 
   /** @inheritdoc */
   async appendSequenced(build: (size: number) => Promise<AppendBatch>): Promise<void> {
-    await this.transaction(async (c) => {
-      const size = await this.lockedSize(c);
+    await this.transaction(async (c, opened) => {
+      const size = PostgresLineageStore.lockedSize(opened);
       await this.writeBatch(c, await build(size), size);
-    });
+    }, this.sql.lock);
   }
 
   /** @inheritdoc */
@@ -282,9 +359,14 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
   /** @inheritdoc */
   async readNodes(coords: readonly NodeCoord[]): Promise<(Uint8Array | undefined)[]> {
     if (coords.length === 0) return [];
-    const r = await this.query<{ level: number; idx: string; hash: Buffer }>(this.sql.readNodes!, [coords.map((c) => c.level), coords.map((c) => c.index)]);
-    const byCoord = new Map(r.rows.map((row) => [`${row.level}:${row.idx}`, row.hash]));
-    return coords.map((c) => byCoord.get(`${c.level}:${c.index}`));
+    const r = await this.query<{ i: string; hash: Buffer | null }>(this.sql.readNodes!, [
+      coords.map((c) => c.level),
+      coords.map((c) => Math.floor(c.index / TILE_WIDTH)),
+      coords.map((c) => c.index % TILE_WIDTH),
+    ]);
+    const out = new Array<Uint8Array | undefined>(coords.length);
+    for (const row of r.rows) out[Number(row.i) - 1] = slot(row.hash);
+    return out;
   }
 
   /** @inheritdoc */

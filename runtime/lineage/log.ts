@@ -458,7 +458,7 @@ export class LineageLog {
       let prepared: Prepared | undefined;
       await store.appendSequenced(async (size) => {
         if (size !== this.count) {
-          const f = await this.catchUp();
+          const f = await this.catchUp(size);
           if (f !== undefined) throw new Refusal(f);
         }
         prepared = this.prepare(batch);
@@ -528,14 +528,15 @@ export class LineageLog {
    * root, and the stored tree must be consistent with the one this log held (a consistency
    * proof from stored nodes, checked against both roots). An integrity failure refuses further
    * appends (W6210); a store failure or a store that keeps moving fails this attempt only.
+   * `lockedSize`: the size read under the store's sequencing lock (nothing moves meanwhile).
    */
-  private async catchUp(): Promise<Failure | undefined> {
+  private async catchUp(lockedSize?: number): Promise<Failure | undefined> {
     const hasher = this.crypto.merkle;
     try {
-      let size = await this.store.size();
+      let size = lockedSize ?? (await this.store.size());
       let latest = await this.store.latestCheckpoint();
       // Without a sequencing lock a writer may append between the two reads: read again.
-      for (let k = 0; k < 4 && latest !== undefined && latest.size !== size; k++) {
+      for (let k = 0; lockedSize === undefined && k < 4 && latest !== undefined && latest.size !== size; k++) {
         size = await this.store.size();
         latest = await this.store.latestCheckpoint();
       }
