@@ -49,8 +49,8 @@ export function percentile(xs: readonly number[], q: number): number {
 
 /**
  * CPU time (ms) used so far by the PostgreSQL server whose data folder is `dataDir`: the
- * postmaster (first line of `postmaster.pid`) and its children, from /proc (Linux);
- * undefined when it cannot be read.
+ * postmaster (first line of `postmaster.pid`), its running children and the children it
+ * has reaped, from /proc (Linux); undefined when it cannot be read.
  */
 export function serverCpuMs(dataDir: string): number | undefined {
   try {
@@ -67,7 +67,9 @@ export function serverCpuMs(dataDir: string): number | undefined {
       }
       // Fields after the command name (which may hold spaces) start after the last ')'.
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(d) === master || Number(f[1]) === master) ticks += Number(f[11]) + Number(f[12]);
+      // utime + stime; for the postmaster also cutime + cstime: the backends that already exited.
+      if (Number(d) === master) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      else if (Number(f[1]) === master) ticks += Number(f[11]) + Number(f[12]);
     }
     return (ticks * 1000) / hz;
   } catch {
