@@ -37,14 +37,15 @@ import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { publicKeyProblem } from "../crypto/ed25519.js";
 import type { RuntimeCrypto } from "../crypto/platform.js";
 import { signCheckpoint, verifierKey } from "./checkpoint.js";
-import { bytesEqual, checkConsistency, checkInclusion, consistencyProof, HASH_BYTES, inclusionProof } from "./merkle.js";
-import type { Hash, MerkleHasher, NodeSource } from "./merkle.js";
+import { bytesEqual, checkInclusion, consistencyProof, inclusionProof } from "./merkle.js";
+import type { Hash, MerkleHasher } from "./merkle.js";
 import { encodePath, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 import type { LineageProof } from "./proof.js";
 import type { NoteSigner } from "./signed-note.js";
 import { hasSequencedAppend, StoreError } from "./store.js";
-import type { AppendBatch, LineageStore, NewEntry, NodeCoord, StoredNode } from "./store.js";
+import type { AppendBatch, LineageStore, NewEntry, StoredNode } from "./store.js";
 import { keyTrust, type CheckpointTrust } from "./trust.js";
+import { foldEdge, fromStoredNodes, pushLeaf, readEdge, storedExtension, type EdgeNode } from "./stored-tree.js";
 import { verifyLog } from "./verify.js";
 import type { VerifyOptions, VerifyReport } from "./verify.js";
 
@@ -130,25 +131,6 @@ function defaultParents(event: Readonly<Record<string, unknown>>): readonly stri
 export function lineageOrigin(publicKey: Uint8Array, hasher: MerkleHasher): string {
   // The leaf hash is a domain-separated SHA-256; any stable digest of the key works as a name.
   return `writ-lineage/${eventIdOf(hasher.leaf(publicKey)).slice(7, 23)}`;
-}
-
-/** Perfect pieces of the right edge of a tree of `size` leaves, highest level first. */
-function edgeCoords(size: number): NodeCoord[] {
-  const out: NodeCoord[] = [];
-  let start = 0;
-  for (let level = 52; level >= 0; level--) {
-    const w = 2 ** level;
-    if (size - start >= w) {
-      out.push({ level, index: start / w });
-      start += w;
-    }
-  }
-  return out;
-}
-
-interface EdgeNode {
-  readonly level: number;
-  readonly hash: Hash;
 }
 
 /** A batch placed after the current tree and signed, not yet written. */
@@ -282,15 +264,9 @@ export class LineageLog {
         size = await store.size();
         latest = await store.latestCheckpoint();
       }
-      const coords = edgeCoords(size);
-      const hashes = await store.readNodes(coords);
-      const edge: EdgeNode[] = [];
-      let problem: string | undefined;
-      coords.forEach((c, i) => {
-        const h = hashes[i];
-        if (h === undefined || h.length !== HASH_BYTES) problem = `stored subtree (${c.level}, ${c.index}) is missing`;
-        else edge.push({ level: c.level, hash: h });
-      });
+      const stored = await readEdge(store, size);
+      const edge = "edge" in stored ? stored.edge : [];
+      let problem = "missing" in stored ? stored.missing : undefined;
       const parsed = latest === undefined ? undefined : await trust.verify(latest.note);
       if (problem === undefined && size > 0) {
         if (parsed === undefined || !parsed.ok || parsed.value.size !== size) problem = "the stored entries are not covered by a valid latest checkpoint";
@@ -425,16 +401,7 @@ export class LineageLog {
         seen.add(e.id);
         const index = this.count + entries.length;
         entries.push({ index, id: e.id, data: e.data, parents: e.parents });
-        nodes.push({ level: 0, index, hash: e.leaf });
-        edge.push({ level: 0, hash: e.leaf });
-        while (edge.length >= 2 && edge[edge.length - 1]!.level === edge[edge.length - 2]!.level) {
-          const right = edge.pop()!;
-          const left = edge.pop()!;
-          const level = right.level + 1;
-          const hash = hasher.node(left.hash, right.hash);
-          edge.push({ level, hash });
-          nodes.push({ level, index: Math.floor(index / 2 ** level), hash });
-        }
+        pushLeaf(edge, e.leaf, index, hasher, nodes);
       }
     }
     const size = this.count + entries.length;
@@ -523,50 +490,32 @@ export class LineageLog {
   }
 
   /**
-   * Adopt the tree other writers extended in the store. The store's latest checkpoint must be
-   * accepted by the trust and sign the store's size, the stored right edge must fold to its
-   * root, and the stored tree must be consistent with the one this log held (a consistency
-   * proof from stored nodes, checked against both roots). An integrity failure refuses further
-   * appends (W6210); a store failure or a store that keeps moving fails this attempt only.
-   * `lockedSize`: the size read under the store's sequencing lock (nothing moves meanwhile).
+   * Adopt the tree other writers extended in the store, if it verifies (see
+   * `storedExtension`). An integrity failure refuses further appends (W6210); a store failure
+   * or a store that keeps moving fails this attempt only. `lockedSize`: the size read under
+   * the store's sequencing lock.
    */
   private async catchUp(lockedSize?: number): Promise<Failure | undefined> {
-    const hasher = this.crypto.merkle;
     try {
-      let size = lockedSize ?? (await this.store.size());
-      let latest = await this.store.latestCheckpoint();
-      // Without a sequencing lock a writer may append between the two reads: read again.
-      for (let k = 0; lockedSize === undefined && k < 4 && latest !== undefined && latest.size !== size; k++) {
-        size = await this.store.size();
-        latest = await this.store.latestCheckpoint();
+      const found = await storedExtension(this.store, this.trust, { size: this.count, root: this.root(), note: this.latestNote }, this.crypto.merkle, lockedSize);
+      switch (found.kind) {
+        case "same":
+          return undefined;
+        case "refuse":
+          return this.refuse(found.detail);
+        case "retry":
+          return found.failure;
+        case "extends":
+          this.edge = found.edge;
+          this.count = found.size;
+          this.latestNote = found.note;
+          this.latestSigner = found.signer;
+          return undefined;
+        default: {
+          const unknown: never = found;
+          return unknown;
+        }
       }
-      if (size === this.count && latest?.note === this.latestNote) return undefined;
-      if (size < this.count) return this.refuse(`the store holds ${size} events, fewer than the ${this.count} this log held: it was truncated or replaced`);
-      if (latest === undefined) return this.refuse("the stored entries are not covered by any checkpoint");
-      if (latest.size !== size) return failure("W6209", { kind: "conflict", detail: "the store kept changing while this log caught up with it" });
-      const t = await this.trust.verify(latest.note);
-      if (!t.ok) return this.refuse(`the latest stored checkpoint is not accepted: ${t.problem.message}`);
-      if (t.value.size !== size) return this.refuse(`the checkpoint stored for size ${size} signs size ${t.value.size}`);
-      const coords = edgeCoords(size);
-      const hashes = await this.store.readNodes(coords);
-      const edge: EdgeNode[] = [];
-      for (let i = 0; i < coords.length; i++) {
-        const h = hashes[i];
-        if (h === undefined || h.length !== HASH_BYTES) return this.refuse(`stored subtree (${coords[i]!.level}, ${coords[i]!.index}) is missing`);
-        edge.push({ level: coords[i]!.level, hash: h });
-      }
-      if (!bytesEqual(foldEdge(edge, hasher), t.value.rootHash)) return this.refuse("the stored tree does not match the latest checkpoint");
-      if (this.count > 0) {
-        const from = this.count;
-        const path = size === from ? [] : await this.fromStoredNodes((source) => consistencyProof(from, size, source, hasher));
-        const problem = checkConsistency(from, size, this.root(), t.value.rootHash, path, hasher);
-        if (problem !== undefined) return this.refuse(`the stored log is not an extension of the ${from} events this log held: ${problem}`);
-      }
-      this.edge = edge;
-      this.count = size;
-      this.latestNote = latest.note;
-      this.latestSigner = t.value.signer;
-      return undefined;
     } catch (e) {
       return storeFailure(e);
     }
@@ -596,26 +545,6 @@ export class LineageLog {
     return { index: e.index, id: e.id, event: JSON.parse(new TextDecoder().decode(e.data)) as Record<string, unknown>, parents: e.parents };
   }
 
-  /** Run a proof builder twice: once to learn which stored nodes it reads, then on those nodes. */
-  private async fromStoredNodes<T>(build: (source: NodeSource) => T): Promise<T> {
-    const coords: NodeCoord[] = [];
-    const zero = new Uint8Array(HASH_BYTES);
-    build({ perfectNode: (level, index) => (coords.push({ level, index }), zero) });
-    const hashes = await this.store.readNodes(coords);
-    const byCoord = new Map<string, Hash>();
-    coords.forEach((c, i) => {
-      const h = hashes[i];
-      if (h !== undefined) byCoord.set(`${c.level}:${c.index}`, h);
-    });
-    return build({
-      perfectNode(level, index) {
-        const h = byCoord.get(`${level}:${index}`);
-        if (h === undefined) throw new StoreError("io", `stored subtree (${level}, ${index}) is missing`);
-        return h;
-      },
-    });
-  }
-
   /**
    * A self-contained inclusion proof of an event against the latest checkpoint. The proof is
    * checked (re-hashing the stored content) before it is returned. Never throws.
@@ -632,7 +561,7 @@ export class LineageLog {
       if (note === undefined || stored.index >= size) return failure("W6211", { event: String(idOrIndex) });
       const event = JSON.parse(new TextDecoder().decode(stored.data)) as unknown;
       const hasher = this.crypto.merkle;
-      const path = await this.fromStoredNodes((source) => inclusionProof(stored.index, size, source, hasher));
+      const path = await fromStoredNodes(this.store, (source) => inclusionProof(stored.index, size, source, hasher));
       const proof: LineageProof = {
         format: LINEAGE_PROOF_FORMAT,
         event,
@@ -666,7 +595,7 @@ export class LineageLog {
       return failure("W6213", { detail: `no consistency proof from size ${String(from)} to the log's size ${to}` });
     }
     try {
-      const path = await this.fromStoredNodes((source) => consistencyProof(from, to, source, this.crypto.merkle));
+      const path = await fromStoredNodes(this.store, (source) => consistencyProof(from, to, source, this.crypto.merkle));
       return { ok: true, proof: { format: "writ-consistency-proof/1", origin: this.origin, from, to, path: encodePath(path), checkpoint: note } };
     } catch (e) {
       return failure("W6205", { detail: `cannot build the consistency proof: ${errorText(e)}` });
@@ -686,12 +615,4 @@ export class LineageLog {
     while (this.pending.length > 0 || this.scheduled || this.writing) await new Promise<void>((r) => later(r, 1));
     await this.exclusive(() => this.store.close());
   }
-}
-
-/** The RFC 6962 root from the right-edge perfect pieces (highest level first). */
-function foldEdge(edge: readonly EdgeNode[], hasher: MerkleHasher): Hash {
-  if (edge.length === 0) return hasher.empty();
-  let r = edge[edge.length - 1]!.hash;
-  for (let k = edge.length - 2; k >= 0; k--) r = hasher.node(edge[k]!.hash, r);
-  return r;
 }

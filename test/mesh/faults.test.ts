@@ -206,6 +206,7 @@ describe("mesh fault drills (real PostgreSQL, node processes)", () => {
   it("PostgreSQL crashes (immediate stop) and restarts under load: no acknowledged event is lost", async () => {
     const { mesh, schema } = await meshOf();
     const procs = NODES.map((n) => new NodeProcess(schema, n, 0, EVENTS));
+    await until(() => procs.every((p) => p.acked.size > 0));
     for (let round = 0; round < ROUNDS; round++) {
       const total = () => procs.reduce((n, p) => n + p.acked.size, 0);
       const before = total();
