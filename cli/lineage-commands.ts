@@ -17,7 +17,9 @@
  *   per decision, as JSON lines.
  *
  * Every command but `export` needs only public material: the log's public key (`--key`,
- * else `.writ/lineage.pub`); none creates or overwrites a key or a log. Show, replay and
+ * else `.writ/lineage.pub`); none creates or overwrites a key or a log. With `--store
+ * postgres://…` they read a mesh's shared log instead (see `mesh.ts`: `--key` is then the
+ * mesh operator's public key, and no trust file is kept by default). Show, replay and
  * export read the log through a full verification and use only the entries it re-hashed.
  * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
  */
@@ -48,8 +50,12 @@ export const TRUST_FILE = join(".writ", "lineage.trusted");
 export interface LineageDirOptions {
   /** The working directory holding `.writ/` (default: the current directory). */
   readonly dir?: string;
-  /** The log's public key file (default `.writ/lineage.pub`). */
+  /** The log's public key file (default `.writ/lineage.pub`); with `store`, the mesh operator's. */
   readonly key?: string;
+  /** A mesh's PostgreSQL store instead of the local log (`writ mesh`). */
+  readonly store?: string;
+  /** The mesh's PostgreSQL schema (with `store`). */
+  readonly schema?: string;
 }
 
 /** Options of the commands that verify the whole log. */
@@ -79,6 +85,7 @@ export async function openExistingLog(dir: string, keyFile?: string): Promise<Li
 
 async function withLog<T>(opts: LineageDirOptions, fn: (log: LineageLog, dir: string) => Promise<T>): Promise<T> {
   const dir = dirOf(opts);
+  if (opts.store !== undefined) return (await import("./mesh.js")).withMeshLog(opts, (log) => fn(log, dir));
   const log = await openExistingLog(dir, opts.key);
   try {
     return await fn(log, dir);
@@ -89,6 +96,7 @@ async function withLog<T>(opts: LineageDirOptions, fn: (log: LineageLog, dir: st
 
 /** The trusted checkpoint to hold the log to: `--trusted`, else the trust file when present. */
 function trustedCheckpoint(opts: TrustOptions, dir: string): { note?: string; file?: string; explicit: boolean } {
+  if (opts.store !== undefined && opts.trusted === undefined) return { explicit: false };
   const file = opts.trusted ?? join(dir, TRUST_FILE);
   if (opts.trusted === undefined && !existsSync(file)) return { explicit: false, file };
   try {

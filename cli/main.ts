@@ -18,6 +18,7 @@ import { runInit } from "./init.js";
 import { runLineageCheckpoint, runLineageExport, runLineageProve, runLineageReplay, runLineageShow, runLineageVerify, runLineageVerifyProof } from "./lineage-commands.js";
 import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, problemLine, processOutput, type Output, type Semantics } from "./io.js";
 import { servePlayground } from "./playground.js";
+import { addMeshCommands, meshSchemaOption } from "./mesh-register.js";
 import { runTest } from "./test-runner.js";
 import type { ServeCliOptions } from "./serve.js";
 
@@ -192,6 +193,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     });
 
   addLineageCommands(program, io, exit);
+  addMeshCommands(program, io, exit);
 
   program
     .command("serve")
@@ -359,6 +361,10 @@ function addLineageCommands(program: Command, io: Output, exit: { code: number }
     .action(async (opts: { format: string; dir?: string; output?: string }) => {
       exit.code = await runLineageExport(opts, io);
     });
+  // A mesh's shared log on PostgreSQL instead of .writ/ (the logic loads only with --store).
+  for (const c of lineage.commands.filter((c) => ["verify", "checkpoint", "prove", "show", "replay"].includes(c.name()))) {
+    c.addOption(new Option("--store <url>", "read a mesh's shared log on PostgreSQL (postgres://…); --key is then the mesh operator's public key")).addOption(meshSchemaOption());
+  }
 }
 
 async function runPlayground(portText: string | undefined, io: Output): Promise<number> {

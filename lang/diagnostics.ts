@@ -180,6 +180,16 @@ export const CATALOG = {
   W9009: { severity: "error", title: "tool not listed for the caller", message: "tool `{tool}` is not listed for {principal}" },
   W9010: { severity: "error", title: "no governed session", message: "{detail}" },
   W9011: { severity: "error", title: "lineage log in use", message: "another writ mcp (pid {pid}) records in {dir}: give each concurrent session its own --dir, or decide with --server" },
+  // --- mesh (W85xx) ---
+  W8501: { severity: "error", title: "no mesh in this store", message: "{detail}" },
+  W8502: { severity: "error", title: "invalid mesh record", message: "mesh record {seq} does not verify: {detail}" },
+  W8503: { severity: "error", title: "another mesh", message: "{detail}" },
+  W8504: { severity: "error", title: "enrollment refused", message: "{detail}" },
+  W8505: { severity: "error", title: "checkpoint not signed by an enrolled node", message: "{detail}" },
+  W8506: { severity: "error", title: "split view", message: "split view of {origin}: {detail} (first: {first}; second: {second})" },
+  W8507: { severity: "error", title: "invalid cosignature", message: "{detail}" },
+  W8508: { severity: "error", title: "publication refused", message: "{detail}" },
+  W8509: { severity: "error", title: "checkpoint not witnessed", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

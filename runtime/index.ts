@@ -72,6 +72,9 @@ export {
 } from "./lineage/log.js";
 export { openLocalLog, nodeSigner, readLogKey, readLogPublicKey, DEFAULT_LINEAGE_DB, type LocalLogOptions } from "./lineage/local-log.js";
 export { keySigner } from "./lineage/signed-note.js";
+export { keyTrust, type CheckpointTrust, type TrustedCheckpoint, type TrustResult } from "./lineage/trust.js";
+export { parseCheckpoint, verifierKey, type Checkpoint, type ParsedCheckpoint } from "./lineage/checkpoint.js";
+export { checkConsistency } from "./lineage/merkle.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
 export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";
@@ -83,5 +86,5 @@ export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYP
 // Authorization artifacts (DSSE, signed by a decision node; expiry checked against a caller-supplied time).
 export { ARTIFACT_FORMAT, ARTIFACT_PAYLOAD_TYPE, signArtifact, signArtifactAsync, verifyArtifact, type ArtifactCheck, type ArtifactInput, type AsyncSigner, type AuthorizationClaims, type VerifyArtifactOptions } from "./artifact.js";
 export type { Failure, Problem, ProblemValues } from "../compiler/compile-ir.js";
-/** Build a catalog problem (`{ code, message, values }`) — what services put in their own failures. */
-export { problem, type DiagnosticCode } from "../compiler/compile-ir.js";
+/** Build a catalog problem (`{ code, message, values }`) or a failed result — what services put in their own failures. */
+export { failure, problem, type DiagnosticCode } from "../compiler/compile-ir.js";

@@ -19,6 +19,15 @@
  * - `verify` re-hashes every stored event from its content, rebuilds the tree, checks every
  *   checkpoint and (given one) consistency with a trusted checkpoint, and names the first bad
  *   entry (see `verify.ts`).
+ * - **Several writers.** By default a log has one key and its origin is derived from it. A
+ *   log that several processes write (a mesh) is opened with a {@link CheckpointTrust}: one
+ *   origin, every key the trust accepts. When the store refuses a batch as a `conflict`
+ *   (another writer appended first) the log catches up — adopts the stored tree only if the
+ *   latest stored checkpoint is accepted by the trust, the stored right edge folds to its
+ *   root and the stored tree is consistent with the one the log held — and writes the batch
+ *   again at the new size. A store with {@link SequencedAppend} (PostgreSQL) runs the catch-up
+ *   and the batch under its sequencing lock, so writers wait instead of racing. A stored log
+ *   that cannot be adopted refuses appends (W6210), as at open.
  *
  * NOTE: browser-safe: the store, the signer and the hashing come from the caller.
  */
@@ -27,14 +36,16 @@ import { errorText, failure, type Failure, type Problem } from "../../compiler/c
 import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { publicKeyProblem } from "../crypto/ed25519.js";
 import type { RuntimeCrypto } from "../crypto/platform.js";
-import { signCheckpoint, verifierKey, verifyCheckpoint } from "./checkpoint.js";
-import { bytesEqual, checkInclusion, consistencyProof, HASH_BYTES, inclusionProof } from "./merkle.js";
-import type { Hash, MerkleHasher, NodeSource } from "./merkle.js";
+import { signCheckpoint, verifierKey } from "./checkpoint.js";
+import { bytesEqual, checkInclusion, consistencyProof, inclusionProof } from "./merkle.js";
+import type { Hash, MerkleHasher } from "./merkle.js";
 import { encodePath, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 import type { LineageProof } from "./proof.js";
 import type { NoteSigner } from "./signed-note.js";
-import { StoreError } from "./store.js";
-import type { LineageStore, NewEntry, NodeCoord, StoredNode } from "./store.js";
+import { hasSequencedAppend, StoreError } from "./store.js";
+import type { AppendBatch, LineageStore, NewEntry, StoredNode } from "./store.js";
+import { keyTrust, type CheckpointTrust } from "./trust.js";
+import { foldEdge, fromStoredNodes, pushLeaf, readEdge, storedExtension, type EdgeNode } from "./stored-tree.js";
 import { verifyLog } from "./verify.js";
 import type { VerifyOptions, VerifyReport } from "./verify.js";
 
@@ -42,6 +53,7 @@ export { verifyProof, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 export type { LineageProof, ProofCheck } from "./proof.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
 export type { NoteSigner as CheckpointSigner } from "./signed-note.js";
+export type { CheckpointTrust, TrustedCheckpoint, TrustResult } from "./trust.js";
 
 /** The hashing and signature verification a log runs on (`runtimeCrypto` of an entry). */
 export type LogCrypto = RuntimeCrypto;
@@ -62,6 +74,13 @@ export interface LineageLogOptions {
   readonly signer?: NoteSigner;
   /** The log key to verify against (a read-only log); must equal the signer's when both are given. */
   readonly publicKey?: Uint8Array;
+  /**
+   * Who may sign this log's checkpoints, when not the one log key: the origin comes from the
+   * trust, every checkpoint is checked by it, and the store's recorded log key is neither
+   * checked nor written (a mesh log: one origin, the keys of its enrolled nodes). Without it
+   * the trust is the log key under `lineageOrigin(publicKey)`.
+   */
+  readonly trust?: CheckpointTrust;
   /** Hashing and Ed25519 (`runtimeCrypto` of the entry). */
   readonly crypto: LogCrypto;
   /** Parent ids of an event, for the store's index (default: its `parents` array of strings). */
@@ -123,24 +142,21 @@ export function lineageOrigin(publicKey: Uint8Array, hasher: MerkleHasher): stri
   return `writ-lineage/${eventIdOf(hasher.leaf(publicKey)).slice(7, 23)}`;
 }
 
-/** Perfect pieces of the right edge of a tree of `size` leaves, highest level first. */
-function edgeCoords(size: number): NodeCoord[] {
-  const out: NodeCoord[] = [];
-  let start = 0;
-  for (let level = 52; level >= 0; level--) {
-    const w = 2 ** level;
-    if (size - start >= w) {
-      out.push({ level, index: start / w });
-      start += w;
-    }
-  }
-  return out;
+/** A batch placed after the current tree and signed, not yet written. */
+interface Prepared {
+  readonly batch: AppendBatch & { readonly checkpoint: { readonly size: number; readonly note: string } };
+  readonly edge: EdgeNode[];
 }
 
-interface EdgeNode {
-  readonly level: number;
-  readonly hash: Hash;
+/** Why a batch was not prepared: a failure for every caller in it, or a duplicate id to sort out caller by caller. */
+class Refusal extends Error {
+  constructor(readonly why: Failure | "duplicate") {
+    super("refused");
+  }
 }
+
+/** How often a batch refused as a conflict (another writer appended first) is written again after catching up. */
+const MAX_CATCH_UPS = 16;
 
 /** One caller's events waiting for a batch. */
 interface Pending {
@@ -174,11 +190,15 @@ export class LineageLog {
   private readonly parentsOf: (event: Readonly<Record<string, unknown>>) => readonly string[];
   private readonly maxBatchEvents: number;
   private readonly maxWaitMs: number;
+  /** Who may sign this log's checkpoints. */
+  readonly trust: CheckpointTrust;
   private edge: EdgeNode[];
   private count: number;
   private latestNote: string | undefined;
-  /** Why appends are refused (stored state does not match the latest checkpoint), if so. */
-  private readonly problem: Problem | undefined;
+  /** Verifier key of the key that signed {@link latestNote}. */
+  private latestSigner: string | undefined;
+  /** Why appends are refused (stored state does not match the latest checkpoint, or could not be adopted), if so. */
+  private problem: Problem | undefined;
   private pending: Pending[] = [];
   private scheduled = false;
   /** The batch being written, or verification running: at most one holds the store at a time. */
@@ -188,9 +208,11 @@ export class LineageLog {
   private constructor(init: {
     options: LineageLogOptions;
     publicKey: Uint8Array;
+    trust: CheckpointTrust;
     edge: EdgeNode[];
     size: number;
     latestNote: string | undefined;
+    latestSigner: string | undefined;
     problem: Problem | undefined;
   }) {
     const o = init.options;
@@ -198,20 +220,23 @@ export class LineageLog {
     this.signer = o.signer;
     this.crypto = o.crypto;
     this.publicKey = init.publicKey;
-    this.origin = lineageOrigin(init.publicKey, o.crypto.merkle);
+    this.trust = init.trust;
+    this.origin = init.trust.origin;
     this.parentsOf = o.parentsOf ?? defaultParents;
     this.maxBatchEvents = Math.max(1, o.groupCommit?.maxBatchEvents ?? 4096);
     this.maxWaitMs = Math.max(0, o.groupCommit?.maxWaitMs ?? 0);
     this.edge = init.edge;
     this.count = init.size;
     this.latestNote = init.latestNote;
+    this.latestSigner = init.latestSigner;
     this.problem = init.problem;
   }
 
   /**
    * Open a log over a store. The store remembers the log's public key on first use; a
-   * signer or public key that differs is refused (W6207). A log whose stored tree does not
-   * match its latest checkpoint opens for reading and `verify` but refuses appends (W6210).
+   * signer or public key that differs is refused (W6207) — unless a `trust` is given, which
+   * alone decides whose checkpoints count. A log whose stored tree does not match its latest
+   * checkpoint opens for reading and `verify` but refuses appends (W6210).
    * Never throws; on failure the store is closed.
    */
   static async open(options: LineageLogOptions): Promise<OpenLogResult> {
@@ -220,7 +245,7 @@ export class LineageLog {
       await store.close().catch(() => undefined);
       return f;
     };
-    const publicKey = options.signer?.publicKey ?? options.publicKey;
+    const publicKey = options.signer?.publicKey ?? options.publicKey ?? options.trust?.publicKey;
     if (publicKey === undefined) return fail(failure("W6207", { detail: "a read-only log needs the public key it is verified against" }));
     const keyProblem = publicKeyProblem(publicKey);
     if (keyProblem !== undefined) return fail(failure("W6207", { detail: keyProblem }));
@@ -228,30 +253,30 @@ export class LineageLog {
       return fail(failure("W6207", { detail: "the signer's public key is not the log key given" }));
     }
     const hasher = options.crypto.merkle;
+    const trust = options.trust ?? keyTrust(lineageOrigin(publicKey, hasher), publicKey, options.crypto.ed25519);
     try {
-      const storedKey = await store.getMeta("publicKey");
-      if (storedKey === undefined) {
+      // NOTE: with a trust given, the trust alone decides whose checkpoints count: no single log key is recorded.
+      const storedKey = options.trust === undefined ? await store.getMeta("publicKey") : undefined;
+      if (options.trust === undefined && storedKey === undefined) {
         if (options.signer !== undefined) {
           await store.setMeta("publicKey", base64Encode(publicKey));
-          await store.setMeta("origin", lineageOrigin(publicKey, hasher));
+          await store.setMeta("origin", trust.origin);
         }
-      } else {
+      } else if (storedKey !== undefined) {
         const k = base64Decode(storedKey);
         if (k === undefined || !bytesEqual(k, publicKey)) return fail(failure("W6207", { detail: "this lineage log was created with another key" }));
       }
-      const size = await store.size();
-      const coords = edgeCoords(size);
-      const hashes = await store.readNodes(coords);
-      const edge: EdgeNode[] = [];
-      let problem: string | undefined;
-      coords.forEach((c, i) => {
-        const h = hashes[i];
-        if (h === undefined || h.length !== HASH_BYTES) problem = `stored subtree (${c.level}, ${c.index}) is missing`;
-        else edge.push({ level: c.level, hash: h });
-      });
-      const latest = await store.latestCheckpoint();
-      const origin = lineageOrigin(publicKey, hasher);
-      const parsed = latest === undefined ? undefined : verifyCheckpoint(latest.note, origin, publicKey, options.crypto.ed25519);
+      let size = await store.size();
+      let latest = await store.latestCheckpoint();
+      // Another writer may append between the two reads: read again until they agree (a few times).
+      for (let k = 0; k < 4 && latest !== undefined && latest.size !== size; k++) {
+        size = await store.size();
+        latest = await store.latestCheckpoint();
+      }
+      const stored = await readEdge(store, size);
+      const edge = "edge" in stored ? stored.edge : [];
+      let problem = "missing" in stored ? stored.missing : undefined;
+      const parsed = latest === undefined ? undefined : await trust.verify(latest.note);
       if (problem === undefined && size > 0) {
         if (parsed === undefined || !parsed.ok || parsed.value.size !== size) problem = "the stored entries are not covered by a valid latest checkpoint";
         else if (!bytesEqual(parsed.value.rootHash, foldEdge(edge, hasher))) problem = "the stored tree does not match the latest checkpoint";
@@ -262,9 +287,11 @@ export class LineageLog {
         log: new LineageLog({
           options,
           publicKey,
+          trust,
           edge,
           size,
           latestNote: goodNote,
+          latestSigner: parsed?.ok === true ? parsed.value.signer : undefined,
           problem: problem === undefined ? undefined : failure("W6210", { detail: problem }).problem,
         }),
       };
@@ -372,7 +399,65 @@ export class LineageLog {
     this.kick();
   }
 
-  /** Write one batch; resolves every caller in it. Returns "duplicate" when the store refused a duplicate id. */
+  /** Place a batch after the current tree and sign its checkpoint (nothing changes yet). */
+  private prepare(batch: readonly Pending[]): Prepared {
+    const hasher = this.crypto.merkle;
+    const entries: NewEntry[] = [];
+    const nodes: StoredNode[] = [];
+    const edge = [...this.edge];
+    const seen = new Set<string>();
+    for (const p of batch) {
+      for (const e of p.entries) {
+        if (seen.has(e.id)) throw new Refusal(batch.length > 1 ? "duplicate" : failure("W6209", { kind: "duplicate", detail: `event ${e.id} is already in the batch` }));
+        seen.add(e.id);
+        const index = this.count + entries.length;
+        entries.push({ index, id: e.id, data: e.data, parents: e.parents });
+        pushLeaf(edge, e.leaf, index, hasher, nodes);
+      }
+    }
+    const size = this.count + entries.length;
+    let note: string;
+    try {
+      note = signCheckpoint({ origin: this.origin, size, rootHash: foldEdge(edge, hasher) }, this.origin, this.signer!);
+    } catch (e) {
+      throw new Refusal(failure("W6206", { detail: `cannot sign the checkpoint: ${errorText(e)}` }));
+    }
+    return { batch: { entries, nodes, checkpoint: { size, note } }, edge };
+  }
+
+  /**
+   * Write a prepared batch: under the store's sequencing lock when it has one (catching up
+   * first if another writer appended), else by a plain append, catching up and preparing again
+   * when the store refuses it as a conflict. Returns what was written.
+   */
+  private async write(batch: readonly Pending[]): Promise<Prepared> {
+    const store = this.store;
+    if (hasSequencedAppend(store)) {
+      let prepared: Prepared | undefined;
+      await store.appendSequenced(async (size) => {
+        if (size !== this.count) {
+          const f = await this.catchUp(size);
+          if (f !== undefined) throw new Refusal(f);
+        }
+        prepared = this.prepare(batch);
+        return prepared.batch;
+      });
+      return prepared!;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const prepared = this.prepare(batch);
+      try {
+        await store.append(prepared.batch);
+        return prepared;
+      } catch (e) {
+        if (!(e instanceof StoreError) || e.kind !== "conflict" || attempt >= MAX_CATCH_UPS) throw e;
+        const f = await this.catchUp();
+        if (f !== undefined) throw new Refusal(f);
+      }
+    }
+  }
+
+  /** Write one batch; resolves every caller in it. Returns "duplicate" when one caller's event was refused as a duplicate id. */
   private async writeBatch(batch: readonly Pending[]): Promise<"ok" | "failed" | "duplicate"> {
     const resolveAll = (f: Failure): void => {
       for (const p of batch) p.resolve(f);
@@ -381,58 +466,83 @@ export class LineageLog {
       resolveAll({ ok: false, problem: this.problem });
       return "failed";
     }
-    const hasher = this.crypto.merkle;
-    const entries: NewEntry[] = [];
-    const nodes: StoredNode[] = [];
-    const edge = [...this.edge];
-    const seen = new Set<string>();
-    for (const p of batch) {
-      for (const e of p.entries) {
-        if (seen.has(e.id)) {
-          if (batch.length > 1) return "duplicate";
-          resolveAll(failure("W6209", { kind: "duplicate", detail: `event ${e.id} is already in the batch` }));
-          return "failed";
-        }
-        seen.add(e.id);
-        const index = this.count + entries.length;
-        entries.push({ index, id: e.id, data: e.data, parents: e.parents });
-        nodes.push({ level: 0, index, hash: e.leaf });
-        edge.push({ level: 0, hash: e.leaf });
-        while (edge.length >= 2 && edge[edge.length - 1]!.level === edge[edge.length - 2]!.level) {
-          const right = edge.pop()!;
-          const left = edge.pop()!;
-          const level = right.level + 1;
-          const hash = hasher.node(left.hash, right.hash);
-          edge.push({ level, hash });
-          nodes.push({ level, index: Math.floor(index / 2 ** level), hash });
-        }
+    let written: Prepared;
+    try {
+      written = await this.write(batch);
+    } catch (e) {
+      if (e instanceof Refusal) {
+        if (e.why === "duplicate") return "duplicate";
+        resolveAll(e.why);
+        return "failed";
       }
-    }
-    const size = this.count + entries.length;
-    let note: string;
-    try {
-      note = signCheckpoint({ origin: this.origin, size, rootHash: foldEdge(edge, hasher) }, this.origin, this.signer!);
-    } catch (e) {
-      resolveAll(failure("W6206", { detail: `cannot sign the checkpoint: ${errorText(e)}` }));
-      return "failed";
-    }
-    try {
-      await this.store.append({ entries, nodes, checkpoint: { size, note } });
-    } catch (e) {
       if (e instanceof StoreError && e.kind === "duplicate" && batch.length > 1) return "duplicate";
       resolveAll(storeFailure(e));
       return "failed";
     }
-    this.edge = edge;
-    this.count = size;
-    this.latestNote = note;
+    const { entries, checkpoint } = written.batch;
+    this.edge = written.edge;
+    this.count = checkpoint.size;
+    this.latestNote = checkpoint.note;
+    this.latestSigner = verifierKey(this.origin, this.signer!.publicKey);
     let k = 0;
     for (const p of batch) {
       const mine = entries.slice(k, k + p.entries.length).map((e) => ({ index: e.index, id: e.id }));
       k += p.entries.length;
-      p.resolve({ ok: true, entries: mine, size, checkpoint: note });
+      p.resolve({ ok: true, entries: mine, size: checkpoint.size, checkpoint: checkpoint.note });
     }
     return "ok";
+  }
+
+  /** Refuse appends from now on (the stored log cannot be adopted) and say why. */
+  private refuse(detail: string): Failure {
+    const f = failure("W6210", { detail });
+    this.problem = f.problem;
+    return f;
+  }
+
+  /**
+   * Adopt the tree other writers extended in the store, if it verifies (see
+   * `storedExtension`). An integrity failure refuses further appends (W6210); a store failure
+   * or a store that keeps moving fails this attempt only. `lockedSize`: the size read under
+   * the store's sequencing lock.
+   */
+  private async catchUp(lockedSize?: number): Promise<Failure | undefined> {
+    try {
+      const found = await storedExtension(this.store, this.trust, { size: this.count, root: this.root(), note: this.latestNote }, this.crypto.merkle, lockedSize);
+      switch (found.kind) {
+        case "same":
+          return undefined;
+        case "refuse":
+          return this.refuse(found.detail);
+        case "retry":
+          return found.failure;
+        case "extends":
+          this.edge = found.edge;
+          this.count = found.size;
+          this.latestNote = found.note;
+          this.latestSigner = found.signer;
+          return undefined;
+        default: {
+          const unknown: never = found;
+          return unknown;
+        }
+      }
+    } catch (e) {
+      return storeFailure(e);
+    }
+  }
+
+  /**
+   * Catch up with the batches other writers appended to the store since this log last wrote
+   * or synced (a log that is its store's only writer never needs to). Returns the size now
+   * held, or why the stored log cannot be adopted (an integrity failure also refuses further
+   * appends, W6210). Never throws.
+   */
+  sync(): Promise<{ readonly ok: true; readonly size: number } | Failure> {
+    return this.exclusive(async () => {
+      if (this.problem !== undefined) return { ok: false, problem: this.problem };
+      return (await this.catchUp()) ?? { ok: true, size: this.count };
+    });
   }
 
   /**
@@ -446,26 +556,6 @@ export class LineageLog {
     return { index: e.index, id: e.id, event: JSON.parse(new TextDecoder().decode(e.data)) as Record<string, unknown>, parents: e.parents };
   }
 
-  /** Run a proof builder twice: once to learn which stored nodes it reads, then on those nodes. */
-  private async fromStoredNodes<T>(build: (source: NodeSource) => T): Promise<T> {
-    const coords: NodeCoord[] = [];
-    const zero = new Uint8Array(HASH_BYTES);
-    build({ perfectNode: (level, index) => (coords.push({ level, index }), zero) });
-    const hashes = await this.store.readNodes(coords);
-    const byCoord = new Map<string, Hash>();
-    coords.forEach((c, i) => {
-      const h = hashes[i];
-      if (h !== undefined) byCoord.set(`${c.level}:${c.index}`, h);
-    });
-    return build({
-      perfectNode(level, index) {
-        const h = byCoord.get(`${level}:${index}`);
-        if (h === undefined) throw new StoreError("io", `stored subtree (${level}, ${index}) is missing`);
-        return h;
-      },
-    });
-  }
-
   /**
    * A self-contained inclusion proof of an event against the latest checkpoint. The proof is
    * checked (re-hashing the stored content) before it is returned. Never throws.
@@ -474,6 +564,7 @@ export class LineageLog {
     try {
       const size = this.count;
       const note = this.latestNote;
+      const signer = this.latestSigner ?? this.verifierKey;
       const signedRoot = this.root();
       if (typeof idOrIndex === "number" && (!Number.isSafeInteger(idOrIndex) || idOrIndex < 0 || idOrIndex >= size)) return failure("W6204", { event: String(idOrIndex) });
       const stored = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
@@ -481,7 +572,7 @@ export class LineageLog {
       if (note === undefined || stored.index >= size) return failure("W6211", { event: String(idOrIndex) });
       const event = JSON.parse(new TextDecoder().decode(stored.data)) as unknown;
       const hasher = this.crypto.merkle;
-      const path = await this.fromStoredNodes((source) => inclusionProof(stored.index, size, source, hasher));
+      const path = await fromStoredNodes(this.store, (source) => inclusionProof(stored.index, size, source, hasher));
       const proof: LineageProof = {
         format: LINEAGE_PROOF_FORMAT,
         event,
@@ -491,7 +582,7 @@ export class LineageLog {
         path: encodePath(path),
         checkpoint: note,
         origin: this.origin,
-        publicKey: this.verifierKey,
+        publicKey: signer,
       };
       // Self-check against the root this log signed (re-hashing the stored content): catches corrupt stored nodes.
       const problem = checkInclusion(hasher.leaf(stored.data), stored.index, size, path, signedRoot, hasher);
@@ -515,7 +606,7 @@ export class LineageLog {
       return failure("W6213", { detail: `no consistency proof from size ${String(from)} to the log's size ${to}` });
     }
     try {
-      const path = await this.fromStoredNodes((source) => consistencyProof(from, to, source, this.crypto.merkle));
+      const path = await fromStoredNodes(this.store, (source) => consistencyProof(from, to, source, this.crypto.merkle));
       return { ok: true, proof: { format: "writ-consistency-proof/1", origin: this.origin, from, to, path: encodePath(path), checkpoint: note } };
     } catch (e) {
       return failure("W6205", { detail: `cannot build the consistency proof: ${errorText(e)}` });
@@ -527,7 +618,7 @@ export class LineageLog {
    * it runs. Never throws.
    */
   verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    return this.exclusive(() => verifyLog(this.store, this.origin, this.publicKey, this.crypto, options));
+    return this.exclusive(() => verifyLog(this.store, this.trust, this.crypto, options));
   }
 
   /** Wait for pending appends, then close the store. */
@@ -535,12 +626,4 @@ export class LineageLog {
     while (this.pending.length > 0 || this.scheduled || this.writing) await new Promise<void>((r) => later(r, 1));
     await this.exclusive(() => this.store.close());
   }
-}
-
-/** The RFC 6962 root from the right-edge perfect pieces (highest level first). */
-function foldEdge(edge: readonly EdgeNode[], hasher: MerkleHasher): Hash {
-  if (edge.length === 0) return hasher.empty();
-  let r = edge[edge.length - 1]!.hash;
-  for (let k = edge.length - 2; k >= 0; k--) r = hasher.node(edge[k]!.hash, r);
-  return r;
 }

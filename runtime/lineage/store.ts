@@ -26,6 +26,11 @@
  * (entries, nodes and checkpoint) is durable and atomic: after a crash either
  * all of it is there or none.
  *
+ * Several writers: a batch that does not start at the store's size is refused as a
+ * `conflict` (another writer appended first); the log then catches up with the stored tree
+ * and writes its batch again. A store shared by several processes should also offer
+ * {@link SequencedAppend}, which orders writers under one lock instead of letting them race.
+ *
  * NOTE: browser-safe (types only).
  */
 import type { Hash } from "./merkle.js";
@@ -149,6 +154,27 @@ export interface LineageStore {
   setMeta(key: string, value: string): Promise<void>;
   /** Release the store; further calls reject with kind `closed`. */
   close(): Promise<void>;
+}
+
+/**
+ * An optional capability of a store that several writers share (several processes on one
+ * PostgreSQL database): append under the store's sequencing lock, as transparency logs
+ * sequence. `appendSequenced(build)` takes the lock, reads the store's size and calls
+ * `build(size)`; every batch another writer appended before is committed and readable by
+ * then, and none can be appended until this one commits or fails. `build` returns the batch
+ * to write at `size` (it may read the store meanwhile, over another connection); the batch
+ * is written as by {@link LineageStore.append} and the call resolves once it is durable. If
+ * `build` throws, nothing is written and the call rejects with that error.
+ *
+ * INVARIANT: `build` runs at most once per call, and only while the lock is held.
+ */
+export interface SequencedAppend {
+  appendSequenced(build: (size: number) => Promise<AppendBatch>): Promise<void>;
+}
+
+/** Does this store offer {@link SequencedAppend}? */
+export function hasSequencedAppend(store: LineageStore): store is LineageStore & SequencedAppend {
+  return typeof (store as Partial<SequencedAppend>).appendSequenced === "function";
 }
 
 /**

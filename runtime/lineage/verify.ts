@@ -2,8 +2,9 @@
  * Full verification of a stored lineage log: trust nothing stored except what a
  * verified checkpoint signs.
  *
- * 1. Every checkpoint note must verify under the log key and origin, and sizes
- *    must match the size they are stored under.
+ * 1. Every checkpoint note must be accepted by the log's trust (the log key under its
+ *    origin, or for a mesh any enrolled node key), and sizes must match the size they are
+ *    stored under.
  * 2. Entries are streamed in index order; each event's leaf hash is recomputed
  *    from its stored bytes (never read from the store) and the tree rebuilt.
  *    An entry is bad when its index is missing, or its content no longer
@@ -29,13 +30,12 @@
  */
 import { errorText } from "../../compiler/compile-ir.js";
 import type { RuntimeCrypto } from "../crypto/platform.js";
-import { verifyCheckpoint } from "./checkpoint.js";
-import type { Checkpoint } from "./checkpoint.js";
 import { bytesEqual, checkConsistency } from "./merkle.js";
 import { MerkleTree } from "./merkle-tree.js";
 import type { Hash, MerkleHasher } from "./merkle.js";
 import { checkObjects, objectRefs, type ObjectRef } from "./objects.js";
 import type { LineageStore } from "./store.js";
+import type { CheckpointTrust, TrustedCheckpoint } from "./trust.js";
 
 /**
  * One entry as a verification scan sees it: no parents, and the stored leaf
@@ -147,28 +147,28 @@ function idMatches(id: string, leaf: Uint8Array): boolean {
   return true;
 }
 
-/** Verify the stored log `store` of `origin` signed by `publicKey`. Never throws. */
-export async function verifyLog(store: LineageStore, origin: string, publicKey: Uint8Array, crypto: VerifyCrypto, options: VerifyOptions = {}): Promise<VerifyReport> {
+/** Verify the stored log `store` whose checkpoints `trust` accepts. Never throws. */
+export async function verifyLog(store: LineageStore, trust: CheckpointTrust, crypto: VerifyCrypto, options: VerifyOptions = {}): Promise<VerifyReport> {
   const chunk = Math.max(1, options.chunk ?? 1024);
   const hasher = crypto.merkle;
   let size = 0;
   let nCheckpoints = 0;
   const general = (code: NonNullable<VerifyReport["code"]>, error: string): VerifyReport => ({ ok: false, size, checkpoints: nCheckpoints, error, code });
   try {
-    let trusted: Checkpoint | undefined;
+    let trusted: TrustedCheckpoint | undefined;
     if (options.trusted !== undefined) {
-      const t = verifyCheckpoint(options.trusted, origin, publicKey, crypto.ed25519);
+      const t = await trust.verify(options.trusted);
       if (!t.ok) return general("W6213", `the trusted checkpoint does not verify with this log's key: ${t.problem.message}`);
       trusted = t.value;
     }
     size = await store.size();
     const stored = await store.checkpoints();
     nCheckpoints = stored.length;
-    const cps: Checkpoint[] = [];
+    const cps: TrustedCheckpoint[] = [];
     for (const s of stored) {
-      const cp = verifyCheckpoint(s.note, origin, publicKey, crypto.ed25519);
+      const cp = await trust.verify(s.note);
       if (!cp.ok) return general("W6201", `checkpoint for size ${s.size}: ${cp.problem.message}`);
-      if (cp.value.size !== s.size || cp.value.origin !== origin) return general("W6201", `checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
+      if (cp.value.size !== s.size) return general("W6201", `checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
       cps.push(cp.value);
     }
     if (trusted !== undefined && trusted.size > size) {
