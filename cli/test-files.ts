@@ -5,26 +5,18 @@
  * plus `entities`, `schema` (paths) and `shouldValidate` (boolean). A path inside
  * it resolves against the nearest ancestor folder of the JSON file in which the
  * path exists. When walking a folder, JSON files that are not test files (such as
- * `*.entities.json`) are skipped.
+ * `*.entities.json`) are skipped. Writ test files (`*.writ-test.json`, or a
+ * top-level `"writ-test"` key) are recognised here and parsed by writ-tests.ts.
+ *
+ * NOTE: discovery imports no runner: test-runner.ts and writ-tests.ts import this module.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { isWritTestFile } from "./writ-tests.js";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { CliFailure, displayName, fail, offsetOfKey, parseJsonFile, problemLine, readTextFile, type TextFile } from "./io.js";
+import type { TestRequest } from "./test-outcome.js";
 
-/** One request of a test file with its expected outcome. */
-export interface TestRequest {
-  readonly description: string;
-  readonly principal: unknown;
-  readonly action: unknown;
-  readonly resource: unknown;
-  readonly context: unknown;
-  /** Validate the request against the schema first (Cedar's default: true). */
-  readonly validateRequest: boolean;
-  readonly decision: "allow" | "deny";
-  readonly reason: readonly string[];
-  readonly errors: readonly string[];
-}
+/** The file-name suffix of Writ test files. */
+export const WRIT_TEST_SUFFIX = ".writ-test.json";
 
 /** A parsed test file with its referenced paths resolved to absolute paths. */
 export interface TestFile {
@@ -43,6 +35,11 @@ export type Discovered =
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** True when a file is a Writ test file: by its name, or by a top-level `"writ-test"` key. */
+export function isWritTestFile(path: string, json: unknown): boolean {
+  return basename(path).endsWith(WRIT_TEST_SUFFIX) || (isRecord(json) && "writ-test" in json);
 }
 
 /** True when parsed JSON has the shape of a test file (`policies` and `requests`). */

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryOutput } from "../../cli/io.js";
 import { runCli } from "../../cli/main.js";
-import { TestLoader } from "../../cli/test-runner.js";
+import { TestLoader } from "../../cli/test-loader.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CEDAR = resolve(ROOT, "../shared/conformance/cedar");

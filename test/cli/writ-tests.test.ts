@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { runCli } from "../../cli/main.js";
 import { memoryOutput } from "../../cli/io.js";
-import { canonicalObligationText, compareDecision, isWritTestFile, type WritExpectation } from "../../cli/writ-tests.js";
+import { canonicalObligationText, compareDecision, type WritExpectation } from "../../cli/writ-tests.js";
+import { isWritTestFile } from "../../cli/test-files.js";
 import type { Decision } from "../../compiler/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
