@@ -1,18 +1,19 @@
 /**
  * Bundle commands of the CLI:
  * - `writ compile <policies…> --schema <s> -o bundle.json [--sign <prefix>.key] [--sequence N]
- *   [--semantics …] [--json]`: validate, lower, hash and (optionally) sign one bundle file;
- *   `--json` prints `{"bundleId": …, "policies": [{"name": …, "id": …}]}`.
+ *   [--semantics …] [--json]`: validate, lower, hash and (optionally) sign one bundle file
+ *   (`-o -`: to standard output); `--json` prints `{"bundleId": …, "policies": [{"name": …, "id": …}]}`.
  * - `writ keygen <prefix>`: an Ed25519 key pair `<prefix>.key` (mode 0600) and `<prefix>.pub`.
  * - `writ eval --bundle b.json [--key k.pub] --entities e.json --request r.json [--json]`:
  *   load the bundle (every id re-hashed, signature required with `--key`), refuse a sequence
- *   lower than the last one loaded for the same signer — remembered in
- *   `.writ/bundle-state.json` of the working directory — and print the decision record.
+ *   lower than the last one loaded for the same signer — remembered in a state file,
+ *   `.writ/bundle-state.json` of the working directory unless `--state <file>` places it
+ *   elsewhere or `--no-state` turns it off — and print the decision record.
  *
  * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { buildBundle, signBundle, type Bundle } from "../compiler/bundle.js";
 import { canonicalJson } from "../compiler/canonical.js";
 import { hasErrors } from "../lang/diagnostics.js";
@@ -22,7 +23,21 @@ import { decide, loadBundle, type DecisionRecord } from "../runtime/index.js";
 import { keyIdOf } from "../compiler/ids.js";
 import { readPrivateKey, readPublicKey, writeKeyPair } from "../runtime/keys.js";
 import { errorLines, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf } from "./pipeline.js";
-import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, readTextFile, type Output, type Semantics, type TextFile } from "./io.js";
+import {
+  CliFailure,
+  EXIT_BAD_INPUT,
+  STDIO_PATH,
+  expandPolicyPaths,
+  fail,
+  ioReason,
+  problemLine,
+  readTextFile,
+  writeOutputFile,
+  type Output,
+  type Semantics,
+  type TextFile,
+} from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** Options of `writ compile`. */
 export interface CompileCliOptions {
@@ -42,20 +57,10 @@ function parseSequence(text: string | undefined): number {
   return Number(text);
 }
 
-/** Write a file atomically (temporary file + rename). */
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    fail("W5001", `cannot write file: ${e instanceof Error ? e.message : String(e)}`, { file: path });
-  }
-}
-
 /** Run `writ compile`. */
 export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
   if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
+  if (opts.output === STDIO_PATH && opts.json === true) fail("W5008", "-o - and --json both print to standard output: choose one", { file: "writ" });
   const sequence = parseSequence(opts.sequence);
   const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
   if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.error}`, { file: opts.sign });
@@ -66,7 +71,7 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
   const sets: PolicySet[] = [];
   const lines: string[] = [];
   const texts: TextFile[] = [];
-  for (const p of files) {
+  for (const p of expandPolicyPaths(files)) {
     const file = readTextFile(p);
     texts.push(file);
     const parsed = policiesFrom(file);
@@ -90,12 +95,14 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
   }
   let bundle: Bundle = built.bundle;
   if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
-  if (opts.output !== undefined) writeAtomically(opts.output, `${JSON.stringify(bundle, null, 2)}\n`);
+  if (opts.output !== undefined) writeOutputFile(opts.output, `${JSON.stringify(bundle, null, 2)}\n`, io);
   if (opts.json === true) {
     io.out(`${JSON.stringify({ bundleId: bundle.bundleId, policies: bundle.policies.map((p) => ({ name: p.name, id: p.id })) }, null, 2)}\n`);
   } else {
     const signed = bundle.signature === undefined ? "unsigned" : `signed by ${bundle.signature.keyId}`;
-    io.out(`wrote ${opts.output}: ${bundle.policies.length} policies, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`);
+    const report = `wrote ${opts.output}: ${bundle.policies.length} policies, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`;
+    if (opts.output === STDIO_PATH) io.err(report.replace(/^wrote -:/, "wrote the bundle to standard output:"));
+    else io.out(report);
   }
   return 0;
 }
@@ -114,10 +121,12 @@ export interface BundleEvalOptions {
   readonly key?: string;
   readonly entities: string;
   readonly request: string;
+  /** The state file; undefined: `BUNDLE_STATE_FILE`; false: none (`--no-state`). */
+  readonly state?: string | false;
   readonly json?: boolean;
 }
 
-/** Where `writ eval --bundle` remembers the last sequence per signer (relative to the working directory). */
+/** Where `writ eval --bundle` remembers the last sequence per signer by default (relative to the working directory). */
 export const BUNDLE_STATE_FILE = join(".writ", "bundle-state.json");
 
 interface BundleState {
@@ -125,12 +134,13 @@ interface BundleState {
   readonly lastSequence: Record<string, number>;
 }
 
-function readState(): BundleState {
+function readState(path: string): BundleState {
   let file: TextFile;
   try {
-    file = readTextFile(BUNDLE_STATE_FILE);
-  } catch {
-    return { format: "writ-bundle-state/1", lastSequence: {} };
+    file = readTextFile(path);
+  } catch (err) {
+    if (err instanceof CliFailure && !existsSync(path)) return { format: "writ-bundle-state/1", lastSequence: {} };
+    throw err;
   }
   let j: unknown;
   try {
@@ -151,13 +161,13 @@ function readState(): BundleState {
   return { format: "writ-bundle-state/1", lastSequence };
 }
 
-function writeState(state: BundleState): void {
+function writeState(path: string, state: BundleState, io: Output): void {
   try {
-    mkdirSync(".writ", { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
   } catch (e) {
-    fail("W5001", `cannot create the state folder: ${e instanceof Error ? e.message : String(e)}`, { file: ".writ" });
+    fail("W5001", `cannot create the state folder: ${ioReason(e)}`, { file: dirname(path) });
   }
-  writeAtomically(BUNDLE_STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  writeOutputFile(path, `${JSON.stringify(state, null, 2)}\n`, io);
 }
 
 /** The text form of a decision record. */
@@ -182,7 +192,9 @@ export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
   const ent = readJsonFile(opts.entities);
   const req = readJsonFile(opts.request);
   const keyId = publicKey?.ok === true ? keyIdOf(publicKey.value) : "unsigned";
-  const state = readState();
+  const statePath = opts.state === false ? undefined : (opts.state ?? BUNDLE_STATE_FILE);
+  if (statePath === STDIO_PATH) fail("W5008", "--state needs a file (it is read and written): `-` is not one", { file: "writ" });
+  const state = statePath === undefined ? { format: "writ-bundle-state/1" as const, lastSequence: {} } : readState(statePath);
   const last = Object.prototype.hasOwnProperty.call(state.lastSequence, keyId) ? state.lastSequence[keyId] : undefined;
   const loaded = loadBundle(b.json, {
     ...(publicKey?.ok === true ? { publicKey: publicKey.value } : {}),
@@ -197,9 +209,9 @@ export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
       EXIT_BAD_INPUT,
     );
   }
-  if (last === undefined || loaded.bundle.sequence > last) {
+  if (statePath !== undefined && (last === undefined || loaded.bundle.sequence > last)) {
     Object.defineProperty(state.lastSequence, keyId, { value: loaded.bundle.sequence, enumerable: true, writable: true, configurable: true });
-    writeState(state);
+    writeState(statePath, state, io);
   }
   io.out(opts.json === true ? `${canonicalJson(record)}\n` : recordText(record));
   return 0;

@@ -14,7 +14,7 @@
  *
  * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
  */
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, contentId } from "../compiler/canonical.js";
 import { keyIdOf } from "../compiler/ids.js";
@@ -26,7 +26,8 @@ import { LineageLog, loadOrCreateLogKey, verifyProof } from "../runtime/lineage/
 import { replayLog } from "../runtime/lineage/replay.js";
 import { DEFAULT_LINEAGE_DB } from "../runtime/lineage/sqlite-store.js";
 import { executionTree, renderDot, renderTree } from "./lineage-tree.js";
-import { CliFailure, EXIT_PROBLEMS, fail, problemLine, readJsonFile, type Output } from "./io.js";
+import { CliFailure, EXIT_PROBLEMS, STDIO_PATH, fail, problemLine, writeOutputFile, type Output } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** The predicate type of exported decision statements. */
 export const DECISION_PREDICATE_TYPE = "https://writ.dev/attestation/decision/v1";
@@ -66,16 +67,6 @@ export function eventRef(text: string): string | number {
   return text;
 }
 
-function writeOutput(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    fail("W5001", `cannot write file: ${e instanceof Error ? e.message : String(e)}`, { file: path });
-  }
-}
-
 /** A one-line progress bar redrawn in place (`\r`) on a terminal stream; `end` erases it. */
 export function progressBar(stream: { write(text: string): unknown }): { update: (done: number, total: number) => void; end: () => void } {
   let shown = false;
@@ -109,7 +100,7 @@ export async function runLineageVerify(opts: LineageDirOptions & { readonly json
       report.firstBad !== undefined
         ? `first bad entry: index ${report.firstBad.index}${report.firstBad.id === undefined ? "" : ` (${report.firstBad.id})`}: ${report.firstBad.reason}`
         : (report.error ?? "verification failed");
-    throw new CliFailure([problemLine("W6201", message, { file: where })], EXIT_PROBLEMS);
+    throw new CliFailure([problemLine("W6201", message, { file: where })], EXIT_PROBLEMS, opts.json === true);
   });
 }
 
@@ -122,9 +113,9 @@ export async function runLineageProve(event: string, opts: LineageDirOptions & {
       throw new CliFailure([problemLine(code, r.error, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
     }
     const text = `${JSON.stringify(r.proof, null, 2)}\n`;
-    if (opts.output === undefined) io.out(text);
+    if (opts.output === undefined || opts.output === STDIO_PATH) io.out(text);
     else {
-      writeOutput(opts.output, text);
+      writeOutputFile(opts.output, text, io);
       io.out(`wrote ${opts.output}: event ${r.proof.id} (index ${r.proof.index}) in a log of ${r.proof.size} events\n`);
     }
     return 0;
@@ -178,6 +169,7 @@ export async function runLineageReplay(opts: LineageDirOptions & { readonly json
     throw new CliFailure(
       bad.map((i) => problemLine("W6203", `event ${i.index} (${i.id}): ${i.status === "different" ? "re-evaluated record differs" : "cannot replay"}: ${i.detail ?? ""}`, { file: DEFAULT_LINEAGE_DB })),
       EXIT_PROBLEMS,
+      opts.json === true,
     );
   });
 }
@@ -217,9 +209,9 @@ export async function runLineageExport(opts: LineageDirOptions & { readonly form
       lines.push(canonicalJson(envelope));
     }
     const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
-    if (opts.output === undefined) io.out(text);
+    if (opts.output === undefined || opts.output === STDIO_PATH) io.out(text);
     else {
-      writeOutput(opts.output, text);
+      writeOutputFile(opts.output, text, io);
       io.out(`wrote ${opts.output}: ${lines.length} DSSE envelopes (in-toto Statement v1, signed by ${keyid})\n`);
     }
     return 0;

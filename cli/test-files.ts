@@ -10,9 +10,10 @@
  *
  * NOTE: discovery imports no runner: test-runner.ts and writ-tests.ts import this module.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { CliFailure, displayName, fail, offsetOfKey, parseJsonFile, problemLine, readTextFile, type TextFile } from "./io.js";
+import { CliFailure, STDIO_PATH, displayName, fail, ioReason, problemLine, readTextFile, walkFolder, type TextFile } from "./io.js";
+import { offsetOfKey, parseJsonFile } from "./json-files.js";
 import type { TestRequest } from "./test-outcome.js";
 
 /** The file-name suffix of Writ test files. */
@@ -47,20 +48,8 @@ export function looksLikeTestFile(json: unknown): json is Record<string, unknown
   return isRecord(json) && "policies" in json && "requests" in json;
 }
 
-function walk(dir: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    fail("W5001", "cannot read folder", { file: displayName(dir) });
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith(".") || e.name === "node_modules") continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && e.name.endsWith(".json") && !e.name.endsWith(".entities.json")) out.push(p);
-  }
+function isTestJsonName(name: string): boolean {
+  return name.endsWith(".json") && !name.endsWith(".entities.json");
 }
 
 /**
@@ -73,16 +62,16 @@ export function discoverTestFiles(paths: readonly string[]): Discovered[] {
   const out: Discovered[] = [];
   const seen = new Set<string>();
   for (const given of paths) {
-    const abs = resolve(given);
-    let isDir: boolean;
-    try {
-      isDir = statSync(abs).isDirectory();
-    } catch {
-      fail("W5001", "cannot read file: no such file or directory", { file: given });
+    const abs = given === STDIO_PATH ? STDIO_PATH : resolve(given);
+    let isDir = false;
+    if (abs !== STDIO_PATH) {
+      try {
+        isDir = statSync(abs).isDirectory();
+      } catch (err) {
+        fail("W5001", `cannot read file: ${ioReason(err)}`, { file: given });
+      }
     }
-    const candidates: string[] = [];
-    if (isDir) walk(abs, candidates);
-    else candidates.push(abs);
+    const candidates = isDir ? walkFolder(abs, isTestJsonName) : [abs];
     for (const p of candidates) {
       if (seen.has(p)) continue;
       seen.add(p);

@@ -11,7 +11,8 @@
 import type { PolicySet } from "../lang/ast.js";
 import type { CompiledPolicies, Schema } from "../compiler/index.js";
 import type { Entities } from "../stdlib/index.js";
-import { CliFailure, displayName, readJsonFile, readTextFile, type Semantics, type TextFile } from "./io.js";
+import { CliFailure, displayName, readTextFile, type Semantics, type TextFile } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 import { entitiesFrom, errorLines, failedAs, failedWith, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf, type Staged } from "./pipeline.js";
 
 /** A cached stage result. */

@@ -13,11 +13,13 @@
  */
 import type { CompiledPolicies, Schema } from "../compiler/index.js";
 import type { Entities, JsonValue } from "../stdlib/index.js";
-import { CliFailure, EXIT_PROBLEMS, displayName, type Output, type Semantics } from "./io.js";
+import { CliFailure, EXIT_PROBLEMS, displayName, problemLine, type Output, type Semantics } from "./io.js";
 import { requestFrom } from "./pipeline.js";
 import { runWritTest } from "./writ-tests.js";
 import { discoverTestFiles, isWritTestFile, parseTestFile, type Discovered, type TestFile } from "./test-files.js";
 import { TestLoader } from "./test-loader.js";
+import { paintProblemLine } from "./colour.js";
+import { jsonReport, junitReport, outcomeLine, summaryLine } from "./test-report.js";
 import { nameList, problemOutcome, sameSet, stageSummary, type CaseOutcome, type RunTotals, type TestRequest } from "./test-outcome.js";
 
 function runRequest(t: TestFile, r: TestRequest, schema: Schema | undefined, program: CompiledPolicies, entities: Entities): CaseOutcome {
@@ -121,30 +123,35 @@ export interface TestOptions {
   /** Undefined: fail-closed for Cedar test files, each Writ test file's own `semantics`. */
   readonly semantics?: Semantics;
   readonly verbose?: boolean;
+  /** text (default), json or junit. */
+  readonly format?: "text" | "json" | "junit";
 }
 
-function outcomeLine(o: CaseOutcome): string {
-  switch (o.kind) {
-    case "validation":
-      return `${o.passed ? "PASS" : "FAIL"} ${o.file}: shouldValidate ${o.expected}${o.detail === "" ? "" : `: ${o.detail}`}`;
-    case "request":
-      return `${o.passed ? "PASS" : "FAIL"} ${o.file}: ${JSON.stringify(o.spec.description)}${o.detail === "" ? "" : `: ${o.detail}`}`;
-    case "problem":
-      return `FAIL ${o.detail.startsWith(`${o.file}:`) ? "" : `${o.file}: `}${o.detail} (${o.count} case${o.count === 1 ? "" : "s"} failed)`;
-  }
-}
-
-/** Run `writ test`. */
+/**
+ * Run `writ test`: exit 1 when a case failed, a file could not run, or no test
+ * case was found at all (W5021 on stderr), so a wrong path never passes.
+ */
 export function runTest(paths: readonly string[], opts: TestOptions, io: Output): number {
+  const format = opts.format ?? "text";
+  const colour = io.colour?.out === true;
   const found = discoverTestFiles(paths);
+  const outcomes: CaseOutcome[] = [];
   const totals = runDiscovered(
     found,
     new TestLoader(opts.semantics ?? "fail-closed"),
     (o) => {
-      if (!o.passed || opts.verbose === true) io.out(`${outcomeLine(o)}\n`);
+      outcomes.push(o);
+      if (format === "text" && (!o.passed || opts.verbose === true)) io.out(`${outcomeLine(o, colour)}\n`);
     },
     opts.semantics,
   );
-  io.out(`${totals.passed} passed, ${totals.failed} failed\n`);
+  if (format === "json") io.out(jsonReport(outcomes, totals));
+  else if (format === "junit") io.out(junitReport(outcomes));
+  else io.out(`${summaryLine(totals, colour)}\n`);
+  if (totals.passed + totals.failed === 0) {
+    const line = problemLine("W5021", `no tests found in ${paths.map((p) => displayName(p)).join(", ")} (test files: *.writ-test.json, or Cedar test JSON with \`policies\` and \`requests\`)`, { file: "writ" });
+    io.err(`${io.colour?.err === true ? paintProblemLine(line) : line}\n`);
+    return EXIT_PROBLEMS;
+  }
   return totals.failed > 0 ? EXIT_PROBLEMS : 0;
 }

@@ -24,7 +24,8 @@
 import type { PolicySet } from "../lang/ast.js";
 import type { CompiledPolicies, Decision, Schema } from "../compiler/index.js";
 import type { Entities, JsonValue } from "../stdlib/index.js";
-import { CliFailure, offsetOfKey, problemLine, type Semantics, type TextFile } from "./io.js";
+import { CliFailure, problemLine, type Semantics, type TextFile } from "./io.js";
+import { offsetOfKey } from "./json-files.js";
 import { requestFrom } from "./pipeline.js";
 import { resolveTestPath } from "./test-files.js";
 import type { TestLoader } from "./test-loader.js";
