@@ -4,7 +4,7 @@
  * missing signatures and rollbacks refused with one line and a non-zero exit.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,9 +47,6 @@ function ok(r: Run): Run {
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "writ-bundle-cli-"));
-  if (!existsSync(join(ROOT, "dist", "cli", "bundle-commands.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
 }, 180_000);
 
 afterAll(() => {

@@ -4,7 +4,7 @@
  * file's `shouldValidate`.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,9 +40,6 @@ function countCases(): Counted {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli", "main.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
 }, 180_000);
 
 describe("writ test on ../shared/conformance/cedar", () => {
