@@ -149,7 +149,7 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Output)
   else if (format === "junit") io.out(junitReport(outcomes));
   else io.out(`${summaryLine(totals, colour)}\n`);
   if (totals.passed + totals.failed === 0) {
-    const line = problemLine("W5021", `no tests found in ${paths.map((p) => displayName(p)).join(", ")} (test files: *.writ-test.json, or Cedar test JSON with \`policies\` and \`requests\`)`, { file: "writ" });
+    const line = problemLine("W5021", `no tests found in ${paths.join(", ")} (test files: *.writ-test.json, or Cedar test JSON with \`policies\` and \`requests\`)`, { file: "writ" });
     io.err(`${io.colour?.err === true ? paintProblemLine(line) : line}\n`);
     return EXIT_PROBLEMS;
   }
