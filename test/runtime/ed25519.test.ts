@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { browserEd25519 } from "../../runtime/crypto/ed25519-browser.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { ed25519PreCheck, isCanonicalPointEncoding, isCanonicalScalar } from "../../runtime/crypto/ed25519.js";
 import type { Ed25519 } from "../../runtime/crypto/ed25519.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 interface WycheproofTest {
   readonly tcId: number;
@@ -19,8 +19,8 @@ interface WycheproofGroup {
   readonly tests: readonly WycheproofTest[];
 }
 
-const file = resolve(process.cwd(), "../shared/conformance/ed25519/ed25519_test.json");
-const suite = JSON.parse(readFileSync(file, "utf8")) as { numberOfTests: number; testGroups: WycheproofGroup[] };
+const wycheproof = conformanceData("ed25519/ed25519_test.json");
+const suite = (wycheproof.present ? JSON.parse(readFileSync(wycheproof.dir, "utf8")) : { numberOfTests: 0, testGroups: [] }) as { numberOfTests: number; testGroups: WycheproofGroup[] };
 const cases = suite.testGroups.flatMap((g) => g.tests.map((t) => ({ pk: g.publicKey.pk, ...t })));
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
@@ -30,7 +30,7 @@ const impls: [string, Ed25519][] = [
   ["browser", browserEd25519],
 ];
 
-describe("Wycheproof Ed25519 vectors", () => {
+describeConformance("Wycheproof Ed25519 vectors", wycheproof, () => {
   it("reads every vector", () => {
     expect(cases.length).toBe(suite.numberOfTests);
     expect(cases.length).toBe(151);

@@ -24,6 +24,7 @@ import {
   type Value,
   type ValueHint,
 } from "../../stdlib/index.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 function val(j: JsonValue, hint?: ValueHint): Value | string {
   const r = valueFromJson(j, hint);
@@ -249,8 +250,10 @@ describe("entitiesFromJson", () => {
   });
 });
 
-describe("Cedar conformance data", () => {
-  const root = join(process.cwd(), "..", "shared", "conformance", "cedar");
+const cedarData = conformanceData("cedar");
+
+describeConformance("Cedar conformance data", cedarData, () => {
+  const root = cedarData.dir;
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".json") ? [join(dir, e.name)] : []));
   const all = files(root);
