@@ -69,7 +69,11 @@ export const EXIT_INTERNAL = 3;
 export const EXIT_CODES: readonly { readonly code: number; readonly meaning: string }[] = [
   { code: 0, meaning: "success. For `eval`, allow and deny alike: a deny is an answer, not a failure" },
   { code: EXIT_PROBLEMS, meaning: "the command ran and found problems: diagnostics, failed tests, unformatted files, a changed bundle, a log that does not verify" },
-  { code: EXIT_BAD_INPUT, meaning: "bad input or usage: a missing, unreadable, non-UTF-8 or oversized file, malformed JSON, an unparsable policy or schema, an unknown command or option" },
+  {
+    code: EXIT_BAD_INPUT,
+    meaning:
+      "bad input or usage: a missing, unreadable, non-UTF-8 or oversized file, malformed JSON, policies or a schema the command needs but cannot use (`check` reports those as findings: exit 1), an unknown command or option",
+  },
   { code: EXIT_INTERNAL, meaning: "internal error (a bug in writ; the message says so)" },
 ];
 
