@@ -21,7 +21,8 @@ import type { PolicySet } from "../lang/ast.js";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
 import { decide, loadBundle, type DecisionRecord } from "../runtime/index.js";
 import { keyIdOf } from "../compiler/ids.js";
-import { readPrivateKey, readPublicKey, writeKeyPair } from "../runtime/keys.js";
+import { writeKeyPair } from "../runtime/keys.js";
+import { privateKeyFile, publicKeyFile } from "./key-files.js";
 import { errorLines, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf } from "./pipeline.js";
 import {
   CliFailure,
@@ -62,8 +63,7 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
   if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
   if (opts.output === STDIO_PATH && opts.json === true) fail("W5008", "-o - and --json both print to standard output: choose one", { file: "writ" });
   const sequence = parseSequence(opts.sequence);
-  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
-  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.error}`, { file: opts.sign });
+  const privateKey = opts.sign === undefined ? undefined : privateKeyFile(opts.sign);
   const schemaFile = readTextFile(opts.schema);
   const schemaStage = schemaFrom(schemaFile);
   if (schemaStage.value === undefined) throw new CliFailure(errorLines(schemaStage, schemaFile.name), EXIT_BAD_INPUT);
@@ -94,7 +94,7 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
     throw new CliFailure(built.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: where })), EXIT_BAD_INPUT);
   }
   let bundle: Bundle = built.bundle;
-  if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
+  if (privateKey !== undefined) bundle = signBundle(bundle, privateKey, nodeEd25519);
   if (opts.output !== undefined) writeOutputFile(opts.output, `${JSON.stringify(bundle, null, 2)}\n`, io);
   if (opts.json === true) {
     io.out(`${JSON.stringify({ bundleId: bundle.bundleId, policies: bundle.policies.map((p) => ({ name: p.name, id: p.id })) }, null, 2)}\n`);
@@ -186,18 +186,17 @@ export function recordText(r: DecisionRecord): string {
 
 /** Run `writ eval --bundle`. */
 export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
-  const publicKey = opts.key === undefined ? undefined : readPublicKey(opts.key);
-  if (publicKey !== undefined && !publicKey.ok) fail("W5008", `cannot use the public key: ${publicKey.error}`, { file: opts.key });
+  const publicKey = opts.key === undefined ? undefined : publicKeyFile(opts.key);
   const b = readJsonFile(opts.bundle);
   const ent = readJsonFile(opts.entities);
   const req = readJsonFile(opts.request);
-  const keyId = publicKey?.ok === true ? keyIdOf(publicKey.value) : "unsigned";
+  const keyId = publicKey === undefined ? "unsigned" : keyIdOf(publicKey);
   const statePath = opts.state === false ? undefined : (opts.state ?? BUNDLE_STATE_FILE);
   if (statePath === STDIO_PATH) fail("W5008", "--state needs a file (it is read and written): `-` is not one", { file: "writ" });
   const state = statePath === undefined ? { format: "writ-bundle-state/1" as const, lastSequence: {} } : readState(statePath);
   const last = Object.prototype.hasOwnProperty.call(state.lastSequence, keyId) ? state.lastSequence[keyId] : undefined;
   const loaded = loadBundle(b.json, {
-    ...(publicKey?.ok === true ? { publicKey: publicKey.value } : {}),
+    ...(publicKey === undefined ? {} : { publicKey }),
     ...(last === undefined ? {} : { lastSequence: last }),
   });
   if (loaded.bundle === undefined) throw new CliFailure(loaded.diagnostics.map((d) => problemLine(d.code, d.message, { file: b.file.name })), EXIT_BAD_INPUT);

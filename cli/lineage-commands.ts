@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { canonicalJson, contentId } from "../compiler/canonical.js";
 import { keyIdOf } from "../compiler/ids.js";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
-import { readPublicKey } from "../runtime/keys.js";
+import { publicKeyFile } from "./key-files.js";
 import { IN_TOTO_PAYLOAD_TYPE, inTotoStatement, signEnvelope } from "../runtime/lineage/dsse.js";
 import { asLineageEvent, isDecisionPhase } from "../runtime/lineage/events.js";
 import { LineageLog, loadOrCreateLogKey, verifyProof } from "../runtime/lineage/log.js";
@@ -124,8 +124,7 @@ export async function runLineageProve(event: string, opts: LineageDirOptions & {
 
 /** `writ lineage verify-proof <proof.json> [--key k.pub]`. */
 export function runLineageVerifyProof(file: string, opts: { readonly key?: string }, io: Output): number {
-  const key = opts.key === undefined ? undefined : readPublicKey(opts.key);
-  if (key !== undefined && !key.ok) fail("W5008", `cannot use the public key: ${key.error}`, { file: opts.key });
+  const key = opts.key === undefined ? undefined : publicKeyFile(opts.key);
   const proof = readJsonFile(file);
   // The proof holds only plain JSON: read it with JSON.parse so that numbers stay numbers.
   let json: unknown;
@@ -134,7 +133,7 @@ export function runLineageVerifyProof(file: string, opts: { readonly key?: strin
   } catch {
     json = proof.json;
   }
-  const r = verifyProof(json, key?.ok === true ? key.value : undefined, { ed25519: nodeEd25519 });
+  const r = verifyProof(json, key, { ed25519: nodeEd25519 });
   if (!r.ok) throw new CliFailure([problemLine("W6202", r.error, { file: proof.file.name })], EXIT_PROBLEMS);
   const pinned = key === undefined ? " (key not pinned: pass --key to check who signed)" : "";
   io.out(`proof ok: event ${r.id} is entry ${r.index} of ${r.origin} at size ${r.size}${pinned}\n`);

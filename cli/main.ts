@@ -97,7 +97,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .description("decide one request: prints the decision, its reasons and any erroring policies")
     .option("--policies <files...>", "policy files or folders (or --bundle)")
     .option("--bundle <file>", `decide from a compiled bundle (writ compile) instead of policy files; prints the decision record; ${STDIN_NOTE}`)
-    .option("--key <file>", "with --bundle: the signer's public key (.pub); the bundle must carry a valid signature by it")
+    .option("--key <file>", `with --bundle: the signer's public key (.pub); the bundle must carry a valid signature by it; ${STDIN_NOTE}`)
     .option(
       "--state <file>",
       "with --bundle: where the highest sequence loaded per signer is remembered, so a lower one is refused (rollback protection; default .writ/bundle-state.json in the current folder, written after each load)",
@@ -144,7 +144,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     .argument("<policies...>", "policy files or folders")
     .requiredOption("--schema <file>", "schema file (.cedarschema)")
     .option("-o, --output <file>", "the bundle file to write; `-` writes it to standard output")
-    .option("--sign <file>", "sign the bundle id with this Ed25519 private key (<prefix>.key from writ keygen)")
+    .option("--sign <file>", `sign the bundle id with this Ed25519 private key (<prefix>.key from writ keygen); ${STDIN_NOTE}`)
     .option("--sequence <n>", "the bundle's sequence number (services refuse lower ones)", "0")
     .addOption(semanticsOption())
     .option("--json", 'print {"bundleId", "policies": [{"name", "id"}]} (the ids, not the bundle)')
@@ -277,7 +277,7 @@ function addLineageCommands(program: Command, io: Output, exit: { code: number }
       .command("verify-proof")
       .description("check a proof file offline (no log needed)")
       .argument("<proof>", `proof JSON file (writ lineage prove); ${STDIN_NOTE}`)
-      .option("--key <file>", "the log's public key (.writ/lineage.pub): the proof must be signed by it")
+      .option("--key <file>", `the log's public key (.writ/lineage.pub): the proof must be signed by it; ${STDIN_NOTE}`)
       .action(async (file: string, opts: { key?: string }) => {
         exit.code = (await lc()).runLineageVerifyProof(file, opts, io);
       }),

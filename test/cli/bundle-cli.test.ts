@@ -102,7 +102,8 @@ describe("writ compile", () => {
     oneLineError(writ(["compile", "syntax.cedar", "--schema", SCHEMA, "--json"]), /^syntax\.cedar:1:\d+: error W1\d{3}: /);
     oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--sequence", "-1", "--json"]), /^writ: error W5008: invalid --sequence/);
     oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA]), /^writ: error W5008: nothing to do/);
-    oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", "missing.key"]), /^missing\.key: error W5008: /);
+    oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", "missing.key"]), /^missing\.key: error W5001: cannot read file: no such file or directory$/);
+    oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", SCHEMA]), /schema\.cedarschema: error W5008: cannot use the signing key: /);
   });
 });
 

@@ -176,3 +176,28 @@ describe("invalid UTF-8", () => {
     }
   });
 });
+
+describe("key files go through the same reading layer", () => {
+  it.skipIf(!existsSync("/dev/zero"))("--key /dev/zero and --sign /dev/zero are refused, not read", () => {
+    const pol = join(ROOT, "examples", "doc-sharing", "policies.cedar");
+    const c = bin(["compile", pol, "--schema", SCHEMA, "--json", "--sign", "/dev/zero"]);
+    expect([c.code, c.stderr]).toEqual([2, "/dev/zero: error W5001: cannot read file: a character device, expected a regular file (use `-` to read standard input)\n"]);
+    const v = bin(["lineage", "verify-proof", join(tmp, "p.json"), "--key", "/dev/zero"]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/^\/dev\/zero: error W5001: cannot read file: a character device/);
+  });
+
+  it("--key - reads the public key from standard input", () => {
+    const dir = mkdtempSync(join(tmp, "keys-"));
+    const keygen = spawnSync(process.execPath, [join(ROOT, "bin", "writ.js"), "keygen", join(dir, "k")], { encoding: "utf8" });
+    expect(keygen.status).toBe(0);
+    const pol = join(ROOT, "examples", "doc-sharing", "policies.cedar");
+    const bundle = join(dir, "b.json");
+    expect(bin(["compile", pol, "--schema", SCHEMA, "--sign", join(dir, "k.key"), "-o", bundle]).code).toBe(0);
+    const req = join(dir, "r.json");
+    writeFileSync(req, JSON.stringify({ principal: { type: "DocShare::User", id: "alice" }, action: { type: "DocShare::Action", id: "view" }, resource: { type: "DocShare::Document", id: "q3-roadmap" }, context: { mfa: true, sourceIp: "10.1.2.3" } }));
+    const r = bin(["eval", "--bundle", bundle, "--key", "-", "--no-state", "--entities", join(ROOT, "examples", "doc-sharing", "entities.json"), "--request", req], readFileSync(join(dir, "k.pub")));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^decision: allow\n/);
+  });
+});
