@@ -145,10 +145,11 @@ process.stdout.write(JSON.stringify({ decision: record.decision, reasons: record
     expect(demo.stderr).toMatch(/better-sqlite3/);
   });
 
-  function typecheck(name: string, source: string, conditions: readonly string[] = []): Run {
+  /** tsc (strict, nodenext) on consumer files named by their contents, in a folder of the consumer project. */
+  function typecheck(name: string, sources: Readonly<Record<string, string>>, conditions: readonly string[] = []): Run {
     const dir = join(app, name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "consumer.ts"), source);
+    for (const [file, source] of Object.entries(sources)) writeFileSync(join(dir, file), source);
     writeFileSync(
       join(dir, "tsconfig.json"),
       JSON.stringify({
@@ -163,16 +164,15 @@ process.stdout.write(JSON.stringify({ decision: record.decision, reasons: record
           typeRoots: [join(ROOT, "node_modules", "@types")],
           ...(conditions.length === 0 ? {} : { customConditions: conditions }),
         },
-        files: ["consumer.ts"],
+        files: Object.keys(sources),
       }),
     );
     return run(process.execPath, [TSC, "-p", dir], app);
   }
 
   it("strict nodenext TypeScript type-checks against every entry", () => {
-    const r = typecheck(
-      "ts-node-entry",
-      `import { decide, loadBundle, Governor, type DecisionRecord } from "writ/runtime";
+    const r = typecheck("ts-node-entry", {
+      "consumer.ts": `import { decide, loadBundle, Governor, type DecisionRecord } from "writ/runtime";
 import { compile, loadSchema } from "writ/compiler";
 import { parsePolicies, parseSchema } from "writ/lang";
 import { Entities } from "writ/stdlib";
@@ -182,15 +182,23 @@ const loaded = loadBundle({});
 const record: DecisionRecord | undefined = loaded.bundle === undefined ? undefined : decide(loaded.bundle, {}, []);
 export const used = [parsed.ast?.policies.length, schema.ast, loadSchema, compile, Entities, Governor, record?.decision];
 `,
-    );
+    });
     ok(r, "tsc on a strict nodenext consumer");
   });
 
   it("the browser entry has its own declarations: what it exports type-checks, what it does not is an error", () => {
-    ok(typecheck("ts-browser-ok", `import { decide, loadBundle, ed25519 } from "writ/runtime";\nexport const used = [decide, loadBundle, ed25519.verify];\n`, ["browser"]), "tsc (browser)");
-    const bad = typecheck("ts-browser-governor", `import { Governor } from "writ/runtime";\nexport const used = Governor;\n`, ["browser"]);
-    expect(bad.code).not.toBe(0);
-    expect(bad.stdout).toMatch(/error TS2305: Module '"writ\/runtime"' has no exported member 'Governor'/);
+    const r = typecheck(
+      "ts-browser",
+      {
+        "ok.ts": `import { decide, loadBundle, ed25519 } from "writ/runtime";\nexport const used = [decide, loadBundle, ed25519.verify];\n`,
+        "node-only.ts": `import { Governor } from "writ/runtime";\nexport const used = Governor;\n`,
+      },
+      ["browser"],
+    );
+    expect(r.code).not.toBe(0);
+    const errors = r.stdout.split("\n").filter((l) => /error TS/.test(l));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^ts-browser\/node-only\.ts\(1,10\): error TS2305: Module '"writ\/runtime"' has no exported member 'Governor'/);
   });
 });
 
