@@ -72,16 +72,12 @@ function toJson(l: Located): Record<string, unknown> {
 
 /** One diagnostic as a GitHub Actions annotation (`::error file=…,line=…,col=…,title=…::message`). */
 function toGithub(l: Located): string {
-  const at =
-    l.source === undefined
-      ? {}
-      : (() => {
-          const s = lineColOf(l.source.text, l.d.span.start);
-          const e = lineColOf(l.source.text, l.d.span.end);
-          return { line: s.line, col: s.col, endLine: e.line, endColumn: e.col };
-        })();
   const message = l.d.help === undefined ? l.d.message : `${l.d.message} (${l.d.help})`;
-  return githubAnnotation({ severity: l.d.severity, file: l.d.file ?? l.source?.name ?? "", ...at, code: l.d.code, message });
+  const base = { severity: l.d.severity, file: l.d.file ?? l.source?.name ?? "", code: l.d.code, message };
+  if (l.source === undefined) return githubAnnotation(base);
+  const s = lineColOf(l.source.text, l.d.span.start);
+  const e = lineColOf(l.source.text, l.d.span.end);
+  return githubAnnotation({ ...base, line: s.line, col: s.col, endLine: e.line, endColumn: e.col });
 }
 
 function plural(n: number, word: string): string {
