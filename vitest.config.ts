@@ -4,6 +4,7 @@ import SummaryReporter from "./test/support/summary-reporter.js";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/build-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default", new SummaryReporter()],

@@ -1,18 +1,19 @@
 /**
  * Bundle commands of the CLI:
  * - `writ compile <policies…> --schema <s> -o bundle.json [--sign <prefix>.key] [--sequence N]
- *   [--semantics …] [--json]`: validate, lower, hash and (optionally) sign one bundle file;
- *   `--json` prints `{"bundleId": …, "policies": [{"name": …, "id": …}]}`.
+ *   [--semantics …] [--json]`: validate, lower, hash and (optionally) sign one bundle file
+ *   (`-o -`: to standard output); `--json` prints `{"bundleId": …, "policies": [{"name": …, "id": …}]}`.
  * - `writ keygen <prefix>`: an Ed25519 key pair `<prefix>.key` (mode 0600) and `<prefix>.pub`.
  * - `writ eval --bundle b.json [--key k.pub] --entities e.json --request r.json [--json]`:
  *   load the bundle (every id re-hashed, signature required with `--key`), refuse a sequence
- *   lower than the last one loaded for the same signer — remembered in
- *   `.writ/bundle-state.json` of the working directory — and print the decision record.
+ *   lower than the last one loaded for the same signer — remembered in a state file,
+ *   `.writ/bundle-state.json` of the working directory unless `--state <file>` places it
+ *   elsewhere or `--no-state` turns it off — and print the decision record.
  *
  * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { buildBundle, signBundle, type Bundle } from "../compiler/bundle.js";
 import { canonicalJson } from "../compiler/canonical.js";
 import { hasErrors } from "../lang/diagnostics.js";
@@ -20,10 +21,25 @@ import type { PolicySet } from "../lang/ast.js";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
 import { decide, loadBundle, type DecisionRecord } from "../runtime/index.js";
 import { keyIdOf } from "../compiler/ids.js";
-import { readPrivateKey, readPublicKey, writeKeyPair } from "../runtime/keys.js";
+import { writeKeyPair } from "../runtime/keys.js";
+import { privateKeyFile, publicKeyFile } from "./key-files.js";
 import { errorLines, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf } from "./pipeline.js";
 import { linkStage } from "./link.js";
-import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, readTextFile, type Output, type Semantics, type TextFile } from "./io.js";
+import {
+  CliFailure,
+  EXIT_BAD_INPUT,
+  STDIO_PATH,
+  expandPolicyPaths,
+  fail,
+  ioReason,
+  problemLine,
+  readTextFile,
+  writeOutputFile,
+  type Output,
+  type Semantics,
+  type TextFile,
+} from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** Options of `writ compile`. */
 export interface CompileCliOptions {
@@ -45,17 +61,6 @@ function parseSequence(text: string | undefined): number {
   return Number(text);
 }
 
-/** Write a file atomically (temporary file + rename). */
-export function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    fail("W5001", `cannot write file: ${e instanceof Error ? e.message : String(e)}`, { file: path });
-  }
-}
-
 /**
  * Parse, validate and compile policy files against a schema file into one (unsigned) bundle
  * (`writ compile`, `writ serve --policies`, `writ mcp --policies`). Every problem is thrown as a
@@ -69,7 +74,7 @@ export function compileBundleFiles(files: readonly string[], schemaPath: string,
   const sets: PolicySet[] = [];
   const lines: string[] = [];
   const texts: TextFile[] = [];
-  for (const p of files) {
+  for (const p of expandPolicyPaths(files)) {
     const file = readTextFile(p);
     texts.push(file);
     const parsed = policiesFrom(file);
@@ -99,12 +104,12 @@ export function compileBundleFiles(files: readonly string[], schemaPath: string,
 /** Run `writ compile`. */
 export function runCompile(files: readonly string[], opts: CompileCliOptions, io: Output): number {
   if (opts.output === undefined && opts.json !== true) fail("W5008", "nothing to do: give -o <bundle.json> and/or --json", { file: "writ" });
+  if (opts.output === STDIO_PATH && opts.json === true) fail("W5008", "-o - and --json both print to standard output: choose one", { file: "writ" });
   const sequence = parseSequence(opts.sequence);
-  const privateKey = opts.sign === undefined ? undefined : readPrivateKey(opts.sign);
-  if (privateKey !== undefined && !privateKey.ok) fail("W5008", `cannot use the signing key: ${privateKey.problem.message}`, { file: opts.sign });
+  const privateKey = opts.sign === undefined ? undefined : privateKeyFile(opts.sign);
   let bundle: Bundle = compileBundleFiles(files, opts.schema, opts.semantics, sequence, opts.links);
-  if (privateKey !== undefined && privateKey.ok) bundle = signBundle(bundle, privateKey.value, nodeEd25519);
-  if (opts.output !== undefined) writeAtomically(opts.output, `${JSON.stringify(bundle, null, 2)}\n`);
+  if (privateKey !== undefined) bundle = signBundle(bundle, privateKey, nodeEd25519);
+  if (opts.output !== undefined) writeOutputFile(opts.output, `${JSON.stringify(bundle, null, 2)}\n`, io);
   if (opts.json === true) {
     const refs = (l: readonly { readonly name: string; readonly id: string }[] | undefined): { name: string; id: string }[] => (l ?? []).map((p) => ({ name: p.name, id: p.id }));
     const extra = bundle.templates === undefined ? {} : { templates: refs(bundle.templates), links: refs(bundle.links) };
@@ -113,7 +118,9 @@ export function runCompile(files: readonly string[], opts: CompileCliOptions, io
     const signed = bundle.signature === undefined ? "unsigned" : `signed by ${bundle.signature.keyId}`;
     const count = (n: number, w: string): string => `${n} ${w}${n === 1 ? "" : "s"}`;
     const extra = bundle.templates === undefined ? "" : `, ${count(bundle.templates.length, "template")}, ${count(bundle.links?.length ?? 0, "link")}`;
-    io.out(`wrote ${opts.output}: ${bundle.policies.length} policies${extra}, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`);
+    const report = `wrote ${opts.output}: ${bundle.policies.length} policies${extra}, sequence ${bundle.sequence}, ${signed}\nbundle ${bundle.bundleId}\n`;
+    if (opts.output === STDIO_PATH) io.err(report.replace(/^wrote -:/, "wrote the bundle to standard output:"));
+    else io.out(report);
   }
   return 0;
 }
@@ -132,10 +139,12 @@ export interface BundleEvalOptions {
   readonly key?: string;
   readonly entities: string;
   readonly request: string;
+  /** The state file; undefined: `BUNDLE_STATE_FILE`; false: none (`--no-state`). */
+  readonly state?: string | false;
   readonly json?: boolean;
 }
 
-/** Where `writ eval --bundle` remembers the last sequence per signer (relative to the working directory). */
+/** Where `writ eval --bundle` remembers the last sequence per signer by default (relative to the working directory). */
 export const BUNDLE_STATE_FILE = join(".writ", "bundle-state.json");
 
 interface BundleState {
@@ -145,12 +154,13 @@ interface BundleState {
   readonly lastBundleId?: Record<string, string>;
 }
 
-function readState(): BundleState {
+function readState(path: string): BundleState {
   let file: TextFile;
   try {
-    file = readTextFile(BUNDLE_STATE_FILE);
-  } catch {
-    return { format: "writ-bundle-state/1", lastSequence: {} };
+    file = readTextFile(path);
+  } catch (err) {
+    if (err instanceof CliFailure && !existsSync(path)) return { format: "writ-bundle-state/1", lastSequence: {} };
+    throw err;
   }
   let j: unknown;
   try {
@@ -176,13 +186,13 @@ function readState(): BundleState {
   return { format: "writ-bundle-state/1", lastSequence, lastBundleId };
 }
 
-function writeState(state: BundleState): void {
+function writeState(path: string, state: BundleState, io: Output): void {
   try {
-    mkdirSync(".writ", { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
   } catch (e) {
-    fail("W5001", `cannot create the state folder: ${e instanceof Error ? e.message : String(e)}`, { file: ".writ" });
+    fail("W5001", `cannot create the state folder: ${ioReason(e)}`, { file: dirname(path) });
   }
-  writeAtomically(BUNDLE_STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  writeOutputFile(path, `${JSON.stringify(state, null, 2)}\n`, io);
 }
 
 /** The text form of a decision record. */
@@ -201,17 +211,18 @@ export function recordText(r: DecisionRecord): string {
 
 /** Run `writ eval --bundle`. */
 export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
-  const publicKey = opts.key === undefined ? undefined : readPublicKey(opts.key);
-  if (publicKey !== undefined && !publicKey.ok) fail("W5008", `cannot use the public key: ${publicKey.problem.message}`, { file: opts.key });
+  const publicKey = opts.key === undefined ? undefined : publicKeyFile(opts.key);
   const b = readJsonFile(opts.bundle);
   const ent = readJsonFile(opts.entities);
   const req = readJsonFile(opts.request);
-  const keyId = publicKey?.ok === true ? keyIdOf(publicKey.value) : "unsigned";
-  const state = readState();
+  const keyId = publicKey === undefined ? "unsigned" : keyIdOf(publicKey);
+  const statePath = opts.state === false ? undefined : (opts.state ?? BUNDLE_STATE_FILE);
+  if (statePath === STDIO_PATH) fail("W5008", "--state needs a file (it is read and written): `-` is not one", { file: "writ" });
+  const state = statePath === undefined ? { format: "writ-bundle-state/1" as const, lastSequence: {} } : readState(statePath);
   const last = Object.prototype.hasOwnProperty.call(state.lastSequence, keyId) ? state.lastSequence[keyId] : undefined;
   const lastId = state.lastBundleId !== undefined && Object.prototype.hasOwnProperty.call(state.lastBundleId, keyId) ? state.lastBundleId[keyId] : undefined;
   const loaded = loadBundle(b.json, {
-    ...(publicKey?.ok === true ? { publicKey: publicKey.value } : {}),
+    ...(publicKey === undefined ? {} : { publicKey }),
     ...(last === undefined ? {} : { lastSequence: last }),
     ...(lastId === undefined ? {} : { lastBundleId: lastId }),
   });
@@ -224,12 +235,12 @@ export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
       EXIT_BAD_INPUT,
     );
   }
-  if (last === undefined || loaded.bundle.sequence > last || lastId === undefined) {
+  if (statePath !== undefined && (last === undefined || loaded.bundle.sequence > last || lastId === undefined)) {
     const define = (o: Record<string, unknown>, v: unknown): void => void Object.defineProperty(o, keyId, { value: v, enumerable: true, writable: true, configurable: true });
     define(state.lastSequence, loaded.bundle.sequence);
     const ids = { ...(state.lastBundleId ?? {}) };
     define(ids, loaded.bundle.bundleId);
-    writeState({ ...state, lastBundleId: ids });
+    writeState(statePath, { ...state, lastBundleId: ids }, io);
   }
   io.out(opts.json === true ? `${canonicalJson(record)}\n` : recordText(record));
   return 0;

@@ -1,18 +1,20 @@
 /**
  * The file commands:
- * - `writ check <policies…> [--schema s] [--format text|json]`: parse every
- *   policy file, load the schema, validate, and report every diagnostic; exit 1
- *   on any error, else print `ok: …`.
+ * - `writ check <policies…> [--schema s] [--format text|json|github|sarif]`:
+ *   parse every policy file (folders are walked for `.cedar` and `.writ` files),
+ *   load the schema, validate, and report every diagnostic; exit 1 on any error,
+ *   else print `ok: …`.
  * - `writ eval --policies <f…> [--schema s] --entities e.json --request r.json
  *   [--semantics m] [--json]`: decide one request and print the decision, its
  *   reasons and the erroring policies; exit 0 for allow and deny alike.
  * - `writ fmt [--check] <files…>`: rewrite policy files (`.cedar`, `.writ`) with
  *   `formatPolicies` and schema files (`.cedarschema`) with `formatSchema`;
  *   folders are walked; `--check` writes nothing, lists the unformatted files
- *   and exits 1 if there are any.
+ *   and exits 1 if there are any; `-` formats standard input to standard output.
+ *
+ * Every single-file input may be `-` (standard input).
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import type { PolicySet } from "../lang/ast.js";
 import { formatDiagnostic, hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
 import { formatPolicies, formatSchema, parsePolicies, parseSchema } from "../lang/index.js";
@@ -23,17 +25,24 @@ import {
   CliFailure,
   EXIT_BAD_INPUT,
   EXIT_PROBLEMS,
+  STDIO_PATH,
   diagnosticLine,
+  displayName,
+  expandPolicyPaths,
   fail,
+  isFolder,
   problemLine,
-  readJsonFile,
   readTextFile,
+  walkFolder,
   type Output,
   type Semantics,
   type TextFile,
 } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 import { sarifLog } from "./sarif.js";
 import { linkStage, templateReport } from "./link.js";
+import { githubAnnotation } from "./answers.js";
+import { paintDiagnostics, paintSummary } from "./colour.js";
 import { entitiesFrom, errorLines, mergePolicySets, policiesFrom, programFrom, requestFrom, schemaFrom, validationOf, type Staged } from "./pipeline.js";
 
 // --- check -------------------------------------------------------------------
@@ -64,25 +73,14 @@ function toJson(l: Located): Record<string, unknown> {
   return o;
 }
 
-/** GitHub Actions workflow-command escaping of a property value or message. */
-export function ghEscape(s: string, property: boolean): string {
-  let out = s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-  if (property) out = out.replace(/:/g, "%3A").replace(/,/g, "%2C");
-  return out;
-}
-
 /** One diagnostic as a GitHub Actions annotation (`::error file=…,line=…,col=…,title=…::message`). */
 function toGithub(l: Located): string {
-  const kind = l.d.severity === "error" ? "error" : l.d.severity === "warning" ? "warning" : "notice";
-  const props = [`file=${ghEscape(l.d.file ?? l.source?.name ?? "", true)}`];
-  if (l.source !== undefined) {
-    const s = lineColOf(l.source.text, l.d.span.start);
-    const e = lineColOf(l.source.text, l.d.span.end);
-    props.push(`line=${s.line}`, `col=${s.col}`, `endLine=${e.line}`, `endColumn=${e.col}`);
-  }
-  props.push(`title=${ghEscape(l.d.code, true)}`);
   const message = l.d.help === undefined ? l.d.message : `${l.d.message} (${l.d.help})`;
-  return `::${kind} ${props.join(",")}::${ghEscape(message, false)}`;
+  const base = { severity: l.d.severity, file: l.d.file ?? l.source?.name ?? "", code: l.d.code, message };
+  if (l.source === undefined) return githubAnnotation(base);
+  const s = lineColOf(l.source.text, l.d.span.start);
+  const e = lineColOf(l.source.text, l.d.span.end);
+  return githubAnnotation({ ...base, line: s.line, col: s.col, endLine: e.line, endColumn: e.col });
 }
 
 function plural(n: number, word: string): string {
@@ -96,7 +94,7 @@ function plural(n: number, word: string): string {
 export function runCheck(files: readonly string[], opts: CheckOptions, io: Output): number {
   const found: Located[] = [];
   const schemaFile = opts.schema === undefined ? undefined : readTextFile(opts.schema);
-  const policyFiles = files.map((f) => readTextFile(f));
+  const policyFiles = expandPolicyPaths(files).map((f) => readTextFile(f));
   const schema = schemaFile === undefined ? undefined : schemaFrom(schemaFile);
   if (schema !== undefined) for (const d of schema.diagnostics) found.push({ d, source: schemaFile });
   const parsedFiles: { set: PolicySet; file: TextFile }[] = [];
@@ -128,13 +126,18 @@ export function runCheck(files: readonly string[], opts: CheckOptions, io: Outpu
     io.out(errors > 0 ? `${plural(errors, "error")}\n` : `ok: ${policyCount} ${policyCount === 1 ? "policy" : "policies"}${templateText}\n`);
     return errors > 0 ? EXIT_PROBLEMS : 0;
   }
-  for (const l of found) io.out(`${formatDiagnostic(l.d.file === undefined && l.source !== undefined ? { ...l.d, file: l.source.name } : l.d, l.source?.text)}\n`);
+  const colour = io.colour?.out === true;
+  for (const l of found) {
+    const text = formatDiagnostic(l.d.file === undefined && l.source !== undefined ? { ...l.d, file: l.source.name } : l.d, l.source?.text);
+    io.out(`${colour ? paintDiagnostics(text) : text}\n`);
+  }
+  const summary = (line: string, ok: boolean): void => io.out(`${colour ? paintSummary(line, ok) : line}\n`);
   if (errors > 0) {
-    io.out(`${plural(errors, "error")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+    summary(`${plural(errors, "error")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}`, false);
     return EXIT_PROBLEMS;
   }
   const what = schema === undefined ? "parsed (no schema given: not validated)" : "validated";
-  io.out(`ok: ${plural(policyCount, "policy").replace(/policys$/, "policies")}${templateText} in ${plural(policyFiles.length, "file")} ${what}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+  summary(`ok: ${plural(policyCount, "policy").replace(/policys$/, "policies")}${templateText} in ${plural(policyFiles.length, "file")} ${what}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}`, true);
   return 0;
 }
 
@@ -199,7 +202,7 @@ export function runEval(opts: EvalOptions, io: Output): number {
   const schema = schemaFile === undefined ? undefined : need(schemaFrom(schemaFile), "the schema", schemaFile);
   const sets: PolicySet[] = [];
   const files: TextFile[] = [];
-  for (const p of opts.policies) {
+  for (const p of expandPolicyPaths(opts.policies)) {
     const file = readTextFile(p);
     files.push(file);
     sets.push(need(policiesFrom(file), "the policies", file));
@@ -231,24 +234,19 @@ function kindOf(path: string): Kind | undefined {
 }
 
 function collect(path: string, out: string[]): void {
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    fail("W5001", "cannot read file: no such file or directory", { file: path });
-  }
-  if (!isDir) {
-    if (kindOf(path) === undefined) fail("W5008", "cannot format this file: expected a .cedar, .writ or .cedarschema file", { file: path });
+  if (path === STDIO_PATH) {
     out.push(path);
     return;
   }
-  const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith(".") || e.name === "node_modules") continue;
-    const p = join(path, e.name);
-    if (e.isDirectory()) collect(p, out);
-    else if (e.isFile() && kindOf(e.name) !== undefined) out.push(p);
+  if (isFolder(path)) {
+    walkFolder(path, (name) => kindOf(name) !== undefined, out);
+    return;
   }
+  if (kindOf(path) === undefined) {
+    readTextFile(path);
+    fail("W5008", "cannot format this file: expected a .cedar, .writ or .cedarschema file", { file: displayName(path) });
+  }
+  out.push(path);
 }
 
 /** Format one file's text; throws a `CliFailure` listing its syntax errors when it does not parse. */
@@ -272,7 +270,11 @@ export function runFmt(paths: readonly string[], opts: FmtOptions, io: Output): 
   for (const path of files) {
     try {
       const file = readTextFile(path);
-      const formatted = formatText(file, kindOf(path)!);
+      const formatted = formatText(file, kindOf(path) ?? "policies");
+      if (path === STDIO_PATH && !opts.check) {
+        io.out(formatted);
+        continue;
+      }
       if (formatted === file.text) continue;
       unformatted++;
       if (opts.check) io.out(`${file.name}\n`);

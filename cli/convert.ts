@@ -18,10 +18,10 @@ import { formatPolicies, formatSchema, parseSchema } from "../lang/index.js";
 import { linksToJson, loadSchema, lowerPolicies, policySetToJson, schemaFromJson, schemaId, schemaToJson } from "../compiler/index.js";
 import type { SchemaFile } from "../lang/schema-ast.js";
 import { parseJsonText, stringifyJson, type JsonValue } from "../stdlib/index.js";
-import { writeAtomically } from "./bundle-commands.js";
+
 import { isJsonPath } from "./formats.js";
 import { linkStage } from "./link.js";
-import { CliFailure, EXIT_BAD_INPUT, diagnosticLine, fail, readTextFile, type Output, type TextFile } from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, diagnosticLine, fail, readTextFile, writeOutputFile, type Output, type TextFile } from "./io.js";
 import { errorLines, policiesFrom } from "./pipeline.js";
 
 /** The forms `--to` converts to. */
@@ -72,7 +72,7 @@ function policySet(file: TextFile): PolicySet {
 }
 
 /** The converted text and what to say about it. */
-function convert(file: TextFile, opts: ConvertOptions): { text: string; note: string } {
+function convert(file: TextFile, opts: ConvertOptions, io: Output): { text: string; note: string } {
   const isJson = isJsonPath(file.path);
   const isSchema = file.path.endsWith(".cedarschema");
   if (isJson === (opts.to === "json")) {
@@ -98,7 +98,7 @@ function convert(file: TextFile, opts: ConvertOptions): { text: string; note: st
   const links = set.links ?? [];
   if (links.length > 0) {
     if (opts.links === undefined) fail("W5008", `this policy set has ${links.length} template link(s), which Cedar text cannot hold: give --links <file> to write them`, { file: file.name });
-    writeAtomically(opts.links, json(linksToJson(links)));
+    writeOutputFile(opts.links, json(linksToJson(links)), io);
   }
   return { text: formatPolicies({ ...set, links: [] }, ""), note: policyNote(set) };
 }
@@ -113,10 +113,10 @@ function policyNote(set: PolicySet): string {
 export function runConvert(files: readonly string[], opts: ConvertOptions, io: Output): number {
   if (files.length !== 1) fail("W5008", `--to converts one file at a time (got ${files.length})`, { file: "writ" });
   const file = readTextFile(files[0]!);
-  const { text, note } = convert(file, opts);
+  const { text, note } = convert(file, opts, io);
   if (opts.output === undefined) io.out(text);
   else {
-    writeAtomically(opts.output, text);
+    writeOutputFile(opts.output, text, io);
     io.err(`wrote ${opts.output}: ${note}\n`);
   }
   return 0;

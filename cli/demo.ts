@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import type { PolicySet } from "../lang/ast.js";
 import { EntityUID } from "../stdlib/value.js";
 import { EXIT_PROBLEMS, fail, type Output } from "./io.js";
-import { TestLoader, runDiscovered, type CaseOutcome } from "./test-runner.js";
+import { runDiscovered } from "./test-runner.js";
+import { TestLoader } from "./test-loader.js";
+import type { CaseOutcome } from "./test-outcome.js";
 import { discoverTestFiles } from "./test-files.js";
 
 /** The `examples/` folder of the installed package, found by walking up from this module. */

@@ -8,12 +8,16 @@
  * and comments never change an id). Also reported: whether the schema changed
  * (schema id), and semantics, sequence, format and language changes.
  *
- * Exit codes follow `diff`: 0 when the bundles are identical in all of these,
- * 1 when they differ, 2 when a file is missing or is not a bundle. The diff
- * reads what the bundles state; it does not re-hash them (loading a bundle,
- * e.g. `writ eval --bundle`, does).
+ * The verdict separates what needs a review from what does not: `identical`,
+ * `sequence-only` (the same policies, schema, semantics and format; only the
+ * sequence number — and with it the bundle id — moved, as it does on every CI
+ * build) and `changed`. Exit codes: 0 for `identical` and `sequence-only`, 1
+ * for `changed`, 2 when a file is missing or is not a bundle. The diff reads
+ * what the bundles state; it does not re-hash them (loading a bundle, e.g.
+ * `writ eval --bundle`, does).
  */
-import { CliFailure, EXIT_BAD_INPUT, EXIT_PROBLEMS, offsetOfKey, parseJsonFile, problemLine, readTextFile, type Output, type TextFile } from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, EXIT_PROBLEMS, problemLine, readTextFile, type Output, type TextFile } from "./io.js";
+import { offsetOfKey, parseJsonFile } from "./json-files.js";
 
 /** The fields of a bundle the diff reads. */
 export interface BundleSummary {
@@ -34,8 +38,12 @@ export interface PolicyRef {
   readonly id: string;
 }
 
+/** What a diff means for a review: nothing moved, only the sequence moved, or the meaning changed. */
+export type DiffVerdict = "identical" | "sequence-only" | "changed";
+
 /** The difference between two bundles. */
 export interface BundleDiff {
+  readonly verdict: DiffVerdict;
   readonly identical: boolean;
   readonly old: { readonly bundleId: string; readonly schemaId: string; readonly semantics: string; readonly sequence: string };
   readonly new: { readonly bundleId: string; readonly schemaId: string; readonly semantics: string; readonly sequence: string };
@@ -123,8 +131,11 @@ export function diffBundles(a: BundleSummary, b: BundleSummary): BundleDiff {
   const sequenceChanged = a.sequence !== b.sequence;
   const formatChanged = a.format !== b.format || a.language !== b.language;
   const side = (s: BundleSummary): BundleDiff["old"] => ({ bundleId: s.bundleId, schemaId: s.schemaId, semantics: s.semantics, sequence: s.sequence });
+  const meaningChanged = added.length > 0 || removed.length > 0 || changed.length > 0 || schemaChanged || semanticsChanged || formatChanged;
+  const verdict: DiffVerdict = meaningChanged ? "changed" : sequenceChanged ? "sequence-only" : "identical";
   return {
-    identical: added.length === 0 && removed.length === 0 && changed.length === 0 && !schemaChanged && !semanticsChanged && !sequenceChanged && !formatChanged,
+    verdict,
+    identical: verdict === "identical",
     old: side(a),
     new: side(b),
     added: added.sort(byName),
@@ -149,11 +160,18 @@ export function diffText(d: BundleDiff): string {
   for (const p of d.added) lines.push(`+ ${p.name} ${p.id}`);
   for (const p of d.removed) lines.push(`- ${p.name} ${p.id}`);
   for (const p of d.changed) lines.push(`~ ${p.name} ${p.oldId} -> ${p.newId}`);
-  lines.push(
-    d.identical
-      ? `identical (${d.unchanged} ${d.unchanged === 1 ? "policy" : "policies"})`
-      : `${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`,
-  );
+  const policies = `${d.unchanged} ${d.unchanged === 1 ? "policy" : "policies"}`;
+  switch (d.verdict) {
+    case "identical":
+      lines.push(`identical (${policies})`);
+      break;
+    case "sequence-only":
+      lines.push(`only the sequence moved (${d.old.sequence} -> ${d.new.sequence}): same policies, schema and semantics (${policies})`);
+      break;
+    case "changed":
+      lines.push(`${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`);
+      break;
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -167,9 +185,9 @@ function load(path: string): BundleSummary {
   return summarizeBundle(file, parseJsonFile(file));
 }
 
-/** Run `writ diff`: exit 0 when identical, 1 when different (bad input throws a `CliFailure`, exit 2). */
+/** Run `writ diff`: exit 0 when identical or only the sequence moved, 1 when changed (bad input throws a `CliFailure`, exit 2). */
 export function runDiff(oldPath: string, newPath: string, opts: DiffOptions, io: Output): number {
   const d = diffBundles(load(oldPath), load(newPath));
   io.out(opts.json === true ? `${JSON.stringify(d, null, 2)}\n` : diffText(d));
-  return d.identical ? 0 : EXIT_PROBLEMS;
+  return d.verdict === "changed" ? EXIT_PROBLEMS : 0;
 }

@@ -12,8 +12,8 @@ import { diag, hasErrors, withFile } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import { linksFromJson, loadSchema, policySetFromJson, schemaFromJson, type Schema } from "../compiler/index.js";
 import { parseJsonText, type JsonValue } from "../stdlib/index.js";
-import { CliFailure, EXIT_BAD_INPUT, diagnosticLine, offsetOfKey, readTextFile, type TextFile } from "./io.js";
-import type { Staged } from "./pipeline.js";
+import { CliFailure, EXIT_BAD_INPUT, diagnosticLine, readTextFile, type Staged, type TextFile } from "./io.js";
+import { offsetOfKey } from "./json-files.js";
 
 /** True when a path names a JSON file (`.json`). */
 export function isJsonPath(path: string): boolean {

@@ -23,13 +23,13 @@
  * export read the log through a full verification and use only the entries it re-hashed.
  * Every failure is one line (`file: error Wxxxx: message`) and a non-zero exit.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, contentId } from "../compiler/canonical.js";
 import { keyIdOf } from "../compiler/ids.js";
 import type { DiagnosticCode } from "../lang/diagnostics.js";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
-import { readPublicKey } from "../runtime/keys.js";
+import { publicKeyFile } from "./key-files.js";
 import { IN_TOTO_PAYLOAD_TYPE, inTotoStatement, signEnvelope } from "../runtime/lineage/dsse.js";
 import { isDecisionPhase } from "../runtime/lineage/events.js";
 import { DEFAULT_LINEAGE_DB, nodeSigner, openLocalLog, readLogKey } from "../runtime/lineage/local-log.js";
@@ -38,7 +38,8 @@ import { replayLog } from "../runtime/lineage/replay.js";
 import { readVerified, type VerifiedLogView } from "../runtime/lineage/verified-view.js";
 import type { VerifyReport } from "../runtime/lineage/verify.js";
 import { executionTree, renderDot, renderTree } from "./lineage-tree.js";
-import { CliFailure, EXIT_PROBLEMS, fail, problemLine, readJsonFile, type Output } from "./io.js";
+import { CliFailure, EXIT_PROBLEMS, STDIO_PATH, fail, problemLine, readTextFile, writeOutputFile, type Output } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** The predicate type of exported decision statements. */
 export const DECISION_PREDICATE_TYPE = "https://writ.dev/attestation/decision/v1";
@@ -72,12 +73,7 @@ function dirOf(opts: LineageDirOptions): string {
 export async function openExistingLog(dir: string, keyFile?: string): Promise<LineageLog> {
   const db = join(dir, DEFAULT_LINEAGE_DB);
   if (!existsSync(db)) fail("W5001", "no lineage log here (run a governed execution or `writ demo` first)", { file: db });
-  let publicKey: Uint8Array | undefined;
-  if (keyFile !== undefined) {
-    const k = readPublicKey(keyFile);
-    if (!k.ok) fail("W5008", `cannot use the public key: ${k.problem.message}`, { file: keyFile });
-    publicKey = k.value;
-  }
+  const publicKey = keyFile === undefined ? undefined : publicKeyFile(keyFile);
   const r = await openLocalLog({ dir, readOnly: true, ...(publicKey === undefined ? {} : { publicKey }) });
   if (!r.ok) fail(r.problem.code === "W6106" ? "W5001" : r.problem.code, `cannot open the lineage log: ${r.problem.message}`, { file: db });
   return r.log;
@@ -99,21 +95,17 @@ function trustedCheckpoint(opts: TrustOptions, dir: string): { note?: string; fi
   if (opts.store !== undefined && opts.trusted === undefined) return { explicit: false };
   const file = opts.trusted ?? join(dir, TRUST_FILE);
   if (opts.trusted === undefined && !existsSync(file)) return { explicit: false, file };
-  try {
-    return { note: readFileSync(file, "utf8"), file, explicit: opts.trusted !== undefined };
-  } catch (e) {
-    fail("W5001", `cannot read the trusted checkpoint: ${e instanceof Error ? e.message : String(e)}`, { file });
-  }
+  return { note: readTextFile(file).text, file, explicit: opts.trusted !== undefined };
 }
 
 /** The one-line failure of a verification report. */
-function reportFailure(report: VerifyReport): CliFailure {
+function reportFailure(report: VerifyReport, answered = false): CliFailure {
   const message =
     report.firstBad !== undefined
       ? `first bad entry: index ${report.firstBad.index}${report.firstBad.id === undefined ? "" : ` (${report.firstBad.id})`}: ${report.firstBad.reason}`
       : (report.error ?? "verification failed");
   const code: DiagnosticCode = report.code ?? "W6201";
-  return new CliFailure([problemLine(code, message, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
+  return new CliFailure([problemLine(code, message, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS, answered);
 }
 
 /** Verify the log (held to the trusted checkpoint) and return its verified view. */
@@ -128,16 +120,6 @@ async function verifiedView(log: LineageLog, opts: TrustOptions, dir: string): P
 export function eventRef(text: string): string | number {
   if (/^(0|[1-9][0-9]*)$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
   return text;
-}
-
-function writeOutput(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    fail("W5001", `cannot write file: ${e instanceof Error ? e.message : String(e)}`, { file: path });
-  }
 }
 
 /** A one-line progress bar redrawn in place (`\r`) on a terminal stream; `end` erases it. */
@@ -168,9 +150,9 @@ export async function runLineageVerify(opts: TrustOptions & { readonly json?: bo
     });
     bar?.end();
     if (opts.json === true) io.out(`${JSON.stringify(report, null, 2)}\n`);
-    if (!report.ok) throw reportFailure(report);
-    if (report.size > 0 && report.checkpoint === undefined) throw reportFailure({ ...report, ok: false, error: "the log has entries but no checkpoint" });
-    if (!trust.explicit && trust.file !== undefined && report.checkpoint !== undefined) writeOutput(trust.file, report.checkpoint);
+    if (!report.ok) throw reportFailure(report, opts.json === true);
+    if (report.size > 0 && report.checkpoint === undefined) throw reportFailure({ ...report, ok: false, error: "the log has entries but no checkpoint" }, opts.json === true);
+    if (!trust.explicit && trust.file !== undefined && report.checkpoint !== undefined) writeOutputFile(trust.file, report.checkpoint, io);
     if (opts.json !== true) {
       const held = report.trustedSize === undefined ? "" : `, consistent with the trusted checkpoint at size ${report.trustedSize}`;
       io.out(`lineage log ok: ${report.size} events, ${report.checkpoints} checkpoints verified${held} (${log.origin})\n`);
@@ -184,9 +166,9 @@ export async function runLineageCheckpoint(opts: LineageDirOptions & { readonly 
   return withLog(opts, async (log) => {
     const note = log.checkpoint;
     if (note === undefined) throw new CliFailure([problemLine("W6211", "the log has no valid checkpoint yet", { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
-    if (opts.output === undefined) io.out(note);
+    if (opts.output === undefined || opts.output === STDIO_PATH) io.out(note);
     else {
-      writeOutput(opts.output, note);
+      writeOutputFile(opts.output, note, io);
       io.out(`wrote ${opts.output}: checkpoint of ${log.origin} at size ${log.size}\n`);
     }
     return 0;
@@ -199,9 +181,9 @@ export async function runLineageProve(event: string, opts: LineageDirOptions & {
     const r = await log.prove(eventRef(event));
     if (!r.ok) throw new CliFailure([problemLine(r.problem.code, r.problem.message, { file: DEFAULT_LINEAGE_DB })], EXIT_PROBLEMS);
     const text = `${JSON.stringify(r.proof, null, 2)}\n`;
-    if (opts.output === undefined) io.out(text);
+    if (opts.output === undefined || opts.output === STDIO_PATH) io.out(text);
     else {
-      writeOutput(opts.output, text);
+      writeOutputFile(opts.output, text, io);
       io.out(`wrote ${opts.output}: event ${r.proof.id} (index ${r.proof.index}) in a log of ${r.proof.size} events\n`);
     }
     return 0;
@@ -210,8 +192,7 @@ export async function runLineageProve(event: string, opts: LineageDirOptions & {
 
 /** `writ lineage verify-proof <proof.json> [--key k.pub]`. */
 export function runLineageVerifyProof(file: string, opts: { readonly key?: string }, io: Output): number {
-  const key = opts.key === undefined ? undefined : readPublicKey(opts.key);
-  if (key !== undefined && !key.ok) fail("W5008", `cannot use the public key: ${key.problem.message}`, { file: opts.key });
+  const key = opts.key === undefined ? undefined : publicKeyFile(opts.key);
   const proof = readJsonFile(file);
   // The proof holds only plain JSON: read it with JSON.parse so that numbers stay numbers.
   let json: unknown;
@@ -220,7 +201,7 @@ export function runLineageVerifyProof(file: string, opts: { readonly key?: strin
   } catch {
     json = proof.json;
   }
-  const r = verifyProof(json, key?.ok === true ? key.value : undefined, { ed25519: nodeEd25519 });
+  const r = verifyProof(json, key, { ed25519: nodeEd25519 });
   if (!r.ok) throw new CliFailure([problemLine(r.problem.code, r.problem.message, { file: proof.file.name })], EXIT_PROBLEMS);
   const pinned = key === undefined ? " (key not pinned: pass --key to check who signed)" : "";
   io.out(`proof ok: event ${r.id} is entry ${r.index} of ${r.origin} at size ${r.size}${pinned}\n`);
@@ -258,6 +239,7 @@ export async function runLineageReplay(opts: TrustOptions & { readonly json?: bo
     throw new CliFailure(
       bad.map((i) => problemLine("W6203", `event ${i.index} (${i.id}): ${i.status === "different" ? "re-evaluated record differs" : "cannot replay"}: ${i.detail ?? ""}`, { file: DEFAULT_LINEAGE_DB })),
       EXIT_PROBLEMS,
+      opts.json === true,
     );
   });
 }
@@ -296,9 +278,9 @@ export async function runLineageExport(opts: TrustOptions & { readonly format: s
       lines.push(canonicalJson(envelope));
     }
     const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
-    if (opts.output === undefined) io.out(text);
+    if (opts.output === undefined || opts.output === STDIO_PATH) io.out(text);
     else {
-      writeOutput(opts.output, text);
+      writeOutputFile(opts.output, text, io);
       io.out(`wrote ${opts.output}: ${lines.length} DSSE envelopes (in-toto Statement v1, signed by ${keyid})\n`);
     }
     return 0;

@@ -32,9 +32,9 @@ import {
   type SlotId,
 } from "../compiler/index.js";
 import { EntityUID, isValidTypeName, parseJsonText, stringifyJson } from "../stdlib/index.js";
-import { writeAtomically } from "./bundle-commands.js";
+
 import { readLinksFile } from "./formats.js";
-import { CliFailure, EXIT_BAD_INPUT, diagnosticLine, fail, readTextFile, type Output, type TextFile } from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, diagnosticLine, fail, readTextFile, writeOutputFile, type Output, type TextFile } from "./io.js";
 import { errorLines, mergePolicySets, policiesFrom, schemaFrom, type Staged } from "./pipeline.js";
 
 const ENTITY_LITERAL = /^\s*([_a-zA-Z][_a-zA-Z0-9]*(?:\s*::\s*[_a-zA-Z][_a-zA-Z0-9]*)*)\s*::\s*("(?:[^"\\]|\\[\s\S])*")\s*$/;
@@ -144,7 +144,7 @@ export function runLink(template: string, opts: LinkOptions, io: Output): number
   for (const d of problems) io.err(`${line(d)}\n`);
   // The links file gets its own links and the new one (not the links of JSON policy sets).
   const written = [...existing, added.set.links![added.set.links!.length - 1]!];
-  writeAtomically(opts.links, `${stringifyJson(linksToJson(written), 2)}\n`);
+  writeOutputFile(opts.links, `${stringifyJson(linksToJson(written), 2)}\n`, io);
   const t = (lowerPolicies(added.set).ir.templates ?? []).find((x) => x.name === template)!;
   const tId = templateId(stripSpans(t));
   const id = linkId(tId, values);

@@ -39,7 +39,8 @@ import {
 } from "../mcp/index.js";
 import { compileBundleFiles } from "./bundle-commands.js";
 import { schemaFrom, errorLines } from "./pipeline.js";
-import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, readTextFile, type Output, type Semantics } from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readTextFile, type Output, type Semantics } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** Options of `writ mcp` (as commander gives them). */
 export interface McpCliOptions {

@@ -21,7 +21,8 @@ import { DEFAULT_LINEAGE_DB, nodeSigner } from "../runtime/lineage/local-log.js"
 import type { LineageLog } from "../runtime/lineage/log.js";
 import type { Problem } from "../runtime/index.js";
 import { initMesh, Mesh, type MeshStatus } from "../mesh/index.js";
-import { CliFailure, EXIT_PROBLEMS, fail, problemLine, readJsonFile, type Output } from "./io.js";
+import { CliFailure, EXIT_PROBLEMS, fail, problemLine, type Output } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** Where the mesh is: the options every mesh command takes. */
 export interface MeshStoreOptions {

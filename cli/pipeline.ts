@@ -9,18 +9,10 @@ import { hasErrors, withFile, type Diagnostic } from "../lang/diagnostics.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
 import { compile, loadSchema, readEntities, readRequest, validatePolicies, type CompiledPolicies, type Request, type Schema } from "../compiler/index.js";
 import type { Entities, JsonValue } from "../stdlib/index.js";
-import { diagnosticLine, type Semantics, type TextFile } from "./io.js";
+import { diagnosticLine, type Semantics, type Staged, type TextFile } from "./io.js";
 import { isJsonPath, policiesFromJsonFile, schemaFromJsonFile } from "./formats.js";
 
-/** A stage result: a value when the stage succeeded, and its diagnostics (with file names attached). */
-export interface Staged<T> {
-  readonly value: T | undefined;
-  readonly diagnostics: readonly Diagnostic[];
-  /** The text the diagnostics' spans point into, when there is one. */
-  readonly source?: TextFile;
-  /** Ready one-line error messages for failures that are not diagnostics (unreadable file, …). */
-  readonly failure?: readonly string[];
-}
+export type { Staged } from "./io.js";
 
 /** A failed stage of another type carrying the same problems (its value is undefined). */
 export function failedAs<T>(s: Staged<unknown>): Staged<T> {

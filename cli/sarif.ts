@@ -14,7 +14,7 @@ import { isAbsolute, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CATALOG, type Diagnostic, type DiagnosticCode } from "../lang/diagnostics.js";
 import { lineColOf } from "../lang/span.js";
-import type { TextFile } from "./io.js";
+import type { Problem, TextFile } from "./io.js";
 
 /** The URI of the SARIF 2.1.0 JSON schema, written as `$schema`. */
 export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -62,6 +62,7 @@ export interface SarifLog {
   readonly runs: readonly [
     {
       readonly tool: { readonly driver: { readonly name: "writ"; readonly version: string; readonly rules: readonly SarifRule[] } };
+      readonly invocations?: readonly { readonly executionSuccessful: boolean; readonly exitCode: number }[];
       readonly columnKind: "utf16CodeUnits";
       readonly results: readonly SarifResult[];
     },
@@ -94,12 +95,20 @@ export function sarifRegion(source: string, start: number, end: number): SarifRe
   return { startLine: s.line, startColumn: s.col, endLine: e.line, endColumn: e.col };
 }
 
-/** Build the SARIF log of a list of diagnostics. */
-export function sarifLog(found: readonly LocatedDiagnostic[], version: string): SarifLog {
-  const codes = [...new Set(found.map((l) => l.d.code))].sort();
+/** One result to report, whatever produced it. */
+interface SarifEntry {
+  readonly code: DiagnosticCode;
+  readonly severity: string;
+  readonly text: string;
+  readonly file: string | undefined;
+  readonly region: SarifRegion | undefined;
+}
+
+function buildLog(entries: readonly SarifEntry[], version: string, invocations?: SarifLog["runs"][0]["invocations"]): SarifLog {
+  const codes = [...new Set(entries.map((e) => e.code))].sort();
   const index = new Map<string, number>(codes.map((c, i) => [c, i]));
   const rules: SarifRule[] = codes.map((code) => {
-    const entry = CATALOG[code as DiagnosticCode];
+    const entry = CATALOG[code];
     return {
       id: code,
       name: entry.title.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c === undefined ? "" : c.toUpperCase())).replace(/^./, (c) => c.toUpperCase()),
@@ -107,25 +116,47 @@ export function sarifLog(found: readonly LocatedDiagnostic[], version: string): 
       defaultConfiguration: { level: levelOf(entry.severity) },
     };
   });
-  const results: SarifResult[] = found.map((l) => {
-    const file = l.d.file ?? l.source?.name;
-    const text = l.d.help === undefined ? l.d.message : `${l.d.message} (${l.d.help})`;
+  const results: SarifResult[] = entries.map((e) => {
+    const artifactLocation = e.file === undefined ? undefined : { uri: sarifUri(e.file) };
     const locations =
-      file === undefined
-        ? []
-        : [
-            {
-              physicalLocation:
-                l.source === undefined
-                  ? { artifactLocation: { uri: sarifUri(file) } }
-                  : { artifactLocation: { uri: sarifUri(file) }, region: sarifRegion(l.source.text, l.d.span.start, l.d.span.end) },
-            },
-          ];
-    return { ruleId: l.d.code, ruleIndex: index.get(l.d.code)!, level: levelOf(l.d.severity), message: { text }, locations };
+      artifactLocation === undefined ? [] : [{ physicalLocation: e.region === undefined ? { artifactLocation } : { artifactLocation, region: e.region } }];
+    return { ruleId: e.code, ruleIndex: index.get(e.code)!, level: levelOf(e.severity), message: { text: e.text }, locations };
   });
   return {
     $schema: SARIF_SCHEMA,
     version: "2.1.0",
-    runs: [{ tool: { driver: { name: "writ", version, rules } }, columnKind: "utf16CodeUnits", results }],
+    runs: [{ tool: { driver: { name: "writ", version, rules } }, ...(invocations === undefined ? {} : { invocations }), columnKind: "utf16CodeUnits", results }],
   };
+}
+
+/** Build the SARIF log of a list of diagnostics. */
+export function sarifLog(found: readonly LocatedDiagnostic[], version: string): SarifLog {
+  return buildLog(
+    found.map((l) => ({
+      code: l.d.code,
+      severity: l.d.severity,
+      text: l.d.help === undefined ? l.d.message : `${l.d.message} (${l.d.help})`,
+      file: l.d.file ?? l.source?.name,
+      region: l.source === undefined ? undefined : sarifRegion(l.source.text, l.d.span.start, l.d.span.end),
+    })),
+    version,
+  );
+}
+
+/**
+ * The SARIF log of a run that could not complete (bad input): one result per
+ * problem and an invocation with `executionSuccessful: false` and the exit code.
+ */
+export function sarifFailureLog(problems: readonly Problem[], exitCode: number, version: string): SarifLog {
+  return buildLog(
+    problems.map((p) => ({
+      code: p.code,
+      severity: p.severity,
+      text: p.message,
+      file: p.file === "writ" ? undefined : p.file,
+      region: p.line === undefined ? undefined : { startLine: p.line, startColumn: p.column ?? 1, endLine: p.line, endColumn: p.column ?? 1 },
+    })),
+    version,
+    [{ executionSuccessful: false, exitCode }],
+  );
 }

@@ -22,7 +22,8 @@ import { resolve } from "node:path";
 import { readPublicKey } from "../runtime/keys.js";
 import { createServer, isLoopback, TokenTable, type ServerOptions } from "../server/index.js";
 import { compileBundleFiles } from "./bundle-commands.js";
-import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, readJsonFile, untilStopSignal, type Output, type Semantics } from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, untilStopSignal, type Output, type Semantics } from "./io.js";
+import { readJsonFile } from "./json-files.js";
 
 /** Options of `writ serve` as commander parses them. */
 export interface ServeCliOptions {

@@ -5,26 +5,19 @@
  * plus `entities`, `schema` (paths) and `shouldValidate` (boolean). A path inside
  * it resolves against the nearest ancestor folder of the JSON file in which the
  * path exists. When walking a folder, JSON files that are not test files (such as
- * `*.entities.json`) are skipped.
+ * `*.entities.json`) are skipped. Writ test files (`*.writ-test.json`, or a
+ * top-level `"writ-test"` key) are recognised here and parsed by writ-tests.ts.
+ *
+ * NOTE: discovery imports no runner: test-runner.ts and writ-tests.ts import this module.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { isWritTestFile } from "./writ-tests.js";
-import { CliFailure, displayName, fail, offsetOfKey, parseJsonFile, problemLine, readTextFile, type TextFile } from "./io.js";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { CliFailure, STDIO_PATH, displayName, fail, ioReason, problemLine, readTextFile, walkFolder, type TextFile } from "./io.js";
+import { offsetOfKey, parseJsonFile } from "./json-files.js";
+import type { TestRequest } from "./test-outcome.js";
 
-/** One request of a test file with its expected outcome. */
-export interface TestRequest {
-  readonly description: string;
-  readonly principal: unknown;
-  readonly action: unknown;
-  readonly resource: unknown;
-  readonly context: unknown;
-  /** Validate the request against the schema first (Cedar's default: true). */
-  readonly validateRequest: boolean;
-  readonly decision: "allow" | "deny";
-  readonly reason: readonly string[];
-  readonly errors: readonly string[];
-}
+/** The file-name suffix of Writ test files. */
+export const WRIT_TEST_SUFFIX = ".writ-test.json";
 
 /** A parsed test file with its referenced paths resolved to absolute paths. */
 export interface TestFile {
@@ -45,25 +38,18 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+/** True when a file is a Writ test file: by its name, or by a top-level `"writ-test"` key. */
+export function isWritTestFile(path: string, json: unknown): boolean {
+  return basename(path).endsWith(WRIT_TEST_SUFFIX) || (isRecord(json) && "writ-test" in json);
+}
+
 /** True when parsed JSON has the shape of a test file (`policies` and `requests`). */
 export function looksLikeTestFile(json: unknown): json is Record<string, unknown> {
   return isRecord(json) && "policies" in json && "requests" in json;
 }
 
-function walk(dir: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    fail("W5001", "cannot read folder", { file: displayName(dir) });
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith(".") || e.name === "node_modules") continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && e.name.endsWith(".json") && !e.name.endsWith(".entities.json")) out.push(p);
-  }
+function isTestJsonName(name: string): boolean {
+  return name.endsWith(".json") && !name.endsWith(".entities.json");
 }
 
 /**
@@ -76,16 +62,16 @@ export function discoverTestFiles(paths: readonly string[]): Discovered[] {
   const out: Discovered[] = [];
   const seen = new Set<string>();
   for (const given of paths) {
-    const abs = resolve(given);
-    let isDir: boolean;
-    try {
-      isDir = statSync(abs).isDirectory();
-    } catch {
-      fail("W5001", "cannot read file: no such file or directory", { file: given });
+    const abs = given === STDIO_PATH ? STDIO_PATH : resolve(given);
+    let isDir = false;
+    if (abs !== STDIO_PATH) {
+      try {
+        isDir = statSync(abs).isDirectory();
+      } catch (err) {
+        fail("W5001", `cannot read file: ${ioReason(err)}`, { file: given });
+      }
     }
-    const candidates: string[] = [];
-    if (isDir) walk(abs, candidates);
-    else candidates.push(abs);
+    const candidates = isDir ? walkFolder(abs, isTestJsonName) : [abs];
     for (const p of candidates) {
       if (seen.has(p)) continue;
       seen.add(p);

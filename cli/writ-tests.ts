@@ -21,21 +21,18 @@
  * overrides the file's `semantics`; otherwise the file's (default fail-closed)
  * applies.
  */
-import { basename } from "node:path";
 import type { PolicySet } from "../lang/ast.js";
 import type { CompiledPolicies, Decision, Schema } from "../compiler/index.js";
 import type { Entities, JsonValue } from "../stdlib/index.js";
-import { CliFailure, offsetOfKey, problemLine, type Semantics, type TextFile } from "./io.js";
-import { errorLines, mergePolicySets, programFrom, requestFrom, type Staged } from "./pipeline.js";
+import { CliFailure, problemLine, type Semantics, type TextFile } from "./io.js";
+import { offsetOfKey } from "./json-files.js";
+import { requestFrom } from "./pipeline.js";
 import { resolveTestPath } from "./test-files.js";
-// NOTE: test-runner imports this module too; the cycle is safe because neither uses the other at load time.
-import { TestLoader, type CaseOutcome } from "./test-runner.js";
+import type { TestLoader } from "./test-loader.js";
+import { nameList, problemOutcome, sameSet, stageSummary, type CaseOutcome } from "./test-outcome.js";
 
 /** The value of the `"writ-test"` key this version reads. */
 export const WRIT_TEST_VERSION = 1;
-
-/** The file-name suffix of Writ test files. */
-export const WRIT_TEST_SUFFIX = ".writ-test.json";
 
 /** What a case expects of a shadow policy. */
 export interface ShadowExpectation {
@@ -79,11 +76,6 @@ export interface WritTestFile {
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
-}
-
-/** True when a file is a Writ test file: by its name, or by a top-level `"writ-test"` key. */
-export function isWritTestFile(path: string, json: unknown): boolean {
-  return basename(path).endsWith(WRIT_TEST_SUFFIX) || (isRecord(json) && "writ-test" in json);
 }
 
 function bad(file: TextFile, message: string, key?: string, from?: number): never {
@@ -177,51 +169,6 @@ export function parseWritTestFile(file: TextFile, json: unknown): WritTestFile {
 
 // --- running -------------------------------------------------------------------
 
-/** Per-loader caches: sibling loaders for other semantics, merged programs, validations. */
-const siblings = new WeakMap<TestLoader, Map<Semantics, TestLoader>>();
-const merged = new WeakMap<TestLoader, Map<string, Staged<CompiledPolicies>>>();
-
-function loaderFor(loader: TestLoader, semantics: Semantics): TestLoader {
-  if (loader.semantics === semantics) return loader;
-  let m = siblings.get(loader);
-  if (m === undefined) siblings.set(loader, (m = new Map()));
-  let l = m.get(semantics);
-  if (l === undefined) {
-    l = new TestLoader(semantics);
-    m.set(semantics, l);
-  }
-  return l;
-}
-
-function programOf(loader: TestLoader, paths: readonly string[], sets: readonly PolicySet[]): Staged<CompiledPolicies> {
-  if (paths.length === 1) return loader.program(paths[0]!);
-  let m = merged.get(loader);
-  if (m === undefined) merged.set(loader, (m = new Map()));
-  const key = paths.join("\u0000");
-  let s = m.get(key);
-  if (s === undefined) {
-    s = programFrom(mergePolicySets(sets), loader.semantics);
-    m.set(key, s);
-  }
-  return s;
-}
-
-function summarize(s: Staged<unknown>): string {
-  const lines = errorLines(s);
-  if (lines.length === 0) return "(no diagnostics)";
-  return lines.length === 1 ? lines[0]! : `${lines[0]} (and ${lines.length - 1} more)`;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const sa = new Set(a);
-  const sb = new Set(b);
-  return sa.size === sb.size && [...sa].every((x) => sb.has(x));
-}
-
-function list(xs: readonly string[]): string {
-  return `[${[...new Set(xs)].sort().join(", ")}]`;
-}
-
 /**
  * A canonical text of JSON for comparing obligations: object keys sorted,
  * integers written exactly (number or bigint alike), arrays (obligation sets)
@@ -256,7 +203,7 @@ function checkShadow(expected: readonly string[] | readonly ShadowExpectation[],
   const actual = d.shadow;
   if (expected.every((x): x is string => typeof x === "string")) {
     const got = actual.filter((s) => s.satisfied).map((s) => s.name);
-    if (!sameSet(got, expected)) problems.push(`expected satisfied shadow policies ${list(expected)}, got ${list(got)}`);
+    if (!sameSet(got, expected)) problems.push(`expected satisfied shadow policies ${nameList(expected)}, got ${nameList(got)}`);
     return;
   }
   for (const x of expected as readonly ShadowExpectation[]) {
@@ -275,7 +222,7 @@ export function compareDecision(expect: WritExpectation, d: Decision): string[] 
   const g = d as Decision & GovernanceParts;
   const problems: string[] = [];
   if (d.decision !== expect.decision) problems.push(`expected ${expect.decision}, got ${d.decision}`);
-  if (expect.reasons !== undefined && !sameSet(d.reasons, expect.reasons)) problems.push(`expected reasons ${list(expect.reasons)}, got ${list(d.reasons)}`);
+  if (expect.reasons !== undefined && !sameSet(d.reasons, expect.reasons)) problems.push(`expected reasons ${nameList(expect.reasons)}, got ${nameList(d.reasons)}`);
   if (expect.obligations !== undefined) {
     const got = g.obligations;
     const want = canonicalObligationText(expect.obligations);
@@ -289,7 +236,7 @@ export function compareDecision(expect: WritExpectation, d: Decision): string[] 
     const errorNames = d.errors.map((e) => e.policy);
     if (typeof expect.errors === "number") {
       if (d.errors.length !== expect.errors) problems.push(`expected ${expect.errors} erroring policies, got ${d.errors.length}${suffix}`);
-    } else if (!sameSet(errorNames, expect.errors)) problems.push(`expected erroring policies ${list(expect.errors)}, got ${list(errorNames)}${suffix}`);
+    } else if (!sameSet(errorNames, expect.errors)) problems.push(`expected erroring policies ${nameList(expect.errors)}, got ${nameList(errorNames)}${suffix}`);
   }
   if (expect.shadow !== undefined) checkShadow(expect.shadow, g, problems);
   return problems;
@@ -323,7 +270,7 @@ function outcome(t: WritTestFile, c: WritCase, passed: boolean, detail: string, 
 function runCase(t: WritTestFile, c: WritCase, schema: Schema | undefined, program: CompiledPolicies, entities: Entities): CaseOutcome {
   const json = { principal: c.principal, action: c.action, resource: c.resource, context: c.context, ...(c.lineage === undefined ? {} : { lineage: c.lineage }) } as unknown as JsonValue;
   const req = requestFrom(json, schema, schema !== undefined);
-  if (req.value === undefined) return outcome(t, c, false, `invalid request: ${summarize(req)}`);
+  if (req.value === undefined) return outcome(t, c, false, `invalid request: ${stageSummary(req)}`);
   if (c.lineage !== undefined && (req.value as { lineage?: unknown }).lineage === undefined) {
     return outcome(t, c, false, "the case gives a `lineage`, but this build does not read `lineage` from requests yet", { request: req.value });
   }
@@ -339,27 +286,27 @@ function runCase(t: WritTestFile, c: WritCase, schema: Schema | undefined, progr
 export function runWritTestFile(loader: TestLoader, t: WritTestFile, override: Semantics | undefined): CaseOutcome[] {
   const file = t.file.name;
   const count = Math.max(t.cases.length, 1);
-  const problem = (detail: string): CaseOutcome[] => [{ kind: "problem", file, passed: false, count, detail }];
-  const l = loaderFor(loader, override ?? t.semantics ?? "fail-closed");
+  const problem = (detail: string): CaseOutcome[] => [problemOutcome(file, count, detail)];
+  const l = loader.withSemantics(override ?? t.semantics ?? "fail-closed");
   const schema = t.schema === undefined ? undefined : l.schema(t.schema);
-  if (schema !== undefined && schema.value === undefined) return problem(`schema: ${summarize(schema)}`);
+  if (schema !== undefined && schema.value === undefined) return problem(`schema: ${stageSummary(schema)}`);
   const sets: PolicySet[] = [];
   for (const p of t.policies) {
     const ps = l.policySet(p);
-    if (ps.value === undefined) return problem(`policies: ${summarize(ps)}`);
+    if (ps.value === undefined) return problem(`policies: ${stageSummary(ps)}`);
     sets.push(ps.value);
   }
   if (t.schema !== undefined) {
     for (const p of t.policies) {
       const v = l.validation(p, t.schema);
-      if (v.value !== true) return problem(`the policies do not validate against the schema: ${summarize(v)}`);
+      if (v.value !== true) return problem(`the policies do not validate against the schema: ${stageSummary(v)}`);
     }
   }
   if (t.cases.length === 0) return [];
-  const program = programOf(l, t.policies, sets);
-  if (program.value === undefined) return problem(`compile: ${summarize(program)}`);
+  const program = l.programOf(t.policies, sets);
+  if (program.value === undefined) return problem(`compile: ${stageSummary(program)}`);
   const es = l.entityStore(t.entities, schema?.value, t.schema);
-  if (es.value === undefined) return problem(`entities: ${summarize(es)}`);
+  if (es.value === undefined) return problem(`entities: ${stageSummary(es)}`);
   return t.cases.map((c) => runCase(t, c, schema?.value, program.value!, es.value!));
 }
 
@@ -370,13 +317,13 @@ export function runWritTest(loader: TestLoader, file: TextFile, json: unknown, o
     t = parseWritTestFile(file, json);
   } catch (err) {
     if (!(err instanceof CliFailure)) throw err;
-    return [{ kind: "problem", file: file.name, passed: false, count: 1, detail: err.lines.join(" ") }];
+    return [problemOutcome(file.name, 1, err.lines.join(" "))];
   }
   try {
     return runWritTestFile(loader, t, override);
   } catch (err) {
     // NOTE: a bug in a stage must not end the run: it fails this file's cases.
     const message = err instanceof Error ? err.message : String(err);
-    return [{ kind: "problem", file: file.name, passed: false, count: Math.max(t.cases.length, 1), detail: `internal error: ${message.split("\n")[0]}` }];
+    return [problemOutcome(file.name, t.cases.length, `internal error: ${message.split("\n")[0]}`)];
   }
 }

@@ -105,6 +105,9 @@ export const CATALOG = {
   W5007: { severity: "error", title: "invalid test file" },
   W5008: { severity: "error", title: "invalid command-line argument" },
   W5040: { severity: "error", title: "entity hierarchy too large" },
+  // --- inputs read by the CLI (W5020–W5039) ---
+  W5020: { severity: "error", title: "invalid UTF-8" },
+  W5021: { severity: "error", title: "no tests found" },
   // --- governance extensions (W60xx) ---
   W6001: { severity: "error", title: "Writ extension not allowed in cedar semantics" },
   W6002: { severity: "error", title: "invalid @mode" },

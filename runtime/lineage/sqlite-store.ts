@@ -207,9 +207,27 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
   if (path === undefined) return failure("W6205", { detail: "openSqliteStore needs a path or a dir" });
   let db: Database | undefined;
   try {
+    // NOTE: better-sqlite3 is an optional dependency (runtime-only users need no native module):
+    // a missing or unloadable package is one clear line naming it, never a stack.
+    let Ctor: DatabaseConstructor;
+    try {
+      Ctor = requireCjs("better-sqlite3") as DatabaseConstructor;
+    } catch (e) {
+      const missing = (e as { code?: unknown }).code === "MODULE_NOT_FOUND" && errorText(e).includes("better-sqlite3");
+      return failure("W6205", {
+        detail: missing
+          ? "the SQLite lineage store needs the optional package better-sqlite3, which is not installed (npm install better-sqlite3)"
+          : `the SQLite lineage store cannot load better-sqlite3 (${errorText(e).split("\n")[0]}); reinstall it (npm install better-sqlite3)`,
+      });
+    }
     if (options.mustExist !== true) mkdirSync(dirname(path), { recursive: true });
-    const Ctor = requireCjs("better-sqlite3") as DatabaseConstructor;
-    db = new Ctor(path, options.mustExist === true ? { fileMustExist: true } : {});
+    try {
+      db = new Ctor(path, options.mustExist === true ? { fileMustExist: true } : {});
+    } catch (e) {
+      const text = errorText(e).split("\n")[0]!;
+      if (!/bindings|dlopen|NODE_MODULE_VERSION|\.node\b/.test(text)) throw e;
+      return failure("W6205", { detail: `the SQLite lineage store cannot load better-sqlite3's native module (${text}); rebuild it (npm rebuild better-sqlite3)` });
+    }
     db.pragma("journal_mode = WAL");
     const mode = db.pragma("journal_mode", { simple: true });
     if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);

@@ -4,7 +4,7 @@
  * missing signatures and rollbacks refused with one line and a non-zero exit.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,9 +47,6 @@ function ok(r: Run): Run {
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "writ-bundle-cli-"));
-  if (!existsSync(join(ROOT, "dist", "cli", "bundle-commands.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
 }, 180_000);
 
 afterAll(() => {
@@ -105,7 +102,8 @@ describe("writ compile", () => {
     oneLineError(writ(["compile", "syntax.cedar", "--schema", SCHEMA, "--json"]), /^syntax\.cedar:1:\d+: error W1\d{3}: /);
     oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--sequence", "-1", "--json"]), /^writ: error W5008: invalid --sequence/);
     oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA]), /^writ: error W5008: nothing to do/);
-    oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", "missing.key"]), /^missing\.key: error W5008: /);
+    oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", "missing.key"]), /^missing\.key: error W5001: cannot read file: no such file or directory$/);
+    oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", SCHEMA]), /schema\.cedarschema: error W5008: cannot use the signing key: /);
   });
 });
 

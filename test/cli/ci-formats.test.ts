@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { runCli } from "../../cli/main.js";
 import { memoryOutput } from "../../cli/io.js";
-import { ghEscape } from "../../cli/commands.js";
+import { ghEscape } from "../../cli/answers.js";
 import { sarifRegion, sarifUri } from "../../cli/sarif.js";
 import { CATALOG, type DiagnosticCode } from "../../lang/diagnostics.js";
 

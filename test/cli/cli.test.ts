@@ -4,7 +4,7 @@
  * a non-zero exit and never a stack trace.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,9 +77,6 @@ function evalArgs(request: string, extra: readonly string[] = []): string[] {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli", "main.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
   tmp = mkdtempSync(join(tmpdir(), "writ-cli-"));
 }, 180_000);
 

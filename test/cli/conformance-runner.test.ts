@@ -4,17 +4,19 @@
  * file's `shouldValidate`.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryOutput } from "../../cli/io.js";
 import { runCli } from "../../cli/main.js";
-import { TestLoader } from "../../cli/test-runner.js";
+import { TestLoader } from "../../cli/test-loader.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const CEDAR = resolve(ROOT, "../shared/conformance/cedar");
+const cedar = conformanceData("cedar");
+const CEDAR = cedar.dir;
 const TESTS = join(CEDAR, "tests");
 
 interface Counted {
@@ -39,13 +41,7 @@ function countCases(): Counted {
   return { files, requests, validations };
 }
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli", "main.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
-}, 180_000);
-
-describe("writ test on ../shared/conformance/cedar", () => {
+describeConformance("writ test on ../shared/conformance/cedar", cedar, () => {
   const counted = countCases();
 
   it("finds the expected corpus (22 files, 74 requests, 22 shouldValidate)", () => {
@@ -53,7 +49,7 @@ describe("writ test on ../shared/conformance/cedar", () => {
   });
 
   it("passes every case in cedar mode, ending with the exact summary line", () => {
-    const r = spawnSync(process.execPath, [join(ROOT, "bin", "writ.js"), "test", "../shared/conformance/cedar/tests", "--semantics", "cedar"], {
+    const r = spawnSync(process.execPath, [join(ROOT, "bin", "writ.js"), "test", TESTS, "--semantics", "cedar"], {
       cwd: ROOT,
       encoding: "utf8",
     });
@@ -74,7 +70,7 @@ describe("writ test on ../shared/conformance/cedar", () => {
   });
 });
 
-describe("TestLoader caching", () => {
+describeConformance("TestLoader caching", cedar, () => {
   it("loads each schema, policy file, program and entities file once per path", () => {
     const loader = new TestLoader("cedar");
     const schema = join(CEDAR, "sample-data/sandbox_a/schema.cedarschema");
@@ -94,7 +90,7 @@ describe("TestLoader caching", () => {
   });
 });
 
-describe("writ test at scale", () => {
+describeConformance("writ test at scale", cedar, () => {
   let tmp: string;
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), "writ-scale-"));

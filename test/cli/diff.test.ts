@@ -83,9 +83,24 @@ describe("writ diff", () => {
     expect(r.stdout).toContain(`schema: changed (${id("5")} -> ${id("6")})`);
     expect(r.stdout).toContain("semantics: fail-closed -> cedar");
     expect(r.stdout).toContain("sequence: 1 -> 2");
-    for (const changed of [{ schemaId: id("7") }, { semantics: "cedar" }, { sequence: 9 }]) {
+    for (const changed of [{ schemaId: id("7") }, { semantics: "cedar" }, { schemaId: id("7"), sequence: 9 }]) {
       expect((await writ(["diff", old, bundle({ policies: BASE, ...changed })])).code).toBe(1);
     }
+  });
+
+  it("separates a moved sequence from a change: same policies and schema, only the sequence moved, exit 0", async () => {
+    const old = bundle({ policies: BASE });
+    const moved = await writ(["diff", old, bundle({ policies: BASE, sequence: 9, bundleId: id("9") })]);
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain("sequence: 1 -> 9");
+    expect(moved.stdout.trimEnd().split("\n").pop()).toBe("only the sequence moved (1 -> 9): same policies, schema and semantics (3 policies)");
+    const json = JSON.parse((await writ(["diff", old, bundle({ policies: BASE, sequence: 9 }), "--json"])).stdout) as Record<string, unknown>;
+    expect([json["verdict"], json["identical"], json["sequenceChanged"]]).toEqual(["sequence-only", false, true]);
+    const same = await writ(["diff", old, old]);
+    expect(same.code).toBe(0);
+    expect(same.stdout.trimEnd().split("\n").pop()).toBe("identical (3 policies)");
+    const changed = JSON.parse((await writ(["diff", old, bundle({ policies: BASE.slice(1), sequence: 9 }), "--json"])).stdout) as Record<string, unknown>;
+    expect(changed["verdict"]).toBe("changed");
   });
 
   it("--json prints the difference as JSON", async () => {

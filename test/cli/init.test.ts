@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main.js";
 import { memoryOutput } from "../../cli/io.js";
-import { SCAFFOLD } from "../../cli/init.js";
+import { SCAFFOLD_FILES } from "../../cli/init.js";
 
 const base = mkdtempSync(join(tmpdir(), "writ-init-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -26,7 +26,7 @@ describe("writ init", () => {
     const r = await writ(["init", dir]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
-    for (const rel of ["schema.cedarschema", "policies.cedar", "entities.json", "policies.writ-test.json", "README.md", ".github/workflows/writ.yml"]) {
+    for (const rel of SCAFFOLD_FILES) {
       expect(existsSync(join(dir, rel)), rel).toBe(true);
       expect(r.stdout).toContain(rel);
     }
@@ -66,7 +66,7 @@ describe("writ init", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/policies\.cedar: error W5008: refusing to overwrite an existing file/);
     expect(readFileSync(join(other, "policies.cedar"), "utf8")).toBe("// mine\n");
-    for (const rel of SCAFFOLD.keys()) if (rel !== "policies.cedar") expect(existsSync(join(other, rel)), rel).toBe(false);
+    for (const rel of SCAFFOLD_FILES) if (rel !== "policies.cedar") expect(existsSync(join(other, rel)), rel).toBe(false);
     const again = await writ(["init", dir]);
     expect(again.code).toBe(2);
   });

@@ -68,9 +68,6 @@ function flatten(n: TreeNode): TreeNode[] {
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "writ-lineage-cli-"));
-  if (!existsSync(join(ROOT, "dist", "cli", "lineage-commands.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
 }, 180_000);
 
 afterAll(() => {

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { runCli } from "../../cli/main.js";
 import { memoryOutput } from "../../cli/io.js";
-import { canonicalObligationText, compareDecision, isWritTestFile, type WritExpectation } from "../../cli/writ-tests.js";
+import { canonicalObligationText, compareDecision, type WritExpectation } from "../../cli/writ-tests.js";
+import { isWritTestFile } from "../../cli/test-files.js";
 import type { Decision } from "../../compiler/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -277,9 +278,14 @@ describe("arbitrary Writ test files", () => {
         writeFileSync(file, JSON.stringify(json));
         const r = await writ(["test", file]);
         expect([0, 1]).toContain(r.code);
-        expect(r.stderr).toBe("");
         expect(r.stdout).not.toMatch(/internal error/);
-        expect(r.stdout.trimEnd().split("\n").pop()).toMatch(/^\d+ passed, \d+ failed$/);
+        const summary = r.stdout.trimEnd().split("\n").pop();
+        expect(summary).toMatch(/^\d+ passed, \d+ failed$/);
+        // A run that found no case at all is a failure with one W5021 line, never a silent pass.
+        if (summary === "0 passed, 0 failed") {
+          expect(r.stderr).toMatch(/^writ: error W5021: no tests found in .*\n$/);
+          expect(r.code).toBe(1);
+        } else expect(r.stderr).toBe("");
       }),
       { numRuns: 150 },
     );

@@ -5,13 +5,15 @@
  * Entities and contexts are read schema-directed (as Cedar's test harness does).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parsePolicies, parseSchema } from "../../lang/index.js";
 import { compile, contextHintFor, entityHintFor, loadSchema, requestFromJson } from "../../compiler/index.js";
 import { entitiesFromJson, type JsonValue } from "../../stdlib/json.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
-const ROOT = resolve(process.cwd(), "../shared/conformance/cedar");
+const cedar = conformanceData("cedar");
+const ROOT = cedar.dir;
 /** Exact counts of the corpus: a partly missing corpus fails. */
 const TEST_FILES = 22;
 const REQUESTS = 74;
@@ -46,10 +48,10 @@ function testFiles(): string[] {
   return out;
 }
 
-const files = testFiles();
+const files = cedar.present ? testFiles() : [];
 let requestCount = 0;
 
-describe("Cedar conformance (cedar semantics)", () => {
+describeConformance("Cedar conformance (cedar semantics)", cedar, () => {
   it("finds the 22 test files with 74 requests", () => {
     expect(files.length).toBe(TEST_FILES);
     const total = files.reduce((n, f) => n + (JSON.parse(readFileSync(join(ROOT, f), "utf8")) as TestFile).requests.length, 0);

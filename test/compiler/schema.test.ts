@@ -3,7 +3,6 @@
  * diagnostics with suggestions, the JSON schema form, and plain-data output.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { parseSchema } from "../../lang/index.js";
@@ -11,6 +10,7 @@ import type { Diagnostic } from "../../lang/diagnostics.js";
 import { actionAncestors, actionInfo, entityTypeAncestors, entityTypeInfo, loadSchema, mayBeIn, actionIsIn, requestEnvs, type Schema } from "../../compiler/schema.js";
 import { schemaFromJson } from "../../compiler/schema-json.js";
 import { attrOf, showType } from "../../compiler/types.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 function load(src: string): { schema: Schema | undefined; diagnostics: Diagnostic[] } {
   const parsed = parseSchema(src);
@@ -162,25 +162,28 @@ describe("schema diagnostics", () => {
 });
 
 describe("plain data and the JSON schema form", () => {
-  const root = fileURLToPath(new URL("../../../shared/conformance/cedar/sample-data/", import.meta.url));
+  const sampleData = conformanceData("cedar/sample-data");
+  const root = `${sampleData.dir}/`;
   const samples = ["sandbox_a/schema.cedarschema", "sandbox_b/schema.cedarschema", "sandbox_b/schema_exts.cedarschema"];
 
-  it.each(samples)("%s survives a JSON round trip", (file) => {
-    const s = ok(readFileSync(root + file, "utf8"));
-    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
-  });
+  describeConformance("Cedar's sample schemas", sampleData, () => {
+    it.each(samples)("%s survives a JSON round trip", (file) => {
+      const s = ok(readFileSync(root + file, "utf8"));
+      expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+    });
 
-  it.each(samples)("%s loads the same from Cedar's JSON form", (file) => {
-    const src = readFileSync(root + file, "utf8");
-    const fromText = ok(src);
-    const json = cedar.schemaToJson(src);
-    expect(json.type).toBe("success");
-    if (json.type !== "success") return;
-    const parsed = schemaFromJson(json.json);
-    expect(parsed.diagnostics).toEqual([]);
-    const fromJson = loadSchema(parsed.ast!);
-    expect(fromJson.diagnostics).toEqual([]);
-    expect(fromJson.schema).toEqual(fromText);
+    it.each(samples)("%s loads the same from Cedar's JSON form", (file) => {
+      const src = readFileSync(root + file, "utf8");
+      const fromText = ok(src);
+      const json = cedar.schemaToJson(src);
+      expect(json.type).toBe("success");
+      if (json.type !== "success") return;
+      const parsed = schemaFromJson(json.json);
+      expect(parsed.diagnostics).toEqual([]);
+      const fromJson = loadSchema(parsed.ast!);
+      expect(fromJson.diagnostics).toEqual([]);
+      expect(fromJson.schema).toEqual(fromText);
+    });
   });
 
   it("rejects malformed JSON schemas (W2009)", () => {

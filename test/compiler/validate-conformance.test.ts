@@ -5,7 +5,6 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parsePolicies, parseSchema } from "../../lang/index.js";
 import { hasErrors, type Diagnostic } from "../../lang/diagnostics.js";
@@ -14,8 +13,10 @@ import { validatePolicies } from "../../compiler/validate.js";
 import { contextHintFor, entityHintFor, validateEntities, validateRequest } from "../../compiler/request-validate.js";
 import { entitiesFromJson, entityUidFromJson, valueFromJson, type JsonValue } from "../../stdlib/json.js";
 import { EntityUID, RecordValue } from "../../stdlib/value.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
-const ROOT = fileURLToPath(new URL("../../../shared/conformance/cedar/", import.meta.url));
+const cedar = conformanceData("cedar");
+const ROOT = cedar.dir;
 /** Exact number of test files in the corpus: a partly missing corpus fails. */
 const TEST_FILES = 22;
 
@@ -59,9 +60,9 @@ function uid(j: JsonValue): EntityUID {
   return r.uid;
 }
 
-const FILES = testFiles();
+const FILES = cedar.present ? testFiles() : [];
 
-describe("validation verdict on Cedar's integration tests", () => {
+describeConformance("validation verdict on Cedar's integration tests", cedar, () => {
   it("finds the 22 test files", () => {
     expect(FILES.length).toBe(TEST_FILES);
   });

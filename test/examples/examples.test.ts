@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const EXAMPLES = join(ROOT, "examples");
@@ -39,12 +39,6 @@ function expectedCases(writ: boolean): number {
   }
   return n;
 }
-
-beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli", "main.js"))) {
-    spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
-  }
-}, 180_000);
 
 describe("examples/", () => {
   it("has at least two projects, each with schema, policies, entities and tests", () => {

@@ -4,7 +4,7 @@
  * `.cedar` file.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parsePolicies } from "../../lang/index.js";
@@ -13,10 +13,12 @@ import { writLexer } from "../../lang/tokens.js";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { arbEntitiesJson, arbPolicySetText, arbPolicyText, arbRequestJson } from "../support/arbitraries.js";
 import { commentTexts, stripSpansAndComments } from "../support/strip-spans.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 /** Runs per property (raise with WRIT_PROP_RUNS for a longer search). */
 const RUNS = Number(process.env.WRIT_PROP_RUNS ?? 300);
-const CONFORMANCE = resolve(process.cwd(), "../shared/conformance/cedar/tests");
+const cedarTests = conformanceData("cedar/tests");
+const CONFORMANCE = cedarTests.dir;
 
 function cedarFiles(dir: string): string[] {
   const out: string[] = [];
@@ -126,7 +128,7 @@ describe("the reference implementation agrees", () => {
   });
 });
 
-describe("printer properties on the conformance policies", () => {
+describeConformance("printer properties on the conformance policies", cedarTests, () => {
   const files = cedarFiles(CONFORMANCE);
   it("finds the conformance .cedar files", () => {
     expect(files.length).toBeGreaterThanOrEqual(20);

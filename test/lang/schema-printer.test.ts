@@ -5,17 +5,19 @@
  * comments between their tokens.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseSchema } from "../../lang/index.js";
 import { formatSchema } from "../../lang/schema-printer.js";
 import { writLexer } from "../../lang/tokens.js";
 import { commentTexts, stripSpansAndComments } from "../support/strip-spans.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 /** Runs per property (raise with WRIT_PROP_RUNS for a longer search). */
 const RUNS = Number(process.env.WRIT_PROP_RUNS ?? 100);
-const SAMPLES = resolve(process.cwd(), "../shared/conformance/cedar");
+const cedar = conformanceData("cedar");
+const SAMPLES = cedar.dir;
 
 function schemaFiles(dir: string): string[] {
   const out: string[] = [];
@@ -133,7 +135,7 @@ describe("schema printer on a schema with every construct", () => {
   });
 });
 
-describe("schema printer on the conformance schemas", () => {
+describeConformance("schema printer on the conformance schemas", cedar, () => {
   const files = schemaFiles(SAMPLES);
   it("finds the conformance schemas", () => {
     expect(files.length).toBeGreaterThanOrEqual(3);

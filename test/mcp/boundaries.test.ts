@@ -47,11 +47,15 @@ describe("mcp/ boundaries", () => {
     expect(bad).toEqual([]);
   });
 
-  it("the CLI loads writ mcp lazily: main.ts imports neither cli/mcp nor mcp/ statically", () => {
+  it("the CLI loads writ mcp lazily: main.ts and the service commands' registration import neither cli/mcp nor mcp/ statically", () => {
     const main = join(ROOT, "cli", "main.ts");
-    const statics = importsOf(main).filter((i) => !i.typeOnly).map((i) => i.specifier);
-    expect(statics.filter((s) => s.includes("mcp"))).toEqual([]);
-    expect(readFileSync(main, "utf8")).toContain('await import("./mcp.js")');
+    const register = join(ROOT, "cli", "service-register.ts");
+    for (const f of [main, register]) {
+      const statics = importsOf(f).filter((i) => !i.typeOnly).map((i) => i.specifier);
+      expect(statics.filter((s) => s.includes("mcp")), f).toEqual([]);
+    }
+    expect(importsOf(main).map((i) => i.specifier)).toContain("./service-register.js");
+    expect(readFileSync(register, "utf8")).toContain('await import("./mcp.js")');
     const v = writ(["--version"]);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);

@@ -24,6 +24,7 @@ import {
   type Value,
   type ValueHint,
 } from "../../stdlib/index.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
 
 function val(j: JsonValue, hint?: ValueHint): Value | string {
   const r = valueFromJson(j, hint);
@@ -253,9 +254,10 @@ describe("entitiesFromJson", () => {
 const CEDAR_JSON_FILES = 24;
 const CEDAR_ENTITY_FILES = 2;
 const CEDAR_CONTEXTS = 74;
+const cedarData = conformanceData("cedar");
 
-describe("Cedar conformance data", () => {
-  const root = join(process.cwd(), "..", "shared", "conformance", "cedar");
+describeConformance("Cedar conformance data", cedarData, () => {
+  const root = cedarData.dir;
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".json") ? [join(dir, e.name)] : []));
   const all = files(root);
