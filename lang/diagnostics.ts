@@ -163,6 +163,9 @@ export const CATALOG = {
   W8017: { severity: "error", title: "server configuration problem", message: "{detail}" },
   W8018: { severity: "error", title: "internal server error", message: "internal error (request {requestId})" },
   W8019: { severity: "error", title: "unknown entity", message: "{detail}" },
+  // --- the governance console and its lineage reads (W81xx) ---
+  W8101: { severity: "error", title: "object not in the lineage log", message: "{detail}" },
+  W8102: { severity: "error", title: "console not built", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */
