@@ -51,6 +51,8 @@ export interface RouteContext {
   readonly closing: () => boolean;
   /** Called after a bundle swap (`api` or `watch`). */
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+  /** True when routes with a scope need a bearer token. */
+  readonly tokens: boolean;
 }
 
 /** One route of the app: method, path and the scope a token needs (none: public). */
@@ -113,6 +115,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     bundleBodyLimit: o.bundleBodyLimit,
     closing: o.closing,
     onBundle: o.onBundle,
+    tokens: o.tokens !== undefined,
   };
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (r) => {

@@ -107,6 +107,9 @@ export async function lineageRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     const named = ctx.node.snapshot?.bundle.bundleId === id || ctx.node.index.bundleUses().some((u) => u.bundleId === id);
     // NOTE: only ids the log's executions name (or the active bundle's): the object table also holds entity snapshots.
     const text = named ? await log.store.getObject(id) : undefined;
+    const active = ctx.node.snapshot;
+    // The active bundle is stored in the log when an execution first uses it; until then it comes from memory.
+    if (text === undefined && active?.bundle.bundleId === id) return reply.header("x-writ-bundle-id", id).send(active.bundleJson);
     if (text === undefined) return sendProblem(reply, problem("W8101", { detail: `no bundle ${id} is stored in this node's lineage log` }));
     return reply.type("application/json; charset=utf-8").header("x-writ-bundle-id", id).send(text);
   });
