@@ -11,11 +11,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyIdOf, publicKeyFromPem } from "../../runtime/index.js";
 import { newToken, TOKENS_FORMAT } from "../../server/index.js";
-import { buildIfStale, CHROMIUM, CHROMIUM_ARGS } from "../support/browser.js";
+import { buildIfStale, CHROMIUM, launchChromium } from "../support/browser.js";
 import { compileBundle, project, ROOT, spawnServe, tempDir, type ServeProcess } from "../support/servers.js";
 
 const DIST = join(ROOT, "console", "dist");
@@ -76,11 +76,7 @@ describe("governance console in chromium", () => {
     writeFileSync(join(dir, "tokens.json"), JSON.stringify({ format: TOKENS_FORMAT, tokens: [r.entry, a.entry] }));
     serve = await spawnServe(["--bundle", bundleFile, "--watch", "--entities", "entities.json", "--tokens", "tokens.json", "--node", "demo-node"], dir);
     userDataDir = tempDir("writ-console-chromium-");
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS],
-      viewport: { width: 1500, height: 940 },
-    });
+    context = await launchChromium(userDataDir, { width: 1500, height: 940 });
   }, 300_000);
 
   afterAll(async () => {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servePlayground, type PlaygroundServer } from "../../cli/playground.js";
 import { buildBundle, loadSchema } from "../../compiler/index.js";
@@ -16,7 +16,7 @@ import { BUILTIN_DOCS } from "../../stdlib/index.js";
 import { DEFAULT_STATE } from "../../playground/src/default-example.js";
 import { encodeState } from "../../playground/src/share.js";
 import { format } from "../../playground/src/writ-service.js";
-import { buildIfStale, CHROMIUM, CHROMIUM_ARGS } from "../support/browser.js";
+import { buildIfStale, CHROMIUM, launchChromium } from "../support/browser.js";
 import { GOVERNED } from "./governed-fixture.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -85,11 +85,7 @@ describe("playground in chromium", () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await servePlayground({ root: DIST });
     userDataDir = mkdtempSync(join(tmpdir(), "writ-playground-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS],
-      viewport: { width: 1400, height: 860 },
-    });
+    context = await launchChromium(userDataDir, { width: 1400, height: 860 });
   }, 300_000);
 
   afterAll(async () => {

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -29,4 +30,9 @@ export function buildIfStale(config: string, marker: string, sources: readonly s
   const built = existsSync(join(ROOT, marker)) ? statSync(join(ROOT, marker)).mtimeMs : 0;
   if (built > Math.max(...sources.map((p) => newestMtime(join(ROOT, p))))) return;
   execFileSync(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "--config", config], { cwd: ROOT, stdio: "pipe", timeout: 240_000 });
+}
+
+/** Launch chromium with a fresh profile in `userDataDir` (headless, {@link CHROMIUM_ARGS}). */
+export function launchChromium(userDataDir: string, viewport: { readonly width: number; readonly height: number }): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], viewport });
 }
