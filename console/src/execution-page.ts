@@ -61,6 +61,7 @@ export async function renderExecution(host: HTMLElement, id: string, status: (te
     void renderPanel(panel, n, proofs);
   };
   drawGraph(graph, tree, select);
+  fitSmall(graph);
   status(`tree of ${nodes.length} drawn in ${Math.round(performance.now() - started)} ms`);
   document.body.dataset.treeDrawnMs = String(Math.round(performance.now() - started));
   const chosen = nodes.find((n) => n.execution === id) ?? tree;
@@ -68,6 +69,19 @@ export async function renderExecution(host: HTMLElement, id: string, status: (te
   graph.querySelector<SVGGElement>(`.lineage-node[data-execution="${CSS.escape(chosen.execution)}"]`)?.scrollIntoView({ block: "nearest", inline: "center" });
   await markProofs(graph, nodes, proofs);
   status(`tree of ${nodes.length}: every event's proof checked in this browser`);
+}
+
+/** Scale a tree that is a little too wide down to the box (a large one keeps its size and scrolls). */
+function fitSmall(graph: HTMLElement): void {
+  const svg = graph.querySelector("svg");
+  if (svg === null) return;
+  const w = Number(svg.getAttribute("width"));
+  const h = Number(svg.getAttribute("height"));
+  const room = graph.clientWidth - 16;
+  if (w > room && room / w >= 0.7) {
+    svg.setAttribute("width", String(room));
+    svg.setAttribute("height", String(Math.round((h * room) / w)));
+  }
 }
 
 /** Check every event of the tree (batches) and mark each execution's node with the outcome. */
