@@ -72,7 +72,7 @@ export {
 } from "./lineage/log.js";
 export { openLocalLog, nodeSigner, readLogKey, readLogPublicKey, DEFAULT_LINEAGE_DB, type LocalLogOptions } from "./lineage/local-log.js";
 export { keySigner } from "./lineage/signed-note.js";
-export { artifactSteps, pinnedKeyBytes, proofSteps, type ArtifactSteps, type EvidenceCrypto, type EvidencePin, type EvidenceStep, type ProofSteps, type StepStatus } from "./lineage/evidence-steps.js";
+export { artifactSteps, consistencySteps, pinnedKeyBytes, proofSteps, type ArtifactSteps, type ConsistencySteps, type EvidenceCrypto, type EvidencePin, type EvidenceStep, type ProofSteps, type StepStatus } from "./lineage/evidence-steps.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
 export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";

@@ -24,6 +24,16 @@
  * | `expiry` | not expired at the given time (expired: a warning — the artifact no longer authorizes, the signature still proves what was authorized) |
  * | `event` | (with a proof) the proof is of the artifact's `authorized` event and its record has the same content id |
  *
+ * A consistency proof (`GET /v1/lineage/consistency?from=`), held to a checkpoint the checker
+ * saw before:
+ *
+ * | step | passes when |
+ * |---|---|
+ * | `format` | it is a `writ-consistency-proof/1` with the fields typed |
+ * | `checkpoint` | its (new) checkpoint is signed by the log key, for the origin, at size `to` |
+ * | `trusted` | the checkpoint seen before is signed by the same key, at size `from` |
+ * | `consistency` | the path proves the new tree extends the old one (no truncation, no fork) |
+ *
  * INVARIANT: `proofSteps(p, pin).ok` ⇔ `verifyProof(p, key)` is ok (a property test checks it);
  * `ok` is true when no step failed.
  *
@@ -35,7 +45,7 @@ import { ARTIFACT_PAYLOAD_TYPE, verifyArtifact, type AuthorizationClaims } from 
 import { base64Decode } from "../crypto/base64.js";
 import type { Ed25519 } from "../crypto/ed25519.js";
 import { parseCheckpoint, parseVerifierKey, verifyCheckpoint } from "./checkpoint.js";
-import { bytesEqual, checkInclusion, type MerkleHasher } from "./merkle.js";
+import { bytesEqual, checkConsistency, checkInclusion, type MerkleHasher } from "./merkle.js";
 import { LINEAGE_PROOF_FORMAT } from "./proof.js";
 
 /** How one step came out. */
@@ -43,7 +53,7 @@ export type StepStatus = "pass" | "fail" | "warn" | "skip";
 
 /** One checked step. */
 export interface EvidenceStep {
-  readonly step: "format" | "key" | "checkpoint" | "event-id" | "inclusion" | "record-id" | "signature" | "expiry" | "event";
+  readonly step: "format" | "key" | "checkpoint" | "event-id" | "inclusion" | "record-id" | "signature" | "expiry" | "event" | "trusted" | "consistency";
   readonly status: StepStatus;
   /** One line for a person: what was checked and what was found. */
   readonly detail: string;
@@ -260,4 +270,52 @@ function readClaims(envelope: Readonly<Record<string, unknown>>): AuthorizationC
   } catch {
     return undefined;
   }
+}
+
+/** The outcome of {@link consistencySteps}: with `ok`, `checkpoint` is the new note to hold the log to next time. */
+export interface ConsistencySteps {
+  readonly ok: boolean;
+  readonly steps: readonly EvidenceStep[];
+  readonly checkpoint?: string;
+  readonly size?: number;
+}
+
+/**
+ * Check a consistency proof against the checkpoint note seen before (`trusted`; none: only the
+ * new checkpoint is checked), both signed by `key` for `origin`. Never throws.
+ */
+export function consistencySteps(proof: unknown, trusted: string | undefined, key: Uint8Array, origin: string, crypto: EvidenceCrypto): ConsistencySteps {
+  const steps: EvidenceStep[] = [];
+  const end = (extra: Omit<ConsistencySteps, "ok" | "steps"> = {}): ConsistencySteps => ({ ok: !steps.some((x) => x.status === "fail"), steps, ...extra });
+  const fail = (step: EvidenceStep["step"], detail: string): ConsistencySteps => {
+    steps.push({ step, status: "fail", detail });
+    return end();
+  };
+  if (!isRecord(proof) || proof["format"] !== "writ-consistency-proof/1") return fail("format", "not a consistency proof (writ-consistency-proof/1)");
+  const { from, to, path, checkpoint } = proof;
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || typeof checkpoint !== "string" || !Array.isArray(path) || !path.every((p) => typeof p === "string")) return fail("format", "`from`, `to`, `path` and `checkpoint` are not typed as a consistency proof");
+  if (proof["origin"] !== origin) return fail("format", `the proof is for log ${String(proof["origin"])}, not ${origin}`);
+  steps.push({ step: "format", status: "pass", detail: `consistency proof from ${String(from)} to ${String(to)} events` });
+  const next = verifyCheckpoint(checkpoint, origin, key, crypto.ed25519);
+  if (!next.ok) return fail("checkpoint", `the new checkpoint does not verify: ${next.problem.message}`);
+  if (next.value.size !== to) return fail("checkpoint", `the new checkpoint is for ${next.value.size} events, the proof says ${String(to)}`);
+  steps.push({ step: "checkpoint", status: "pass", detail: `signed checkpoint of ${next.value.size} events` });
+  if (trusted === undefined) {
+    steps.push({ step: "consistency", status: "skip", detail: "no checkpoint seen before: this one is now held to" });
+    return end({ checkpoint, size: next.value.size });
+  }
+  const before = verifyCheckpoint(trusted, origin, key, crypto.ed25519);
+  if (!before.ok) return fail("trusted", `the checkpoint seen before does not verify under this key: ${before.problem.message}`);
+  if (before.value.size !== from) return fail("trusted", `the checkpoint seen before is for ${before.value.size} events, the proof starts at ${String(from)}`);
+  steps.push({ step: "trusted", status: "pass", detail: `the checkpoint seen before (${before.value.size} events)` });
+  const hashes: Uint8Array[] = [];
+  for (const p of path as string[]) {
+    const h = base64Decode(p);
+    if (h === undefined || h.length !== 32) return fail("consistency", "every path element must be the base64 of 32 bytes");
+    hashes.push(h);
+  }
+  const problem = checkConsistency(before.value.size, next.value.size, before.value.rootHash, next.value.rootHash, hashes, crypto.hasher);
+  if (problem !== undefined) return fail("consistency", `the log does not extend the checkpoint seen before: ${problem}`);
+  steps.push({ step: "consistency", status: "pass", detail: `the log of ${next.value.size} events extends the ${before.value.size} seen before` });
+  return end({ checkpoint, size: next.value.size });
 }

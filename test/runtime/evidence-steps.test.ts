@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as browser from "../../runtime/browser.js";
 import {
   artifactSteps,
+  consistencySteps,
   contentId,
   ed25519,
   Governor,
@@ -159,5 +160,38 @@ describe("artifactSteps", () => {
     const wrongEvent = artifactSteps(artifact, { publicKey: signer.publicKey }, crypto, 0, deniedProof);
     expect(statusOf(wrongEvent)["event"]).toBe("fail");
     expect(artifactSteps({ ...artifact, payloadType: "text/plain" }, {}, crypto, 0).steps[0]).toMatchObject({ step: "format", status: "fail" });
+  });
+});
+
+describe("consistencySteps", () => {
+  async function logOf(n: number, tag: string): Promise<LineageLog> {
+    const opened = await LineageLog.open({ store: new MemoryLineageStore(), signer, crypto: runtimeCrypto });
+    if (!opened.ok) throw new Error(opened.problem.message);
+    for (let i = 0; i < n; i++) await opened.log.append([{ kind: "test", tag, i }]);
+    return opened.log;
+  }
+
+  it("holds a log to the checkpoint seen before: growth passes, a fork and a truncation fail", async () => {
+    const log = await logOf(3, "a");
+    const seen = log.checkpoint!;
+    await log.append([{ kind: "test", tag: "a", i: 3 }, { kind: "test", tag: "a", i: 4 }]);
+    const grown = await log.consistency(3);
+    if (!grown.ok) throw new Error(grown.problem.message);
+    const ok = consistencySteps(grown.proof, seen, signer.publicKey, log.origin, crypto);
+    expect(ok).toMatchObject({ ok: true, size: 5 });
+    expect(statusOf(ok)).toEqual({ format: "pass", checkpoint: "pass", trusted: "pass", consistency: "pass" });
+    expect(consistencySteps(grown.proof, undefined, signer.publicKey, log.origin, crypto).steps.at(-1)).toMatchObject({ step: "consistency", status: "skip" });
+    // Another history under the same key: the same sizes, other roots.
+    const fork = await logOf(5, "b");
+    const forked = await fork.consistency(3);
+    if (!forked.ok) throw new Error(forked.problem.message);
+    expect(statusOf(consistencySteps(forked.proof, seen, signer.publicKey, log.origin, crypto))["consistency"]).toBe("fail");
+    // A log shorter than what was seen cannot prove it extends it.
+    const later = log.checkpoint!;
+    const short = await log.consistency(3);
+    if (!short.ok) throw new Error(short.problem.message);
+    expect(statusOf(consistencySteps(short.proof, later, signer.publicKey, log.origin, crypto))["trusted"]).toBe("fail");
+    const other = nodeSigner(new Uint8Array(32).fill(3)).publicKey;
+    expect(statusOf(consistencySteps(grown.proof, seen, other, log.origin, crypto))["checkpoint"]).toBe("fail");
   });
 });
