@@ -7,8 +7,8 @@
  * The pinned key is public (a verifier key, a PEM public key or a `sha256:` key id), so it is
  * kept in localStorage; checkpoint signatures are verified once per checkpoint note.
  */
-import { ed25519, proofSteps, runtimeCrypto, type EvidencePin, type ProofSteps } from "../../runtime/browser.js";
-import { postJson } from "./api.js";
+import { consistencySteps, ed25519, keyIdOf, pinnedKeyBytes, proofSteps, runtimeCrypto, type ConsistencySteps, type EvidencePin, type ProofSteps } from "../../runtime/browser.js";
+import { getJson, postJson } from "./api.js";
 
 const PIN_KEY = "writ-console-pinned-key";
 const CHUNK = 500;
@@ -83,4 +83,66 @@ export async function proveEvents(ids: readonly string[]): Promise<Map<string, P
     });
   }
   return out;
+}
+
+const SEEN_PREFIX = "writ-console-checkpoint:";
+
+/** The checkpoint as `/v1/lineage/checkpoint` states it. */
+export interface StatedCheckpoint {
+  readonly origin: string;
+  readonly size: number;
+  readonly checkpoint: string;
+  readonly verifierKey: string;
+}
+
+/** What the console holds the log to: the key, and the log checked against the checkpoint it saw before. */
+export interface LogTrust {
+  /** `sha256:` id of the key the log states. */
+  readonly statedKeyId: string;
+  /** `sha256:` id of the pinned key, when one is pinned. */
+  readonly pinnedKeyId?: string;
+  /** The consistency check (absent when no key could be used). */
+  readonly consistency?: ConsistencySteps;
+  /** The size of the checkpoint seen before, if any. */
+  readonly seenSize?: number;
+}
+
+/**
+ * Check the log against the checkpoint this console saw before (kept per origin in
+ * localStorage): a consistency proof from that size, verified here under the pinned key (or the
+ * stated one, until a key is pinned). On success the new checkpoint is kept.
+ */
+export async function checkLog(stated: StatedCheckpoint): Promise<LogTrust> {
+  const statedKey = pinnedKeyBytes(stated.verifierKey);
+  const statedKeyId = typeof statedKey === "string" ? "?" : keyIdOf(statedKey);
+  const pin = pinOf(pinnedKey());
+  let key: Uint8Array | undefined = typeof statedKey === "string" ? undefined : statedKey;
+  let pinnedKeyId: string | undefined;
+  if (pin.publicKey !== undefined) {
+    const k = pinnedKeyBytes(pin.publicKey);
+    key = typeof k === "string" ? undefined : k;
+    pinnedKeyId = typeof k === "string" ? "an unreadable key" : keyIdOf(k);
+  } else if (pin.keyId !== undefined) {
+    pinnedKeyId = pin.keyId;
+    if (pin.keyId !== statedKeyId) key = undefined;
+  }
+  if (key === undefined) return { statedKeyId, ...(pinnedKeyId === undefined ? {} : { pinnedKeyId }) };
+  let seen: string | undefined;
+  try {
+    seen = localStorage.getItem(SEEN_PREFIX + stated.origin) ?? undefined;
+  } catch {
+    seen = undefined;
+  }
+  const seenSize = seen === undefined ? undefined : Number(seen.split("\n")[1]);
+  const from = seenSize !== undefined && Number.isSafeInteger(seenSize) && seenSize > 0 ? seenSize : stated.size;
+  const r = await getJson<unknown>(`v1/lineage/consistency?from=${from}`);
+  const consistency: ConsistencySteps = r.ok ? consistencySteps(r.value, from === seenSize ? seen : undefined, key, stated.origin, CRYPTO) : { ok: false, steps: [{ step: "consistency", status: "fail", detail: `no consistency proof from ${from} events: ${r.code} ${r.message}` }] };
+  if (consistency.ok && consistency.checkpoint !== undefined) {
+    try {
+      localStorage.setItem(SEEN_PREFIX + stated.origin, consistency.checkpoint);
+    } catch {
+      // NOTE: storage refused: the log is held to this checkpoint for this page only.
+    }
+  }
+  return { statedKeyId, ...(pinnedKeyId === undefined ? {} : { pinnedKeyId }), consistency, ...(seenSize === undefined ? {} : { seenSize }) };
 }

@@ -7,9 +7,8 @@
 import "../../playground/src/shared/views.css";
 import "./style.css";
 import { el } from "../../playground/src/shared/index.js";
-import { keyIdOf, pinnedKeyBytes } from "../../runtime/browser.js";
 import { getJson, setToken, token } from "./api.js";
-import { pinnedKey, setPinnedKey } from "./evidence.js";
+import { checkLog, pinnedKey, setPinnedKey, type StatedCheckpoint } from "./evidence.js";
 import { renderBundles } from "./bundles-page.js";
 import { renderExecution } from "./execution-page.js";
 import { renderExplorer } from "./explorer-page.js";
@@ -33,51 +32,50 @@ function status(text: string): void {
   statusLine.textContent = text;
 }
 
-/** The key line: which key proofs are held to. */
+/** The trust line: which key proofs are held to, and whether the log extends the checkpoint seen before. */
 async function showTrust(): Promise<void> {
-  const pin = pinnedKey();
   trust.replaceChildren();
   if (needsToken && token() === undefined) {
     trust.className = "trust warn";
     trust.append(el("span", undefined, "This server needs a token: enter one with the read-lineage scope above (it stays in this tab only)."));
     return;
   }
-  const cp = await getJson<{ origin: string; size: number; verifierKey: string }>("v1/lineage/checkpoint");
+  const cp = await getJson<StatedCheckpoint>("v1/lineage/checkpoint");
   if (!cp.ok) {
     trust.className = cp.status === 401 || cp.status === 403 ? "trust bad" : "trust";
     trust.append(el("span", undefined, cp.status === 401 || cp.status === 403 ? `Enter a token with the read-lineage scope to read the log (${cp.code}: ${cp.message}).` : `The log cannot be read: ${cp.code} ${cp.message}`));
     return;
   }
-  const stated = pinnedKeyBytes(cp.value.verifierKey);
-  const statedId = typeof stated === "string" ? "?" : keyIdOf(stated);
-  if (pin === "") {
-    trust.className = "trust warn";
-    trust.append(el("span", undefined, `Log ${cp.value.origin} (${cp.value.size.toLocaleString("en")} events). Proofs are checked against the key the log states, ${statedId}: compare it with the node's lineage.pub and pin it.`));
-    const b = el("button", undefined, "Pin this key");
+  const t = await checkLog(cp.value);
+  const log = `Log ${cp.value.origin} (${cp.value.size.toLocaleString("en")} events)`;
+  const c = t.consistency;
+  const held = c === undefined ? "" : c.ok ? (t.seenSize === undefined ? " This console now holds it to this checkpoint." : ` It extends the checkpoint this console saw before (${t.seenSize.toLocaleString("en")} → ${(c.size ?? 0).toLocaleString("en")} events).`) : "";
+  const button = (text: string, onClick: () => void): void => {
+    const b = el("button", undefined, text);
     b.type = "button";
     b.addEventListener("click", () => {
-      setPinnedKey(cp.value.verifierKey);
+      onClick();
       void showTrust();
       route();
     });
     trust.append(b);
+  };
+  if (c !== undefined && !c.ok) {
+    const failed = c.steps.find((x) => x.status === "fail");
+    trust.className = "trust bad";
+    trust.append(el("span", undefined, `${log}: NOT CONSISTENT with what this console saw before — ${failed?.step}: ${failed?.detail}. The log was truncated, forked, or is signed by another key: do not trust what it shows.`));
     return;
   }
-  const pinned = /^sha256:/.test(pin) ? pin : (() => {
-    const k = pinnedKeyBytes(pin);
-    return typeof k === "string" ? "an unreadable key" : keyIdOf(k);
-  })();
-  const same = pinned === statedId;
+  if (t.pinnedKeyId === undefined) {
+    trust.className = "trust warn";
+    trust.append(el("span", undefined, `${log}. Proofs are checked against the key the log states, ${t.statedKeyId}: compare it with the node's lineage.pub and pin it.${held}`));
+    button("Pin this key", () => setPinnedKey(cp.value.verifierKey));
+    return;
+  }
+  const same = t.pinnedKeyId === t.statedKeyId;
   trust.className = same ? "trust ok" : "trust bad";
-  trust.append(el("span", undefined, same ? `Log ${cp.value.origin} (${cp.value.size.toLocaleString("en")} events): proofs are held to the pinned key ${pinned}.` : `The log states key ${statedId}, but ${pinned} is pinned: every proof will fail.`));
-  const b = el("button", undefined, "Forget the pin");
-  b.type = "button";
-  b.addEventListener("click", () => {
-    setPinnedKey("");
-    void showTrust();
-    route();
-  });
-  trust.append(b);
+  trust.append(el("span", undefined, same ? `${log}: proofs are held to the pinned key ${t.pinnedKeyId}.${held}` : `The log states key ${t.statedKeyId}, but ${t.pinnedKeyId} is pinned: every proof will fail.`));
+  button("Forget the pin", () => setPinnedKey(""));
 }
 
 function setNav(name: string): void {

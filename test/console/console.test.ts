@@ -262,6 +262,27 @@ describe("governance console in chromium", () => {
     await page.close();
   });
 
+  it("holds the log to the checkpoint it saw before, and says so in red when it does not extend it", async () => {
+    const page = await open("/console/#/explorer");
+    await page.waitForSelector(".trust.ok");
+    expect(await page.locator(".trust").textContent()).toContain("extends the checkpoint this console saw before");
+    // A forged "checkpoint seen before": another root at the same size.
+    await page.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith("writ-console-checkpoint:"))!;
+      const lines = localStorage.getItem(key)!.split("\n");
+      lines[2] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+      localStorage.setItem(key, lines.join("\n"));
+    });
+    await page.reload();
+    await page.waitForSelector(".trust.bad");
+    expect(await page.locator(".trust").textContent()).toContain("NOT CONSISTENT");
+    await shot(page, "08-log-not-consistent");
+    await page.evaluate(() => {
+      for (const k of Object.keys(localStorage)) if (k.startsWith("writ-console-checkpoint:")) localStorage.removeItem(k);
+    });
+    await page.close();
+  });
+
   it("logged no console errors", () => {
     expect(consoleErrors).toEqual([]);
   });
