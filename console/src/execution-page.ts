@@ -78,7 +78,7 @@ function fitSmall(graph: HTMLElement): void {
   const w = Number(svg.getAttribute("width"));
   const h = Number(svg.getAttribute("height"));
   const room = graph.clientWidth - 16;
-  if (w > room && room / w >= 0.7) {
+  if (w > room && room / w >= 0.55) {
     svg.setAttribute("width", String(room));
     svg.setAttribute("height", String(Math.round((h * room) / w)));
   }

@@ -49,7 +49,15 @@ async function showTrust(): Promise<void> {
   const t = await checkLog(cp.value);
   const log = `Log ${cp.value.origin} (${cp.value.size.toLocaleString("en")} events)`;
   const c = t.consistency;
-  const held = c === undefined ? "" : c.ok ? (t.seenSize === undefined ? " This console now holds it to this checkpoint." : ` It extends the checkpoint this console saw before (${t.seenSize.toLocaleString("en")} → ${(c.size ?? 0).toLocaleString("en")} events).`) : "";
+  const grown = t.seenSize !== undefined && c?.size !== undefined && c.size > t.seenSize;
+  const held =
+    c === undefined || !c.ok
+      ? ""
+      : t.seenSize === undefined
+        ? " This console now holds it to this checkpoint."
+        : grown
+          ? ` It extends the checkpoint this console saw before (${t.seenSize.toLocaleString("en")} → ${(c.size ?? 0).toLocaleString("en")} events).`
+          : " It is the checkpoint this console saw before.";
   const button = (text: string, onClick: () => void): void => {
     const b = el("button", undefined, text);
     b.type = "button";
@@ -123,21 +131,26 @@ function route(): void {
   page.focus({ preventScroll: true });
 }
 
+/** What the token field says: set, missing, or not needed by this server. */
+function tokenState(): string {
+  return token() !== undefined ? "token set for this tab" : needsToken ? "no token" : "no token needed";
+}
+
 const tokenForm = byId<HTMLFormElement>("token-form");
 const tokenInput = byId<HTMLInputElement>("token");
 tokenInput.value = token() ?? "";
 tokenForm.addEventListener("submit", (e) => {
   e.preventDefault();
   setToken(tokenInput.value);
-  byId("token-state").textContent = token() === undefined ? "no token" : "token set for this tab";
+  byId("token-state").textContent = tokenState();
   void showTrust();
   route();
 });
-byId("token-state").textContent = token() === undefined ? "no token" : "token set for this tab";
 window.addEventListener("hashchange", route);
 void (async () => {
   const ready = await getJson<{ auth?: string }>("readyz", [503]);
   needsToken = ready.ok && ready.value.auth === "bearer";
+  byId("token-state").textContent = tokenState();
   void showTrust();
   route();
   document.body.dataset.ready = "true";
