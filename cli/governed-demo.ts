@@ -13,7 +13,7 @@
  * The last line is `N passed, M failed` over the scenario's expected verdicts.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { buildBundle } from "../compiler/bundle.js";
 import { loadSchema } from "../compiler/index.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
@@ -64,6 +64,18 @@ function readProject(dir: string): { scenario: Scenario; policies: string; schem
     if (e instanceof SyntaxError) fail("W5002", `malformed JSON: ${e.message}`, { file: dir });
     throw e;
   }
+}
+
+/** How to open the governance console on the log the demo wrote in `cwd` (the example files named from `cwd`). */
+export function consoleHint(projectDir: string, cwd: string, node: string): string {
+  const rel = relative(cwd, projectDir);
+  const at = rel.startsWith("..") || isAbsolute(rel) ? projectDir : rel;
+  const file = (f: string): string => JSON.stringify(join(at, f)).slice(1, -1).replace(/ /g, "\\ ");
+  return (
+    "open the governance console on this log (explorer, proofs, health, bundles):\n" +
+    `     npx writ serve --policies ${file("policies.cedar")} --schema ${file("schema.cedarschema")} --entities ${file("entities.json")} --node ${node}\n` +
+    "     then open http://127.0.0.1:8181/console/ (docs/console.md)\n"
+  );
 }
 
 /** Run the governed-agent scenario in `cwd`. Exit 0 when every step came out as expected. */
@@ -151,6 +163,7 @@ export async function runGovernedDemo(io: Output, cwd: string, examples: string 
     if (roots[0] !== undefined) {
       io.out(`\ntry: npx writ lineage show ${roots[0]} --dot | dot -Tsvg > lineage.svg\n`);
       io.out(`     npx writ lineage verify; npx writ lineage replay; npx writ lineage export --format in-toto -o lineage.intoto.jsonl\n`);
+      io.out(`\n${consoleHint(dir, cwd, project.scenario.node)}`);
     }
   } finally {
     await log.close().catch(() => undefined);

@@ -6,11 +6,14 @@
  * dist folder (no directory traversal, no symlink escape, no dot-files). Nothing the
  * playground does is sent to this server: shared state lives in the URL fragment.
  */
-import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname, extname, join, relative, resolve, sep, isAbsolute } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findBuild, MIME_TYPES, resolveStaticPath } from "../server/static-files.js";
+
+export { MIME_TYPES, resolveStaticPath } from "../server/static-files.js";
 
 /** Options of `servePlayground`. */
 export interface ServePlaygroundOptions {
@@ -28,63 +31,9 @@ export interface PlaygroundServer {
   close(): Promise<void>;
 }
 
-/** Content types of the files a Vite build emits. */
-export const MIME_TYPES: Readonly<Record<string, string>> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".ttf": "font/ttf",
-  ".woff": "font/woff",
-  ".woff2": "font/woff2",
-  ".wasm": "application/wasm",
-  ".txt": "text/plain; charset=utf-8",
-};
-
 /** The default dist folder: `playground/dist` in the nearest ancestor of this module that has one. */
 export function defaultPlaygroundRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "playground", "dist");
-    if (existsSync(join(candidate, "index.html"))) return candidate;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-/**
- * Map a request path to a file inside `root`, or undefined when it must not be served.
- * `/` and directories map to their `index.html`.
- */
-export function resolveStaticPath(root: string, urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath.split("?")[0]!.split("#")[0]!);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes("\0") || decoded.includes("\\")) return undefined;
-  const parts = decoded.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.some((p) => p === ".." || p.startsWith("."))) return undefined;
-  let file = resolve(root, ...parts);
-  const rel = relative(root, file);
-  if (rel.startsWith("..") || isAbsolute(rel)) return undefined;
-  try {
-    if (statSync(file).isDirectory()) file = join(file, "index.html");
-    // Refuse symlinks that lead outside the root.
-    const real = realpathSync(file);
-    const realRoot = realpathSync(root);
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) return undefined;
-    return statSync(real).isFile() ? real : undefined;
-  } catch {
-    return undefined;
-  }
+  return findBuild(dirname(fileURLToPath(import.meta.url)), "playground");
 }
 
 function send(res: ServerResponse, status: number, body: string): void {

@@ -77,3 +77,5 @@ export { schemaFromJson, type SchemaJsonResult } from "./schema-json.js";
 export { buildBundle, signBundle, type Bundle, type BundleLink, type BundlePolicy, type BundleTemplate, type BundleSignature, type BuildBundleInput, type BuildBundleResult, type BundleSigner } from "./bundle.js";
 export { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, type BundleIdFields } from "./ids.js";
 export { canonicalBytes, canonicalJson, contentId, type ContentId } from "./canonical.js";
+export { exprAst, policyAst, printIrPolicies, printIrPolicy } from "./ir-printer.js";
+export { DIFF_BUNDLE_FORMAT, diffBundles, diffText, readBundleSummary, type BundleDiff, type DiffVerdict, type BundleSummary, type BundleSummaryProblem, type PolicyRef } from "./bundle-diff.js";

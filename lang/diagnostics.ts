@@ -193,6 +193,9 @@ export const CATALOG = {
   W8507: { severity: "error", title: "invalid cosignature", message: "{detail}" },
   W8508: { severity: "error", title: "publication refused", message: "{detail}" },
   W8509: { severity: "error", title: "checkpoint not witnessed", message: "{detail}" },
+  // --- the governance console and its lineage reads (W81xx) ---
+  W8101: { severity: "error", title: "object not in the lineage log", message: "{detail}" },
+  W8102: { severity: "error", title: "console not built", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

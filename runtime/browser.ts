@@ -38,6 +38,7 @@ export type { Bundle, BundleLink, BundlePolicy, BundleSignature, BundleTemplate 
 export type { Ed25519, Ed25519KeyPair } from "./crypto/ed25519.js";
 export { publicKeyFromPem, publicKeyToPem, type KeyResult } from "./crypto/pem.js";
 export { verifyProof, type LineageProof, type ProofCheck } from "./lineage/proof.js";
+export { artifactSteps, consistencySteps, pinnedKeyBytes, proofSteps, type ArtifactSteps, type ConsistencySteps, type EvidenceCrypto, type EvidencePin, type EvidenceStep, type ProofSteps, type StepStatus } from "./lineage/evidence-steps.js";
 // Authorization artifacts (DSSE, signed by a decision node; expiry checked against a caller-supplied time).
 export { ARTIFACT_FORMAT, ARTIFACT_PAYLOAD_TYPE, signArtifact, signArtifactAsync, verifyArtifact, type ArtifactCheck, type ArtifactInput, type AsyncSigner, type AuthorizationClaims, type VerifyArtifactOptions } from "./artifact.js";
 export type { DsseEnvelope } from "./lineage/dsse.js";

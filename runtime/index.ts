@@ -75,6 +75,7 @@ export { keySigner } from "./lineage/signed-note.js";
 export { keyTrust, type CheckpointTrust, type TrustedCheckpoint, type TrustResult } from "./lineage/trust.js";
 export { parseCheckpoint, verifierKey, type Checkpoint, type ParsedCheckpoint } from "./lineage/checkpoint.js";
 export { checkConsistency } from "./lineage/merkle.js";
+export { artifactSteps, consistencySteps, pinnedKeyBytes, proofSteps, type ArtifactSteps, type ConsistencySteps, type EvidenceCrypto, type EvidencePin, type EvidenceStep, type ProofSteps, type StepStatus } from "./lineage/evidence-steps.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
 export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";

@@ -2,7 +2,7 @@
  * The Fastify application of `writ serve`, built from a decision node: one loading order —
  * hooks (request id, tokens and scopes, metrics, one log line per request), the error and
  * not-found handlers, then one plugin per API (operations, AuthZEN, governed execution,
- * bundles and entities, lineage reads).
+ * bundles and entities, lineage reads), and the console's static files.
  *
  * Every route declares its scope and metric name in its `config`; the `onRequest` hook
  * authenticates the bearer token (when the server has tokens) and checks the scope before
@@ -17,6 +17,7 @@ import { installErrorHandlers, rejectReason, sendProblem } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { authzenRoutes } from "./routes/authzen-routes.js";
 import { bundleRoutes } from "./routes/bundle-routes.js";
+import { consoleRoutes } from "./routes/console-routes.js";
 import { governedRoutes } from "./routes/governed-routes.js";
 import { lineageRoutes } from "./routes/lineage-routes.js";
 import { operationsRoutes } from "./routes/operations-routes.js";
@@ -50,6 +51,8 @@ export interface RouteContext {
   readonly closing: () => boolean;
   /** Called after a bundle swap (`api` or `watch`). */
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+  /** True when routes with a scope need a bearer token. */
+  readonly tokens: boolean;
 }
 
 /** One route of the app: method, path and the scope a token needs (none: public). */
@@ -74,6 +77,8 @@ export interface AppOptions {
   readonly logLevel: string;
   readonly closing: () => boolean;
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+  /** The console build folder; undefined: `/console/` says it is not built; false: no console routes. */
+  readonly consoleRoot?: string | false;
 }
 
 const REQUEST_ID = /^[\x20-\x7e]{1,1024}$/;
@@ -110,6 +115,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     bundleBodyLimit: o.bundleBodyLimit,
     closing: o.closing,
     onBundle: o.onBundle,
+    tokens: o.tokens !== undefined,
   };
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (r) => {
@@ -156,6 +162,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   await app.register(governedRoutes, context);
   await app.register(bundleRoutes, context);
   await app.register(lineageRoutes, context);
+  if (o.consoleRoot !== false) await app.register(consoleRoutes, { root: o.consoleRoot });
   return { app, context, routes };
 }
 

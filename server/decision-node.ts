@@ -41,6 +41,14 @@ export interface Snapshot {
   readonly actionType: string | undefined;
 }
 
+/** The last bundle this node refused (`PUT /v1/bundle` or the watched file), until one loads. */
+export interface BundleRefusal {
+  /** When it was refused (ISO 8601, this node's clock). */
+  readonly at: string;
+  readonly code: string;
+  readonly message: string;
+}
+
 /** A failure with the problem and, when several, every message. */
 export interface NodeFailure {
   readonly ok: false;
@@ -101,6 +109,7 @@ export class DecisionNode {
   private readonly completing = new Set<string>();
   private authorizing = 0;
   private lastAppendAt: number;
+  private refusal: BundleRefusal | undefined;
 
   private constructor(private readonly options: DecisionNodeOptions) {
     this.lastAppendAt = options.clock().getTime();
@@ -168,6 +177,25 @@ export class DecisionNode {
    * current snapshot re-checked against the new schema), and swap both at once.
    */
   loadBundle(json: unknown, entities?: unknown): { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure {
+    const r = this.tryBundle(json, entities);
+    this.refusal = r.ok ? undefined : { at: this.options.clock().toISOString(), code: r.problem.code, message: r.problem.message };
+    return r;
+  }
+
+  /**
+   * The last bundle refused since one was loaded, if any: the node keeps deciding with the bundle
+   * it has (never with one that did not verify) and says so on `/readyz`.
+   */
+  get bundleRefusal(): BundleRefusal | undefined {
+    return this.refusal;
+  }
+
+  /** Record a bundle refused before it could be read (e.g. a watched file that is not JSON). */
+  refuseBundle(p: Problem): void {
+    this.refusal = { at: this.options.clock().toISOString(), code: p.code, message: p.message };
+  }
+
+  private tryBundle(json: unknown, entities?: unknown): { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure {
     const key = this.options.bundleKey;
     const loaded = this.guard.load(json, key === undefined ? {} : { publicKey: key });
     if (loaded.bundle === undefined) return diagnosticsFailure(loaded.diagnostics, "the bundle was refused");
@@ -241,7 +269,7 @@ export class DecisionNode {
     }
     if (auth.events.length === 0) return fail(auth.problem ?? problem("W7007", { detail: "nothing was recorded" }));
     this.lastAppendAt = this.options.clock().getTime();
-    this.indexEvents(auth.execution, auth.actor, auth.events, request, auth.decisionRecord);
+    this.indexEvents(auth.execution, auth.actor, auth.events, { request, parent: options.parent, bundleId: cur.bundle.bundleId }, auth.decisionRecord);
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
     this.pending.set(auth.execution, auth);
     const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
@@ -254,10 +282,16 @@ export class DecisionNode {
     return { ok: true, authorization: auth, artifact, expiresAt };
   }
 
-  /** Index events this node recorded (their ids come from the log's append). */
-  private indexEvents(execution: string, actor: string, events: readonly RecordedEvent[], request?: unknown, decision?: DecisionRecord): void {
+  /**
+   * Index events this node recorded (their ids come from the log's append). NOTE: the time
+   * indexed is this node's clock when the append resolved, within milliseconds of the
+   * `recordedAt` inside the event; after a restart the index reads the events themselves.
+   */
+  private indexEvents(execution: string, actor: string, events: readonly RecordedEvent[], requested?: { readonly request: unknown; readonly parent: string | undefined; readonly bundleId: string }, decision?: DecisionRecord): void {
+    const recordedAt = this.options.clock().toISOString();
     for (const e of events) {
-      this.index.add({ id: e.id, index: e.index, execution, phase: e.phase, actor, node: this.options.node, ...(e.phase === "requested" ? { request } : {}), ...(decision === undefined ? {} : { decision }) });
+      const first = e.phase === "requested" && requested !== undefined ? { request: requested.request, parents: requested.parent === undefined ? [] : [requested.parent], bundleId: requested.bundleId } : {};
+      this.index.add({ id: e.id, index: e.index, execution, phase: e.phase, actor, node: this.options.node, recordedAt, ...first, ...(decision === undefined ? {} : { decision }) });
     }
   }
 

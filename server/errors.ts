@@ -29,6 +29,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   W8017: 500,
   W8018: 500,
   W8019: 404,
+  W8101: 404,
+  W8102: 503,
   W6101: 400,
   W6102: 400,
   W6103: 400,

@@ -18,15 +18,19 @@
  */
 import { createPrivateKey, sign as signAsync } from "node:crypto";
 import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { nodeSigner, openLocalLog, problem, readLogKey, type AsyncSigner, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
 import { buildApp, type RouteInfo } from "./app.js";
 import { DecisionNode, type Snapshot } from "./decision-node.js";
 import { ServerMetrics } from "./metrics.js";
+import { findBuild, isBuild } from "./static-files.js";
 import type { TokenTable } from "./tokens.js";
 
-export { DecisionNode, actionTypeOf, type Snapshot } from "./decision-node.js";
-export { LineageIndex, uidText, type ExecutionPage, type ExecutionQuery, type ExecutionRow, type ExecutionStatus, type IndexedEvent } from "./lineage-index.js";
+export { DecisionNode, actionTypeOf, type BundleRefusal, type Snapshot } from "./decision-node.js";
+export { LineageIndex, MAX_TREE, uidText, type BundleUse, type ExecutionPage, type ExecutionQuery, type ExecutionRow, type ExecutionStatus, type ExecutionTree, type IndexedEvent } from "./lineage-index.js";
+export { CONSOLE_CSP, OFFLINE_VIEWER } from "./routes/console-routes.js";
 export { TokenTable, newToken, parseScopes, tokenDigest, tokenNameProblem, SCOPES, TOKENS_FORMAT, type Caller, type Scope, type TokenEntry } from "./tokens.js";
 export { STATUS_BY_CODE, statusOf } from "./errors.js";
 export { AUTHZEN_PATHS } from "./routes/authzen-routes.js";
@@ -74,6 +78,8 @@ export interface ServerOptions {
   readonly logLevel?: string;
   /** Wall clock for artifact expiries and checkpoint ages (default `new Date()`). */
   readonly clock?: () => Date;
+  /** The console build to serve under `/console/` (default: `console/dist` of this package, when built); false: none. */
+  readonly console?: string | false;
 }
 
 /** A running (or ready to listen) server. */
@@ -185,6 +191,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
       logLevel: o.logLevel ?? "info",
       closing: () => closing,
       onBundle: (s, source) => app.log.info({ bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, source }, "bundle loaded"),
+      consoleRoot: o.console === false ? false : o.console === undefined ? findBuild(dirname(fileURLToPath(import.meta.url)), "console") : isBuild(o.console) ? o.console : undefined,
     }));
   } catch (e) {
     if (o.log === undefined) await log.close();
@@ -234,6 +241,7 @@ function watchBundleFile(w: { readonly file: string; readonly intervalMs?: numbe
       json = JSON.parse(readFileSync(w.file, "utf8"));
     } catch (e) {
       app.log.warn({ file: w.file, error: e instanceof Error ? e.message : String(e) }, "bundle file not reloaded: not readable JSON");
+      node.refuseBundle(problem("W5002", { detail: `${w.file}: not readable JSON: ${e instanceof Error ? e.message : String(e)}` }));
       return;
     }
     const r = node.loadBundle(json);

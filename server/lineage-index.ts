@@ -7,9 +7,15 @@
  *   resource of its request, the verdict, the status it reached, the actor and node, its event
  *   ids, and — while it waits for an outcome — the `authorized` event and the obligations the
  *   outcome must confirm.
- * - Posting lists (execution positions, kept sorted) per principal, per action and per verdict:
- *   a query walks the shortest list that applies from the cursor on, never the whole log.
+ * - Posting lists (execution positions, kept sorted) per principal, action, resource, verdict
+ *   and node: a query walks the shortest list that applies from the cursor on, never the whole
+ *   log. A time window (`since`, `until`, on the time the execution's first event was recorded)
+ *   is found by binary search while those times arrive in order (they do on one node's log),
+ *   else by filtering.
  * - Paging: `after` is the execution id of the last row of the previous page.
+ * - The execution DAG: a `requested` event's parent event names the parent execution; `tree`
+ *   returns an execution's ancestors and the subtree of its root, breadth first, bounded.
+ * - The bundles the log's executions were decided with (ids, counts, first and last use).
  *
  * NOTE: browser-safe and storage-free (the console and the mesh reuse it); it holds one small
  * row per execution in memory.
@@ -30,6 +36,12 @@ export interface IndexedEvent {
   readonly request?: unknown;
   /** On `authorized` / `denied`: the decision record (its obligations are read). */
   readonly decision?: { readonly obligations?: Readonly<Record<string, unknown>> } | unknown;
+  /** Parent event ids (on `requested`: the parent execution's event). */
+  readonly parents?: readonly string[];
+  /** ISO 8601 time the event was recorded. */
+  readonly recordedAt?: string;
+  /** On `requested`: the bundle the request is decided with. */
+  readonly bundleId?: string;
 }
 
 /** How far an execution got. */
@@ -57,6 +69,14 @@ export interface ExecutionRow {
   readonly obligations: readonly string[];
   /** The execution's events in the order they were indexed. */
   readonly events: readonly { readonly phase: Phase; readonly id: string; readonly index: number }[];
+  /** When its first event was recorded (ISO 8601). */
+  readonly at?: string;
+  /** The parent execution (from the `requested` event's parent), when it has one. */
+  readonly parent?: string;
+  /** The bundle it was decided with. */
+  readonly bundleId?: string;
+  /** Number of child executions indexed. */
+  readonly children: number;
 }
 
 /** A query of {@link LineageIndex.query}. */
@@ -66,6 +86,14 @@ export interface ExecutionQuery {
   /** `Type::"id"` of the action. */
   readonly action?: string;
   readonly decision?: "allow" | "deny";
+  /** `Type::"id"` of the resource. */
+  readonly resource?: string;
+  /** The decision node that recorded the execution. */
+  readonly node?: string;
+  /** Executions whose first event was recorded at or after this time (ISO 8601). */
+  readonly since?: string;
+  /** Executions whose first event was recorded at or before this time (ISO 8601). */
+  readonly until?: string;
   /** The execution id of the last row of the previous page. */
   readonly after?: string;
   /** Rows per page (default 50, at most {@link MAX_PAGE}). */
@@ -78,12 +106,38 @@ export interface ExecutionPage {
   readonly next?: string;
 }
 
+/** An execution's ancestors and its root's subtree (see {@link LineageIndex.tree}). */
+export interface ExecutionTree {
+  /** The root of the tree (the execution's top ancestor, or itself). */
+  readonly root: string;
+  /** The execution asked about. */
+  readonly selected: string;
+  /** Ancestors (root first), the execution's descendants, then the rest of the root's subtree (breadth first); each row names its `parent`. */
+  readonly executions: readonly ExecutionRow[];
+  /** True when the subtree has more executions than `limit`. */
+  readonly truncated: boolean;
+}
+
+/** One bundle the indexed executions were decided with. */
+export interface BundleUse {
+  readonly bundleId: string;
+  readonly executions: number;
+  /** When it first and last decided (the executions' first-event times). */
+  readonly firstAt?: string;
+  readonly lastAt?: string;
+}
+
+/** The largest tree {@link LineageIndex.tree} returns. */
+export const MAX_TREE = 5000;
+
 /** The largest page a query returns. */
 export const MAX_PAGE = 500;
 /** The page size when a query gives none. */
 export const DEFAULT_PAGE = 50;
 
-type MutableRow = { -readonly [K in keyof ExecutionRow]: ExecutionRow[K] } & { events: { phase: Phase; id: string; index: number }[] };
+type MutableRow = { -readonly [K in keyof ExecutionRow]: ExecutionRow[K] } & { events: { phase: Phase; id: string; index: number }[]; kids: number[] };
+
+type MutableUse = { -readonly [K in keyof BundleUse]: BundleUse[K] };
 
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -123,7 +177,13 @@ export class LineageIndex {
   private readonly byPrincipal = new Map<string, number[]>();
   private readonly byAction = new Map<string, number[]>();
   private readonly byDecision = new Map<string, number[]>();
-  private readonly seen = new Set<string>();
+  private readonly byResource = new Map<string, number[]>();
+  private readonly byNode = new Map<string, number[]>();
+  /** Event id → the row of its execution (every indexed event). */
+  private readonly byEvent = new Map<string, MutableRow>();
+  private readonly bundles = new Map<string, MutableUse>();
+  /** True while every row's `at` is at or after the previous row's. */
+  private timesInOrder = true;
 
   /** Number of executions indexed. */
   get size(): number {
@@ -137,18 +197,25 @@ export class LineageIndex {
 
   /** Index one verified event (an event id already indexed is ignored). */
   add(e: IndexedEvent): void {
-    if (this.seen.has(e.id)) return;
-    this.seen.add(e.id);
+    if (this.byEvent.has(e.id)) return;
     let row = this.byExecution.get(e.execution);
     if (row === undefined) {
-      row = { execution: e.execution, seq: this.rows.length, status: "requested", audited: false, actor: e.actor, node: e.node, obligations: [], events: [] };
+      row = { execution: e.execution, seq: this.rows.length, status: "requested", audited: false, actor: e.actor, node: e.node, obligations: [], events: [], children: 0, kids: [] };
+      if (e.recordedAt !== undefined) {
+        const prev = this.rows[this.rows.length - 1];
+        if (prev !== undefined && (prev.at === undefined || prev.at > e.recordedAt)) this.timesInOrder = false;
+        row.at = e.recordedAt;
+      } else this.timesInOrder = false;
       this.rows.push(row);
       this.byExecution.set(e.execution, row);
+      this.post(this.byNode, e.node, row.seq);
     }
+    this.byEvent.set(e.id, row);
     row.events.push({ phase: e.phase, id: e.id, index: e.index });
     switch (e.phase) {
       case "requested":
         this.requested(row, e.request);
+        this.linked(row, e);
         break;
       case "authorized":
       case "denied":
@@ -186,7 +253,30 @@ export class LineageIndex {
       row.action = action;
       this.post(this.byAction, action, row.seq);
     }
-    if (resource !== undefined) row.resource = resource;
+    if (resource !== undefined && row.resource === undefined) {
+      row.resource = resource;
+      this.post(this.byResource, resource, row.seq);
+    }
+  }
+
+  /** The parent execution and the bundle of a `requested` event. */
+  private linked(row: MutableRow, e: IndexedEvent): void {
+    const parentRow = e.parents?.[0] === undefined ? undefined : this.byEvent.get(e.parents[0]);
+    if (parentRow !== undefined && row.parent === undefined && parentRow !== row) {
+      row.parent = parentRow.execution;
+      insertSorted(parentRow.kids, row.seq);
+      parentRow.children = parentRow.kids.length;
+    }
+    if (e.bundleId !== undefined && row.bundleId === undefined) {
+      row.bundleId = e.bundleId;
+      const use = this.bundles.get(e.bundleId) ?? { bundleId: e.bundleId, executions: 0 };
+      use.executions++;
+      if (row.at !== undefined) {
+        if (use.firstAt === undefined || row.at < use.firstAt) use.firstAt = row.at;
+        if (use.lastAt === undefined || row.at > use.lastAt) use.lastAt = row.at;
+      }
+      this.bundles.set(e.bundleId, use);
+    }
   }
 
   private decided(row: MutableRow, e: IndexedEvent): void {
@@ -219,15 +309,29 @@ export class LineageIndex {
       from = at.seq;
     }
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? DEFAULT_PAGE)));
+    const since = q.since === undefined ? undefined : isoTime(q.since);
+    const until = q.until === undefined ? undefined : isoTime(q.until);
+    if (since === null || until === null) return { error: "`since` and `until` must be ISO 8601 times" };
+    if (since !== undefined && this.timesInOrder) from = Math.max(from, this.firstAtOrAfter(since) - 1);
     const lists: (readonly number[])[] = [];
     if (q.principal !== undefined) lists.push(this.byPrincipal.get(q.principal) ?? []);
     if (q.action !== undefined) lists.push(this.byAction.get(q.action) ?? []);
     if (q.decision !== undefined) lists.push(this.byDecision.get(q.decision) ?? []);
+    if (q.resource !== undefined) lists.push(this.byResource.get(q.resource) ?? []);
+    if (q.node !== undefined) lists.push(this.byNode.get(q.node) ?? []);
     const matches = (r: MutableRow): boolean =>
-      (q.principal === undefined || r.principal === q.principal) && (q.action === undefined || r.action === q.action) && (q.decision === undefined || r.decision === q.decision);
+      (q.principal === undefined || r.principal === q.principal) &&
+      (q.action === undefined || r.action === q.action) &&
+      (q.decision === undefined || r.decision === q.decision) &&
+      (q.resource === undefined || r.resource === q.resource) &&
+      (q.node === undefined || r.node === q.node) &&
+      (since === undefined || (r.at !== undefined && r.at >= since)) &&
+      (until === undefined || (r.at !== undefined && r.at <= until));
     const out: ExecutionRow[] = [];
     let more = false;
     const take = (r: MutableRow): boolean => {
+      // Times in order: nothing after the first row past `until` can match.
+      if (until !== undefined && this.timesInOrder && r.at !== undefined && r.at > until) return false;
       if (!matches(r)) return true;
       if (out.length === limit) {
         more = true;
@@ -244,6 +348,75 @@ export class LineageIndex {
     }
     return more ? { executions: out, next: out[out.length - 1]!.execution } : { executions: out };
   }
+
+  /** The first position whose row was recorded at or after `time` (rows in time order). */
+  private firstAtOrAfter(time: string): number {
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.rows[mid]!.at ?? "") < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * The execution DAG around `execution`: its ancestors (root first), its descendants, then the
+   * rest of its root's subtree, breadth first, at most `limit` executions in all (default 500, at most {@link MAX_TREE});
+   * the ancestors and the execution itself are always included. Undefined when not indexed.
+   */
+  tree(execution: string, limit = 500): ExecutionTree | undefined {
+    const selected = this.byExecution.get(execution);
+    if (selected === undefined) return undefined;
+    const max = Math.min(MAX_TREE, Math.max(1, Math.floor(limit)));
+    const chain: MutableRow[] = [selected];
+    const onChain = new Set<string>([selected.execution]);
+    for (let r = selected; r.parent !== undefined; ) {
+      const up = this.byExecution.get(r.parent);
+      // INVARIANT: a parent is indexed before its child (its event id was known); a cycle cannot form.
+      if (up === undefined || onChain.has(up.execution)) break;
+      chain.unshift(up);
+      onChain.add(up.execution);
+      r = up;
+    }
+    const out: MutableRow[] = [...chain];
+    const included = new Set(onChain);
+    let truncated = false;
+    /** Breadth first from `start`, adding what is not included yet, until `max` rows. */
+    const widen = (start: MutableRow): void => {
+      const queue: MutableRow[] = [start];
+      for (let head = 0; head < queue.length; head++) {
+        for (const seq of queue[head]!.kids) {
+          const kid = this.rows[seq]!;
+          if (!included.has(kid.execution)) {
+            if (out.length >= max) {
+              truncated = true;
+              return;
+            }
+            included.add(kid.execution);
+            out.push(kid);
+          }
+          queue.push(kid);
+        }
+      }
+    };
+    // The execution's own descendants first, then the rest of its root's tree.
+    widen(selected);
+    if (!truncated) widen(chain[0]!);
+    return { root: chain[0]!.execution, selected: execution, executions: out.map(snapshot), truncated };
+  }
+
+  /** The bundles the indexed executions were decided with, most recently used first. */
+  bundleUses(): BundleUse[] {
+    return [...this.bundles.values()].map((u) => ({ ...u })).sort((a, b) => ((b.lastAt ?? "") < (a.lastAt ?? "") ? -1 : (b.lastAt ?? "") > (a.lastAt ?? "") ? 1 : 0));
+  }
+}
+
+/** `text` as a UTC ISO 8601 time (`…Z`), null when it is not a time. */
+function isoTime(text: string): string | null {
+  const t = Date.parse(text);
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
 
 /** A plain copy of a row (rows change as later events arrive). */
@@ -257,7 +430,11 @@ function snapshot(r: MutableRow): ExecutionRow {
     node: r.node,
     obligations: [...r.obligations],
     events: r.events.map((e) => ({ ...e })),
+    children: r.children,
   };
+  if (r.at !== undefined) out.at = r.at;
+  if (r.parent !== undefined) out.parent = r.parent;
+  if (r.bundleId !== undefined) out.bundleId = r.bundleId;
   if (r.principal !== undefined) out.principal = r.principal;
   if (r.action !== undefined) out.action = r.action;
   if (r.resource !== undefined) out.resource = r.resource;

@@ -198,7 +198,7 @@ export const consistencySchema = {
   response: { 200: anyObject, ...errors },
 } as const;
 
-/** `GET /v1/lineage/executions?principal=&action=&decision=&after=&limit=`. */
+/** `GET /v1/lineage/executions?principal=&action=&resource=&decision=&node=&since=&until=&after=&limit=`. */
 export const executionsSchema = {
   querystring: {
     type: "object",
@@ -207,12 +207,46 @@ export const executionsSchema = {
       principal: { type: "string", maxLength: 4096 },
       action: { type: "string", maxLength: 4096 },
       decision: { type: "string", enum: ["allow", "deny"] },
+      resource: { type: "string", maxLength: 4096 },
+      node: { type: "string", maxLength: 200 },
+      since: { type: "string", maxLength: 64 },
+      until: { type: "string", maxLength: 64 },
       after: { type: "string", maxLength: 200 },
       limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" },
     },
   },
   response: { 200: { type: "object", properties: { executions: { type: "array", items: anyObject }, next: str } }, ...errors },
 } as const;
+
+/** `GET /v1/lineage/tree/:id?limit=`: an execution's ancestors and its root's subtree. */
+export const treeSchema = {
+  params: eventRef,
+  querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "string", pattern: "^[1-9][0-9]{0,3}$" } } },
+  response: { 200: { type: "object", properties: { root: str, selected: str, executions: { type: "array", items: anyObject }, truncated: { type: "boolean" } } }, ...errors },
+} as const;
+
+/** `POST /v1/lineage/proofs`: proofs of up to 500 events, against one checkpoint. */
+export const proofsSchema = {
+  body: { type: "object", required: ["ids"], additionalProperties: false, properties: { ids: { type: "array", minItems: 1, maxItems: 500, items: { type: "string", minLength: 1, maxLength: 200 } } } },
+  response: { 200: { type: "object", properties: { proofs: { type: "array", items: anyObject } } }, ...errors },
+} as const;
+
+/** `GET /v1/lineage/bundles`: the bundles the log's executions were decided with. */
+export const bundleUsesSchema = {
+  response: {
+    200: {
+      type: "object",
+      properties: {
+        active: str,
+        bundles: { type: "array", items: { type: "object", properties: { bundleId: str, executions: { type: "integer" }, firstAt: str, lastAt: str } } },
+      },
+    },
+    ...errors,
+  },
+} as const;
+
+/** `GET /v1/lineage/bundles/:id`: a bundle stored in the log, as stored. */
+export const storedBundleSchema = { params: eventRef } as const;
 
 /** `GET /healthz`. */
 export const healthSchema = { response: { 200: anyObject } } as const;

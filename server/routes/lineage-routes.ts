@@ -6,15 +6,22 @@
  * - `GET /v1/lineage/events/:id` → `{id, index, event}` (`:id` an event id or an index);
  * - `GET /v1/lineage/proof/:id` → the proof file, byte for byte what `writ lineage prove` writes;
  * - `GET /v1/lineage/consistency?from=<size>` → a consistency proof to the latest checkpoint;
- * - `GET /v1/lineage/executions?principal=&action=&decision=&after=&limit=` → a page of the
- *   execution index (`principal` and `action` as `Type::"id"`; `after` the `next` of the
- *   previous page).
+ * - `GET /v1/lineage/executions?principal=&action=&resource=&decision=&node=&since=&until=&after=&limit=`
+ *   → a page of the execution index (entities as `Type::"id"`, times ISO 8601; `after` the
+ *   `next` of the previous page);
+ * - `GET /v1/lineage/tree/:id?limit=` → the execution's ancestors and its root's subtree (rows
+ *   naming their `parent`), at most `limit` (default 500);
+ * - `POST /v1/lineage/proofs` `{ids: [...]}` → `{proofs: [...]}`, proofs of up to 500 events
+ *   against the latest checkpoint (what the console verifies, event by event, in the browser);
+ * - `GET /v1/lineage/bundles` → the bundles the log's executions were decided with (and the
+ *   active one); `GET /v1/lineage/bundles/:id` → one of them as the log stores it (a client
+ *   re-hashes it: its id is its content).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ed25519, problem, runtimeCrypto, verifyProof, type LineageProof } from "../../runtime/index.js";
 import type { RouteContext } from "../app.js";
 import { sendProblem } from "../errors.js";
-import { checkpointSchema, consistencySchema, eventSchema, executionsSchema, proofSchema } from "../schemas.js";
+import { bundleUsesSchema, checkpointSchema, consistencySchema, eventSchema, executionsSchema, proofSchema, proofsSchema, storedBundleSchema, treeSchema } from "../schemas.js";
 
 /** An event reference from a path: a decimal index or an event id. */
 function eventRef(text: string): string | number {
@@ -66,20 +73,44 @@ export async function lineageRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     return reply.send(r.proof);
   });
 
-  app.get(
-    "/v1/lineage/executions",
-    { schema: executionsSchema, config: { scope: "read-lineage", name: "executions" } },
-    async (request: FastifyRequest<{ Querystring: { principal?: string; action?: string; decision?: "allow" | "deny"; after?: string; limit?: string } }>, reply) => {
-      const q = request.query;
-      const page = ctx.node.index.query({
-        ...(q.principal === undefined ? {} : { principal: q.principal }),
-        ...(q.action === undefined ? {} : { action: q.action }),
-        ...(q.decision === undefined ? {} : { decision: q.decision }),
-        ...(q.after === undefined ? {} : { after: q.after }),
-        ...(q.limit === undefined ? {} : { limit: Number(q.limit) }),
-      });
-      if ("error" in page) return sendProblem(reply, problem("W8004", { detail: page.error }));
-      return reply.send(page);
-    },
-  );
+  type ExecutionsQuery = { principal?: string; action?: string; resource?: string; decision?: "allow" | "deny"; node?: string; since?: string; until?: string; after?: string; limit?: string };
+  app.get("/v1/lineage/executions", { schema: executionsSchema, config: { scope: "read-lineage", name: "executions" } }, async (request: FastifyRequest<{ Querystring: ExecutionsQuery }>, reply) => {
+    const { limit, ...filters } = request.query;
+    const page = ctx.node.index.query({ ...filters, ...(limit === undefined ? {} : { limit: Number(limit) }) });
+    if ("error" in page) return sendProblem(reply, problem("W8004", { detail: page.error }));
+    return reply.send(page);
+  });
+
+  app.get("/v1/lineage/tree/:id", { schema: treeSchema, config: { scope: "read-lineage", name: "executions" } }, async (request: FastifyRequest<{ Params: { id: string }; Querystring: { limit?: string } }>, reply) => {
+    const tree = ctx.node.index.tree(request.params.id, request.query.limit === undefined ? undefined : Number(request.query.limit));
+    if (tree === undefined) return sendProblem(reply, problem("W8013", { detail: `no execution ${request.params.id} in this node's lineage log` }));
+    return reply.send(tree);
+  });
+
+  app.post("/v1/lineage/proofs", { schema: proofsSchema, config: { scope: "read-lineage", name: "lineage" } }, async (request: FastifyRequest<{ Body: { ids: string[] } }>, reply) => {
+    const proofs: LineageProof[] = [];
+    for (const id of request.body.ids) {
+      const proof = await proven(id, reply);
+      if (proof === undefined) return reply;
+      proofs.push(proof);
+    }
+    return reply.send({ proofs });
+  });
+
+  app.get("/v1/lineage/bundles", { schema: bundleUsesSchema, config: { scope: "read-lineage", name: "bundle" } }, async (_request, reply) => {
+    const active = ctx.node.snapshot?.bundle.bundleId;
+    return reply.send({ ...(active === undefined ? {} : { active }), bundles: ctx.node.index.bundleUses() });
+  });
+
+  app.get("/v1/lineage/bundles/:id", { schema: storedBundleSchema, config: { scope: "read-lineage", name: "bundle" } }, async (request: ById, reply) => {
+    const id = request.params.id;
+    const named = ctx.node.snapshot?.bundle.bundleId === id || ctx.node.index.bundleUses().some((u) => u.bundleId === id);
+    // NOTE: only ids the log's executions name (or the active bundle's): the object table also holds entity snapshots.
+    const text = named ? await log.store.getObject(id) : undefined;
+    const active = ctx.node.snapshot;
+    // The active bundle is stored in the log when an execution first uses it; until then it comes from memory.
+    if (text === undefined && active?.bundle.bundleId === id) return reply.header("x-writ-bundle-id", id).send(active.bundleJson);
+    if (text === undefined) return sendProblem(reply, problem("W8101", { detail: `no bundle ${id} is stored in this node's lineage log` }));
+    return reply.type("application/json; charset=utf-8").header("x-writ-bundle-id", id).send(text);
+  });
 }

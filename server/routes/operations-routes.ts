@@ -3,8 +3,9 @@
  *
  * - `GET /healthz` → 200 `{status: "ok"}` while the process serves requests;
  * - `GET /readyz` → 200 with the bundle, entity snapshot and log size once a bundle is loaded
- *   and the lineage log is writable; 503 with the reasons otherwise (fail closed: with no valid
- *   bundle every decision is deny);
+ *   and the lineage log is writable (and `bundleRefused` — when, code, message — while the last
+ *   bundle update was refused: the node still decides with the bundle it has); 503 with the
+ *   reasons otherwise; both say whether the data routes need a bearer token (`auth`) (fail closed: with no valid bundle every decision is deny);
  * - `GET /metrics` → the Prometheus text of this instance's registry (see `metrics.ts`).
  */
 import type { FastifyInstance } from "fastify";
@@ -22,8 +23,10 @@ export async function operationsRoutes(app: FastifyInstance, ctx: RouteContext):
     if (!ctx.node.log.writable) reasons.push("the lineage log is not writable");
     if (ctx.closing()) reasons.push("the server is closing");
     const log = { size: ctx.node.log.size, origin: ctx.node.log.origin };
-    if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log });
-    return reply.send({ status: "ready", node: ctx.node.name, bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, entitiesId: s.store.id, log });
+    const auth = ctx.tokens ? "bearer" : "none";
+    if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log, auth });
+    const refused = ctx.node.bundleRefusal;
+    return reply.send({ status: "ready", node: ctx.node.name, bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, entitiesId: s.store.id, log, auth, ...(refused === undefined ? {} : { bundleRefused: refused }) });
   });
 
   app.get("/metrics", { config: { name: "metrics" } }, async (_request, reply) => {

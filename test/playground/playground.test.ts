@@ -4,11 +4,10 @@
  * chromium through playwright-core. Screenshots of each step are saved under
  * `test-artifacts/playground/`.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servePlayground, type PlaygroundServer } from "../../cli/playground.js";
 import { buildBundle, loadSchema } from "../../compiler/index.js";
@@ -17,34 +16,14 @@ import { BUILTIN_DOCS } from "../../stdlib/index.js";
 import { DEFAULT_STATE } from "../../playground/src/default-example.js";
 import { encodeState } from "../../playground/src/share.js";
 import { format } from "../../playground/src/writ-service.js";
+import { buildIfStale, CHROMIUM, launchChromium } from "../support/browser.js";
 import { GOVERNED } from "./governed-fixture.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIST = join(ROOT, "playground", "dist");
 const SHOTS = join(ROOT, "test-artifacts", "playground");
-const CHROMIUM = "/usr/bin/chromium";
 const SOURCES = ["playground/src", "playground/public", "playground/index.html", "playground/vite.config.ts", "lang", "compiler", "stdlib", "runtime", "examples"];
 const SAMPLE = join(ROOT, "playground", "public", "lineage-sample");
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
-
-function buildIfStale(): void {
-  const built = existsSync(join(DIST, "index.html")) ? statSync(join(DIST, "index.html")).mtimeMs : 0;
-  const sources = Math.max(...SOURCES.map((p) => newestMtime(join(ROOT, p))));
-  if (built > sources) return;
-  execFileSync(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "playground/vite.config.ts"], {
-    cwd: ROOT,
-    stdio: "pipe",
-    timeout: 240_000,
-  });
-}
 
 /** A policy with a syntax error: the `when` clause is missing its opening brace. */
 const BROKEN = `@id("owner-access")
@@ -102,15 +81,11 @@ describe("playground in chromium", () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`chromium is required for the playground browser test but ${CHROMIUM} does not exist: install it with \`apt-get install -y chromium\``);
     }
-    buildIfStale();
+    buildIfStale("playground/vite.config.ts", "playground/dist/index.html", SOURCES);
     mkdirSync(SHOTS, { recursive: true });
     server = await servePlayground({ root: DIST });
     userDataDir = mkdtempSync(join(tmpdir(), "writ-playground-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 1400, height: 860 },
-    });
+    context = await launchChromium(userDataDir, { width: 1400, height: 860 });
   }, 300_000);
 
   afterAll(async () => {

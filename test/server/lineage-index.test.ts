@@ -141,3 +141,65 @@ describe("LineageIndex properties", () => {
     );
   });
 });
+
+describe("LineageIndex: the DAG, resources, nodes, time and bundles", () => {
+  const ev = (execution: string, phase: IndexedEvent["phase"], i: number, extra: Partial<IndexedEvent> = {}): IndexedEvent => ({ id: `${execution}/${phase}`, index: i, execution, phase, actor: "a", node: extra.node ?? "n1", ...extra });
+  const req = (resource: string) => ({ principal: user("p"), action: act("run"), resource: { type: "Res", id: resource } });
+  const ix = new LineageIndex();
+  // root ← c1 ← g1, root ← c2; an unrelated execution on another node, later.
+  ix.add(ev("root", "requested", 0, { request: req("a"), recordedAt: "2026-01-01T00:00:00.000Z", bundleId: "b1" }));
+  ix.add(ev("root", "authorized", 1, { decision: { obligations: {} } }));
+  ix.add(ev("c1", "requested", 2, { request: req("b"), parents: ["root/authorized"], recordedAt: "2026-01-01T00:00:01.000Z", bundleId: "b1" }));
+  ix.add(ev("c1", "authorized", 3, { decision: { obligations: {} } }));
+  ix.add(ev("g1", "requested", 4, { request: req("b"), parents: ["c1/authorized"], recordedAt: "2026-01-01T00:00:02.000Z", bundleId: "b2" }));
+  ix.add(ev("c2", "requested", 5, { request: req("c"), parents: ["root/authorized"], recordedAt: "2026-01-01T00:00:03.000Z", bundleId: "b2" }));
+  ix.add(ev("x", "requested", 6, { request: req("a"), node: "n2", recordedAt: "2026-01-02T00:00:00.000Z", bundleId: "b2" }));
+
+  const ids = (q: Parameters<LineageIndex["query"]>[0]): string[] => {
+    const r = ix.query(q);
+    if ("error" in r) throw new Error(r.error);
+    return r.executions.map((e) => e.execution);
+  };
+
+  it("links children to parents through the parent's event", () => {
+    expect(ix.get("g1")).toMatchObject({ parent: "c1", children: 0, bundleId: "b2", at: "2026-01-01T00:00:02.000Z" });
+    expect(ix.get("root")).toMatchObject({ children: 2 });
+    expect(ix.get("root")!.parent).toBeUndefined();
+  });
+
+  it("gives an execution's ancestors, its descendants, then the rest of its root's tree, bounded", () => {
+    const t = ix.tree("c1")!;
+    expect(t.root).toBe("root");
+    expect(t.executions.map((e) => e.execution)).toEqual(["root", "c1", "g1", "c2"]);
+    expect(t.truncated).toBe(false);
+    const small = ix.tree("g1", 3)!;
+    expect(small.executions.map((e) => e.execution)).toEqual(["root", "c1", "g1"]);
+    expect(small.truncated).toBe(true);
+    expect(ix.tree("nope")).toBeUndefined();
+  });
+
+  it("filters by resource, node and time (a window found by binary search when times are in order)", () => {
+    expect(ids({ resource: 'Res::"b"' })).toEqual(["c1", "g1"]);
+    expect(ids({ node: "n2" })).toEqual(["x"]);
+    expect(ids({ since: "2026-01-01T00:00:01Z", until: "2026-01-01T00:00:02Z" })).toEqual(["c1", "g1"]);
+    expect(ids({ since: "2026-01-01T00:00:02.500Z" })).toEqual(["c2", "x"]);
+    expect(ids({ until: "2025-12-31T00:00:00Z" })).toEqual([]);
+    expect(ix.query({ since: "not a time" })).toEqual({ error: expect.stringContaining("ISO 8601") });
+  });
+
+  it("finds the same window by filtering when times arrive out of order", () => {
+    const skew = new LineageIndex();
+    skew.add(ev("a", "requested", 0, { request: req("a"), recordedAt: "2026-01-01T00:00:05.000Z" }));
+    skew.add(ev("b", "requested", 1, { request: req("a"), recordedAt: "2026-01-01T00:00:01.000Z" }));
+    skew.add(ev("c", "requested", 2, { request: req("a"), recordedAt: "2026-01-01T00:00:03.000Z" }));
+    const r = skew.query({ since: "2026-01-01T00:00:02Z", until: "2026-01-01T00:00:04Z" });
+    expect("error" in r ? r : r.executions.map((e) => e.execution)).toEqual(["c"]);
+  });
+
+  it("counts the bundles executions were decided with, most recently used first", () => {
+    expect(ix.bundleUses()).toEqual([
+      { bundleId: "b2", executions: 3, firstAt: "2026-01-01T00:00:02.000Z", lastAt: "2026-01-02T00:00:00.000Z" },
+      { bundleId: "b1", executions: 2, firstAt: "2026-01-01T00:00:00.000Z", lastAt: "2026-01-01T00:00:01.000Z" },
+    ]);
+  });
+});
