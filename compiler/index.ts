@@ -69,10 +69,10 @@ export {
   valueHintFor,
   valueTypeError,
   type RequestValues,
-} from "./request-validate.js";
+} from "./input-validate.js";
 export { showType, type Type } from "./types.js";
 /** Alias of `valueHintFor` (kept for callers written against the earlier name). */
-export { valueHintFor as hintForType } from "./request-validate.js";
+export { valueHintFor as hintForType } from "./input-validate.js";
 export { schemaFromJson, type SchemaJsonResult } from "./schema-json.js";
 export { buildBundle, signBundle, type Bundle, type BundleLink, type BundlePolicy, type BundleTemplate, type BundleSignature, type BuildBundleInput, type BuildBundleResult, type BundleSigner } from "./bundle.js";
 export { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, isValidSequence, keyIdOf, policyId, schemaId, type BundleIdFields } from "./ids.js";

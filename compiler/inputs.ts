@@ -22,7 +22,7 @@ import { diag, hasErrors, type Diagnostic } from "../lang/diagnostics.js";
 import { Entities, type EntityRecord } from "../stdlib/entities.js";
 import { entityRecordsFromJson, type JsonValue } from "../stdlib/json.js";
 import { requestFromJson, type Request } from "./request.js";
-import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest } from "./request-validate.js";
+import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest } from "./input-validate.js";
 import type { Schema } from "./schema-model.js";
 
 const NOWHERE = { start: 0, end: 0 };

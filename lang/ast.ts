@@ -4,7 +4,7 @@
  * INVARIANT: the AST is never mutated after parsing; later stages keep side tables.
  * Parentheses are not represented: the printer re-inserts the minimal ones by precedence.
  */
-import type { Span } from "./span.js";
+import { assertNever, type Span } from "./span.js";
 
 /**
  * Most attributes in one `has` path (`e has a.b.c` has three). The IR spells a path of n
@@ -169,3 +169,42 @@ export type VarName = "principal" | "action" | "resource" | "context" | "lineage
 
 /** The `kind` of every expression node. */
 export type ExprKind = Expr["kind"];
+
+/** The direct sub-expressions of `e`, in source order. */
+export function exprChildren(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case "bool":
+    case "long":
+    case "string":
+    case "entity":
+    case "var":
+    case "slotExpr":
+      return [];
+    case "unary":
+      return [e.operand];
+    case "binary":
+      return [e.left, e.right];
+    case "if":
+      return [e.cond, e.then, e.else];
+    case "has":
+    case "like":
+    case "getAttr":
+      return [e.target];
+    case "is":
+      return e.in === undefined ? [e.target] : [e.target, e.in];
+    case "method":
+      return [e.target, ...e.args];
+    case "call":
+      return e.args;
+    case "set":
+      return e.elements;
+    case "record":
+      return e.entries.map((x) => x.value);
+    case "quantifier":
+      return [e.target, e.body];
+    case "boundVar":
+      return [];
+    default:
+      return assertNever(e, "expression");
+  }
+}

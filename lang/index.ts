@@ -3,8 +3,9 @@
  * diagnostic catalog and printer, span helpers and the token table (for editors).
  * Explicit named exports only.
  */
-export { parsePolicies, lexSource, exprChildren, exprDepth, MAX_SOURCE_LENGTH, MAX_NESTING_DEPTH, MAX_EXPR_DEPTH } from "./parse.js";
-export type { ParsePoliciesResult, LexResult } from "./parse.js";
+export { exprChildren } from "./ast.js";
+export { parsePolicies, lexSource, exprDepth, MAX_SOURCE_LENGTH, MAX_NESTING_DEPTH, MAX_EXPR_DEPTH } from "./policy-parser.js";
+export type { ParsePoliciesResult, LexResult } from "./policy-parser.js";
 export { parseSchema } from "./schema-parser.js";
 export type { ParseSchemaResult } from "./schema-parser.js";
 export { formatPolicies } from "./printer.js";

@@ -13,7 +13,7 @@
  * AST up to spans, with the same comments in the same order. Layout uses a small
  * Wadler-style document algebra (`layout.ts`), shared with the schema printer.
  */
-import type { Annotation, Comment, Condition, EntityRef, Expr, Name, PatternElem, Policy, PolicySet, RecordEntry, Scope, SlotRef } from "./ast.js";
+import { exprChildren, type Annotation, type Comment, type Condition, type EntityRef, type Expr, type Name, type PatternElem, type Policy, type PolicySet, type RecordEntry, type Scope, type SlotRef } from "./ast.js";
 import { assertNever, firstEndingAfter, type Span } from "./span.js";
 import { align, breakParent, group, hardline, hasForcedBreak, join, line, lineSuffix, nest, renderDoc, softline, type Doc } from "./layout.js";
 
@@ -143,27 +143,10 @@ function childrenOf(n: Node): readonly Node[] {
       return [n.body];
     case "recordEntry":
       return [n.value];
+    case "record":
+      return n.entries;
     default:
       return exprChildren(n);
-  }
-}
-
-function exprChildren(e: Expr): readonly Expr[] | readonly RecordEntry[] {
-  switch (e.kind) {
-    case "bool": case "long": case "string": case "entity": case "var": case "slotExpr":
-      return [];
-    case "unary": return [e.operand];
-    case "binary": return [e.left, e.right];
-    case "if": return [e.cond, e.then, e.else];
-    case "has": case "like": case "getAttr": return [e.target];
-    case "is": return e.in === undefined ? [e.target] : [e.target, e.in];
-    case "method": return [e.target, ...e.args];
-    case "call": return e.args;
-    case "set": return e.elements;
-    case "record": return e.entries;
-    case "quantifier": return [e.target, e.body];
-    case "boundVar": return [];
-    default: return assertNever(e, "expression");
   }
 }
 

@@ -6,7 +6,7 @@
  * handles namespaces itself (`namespaceHeader` rule), so that errors resynchronize per
  * declaration. Non-fatal problems are pushed to `diagnostics`.
  *
- * NOTE: as in `parser.ts`, sub-rule results are only used inside `ACTION`.
+ * NOTE: as in `policy-grammar.ts`, sub-rule results are only used inside `ACTION`.
  */
 import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
 import type { Annotation, Name } from "./ast.js";
@@ -16,7 +16,7 @@ import type { ActionDecl, ActionRef, AttrDecl, Declaration, EntityDecl, Obligati
 import type { Span } from "./span.js";
 import { decodeString, isWellFormedText } from "./strings.js";
 import * as T from "./tokens.js";
-import { tokSpan } from "./parser.js";
+import { tokSpan } from "./policy-grammar.js";
 
 function spanOf(a: IToken, b: IToken): Span {
   return { start: a.startOffset, end: (b.endOffset ?? b.startOffset + b.image.length - 1) + 1 };

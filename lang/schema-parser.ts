@@ -10,8 +10,8 @@
 import type { IRecognitionException, IToken } from "chevrotain";
 import type { Annotation } from "./ast.js";
 import { diag, withFile, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
-import { findTooDeep, hasLexErrorIn, lexSource, MAX_NESTING_DEPTH, MAX_RESYNCS_PER_CHUNK, MAX_SOURCE_LENGTH, sortDiagnostics } from "./parse.js";
-import { tokSpan } from "./parser.js";
+import { findTooDeep, hasLexErrorIn, lexSource, MAX_NESTING_DEPTH, MAX_RESYNCS_PER_CHUNK, MAX_SOURCE_LENGTH, sortDiagnostics } from "./policy-parser.js";
+import { tokSpan } from "./policy-grammar.js";
 import type { Declaration, NamespaceDecl, SchemaFile } from "./schema-ast.js";
 import { SchemaParser } from "./schema-grammar.js";
 import { lineColOf, type Span } from "./span.js";

@@ -22,7 +22,7 @@
  */
 import { diag, type Diagnostic } from "../compiler/compile-ir.js";
 import { entitiesWithSchema, readEntityRecords } from "../compiler/inputs.js";
-import { validateEntity, schemaActionEntities } from "../compiler/request-validate.js";
+import { validateEntity, schemaActionEntities } from "../compiler/input-validate.js";
 import type { Schema } from "../compiler/schema-model.js";
 import { entityUidFromJson, type JsonValue } from "../stdlib/json.js";
 import { Entities, type EntityRecord } from "../stdlib/entities.js";

@@ -10,7 +10,7 @@ import { parsePolicies, parseSchema } from "../../lang/index.js";
 import { hasErrors, type Diagnostic } from "../../lang/diagnostics.js";
 import { loadSchema } from "../../compiler/schema.js";
 import { validatePolicies } from "../../compiler/validate.js";
-import { contextHintFor, entityHintFor, validateEntities, validateRequest } from "../../compiler/request-validate.js";
+import { contextHintFor, entityHintFor, validateEntities, validateRequest } from "../../compiler/input-validate.js";
 import { entitiesFromJson, entityUidFromJson, valueFromJson, type JsonValue } from "../../stdlib/json.js";
 import { EntityUID, RecordValue } from "../../stdlib/value.js";
 import { conformanceData, describeConformance } from "../support/conformance.js";

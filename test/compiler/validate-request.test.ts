@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseSchema } from "../../lang/index.js";
 import { loadSchema, type Schema } from "../../compiler/schema.js";
-import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest, type RequestValues } from "../../compiler/request-validate.js";
+import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest, type RequestValues } from "../../compiler/input-validate.js";
 import { entitiesFromJson, valueFromJson, type JsonValue } from "../../stdlib/json.js";
 import { EntityUID, RecordValue, SetValue, type Value } from "../../stdlib/value.js";
 import { IpAddr } from "../../stdlib/ipaddr.js";

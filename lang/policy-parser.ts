@@ -7,9 +7,9 @@
  * are limited up front (W1014, W1011), and a stack overflow is reported, not propagated.
  */
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
-import type { Comment, Expr, Policy, PolicySet } from "./ast.js";
+import { exprChildren, type Comment, type Expr, type Policy, type PolicySet } from "./ast.js";
 import { diag, withFile, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
-import { PolicyParser, tokSpan } from "./parser.js";
+import { PolicyParser, tokSpan } from "./policy-grammar.js";
 import { assertNever, type Span } from "./span.js";
 import * as T from "./tokens.js";
 
@@ -149,44 +149,6 @@ export function sortDiagnostics(diags: Diagnostic[]): void {
   diags.sort((a, b) => a.span.start - b.span.start);
 }
 
-/** The direct sub-expressions of `e`, in source order. */
-export function exprChildren(e: Expr): readonly Expr[] {
-  switch (e.kind) {
-    case "bool":
-    case "long":
-    case "string":
-    case "entity":
-    case "var":
-    case "slotExpr":
-      return [];
-    case "unary":
-      return [e.operand];
-    case "binary":
-      return [e.left, e.right];
-    case "if":
-      return [e.cond, e.then, e.else];
-    case "has":
-    case "like":
-    case "getAttr":
-      return [e.target];
-    case "is":
-      return e.in === undefined ? [e.target] : [e.target, e.in];
-    case "method":
-      return [e.target, ...e.args];
-    case "call":
-      return e.args;
-    case "set":
-      return e.elements;
-    case "record":
-      return e.entries.map((x) => x.value);
-    case "quantifier":
-      return [e.target, e.body];
-    case "boundVar":
-      return [];
-    default:
-      return assertNever(e, "expression");
-  }
-}
 
 /** The number of nodes on the longest root-to-leaf path of `e` (a literal has depth 1). */
 export function exprDepth(e: Expr): number {

@@ -2,7 +2,7 @@
  * The chevrotain grammar of Cedar policies (embedded actions), building the AST of `ast.ts`:
  * annotations, effect, scope and conditions. Expressions come from {@link ExprParser}.
  *
- * The parser parses one policy at a time (`policy` rule); `parse.ts` drives it over a file,
+ * The parser parses one policy at a time (`policy` rule); `policy-parser.ts` drives it over a file,
  * resynchronizes after errors and applies limits. Non-fatal problems (duplicate annotations,
  * invalid scope targets, `is` in the action scope) are pushed to `diagnostics`.
  */
