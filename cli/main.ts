@@ -18,7 +18,7 @@ import { runInit } from "./init.js";
 import { runLineageCheckpoint, runLineageExport, runLineageProve, runLineageReplay, runLineageShow, runLineageVerify, runLineageVerifyProof } from "./lineage-commands.js";
 import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, problemLine, processOutput, type Output, type Semantics } from "./io.js";
 import { servePlayground } from "./playground.js";
-import { addMeshCommands, meshSchemaOption } from "./mesh-register.js";
+import { addMeshCommands, addMeshOptions, meshSchemaOption } from "./mesh-register.js";
 import { runTest } from "./test-runner.js";
 import type { ServeCliOptions } from "./serve.js";
 
@@ -283,6 +283,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
       exit.code = await runPlayground(opts.port, io);
     });
 
+  addMeshOptions(program);
   return program;
 }
 

@@ -190,6 +190,8 @@ export const CATALOG = {
   W8507: { severity: "error", title: "invalid cosignature", message: "{detail}" },
   W8508: { severity: "error", title: "publication refused", message: "{detail}" },
   W8509: { severity: "error", title: "checkpoint not witnessed", message: "{detail}" },
+  W8510: { severity: "error", title: "behind the mesh's pins", message: "{detail}" },
+  W8511: { severity: "error", title: "not enough witnesses", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

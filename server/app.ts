@@ -2,7 +2,7 @@
  * The Fastify application of `writ serve`, built from a decision node: one loading order —
  * hooks (request id, tokens and scopes, metrics, one log line per request), the error and
  * not-found handlers, then one plugin per API (operations, AuthZEN, governed execution,
- * bundles and entities, lineage reads).
+ * bundles and entities, lineage reads, the mesh).
  *
  * Every route declares its scope and metric name in its `config`; the `onRequest` hook
  * authenticates the bearer token (when the server has tokens) and checks the scope before
@@ -19,6 +19,8 @@ import { authzenRoutes } from "./routes/authzen-routes.js";
 import { bundleRoutes } from "./routes/bundle-routes.js";
 import { governedRoutes } from "./routes/governed-routes.js";
 import { lineageRoutes } from "./routes/lineage-routes.js";
+import { meshRoutes } from "./routes/mesh-routes.js";
+import type { MeshPort } from "./mesh-port.js";
 import { operationsRoutes } from "./routes/operations-routes.js";
 import { hasScope, type Caller, type Scope, type TokenTable } from "./tokens.js";
 
@@ -50,6 +52,8 @@ export interface RouteContext {
   readonly closing: () => boolean;
   /** Called after a bundle swap (`api` or `watch`). */
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+  /** The mesh, when this server is a mesh node. */
+  readonly mesh: MeshPort | undefined;
 }
 
 /** One route of the app: method, path and the scope a token needs (none: public). */
@@ -74,6 +78,7 @@ export interface AppOptions {
   readonly logLevel: string;
   readonly closing: () => boolean;
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
+  readonly mesh?: MeshPort;
 }
 
 const REQUEST_ID = /^[\x20-\x7e]{1,1024}$/;
@@ -110,6 +115,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     bundleBodyLimit: o.bundleBodyLimit,
     closing: o.closing,
     onBundle: o.onBundle,
+    mesh: o.mesh,
   };
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (r) => {
@@ -156,6 +162,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   await app.register(governedRoutes, context);
   await app.register(bundleRoutes, context);
   await app.register(lineageRoutes, context);
+  await app.register(meshRoutes, context);
   return { app, context, routes };
 }
 

@@ -4,7 +4,8 @@
  * - `GET /healthz` → 200 `{status: "ok"}` while the process serves requests;
  * - `GET /readyz` → 200 with the bundle, entity snapshot and log size once a bundle is loaded
  *   and the lineage log is writable; 503 with the reasons otherwise (fail closed: with no valid
- *   bundle every decision is deny);
+ *   bundle every decision is deny; a mesh node failing closed names the split view (W8506) or
+ *   the pins it is behind (W8510));
  * - `GET /metrics` → the Prometheus text of this instance's registry (see `metrics.ts`).
  */
 import type { FastifyInstance } from "fastify";
@@ -21,6 +22,8 @@ export async function operationsRoutes(app: FastifyInstance, ctx: RouteContext):
     if (s === undefined) reasons.push("no valid bundle is loaded");
     if (!ctx.node.log.writable) reasons.push("the lineage log is not writable");
     if (ctx.closing()) reasons.push("the server is closing");
+    const held = ctx.node.held();
+    if (held !== undefined) reasons.push(`${held.code} ${held.message}`);
     const log = { size: ctx.node.log.size, origin: ctx.node.log.origin };
     if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log });
     return reply.send({ status: "ready", node: ctx.node.name, bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, entitiesId: s.store.id, log });
