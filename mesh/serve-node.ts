@@ -170,7 +170,6 @@ export class MeshService {
       url: this.options.url,
       pollMs: this.options.pollMs ?? 2000,
       onRoster: () => void this.reconcile(),
-      onLog: () => void this.node.log.sync(),
       onError: (error) => this.options.logger?.("warn", "mesh subscription check failed", { error }),
     });
     await this.subscription.ready;

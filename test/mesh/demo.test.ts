@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 describe("npm run demo:mesh", () => {
   it("ends with mesh ok: n executions on 3 nodes, 0 lost, log verified, witnessed by 3", async () => {
-    const env = { ...process.env, WRIT_DEMO_ROUNDS: "2" };
+    const env: NodeJS.ProcessEnv = { ...process.env, WRIT_DEMO_ROUNDS: "2" };
     delete env["WRIT_DATABASE_URL"];
     const child = spawn(process.execPath, [join(ROOT, "scripts", "demo-mesh.mjs")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
