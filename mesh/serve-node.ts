@@ -9,7 +9,9 @@
  * - **witnessing**: every `witnessIntervalMs`, check the store's latest checkpoint against the
  *   last one seen and cosign it; a split view is kept (sticky: fail closed until restarted
  *   after the operator looked) and logged once, naming both checkpoints;
- * - **heartbeat**: record the node's status (`live.ts`) on the same tick;
+ * - **catch-up and heartbeat**: on the same tick, sync the node's log with the other nodes'
+ *   appends (a log also catches up before each of its own batches) and record the node's
+ *   status (`live.ts`);
  * - **hold**: why decisions are refused now — a split view (W8506), or an active bundle or
  *   snapshot that still differs from the pinned one `pinGraceMs` after it was first seen
  *   behind (W8510).
