@@ -171,7 +171,7 @@ export function statusText(s: MeshStatus, live?: MeshView): string {
   lines.push(s.bundle === undefined ? "bundle: none pinned" : `bundle: ${s.bundle.id} (sequence ${s.bundle.sequence}, signed by ${s.bundle.signer}, pinned ${s.bundle.at})`);
   lines.push(s.entities === undefined ? "entities: none pinned" : `entities: ${s.entities.id} (pinned ${s.entities.at})`);
   const cp = s.log.checkpoint;
-  const age = live?.checkpoint === null || live?.checkpoint === undefined ? "" : `, ${live.checkpoint.age_s} s old, ${live.checkpoint.cosignatures} verified`;
+  const age = live?.checkpoint_problem !== undefined ? ` (${live.checkpoint_problem})` : live?.checkpoint === null || live?.checkpoint === undefined ? "" : `, ${live.checkpoint.age_s} s old, ${live.checkpoint.cosignatures} verified`;
   lines.push(`log: ${s.log.size} events${cp === undefined ? ", no checkpoint" : `, checkpoint at size ${cp.size} signed by ${cp.signer ?? "an unknown key"}, ${cp.cosignatures} cosignatures${age}`}`);
   return `${lines.join("\n")}\n`;
 }

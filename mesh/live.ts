@@ -75,6 +75,8 @@ export interface MeshView {
   readonly checkpoint: { readonly size: number; readonly root: string; readonly age_s: number; readonly cosignatures: number; readonly signer: string | null } | null;
   readonly pins: { readonly bundle: string | null; readonly entities: string | null };
   readonly nodes: readonly MeshViewNode[];
+  /** Why `checkpoint` is null although the log has one: the latest stored checkpoint is not accepted (W8505). */
+  readonly checkpoint_problem?: string;
 }
 
 /** Record a node's heartbeat (its row is replaced). Never throws. */
@@ -165,14 +167,15 @@ export async function meshView(mesh: Mesh): Promise<{ readonly ok: true; readonl
   if (!reloaded.ok) return reloaded;
   const roster = reloaded.roster;
   const cp = await witnessedCheckpoint(mesh);
-  if (!cp.ok) return cp;
+  // A latest checkpoint the trust refuses (say, signed by a revoked node) is shown as such, not hidden behind an error.
+  if (!cp.ok && cp.problem.code !== "W8505") return cp;
   try {
     const size = await mesh.store.size();
     const beats = new Map<string, { status: NodeHeartbeat; seen: string }>();
     for (const r of (await mesh.store.query<{ node: string; status: string; seen_at: Date }>(`SELECT node, status, seen_at FROM ${mesh.store.schema}.node_status`)).rows) {
       beats.set(r.node, { status: JSON.parse(r.status) as NodeHeartbeat, seen: new Date(r.seen_at).toISOString() });
     }
-    const c = cp.checkpoint;
+    const c = cp.ok ? cp.checkpoint : undefined;
     const view: MeshView = {
       mesh: roster.mesh,
       origin: roster.mesh,
@@ -195,6 +198,7 @@ export async function meshView(mesh: Mesh): Promise<{ readonly ok: true; readonl
           ...(n.revokedFrom === undefined ? {} : { revoked_from: n.revokedFrom }),
         };
       }),
+      ...(cp.ok ? {} : { checkpoint_problem: `${cp.problem.code} ${cp.problem.message}` }),
     };
     return { ok: true, view };
   } catch (e) {
