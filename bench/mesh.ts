@@ -6,7 +6,9 @@
  *   processes appending concurrently to the same log (target ≥ 10,000 events/s);
  * - checkpoint latency: the time from `append` to its signed checkpoint being committed,
  *   alone (one appender) and under the loads above (median and p99);
- * - a full verification of the resulting log with the mesh's trust.
+ * - a full verification of the resulting log with the mesh's trust;
+ * - governed authorizations/s through `writ serve --store` over HTTP, one node and three
+ *   nodes, and authorize → witnessed-checkpoint latency (`mesh-serve.ts`).
  *
  * PostgreSQL: a throw-away local cluster from the installed binaries with default
  * durability settings (`fsync=on`, `synchronous_commit=on`), or `WRIT_DATABASE_URL` (a fresh
@@ -22,6 +24,7 @@ import { nodeSigner } from "../runtime/index.js";
 import { initMesh, openMeshNode, startLocalPostgres, type LocalPostgres } from "../mesh/index.js";
 import { fmtInt } from "./harness.js";
 import { appendLoad, benchSeed, percentile, serverCpuMs, type LoadResult } from "./mesh-load.js";
+import { serveBench } from "./mesh-serve.js";
 
 const SECONDS = Number(process.env["WRIT_BENCH_MESH_SECONDS"] ?? 8);
 const APPENDERS = Number(process.env["WRIT_BENCH_MESH_APPENDERS"] ?? 512);
@@ -123,6 +126,9 @@ async function main(): Promise<void> {
     line(`verify ${fmtInt(v.size)} events, ${fmtInt(v.checkpoints)} checkpoints (signed by 3 node keys): ${fmtInt((v.size * 1000) / ms)} events/s`);
     await reader.log.close();
     await mesh.close();
+
+    // 5. Governed authorizations through writ serve nodes (HTTP), on a fresh mesh.
+    await serveBench(url, `${schema}_http`, operator, Math.min(5, SECONDS), line);
   } finally {
     await cluster?.destroy();
   }

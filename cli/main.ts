@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { colourWanted, paintProblemLine } from "./colour.js";
 import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_PROBLEMS, problemLine, processOutput, resetStdin, type Output, type Semantics } from "./io.js";
-import { addMeshCommands, meshSchemaOption } from "./mesh-register.js";
+import { addMeshCommands, addMeshOptions, meshSchemaOption } from "./mesh-register.js";
 import { addServiceCommands } from "./service-register.js";
 
 /** The package version, read from the nearest package.json above this module. */
@@ -279,6 +279,7 @@ export function buildProgram(io: Output, exit: { code: number }): Command {
     });
   exits(playground, [[0, "stopped by Ctrl-C (SIGINT) or SIGTERM"], BAD_INPUT]);
 
+  addMeshOptions(program);
   return program;
 }
 

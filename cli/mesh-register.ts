@@ -1,10 +1,10 @@
 /**
- * The `writ mesh` command tree. Only commander is loaded here: each action imports the
- * command logic (`mesh.ts`, which loads `pg` and the mesh room) when it runs, so other
- * commands start as fast as before.
+ * The `writ mesh` command tree, and the mesh options of `writ serve` and `writ lineage prove`.
+ * Only commander is loaded here: each action imports the command logic (`mesh.ts`, which
+ * loads `pg` and the mesh room) when it runs, so other commands start as fast as before.
  */
 import { Option, type Command } from "commander";
-import { EXIT_BAD_INPUT, EXIT_PROBLEMS, type Output } from "./io.js";
+import { EXIT_BAD_INPUT, EXIT_PROBLEMS, fail, type Output } from "./io.js";
 
 /** The `--schema` option of commands that open a mesh store. */
 export function meshSchemaOption(): Option {
@@ -93,4 +93,28 @@ export function addMeshCommands(
       }),
     [[0, "the status was printed"], REFUSED, BAD_INPUT],
   );
+}
+
+/**
+ * The mesh options of commands defined elsewhere, added once every command exists: `writ
+ * serve --store … --node … --node-key …` (a mesh node) and `writ lineage prove --witnesses k`.
+ * The serve options are read by `serve.ts`, the witnesses by `mesh.ts` (`withMeshLog`).
+ */
+export function addMeshOptions(program: Command): void {
+  const serve = program.commands.find((c) => c.name() === "serve");
+  serve
+    ?.addOption(new Option("--store <url>", "run as a mesh node on this PostgreSQL store (postgres://…; `env`: WRIT_DATABASE_URL); without it the log is SQLite under --dir"))
+    .addOption(new Option("--store-schema <name>", "with --store: the mesh's PostgreSQL schema (default: writ; --schema is the policies' schema)"))
+    .addOption(new Option("--node-key <file>", "with --store: the node's enrolled private key (writ keygen; writ mesh enroll --pub)"))
+    .addOption(new Option("--operator <file>", "with --store: the mesh operator's public key, pinned (default: as the store's first record names it)"))
+    .addOption(new Option("--witness-interval <ms>", "with --store: witness, catch up and heartbeat every this many milliseconds (default 2000)"))
+    .addOption(new Option("--pin-grace <ms>", "with --store: how long the node may run another bundle or snapshot than the pinned one before it fails closed (default 5000)"));
+  const prove = program.commands.find((c) => c.name() === "lineage")?.commands.find((c) => c.name() === "prove");
+  prove?.addOption(new Option("--witnesses <k>", "with --store: the proof's checkpoint must carry at least k verified witness cosignatures (W8511 otherwise)"));
+  prove?.hook("preAction", (cmd) => {
+    const o = cmd.opts<{ witnesses?: string; store?: string }>();
+    if (o.witnesses === undefined) return;
+    if (o.store === undefined) fail("W5008", "--witnesses needs --store <postgres://…>: only a mesh's checkpoints are witnessed", { file: "writ" });
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(o.witnesses)) fail("W5008", `invalid --witnesses \`${o.witnesses}\`: expected a number of witnesses`, { file: "writ" });
+  });
 }

@@ -12,7 +12,8 @@
  *
  * And `writ lineage verify|checkpoint|prove|show|replay --store …` read the mesh's log through
  * {@link withMeshLog}, with the mesh's checkpoint trust (`--key` is then the operator's public
- * key, pinning who may enroll nodes).
+ * key, pinning who may enroll nodes); `prove --witnesses k` writes a proof whose checkpoint
+ * carries at least k verified witness cosignatures (W8511 otherwise).
  *
  * Every failure is one line naming the store (its password never shown) and a non-zero exit.
  */
@@ -20,7 +21,7 @@ import { readPrivateKey, readPublicKey } from "../runtime/keys.js";
 import { DEFAULT_LINEAGE_DB, nodeSigner } from "../runtime/lineage/local-log.js";
 import type { LineageLog } from "../runtime/lineage/log.js";
 import type { Problem } from "../runtime/index.js";
-import { initMesh, Mesh, type MeshStatus } from "../mesh/index.js";
+import { initMesh, Mesh, meshView, witnessedProof, type MeshStatus, type MeshView } from "../mesh/index.js";
 import { CliFailure, EXIT_PROBLEMS, fail, problemLine, type Output } from "./io.js";
 import { readJsonFile } from "./json-files.js";
 
@@ -151,15 +152,28 @@ export async function runMeshPublish(
   });
 }
 
-/** The status as text lines. */
-export function statusText(s: MeshStatus): string {
+/** A content id shortened for a column. */
+function short(id: string | null): string {
+  return id === null ? "-" : id.replace(/^sha256:/, "").slice(0, 12);
+}
+
+/** The status as text lines (with the live columns of each node when `live` is given). */
+export function statusText(s: MeshStatus, live?: MeshView): string {
   const lines = [`mesh ${s.mesh} (operator ${s.operator}${s.operatorPinned ? "" : ", not pinned: pass --operator <operator.pub>"}), ${s.records} records`];
   lines.push(`nodes (${s.nodes.length}):`);
-  for (const n of s.nodes) lines.push(`  ${n.name}  ${n.keyId}  enrolled ${n.enrolledAt}${n.revokedFrom === undefined ? "" : `  REVOKED above size ${n.revokedFrom}`}`);
+  for (const n of s.nodes) {
+    lines.push(`  ${n.name}  ${n.keyId}  enrolled ${n.enrolledAt}${n.revokedFrom === undefined ? "" : `  REVOKED above size ${n.revokedFrom}`}`);
+    const l = live?.nodes.find((x) => x.name === n.name);
+    if (l !== undefined) {
+      const state = l.ready ? "ready" : `NOT READY (${l.reason ?? "unknown"})`;
+      lines.push(`    ${state}  bundle ${short(l.bundle)}  entities ${short(l.entities)}  last seen ${l.last_seen ?? "never"}  size ${l.size ?? "-"}  witnessed ${l.witnessed ?? "-"}`);
+    }
+  }
   lines.push(s.bundle === undefined ? "bundle: none pinned" : `bundle: ${s.bundle.id} (sequence ${s.bundle.sequence}, signed by ${s.bundle.signer}, pinned ${s.bundle.at})`);
   lines.push(s.entities === undefined ? "entities: none pinned" : `entities: ${s.entities.id} (pinned ${s.entities.at})`);
   const cp = s.log.checkpoint;
-  lines.push(`log: ${s.log.size} events${cp === undefined ? ", no checkpoint" : `, checkpoint at size ${cp.size} signed by ${cp.signer ?? "an unknown key"}, ${cp.cosignatures} cosignatures`}`);
+  const age = live?.checkpoint_problem !== undefined ? ` (${live.checkpoint_problem})` : live?.checkpoint === null || live?.checkpoint === undefined ? "" : `, ${live.checkpoint.age_s} s old, ${live.checkpoint.cosignatures} verified`;
+  lines.push(`log: ${s.log.size} events${cp === undefined ? ", no checkpoint" : `, checkpoint at size ${cp.size} signed by ${cp.signer ?? "an unknown key"}, ${cp.cosignatures} cosignatures${age}`}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -169,7 +183,9 @@ export async function runMeshStatus(opts: MeshStoreOptions & { readonly operator
   return withMesh(opts, operatorKey, async (mesh, label) => {
     const r = await mesh.status();
     if (!r.ok) throw problemFailure(r.problem, label);
-    io.out(opts.json === true ? `${JSON.stringify(r.status, null, 2)}\n` : statusText(r.status));
+    const live = await meshView(mesh);
+    if (!live.ok) throw problemFailure(live.problem, label);
+    io.out(opts.json === true ? `${JSON.stringify({ ...r.status, live: live.view }, null, 2)}\n` : statusText(r.status, live.view));
     return 0;
   });
 }
@@ -180,13 +196,13 @@ export async function runMeshStatus(opts: MeshStoreOptions & { readonly operator
  * NOTE: the lineage commands name the local log file in their one-line errors; here those
  * lines name the store instead.
  */
-export async function withMeshLog<T>(opts: MeshStoreOptions & { readonly key?: string }, fn: (log: LineageLog) => Promise<T>): Promise<T> {
+export async function withMeshLog<T>(opts: MeshStoreOptions & { readonly key?: string; readonly witnesses?: string }, fn: (log: LineageLog) => Promise<T>): Promise<T> {
   const operatorKey = opts.key === undefined ? undefined : publicKeyFile(opts.key, "operator key");
   return withMesh(opts, operatorKey, async (mesh, label) => {
     const opened = await mesh.openLog();
     if (!opened.ok) throw problemFailure(opened.problem, label);
     try {
-      return await fn(opened.log);
+      return await fn(opts.witnesses === undefined ? opened.log : witnessedLog(opened.log, mesh, Number(opts.witnesses)));
     } catch (e) {
       if (!(e instanceof CliFailure)) throw e;
       throw new CliFailure(
@@ -196,5 +212,21 @@ export async function withMeshLog<T>(opts: MeshStoreOptions & { readonly key?: s
     } finally {
       await opened.log.close();
     }
+  });
+}
+
+/** A log whose proofs carry the cosignatures of their checkpoint, refused (W8511) with fewer than `k` that verify. */
+function witnessedLog(log: LineageLog, mesh: Mesh, k: number): LineageLog {
+  return new Proxy(log, {
+    get(target, prop, receiver) {
+      if (prop === "prove") {
+        return async (ref: string | number) => {
+          const r = await target.prove(ref);
+          return r.ok ? witnessedProof(mesh, r.proof, k) : r;
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
   });
 }

@@ -6,11 +6,20 @@
  *                [--dir <dir>] [--node <name>] [--action-type <T>] [--public-url <url>]
  *                [--trust-proxy <proxies>] [--body-limit <bytes>] [--request-timeout <ms>]
  *                [--artifact-ttl <s>] [--log-level <level>]
+ *                [--store <postgres://…|env> --node <name> --node-key <node.key> [--store-schema <s>]
+ *                 [--operator <operator.pub>] [--witness-interval <ms>] [--pin-grace <ms>]]
  *
  * - The first line on stdout is `listening on http://HOST:PORT` (`--port 0` picks a free
  *   port); then one JSON log line per request.
  * - Lineage goes to the SQLite log under `<dir>/.writ/` (default: the current folder); the
  *   node key `.writ/lineage.key` signs checkpoints and authorization artifacts.
+ * - With `--store` the server is a node of the mesh in that PostgreSQL store (`env`: the
+ *   `WRIT_DATABASE_URL` variable; a plain `writ serve` never reads it): it appends to the
+ *   mesh's shared log with its enrolled key, decides on the pinned bundle and snapshot
+ *   (`--bundle`/`--policies` optional: the pins replace them), witnesses the log every
+ *   `--witness-interval`, and fails closed on a split view or when behind its pins after
+ *   `--pin-grace`. The witness keeps its last checkpoint in `<dir>/.writ/`. A bad URL, an
+ *   unenrolled key or an unreachable database is one line and exit 2.
  * - SIGTERM / SIGINT: stop accepting, finish the requests in flight, make the log durable,
  *   exit 0.
  * - Bad input (a missing file, malformed JSON, a policy that does not check, a bundle or
@@ -18,8 +27,10 @@
  *   and exit 2; nothing is recorded.
  */
 import { hostname } from "node:os";
-import { resolve } from "node:path";
-import { readPublicKey } from "../runtime/keys.js";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { readPrivateKey, readPublicKey } from "../runtime/keys.js";
+import type { MeshLogger, MeshService } from "../mesh/index.js";
 import { createServer, isLoopback, TokenTable, type ServerOptions } from "../server/index.js";
 import { compileBundleFiles } from "./bundle-commands.js";
 import { CliFailure, EXIT_BAD_INPUT, fail, problemLine, untilStopSignal, type Output, type Semantics } from "./io.js";
@@ -46,6 +57,12 @@ export interface ServeCliOptions {
   readonly artifactTtl?: string;
   readonly logLevel: string;
   readonly semantics: Semantics;
+  readonly store?: string;
+  readonly storeSchema?: string;
+  readonly nodeKey?: string;
+  readonly operator?: string;
+  readonly witnessInterval?: string;
+  readonly pinGrace?: string;
 }
 
 function integer(text: string, option: string, min: number, max: number): number {
@@ -53,8 +70,9 @@ function integer(text: string, option: string, min: number, max: number): number
   return Number(text);
 }
 
-/** Check the option combinations; the bundle JSON, compiled from policy files when given. */
-function bundleInput(o: ServeCliOptions): unknown {
+/** Check the option combinations; the bundle JSON, compiled from policy files when given (a mesh node may have none: it takes the pinned one). */
+function bundleInput(o: ServeCliOptions, mesh: boolean): unknown {
+  if (mesh && o.policies === undefined && o.bundle === undefined) return undefined;
   if ((o.policies === undefined) === (o.bundle === undefined)) fail("W5008", "give either --policies <files…> with --schema, or --bundle <bundle.json>", { file: "writ" });
   if (o.policies !== undefined) {
     if (o.schema === undefined) fail("W5008", "--policies needs --schema <file>", { file: "writ" });
@@ -89,19 +107,79 @@ function heldOutput(io: Output): { readonly stream: { write(line: string): void 
   };
 }
 
+/** The mesh store's connection string (`--store`, `env`: WRIT_DATABASE_URL), or undefined for a local node. */
+function meshStore(o: ServeCliOptions): string | undefined {
+  if (o.store === undefined) {
+    const stray = (["storeSchema", "nodeKey", "operator", "witnessInterval", "pinGrace"] as const).find((k) => o[k] !== undefined);
+    if (stray !== undefined) fail("W5008", `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --store <postgres://…>`, { file: "writ" });
+    return undefined;
+  }
+  const url = o.store === "env" ? process.env["WRIT_DATABASE_URL"] : o.store;
+  if (url === undefined || url === "") fail("W5008", "--store env: WRIT_DATABASE_URL is not set", { file: "writ" });
+  if (!/^postgres(ql)?:\/\//.test(url)) fail("W5008", "--store must be a postgres:// connection string (or `env`)", { file: "writ" });
+  if (o.node === undefined) fail("W5008", "--store needs --node <name>: the node's enrolled name", { file: "writ" });
+  if (o.nodeKey === undefined) fail("W5008", "--store needs --node-key <node.key>: the node's enrolled private key", { file: "writ" });
+  if (o.watch === true) fail("W5008", "--watch does not apply to a mesh node: it follows the mesh's pins (writ mesh publish)", { file: "writ" });
+  return url;
+}
+
+/** JSON log lines in the server's format (pino levels) for the mesh's own messages. */
+function meshLogger(stream: { write(line: string): void }, node: string, level: string): MeshLogger {
+  const levels: Record<string, number> = { debug: 20, info: 30, warn: 40, error: 50, silent: 100 };
+  const min = levels[level] ?? 30;
+  return (lvl, msg, fields = {}) => {
+    if (levels[lvl]! >= min) stream.write(`${JSON.stringify({ level: levels[lvl], time: Date.now(), node, ...fields, msg })}\n`);
+  };
+}
+
+/** Open the mesh node of `--store` (exit 2 with one line naming the store when it cannot). */
+async function openMeshService(o: ServeCliOptions, url: string, dir: string, stream: { write(line: string): void }): Promise<MeshService> {
+  const key = readPrivateKey(o.nodeKey!);
+  if (!key.ok) fail("W5008", `cannot use the node key: ${key.problem.message}`, { file: o.nodeKey });
+  const operator = o.operator === undefined ? undefined : readPublicKey(o.operator);
+  if (operator !== undefined && !operator.ok) fail("W5008", `cannot use the operator key: ${operator.problem.message}`, { file: o.operator });
+  const witnessIntervalMs = o.witnessInterval === undefined ? 2000 : integer(o.witnessInterval, "--witness-interval", 50, 3_600_000);
+  const pinGraceMs = o.pinGrace === undefined ? 5000 : integer(o.pinGrace, "--pin-grace", 0, 3_600_000);
+  const { MeshService } = await import("../mesh/index.js");
+  const { storeLabel } = await import("./mesh.js");
+  const state = join(dir, ".writ");
+  try {
+    mkdirSync(state, { recursive: true });
+  } catch (e) {
+    fail("W5008", `cannot create ${state}: ${e instanceof Error ? e.message : String(e)}`, { file: "writ" });
+  }
+  const started = await MeshService.start({
+    url,
+    ...(o.storeSchema === undefined ? {} : { schema: o.storeSchema }),
+    node: o.node!,
+    privateKey: key.value,
+    ...(operator?.ok === true ? { operatorKey: operator.value } : {}),
+    witnessIntervalMs,
+    pinGraceMs,
+    witnessFile: join(state, `mesh-${o.node!.replace(/[^A-Za-z0-9._-]/g, "_")}.witnessed`),
+    logger: meshLogger(stream, o.node!, o.logLevel),
+  });
+  if (!started.ok) throw new CliFailure([problemLine(started.problem.code, started.problem.message, { file: storeLabel(url) })], EXIT_BAD_INPUT);
+  return started.service;
+}
+
 /** Run `writ serve` until SIGTERM or SIGINT. */
 export async function runServe(o: ServeCliOptions, io: Output): Promise<number> {
   const port = integer(o.port, "--port", 0, 65535);
-  const bundle = bundleInput(o);
+  const storeUrl = meshStore(o);
+  const bundle = bundleInput(o, storeUrl !== undefined);
   const entities = o.entities === undefined ? undefined : readJsonFile(o.entities).json;
   const key = o.key === undefined ? undefined : readPublicKey(o.key);
   if (key !== undefined && !key.ok) fail("W5008", `cannot use the public key: ${key.problem.message}`, { file: o.key });
   const tokens = o.tokens === undefined ? undefined : tokensFrom(o.tokens);
   if (tokens === undefined && !isLoopback(o.host)) fail("W8017", `without --tokens the server listens only on loopback (127.0.0.1, ::1), not on ${o.host}`, { file: "writ" });
   const out = heldOutput(io);
+  const dir = resolve(o.dir ?? ".");
+  const mesh = storeUrl === undefined ? undefined : await openMeshService(o, storeUrl, dir, out.stream);
   const options: ServerOptions = {
-    dir: resolve(o.dir ?? "."),
-    bundle,
+    dir,
+    ...(bundle === undefined ? {} : { bundle }),
+    ...(mesh === undefined ? {} : { log: mesh.log, signer: mesh.signer, mesh }),
     node: o.node ?? hostname(),
     logStream: out.stream,
     logLevel: o.logLevel,
@@ -116,7 +194,7 @@ export async function runServe(o: ServeCliOptions, io: Output): Promise<number> 
     ...(o.requestTimeout === undefined ? {} : { requestTimeoutMs: integer(o.requestTimeout, "--request-timeout", 100, 3_600_000) }),
     ...(o.artifactTtl === undefined ? {} : { artifactTtlMs: integer(o.artifactTtl, "--artifact-ttl", 1, 86_400) * 1000 }),
   };
-  const where = o.bundle ?? o.policies?.[0] ?? "writ";
+  const where = o.bundle ?? o.policies?.[0] ?? (storeUrl === undefined ? "writ" : (await import("./mesh.js")).storeLabel(storeUrl));
   const created = await createServer(options);
   if (!created.ok) {
     // Entity problems (W5xxx) name the entities file; bundle and log problems the bundle or policies.
@@ -125,7 +203,7 @@ export async function runServe(o: ServeCliOptions, io: Output): Promise<number> 
     throw new CliFailure(lines, EXIT_BAD_INPUT);
   }
   const server = created.server;
-  if (server.node.snapshot?.actionType === undefined) {
+  if (server.node.snapshot !== undefined && server.node.snapshot.actionType === undefined) {
     await server.close();
     fail("W8017", "the schema has several action types: choose the one AuthZEN actions map to with --action-type", { file: where });
   }

@@ -196,6 +196,8 @@ export const CATALOG = {
   // --- the governance console and its lineage reads (W81xx) ---
   W8101: { severity: "error", title: "object not in the lineage log", message: "{detail}" },
   W8102: { severity: "error", title: "console not built", message: "{detail}" },
+  W8510: { severity: "error", title: "behind the mesh's pins", message: "{detail}" },
+  W8511: { severity: "error", title: "not enough witnesses", message: "{detail}" },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable diagnostic code. */

@@ -23,4 +23,6 @@ export { initMesh, Mesh, type MeshLocation, type MeshResult, type MeshStatus, ty
 export { cosign, cosignatureKeyId, splitView, verifyCosignature, Witness, type SeenCheckpoint, type SplitView, type WitnessOptions, type WitnessResult } from "./witness.js";
 export { subscribe, type MeshChanges, type SubscribeOptions, type Subscription } from "./subscribe.js";
 export { openMeshNode, witnessName, type MeshNode, type MeshNodeOptions } from "./node.js";
+export { meshView, witnessedCheckpoint, witnessedProof, writeHeartbeat, type MeshView, type MeshViewNode, type NodeHeartbeat, type WitnessedCheckpoint } from "./live.js";
+export { MeshService, type MeshLogger, type MeshServiceOptions, type PinTarget } from "./serve-node.js";
 export { findPostgresBin, freePort, startLocalPostgres, type LocalPostgres, type LocalPostgresOptions } from "./local-postgres.js";

@@ -14,7 +14,8 @@
  *   hashes in tiles of 64 consecutive hashes of one level, C2SP tlog-tiles style);
  * - `mesh_records`: operator-signed records (mesh, enrollments, revocations, pins);
  * - `pins`: the documents of pinned bundles and entity snapshots;
- * - `cosignatures`: witness cosignatures per checkpoint size.
+ * - `cosignatures`: witness cosignatures per checkpoint size;
+ * - `node_status`: each serving node's last heartbeat (active bundle and snapshot, readiness).
  *
  * NOTE: Node only.
  */
@@ -48,6 +49,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE S.mesh_records (seq bigint PRIMARY KEY, kind text NOT NULL, envelope text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE S.pins (record_seq bigint PRIMARY KEY REFERENCES S.mesh_records (seq), kind text NOT NULL, object_id text NOT NULL, document text NOT NULL)`,
     `CREATE TABLE S.cosignatures (size bigint NOT NULL, witness text NOT NULL, line text NOT NULL, cosigned_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (size, witness))`,
+  ],
+  // 2 → 3: live node status (heartbeats of `writ serve` nodes) and when each checkpoint was stored.
+  [
+    `CREATE TABLE S.node_status (node text PRIMARY KEY, status text NOT NULL, seen_at timestamptz NOT NULL DEFAULT now())`,
+    `ALTER TABLE S.checkpoints ADD COLUMN stored_at timestamptz NOT NULL DEFAULT now()`,
   ],
 ];
 

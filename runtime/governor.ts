@@ -268,8 +268,10 @@ export class Governor {
   private async provenEvent(id: string, what: string): Promise<LineageEvent | string> {
     const proof = await this.log.prove(id);
     if (!proof.ok) return proof.problem.code === "W6204" ? `${what} ${id} is not in the lineage log` : `${what} ${id} does not verify: ${proof.problem.message}`;
-    const check = verifyProof(proof.proof, this.log.publicKey, { ed25519: this.log.crypto.ed25519, hasher: this.log.crypto.merkle });
-    if (!check.ok) return `${what} ${id} does not verify: ${check.problem.message}`;
+    // The checkpoint must be one the log's trust accepts: its own key, or any enrolled node of a shared (mesh) log.
+    const check = verifyProof(proof.proof, undefined, { ed25519: this.log.crypto.ed25519, hasher: this.log.crypto.merkle });
+    const trusted = check.ok ? await this.log.trust.verify(proof.proof.checkpoint) : check;
+    if (!trusted.ok) return `${what} ${id} does not verify: ${trusted.problem.message}`;
     const ev = asLineageEvent(proof.proof.event);
     return typeof ev === "string" ? `${what} ${id} is not a lineage event: ${ev}` : ev;
   }

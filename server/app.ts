@@ -2,7 +2,7 @@
  * The Fastify application of `writ serve`, built from a decision node: one loading order —
  * hooks (request id, tokens and scopes, metrics, one log line per request), the error and
  * not-found handlers, then one plugin per API (operations, AuthZEN, governed execution,
- * bundles and entities, lineage reads), and the console's static files.
+ * bundles and entities, lineage reads, the mesh), and the console's static files.
  *
  * Every route declares its scope and metric name in its `config`; the `onRequest` hook
  * authenticates the bearer token (when the server has tokens) and checks the scope before
@@ -20,6 +20,8 @@ import { bundleRoutes } from "./routes/bundle-routes.js";
 import { consoleRoutes } from "./routes/console-routes.js";
 import { governedRoutes } from "./routes/governed-routes.js";
 import { lineageRoutes } from "./routes/lineage-routes.js";
+import { meshRoutes } from "./routes/mesh-routes.js";
+import type { MeshPort } from "./mesh-port.js";
 import { operationsRoutes } from "./routes/operations-routes.js";
 import { hasScope, type Caller, type Scope, type TokenTable } from "./tokens.js";
 
@@ -53,6 +55,8 @@ export interface RouteContext {
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
   /** True when routes with a scope need a bearer token. */
   readonly tokens: boolean;
+  /** The mesh, when this server is a mesh node. */
+  readonly mesh: MeshPort | undefined;
 }
 
 /** One route of the app: method, path and the scope a token needs (none: public). */
@@ -79,6 +83,7 @@ export interface AppOptions {
   readonly onBundle: (s: Snapshot, source: "api" | "watch") => void;
   /** The console build folder; undefined: `/console/` says it is not built; false: no console routes. */
   readonly consoleRoot?: string | false;
+  readonly mesh?: MeshPort;
 }
 
 const REQUEST_ID = /^[\x20-\x7e]{1,1024}$/;
@@ -116,6 +121,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     closing: o.closing,
     onBundle: o.onBundle,
     tokens: o.tokens !== undefined,
+    mesh: o.mesh,
   };
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (r) => {
@@ -163,6 +169,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   await app.register(bundleRoutes, context);
   await app.register(lineageRoutes, context);
   if (o.consoleRoot !== false) await app.register(consoleRoutes, { root: o.consoleRoot });
+  await app.register(meshRoutes, context);
   return { app, context, routes };
 }
 

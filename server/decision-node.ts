@@ -72,6 +72,8 @@ export interface DecisionNodeOptions {
   /** Most governed executions waiting for an outcome before `authorize` answers busy. */
   readonly maxInFlight: number;
   readonly clock: () => Date;
+  /** Why decisions are refused now, if they are (a mesh node failing closed); checked before each decision. */
+  readonly gate?: () => Problem | undefined;
 }
 
 /** The result of {@link DecisionNode.authorize}. */
@@ -160,6 +162,11 @@ export class DecisionNode {
   /** True when bundle updates are accepted (a bundle signer key is configured). */
   get acceptsBundleUpdates(): boolean {
     return this.options.bundleKey !== undefined;
+  }
+
+  /** Why decisions are refused now (a mesh node failing closed), if they are: nothing is decided or recorded meanwhile. */
+  held(): Problem | undefined {
+    return this.options.gate?.();
   }
 
   /** Authorizations waiting for an outcome. */
@@ -251,6 +258,8 @@ export class DecisionNode {
     const cur = this.current;
     const governor = this.governor;
     if (cur === undefined || governor === undefined) return fail(problem("W8008"));
+    const held = this.held();
+    if (held !== undefined) return fail(held);
     if (typeof request === "object" && request !== null && "lineage" in request) {
       return fail(problem("W8004", { detail: "the request must not carry `lineage`: the node supplies the verified ancestry" }));
     }
@@ -263,6 +272,7 @@ export class DecisionNode {
     this.authorizing++;
     let auth: Authorization;
     try {
+      if (options.parent !== undefined) await this.knownParent(options.parent);
       auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", ...(options.parent === undefined ? {} : { parent: options.parent }) });
     } finally {
       this.authorizing--;
@@ -280,6 +290,19 @@ export class DecisionNode {
       return fail(problem("W7007", { detail: `the authorization is recorded but its artifact cannot be signed: ${e instanceof Error ? e.message : String(e)}` }));
     }
     return { ok: true, authorization: auth, artifact, expiresAt };
+  }
+
+  /**
+   * A parent another writer of a shared log recorded (a mesh node) is not in this log's tree
+   * until it catches up: sync when the parent is not known yet. The governor then proves it.
+   */
+  private async knownParent(id: string): Promise<void> {
+    const log = this.options.log;
+    try {
+      if ((await log.get(id)) === undefined) await log.sync();
+    } catch {
+      // NOTE: a store failure here leaves the parent unproven: the governor denies it (W7002).
+    }
   }
 
   /**

@@ -47,6 +47,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   W7006: 503,
   W7007: 500,
   W7009: 409,
+  W8505: 503,
+  W8506: 503,
+  W8510: 503,
+  W8511: 503,
 };
 
 /** The HTTP status of a problem code: the table, else 400 for input codes (W5xxx), else 500. */

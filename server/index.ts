@@ -26,6 +26,7 @@ import { buildApp, type RouteInfo } from "./app.js";
 import { DecisionNode, type Snapshot } from "./decision-node.js";
 import { ServerMetrics } from "./metrics.js";
 import { findBuild, isBuild } from "./static-files.js";
+import type { MeshPort, PinTarget } from "./mesh-port.js";
 import type { TokenTable } from "./tokens.js";
 
 export { DecisionNode, actionTypeOf, type BundleRefusal, type Snapshot } from "./decision-node.js";
@@ -35,6 +36,7 @@ export { TokenTable, newToken, parseScopes, tokenDigest, tokenNameProblem, SCOPE
 export { STATUS_BY_CODE, statusOf } from "./errors.js";
 export { AUTHZEN_PATHS } from "./routes/authzen-routes.js";
 export type { RouteInfo } from "./app.js";
+export type { CosignedCheckpoint, MeshPort, PinTarget } from "./mesh-port.js";
 
 /** Default body limit of decision routes (bytes). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -80,6 +82,12 @@ export interface ServerOptions {
   readonly clock?: () => Date;
   /** The console build to serve under `/console/` (default: `console/dist` of this package, when built); false: none. */
   readonly console?: string | false;
+  /**
+   * Run as a node of this mesh (with `log` and `signer`: the mesh's shared log and the node's
+   * key). The mesh's pins are loaded before the server listens and kept in step; decisions are
+   * refused while the mesh holds the node; `close` closes the mesh last. The server owns it.
+   */
+  readonly mesh?: MeshPort;
 }
 
 /** A running (or ready to listen) server. */
@@ -158,17 +166,25 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
       artifactTtlMs: o.artifactTtlMs ?? 300_000,
       maxInFlight: o.maxInFlight ?? 100_000,
       clock,
+      ...(o.mesh === undefined ? {} : { gate: () => o.mesh!.hold() }),
       ...(o.bundleKey === undefined ? {} : { bundleKey: o.bundleKey }),
       ...(o.actionType === undefined ? {} : { actionType: o.actionType }),
     },
     { ...(o.bundle === undefined ? {} : { bundle: o.bundle }), ...(o.entities === undefined ? {} : { entities: o.entities }) },
   );
   if (!nodeResult.ok) {
+    await o.mesh?.close();
     if (o.log === undefined) await log.close();
     return nodeResult;
   }
   const node = nodeResult.node;
-  const metrics = new ServerMetrics({ logSize: () => log.size, checkpointAgeSeconds: () => node.checkpointAgeSeconds(), inFlight: () => node.inFlight });
+  const mesh = o.mesh;
+  const metrics = new ServerMetrics({
+    logSize: () => log.size,
+    checkpointAgeSeconds: () => node.checkpointAgeSeconds(),
+    inFlight: () => node.inFlight,
+    ...(mesh === undefined ? {} : { meshSplitView: () => (mesh.splitView === undefined ? 0 : 1), meshBehind: () => (mesh.isBehind() ? 1 : 0) }),
+  });
   const loaded = (s: Snapshot): void => {
     metrics.bundleLoaded(s.bundle.bundleId, s.bundle.sequence, s.bundle.keyId);
     metrics.entitiesLoaded(s.store.id);
@@ -190,14 +206,20 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
       logStream: o.logStream,
       logLevel: o.logLevel ?? "info",
       closing: () => closing,
+      ...(mesh === undefined ? {} : { mesh }),
       onBundle: (s, source) => app.log.info({ bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, source }, "bundle loaded"),
       consoleRoot: o.console === false ? false : o.console === undefined ? findBuild(dirname(fileURLToPath(import.meta.url)), "console") : isBuild(o.console) ? o.console : undefined,
     }));
   } catch (e) {
+    await mesh?.close();
     if (o.log === undefined) await log.close();
     return { ok: false, problem: problem("W8017", { detail: `cannot build the server: ${e instanceof Error ? e.message : String(e)}` }) };
   }
   const stopWatch = o.watchBundle === undefined ? () => undefined : watchBundleFile(o.watchBundle, node, app, loaded);
+  if (mesh !== undefined) {
+    const refused = await mesh.attach(pinTarget(node, app, loaded));
+    if (refused !== undefined) app.log.warn({ code: refused.code, error: refused.message }, "the mesh's pinned bundle is not loaded yet");
+  }
   let closed: Promise<void> | undefined;
   const server: WritServer = {
     app,
@@ -224,12 +246,30 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
         closing = true;
         stopWatch();
         await app.close();
+        await mesh?.close();
         if (o.log === undefined) await log.close();
       })();
       return closed;
     },
   };
   return { ok: true, server };
+}
+
+/** The decision node as the mesh loads its pins into it (metrics and a log line on each swap). */
+function pinTarget(node: DecisionNode, app: FastifyInstance, loaded: (s: Snapshot) => void): PinTarget {
+  return {
+    load(bundle, entities) {
+      const r = bundle !== undefined ? node.loadBundle(bundle, entities) : node.replaceEntities(entities);
+      if (!r.ok) return r.problem;
+      loaded(r.snapshot);
+      app.log.info({ bundleId: r.snapshot.bundle.bundleId, sequence: r.snapshot.bundle.sequence, entitiesId: r.snapshot.store.id, source: "mesh" }, "bundle loaded");
+      return undefined;
+    },
+    active() {
+      const s = node.snapshot;
+      return s === undefined ? {} : { bundle: s.bundle.bundleId, entities: s.store.id };
+    },
+  };
 }
 
 /** Poll a bundle file and load it when it changes; a refused bundle is logged and the old one kept. */

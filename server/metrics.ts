@@ -12,6 +12,8 @@
  * | `writ_lineage_log_size` | gauge | — |
  * | `writ_lineage_checkpoint_age_seconds` | gauge | — |
  * | `writ_executions_in_flight` | gauge | — |
+ * | `writ_mesh_split_view` | gauge (0/1) | — (mesh nodes only) |
+ * | `writ_mesh_behind_pins` | gauge (0/1) | — (mesh nodes only) |
  *
  * The log size and checkpoint age are read when the registry is scraped.
  */
@@ -25,6 +27,10 @@ export interface MetricsSources {
   readonly checkpointAgeSeconds: () => number;
   /** Governed executions authorized and not yet given an outcome. */
   readonly inFlight: () => number;
+  /** A mesh node: 1 once it saw a split view (it fails closed), else 0. */
+  readonly meshSplitView?: () => number;
+  /** A mesh node: 1 while its active bundle or snapshot differs from the pinned one, else 0. */
+  readonly meshBehind?: () => number;
 }
 
 /** Why a request was rejected (the `reason` label). */
@@ -77,6 +83,28 @@ export class ServerMetrics {
         this.set(sources.inFlight());
       },
     });
+    const split = sources.meshSplitView;
+    if (split !== undefined) {
+      new Gauge({
+        name: "writ_mesh_split_view",
+        help: "1 once this mesh node saw a split view of the log (it fails closed)",
+        registers,
+        collect() {
+          this.set(split());
+        },
+      });
+    }
+    const behind = sources.meshBehind;
+    if (behind !== undefined) {
+      new Gauge({
+        name: "writ_mesh_behind_pins",
+        help: "1 while this mesh node's bundle or entity snapshot differs from the pinned one",
+        registers,
+        collect() {
+          this.set(behind());
+        },
+      });
+    }
   }
 
   /** Count one decision. */

@@ -186,12 +186,27 @@ export const entityGetSchema = {
 
 const eventRef = { type: "object", required: ["id"], properties: { id: { type: "string", minLength: 1, maxLength: 200 } } } as const;
 
+/** `?witnesses=k`: how many verified cosignatures a checkpoint must carry (mesh nodes). */
+const witnessCount = { type: "string", pattern: "^(0|[1-9][0-9]{0,2})$" } as const;
+
+/** `GET /v1/mesh`: the mesh's live state (plain JSON, see docs/mesh.md). */
+export const meshSchema = { response: { 200: anyObject, ...errors } } as const;
+
 /** `GET /v1/lineage/checkpoint`. */
-export const checkpointSchema = { response: { 200: { type: "object", properties: { origin: str, size: { type: "integer" }, checkpoint: str, verifierKey: str } }, ...errors } } as const;
+export const checkpointSchema = {
+  querystring: { type: "object", additionalProperties: false, properties: { format: { type: "string", enum: ["json", "note"] }, witnesses: witnessCount } },
+  response: {
+    200: {
+      type: "object",
+      properties: { origin: str, size: { type: "integer" }, checkpoint: str, verifierKey: str, root: str, signer: str, witnesses: { type: "array", items: str }, cosignatures: { type: "integer" }, ageSeconds: { type: "integer" } },
+    },
+    ...errors,
+  },
+} as const;
 /** `GET /v1/lineage/events/:id` (an event id or an index). */
 export const eventSchema = { params: eventRef, response: { 200: { type: "object", properties: { id: str, index: { type: "integer" }, event: anyObject } }, ...errors } } as const;
 /** `GET /v1/lineage/proof/:id`. */
-export const proofSchema = { params: eventRef } as const;
+export const proofSchema = { params: eventRef, querystring: { type: "object", additionalProperties: false, properties: { witnesses: witnessCount } } } as const;
 /** `GET /v1/lineage/consistency?from=<size>`. */
 export const consistencySchema = {
   querystring: { type: "object", required: ["from"], properties: { from: { type: "string", pattern: "^(0|[1-9][0-9]{0,15})$" } } },

@@ -30,9 +30,10 @@ export const AUTHZEN_PATHS = {
 
 type Explained = FastifyRequest<{ Querystring: { explain?: string } }>;
 
+/** What to decide on; undefined (every decision false) with no bundle or while the node fails closed. */
 function decideOn(ctx: RouteContext): DecideOn | undefined {
   const s = ctx.node.snapshot;
-  return s === undefined ? undefined : { bundle: s.bundle, store: s.store, actionType: s.actionType };
+  return s === undefined || ctx.node.held() !== undefined ? undefined : { bundle: s.bundle, store: s.store, actionType: s.actionType };
 }
 
 /** The base URL the metadata names: `--public-url`, else the request's scheme and host. */

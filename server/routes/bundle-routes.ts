@@ -12,6 +12,7 @@
  * - `GET /v1/entities/:type/:id` (scope `admin`): one entity in canonical form.
  *
  * Bundles can be larger than decision requests: these routes take the bundle body limit.
+ * A mesh node refuses the changing routes (W8016): it decides on the mesh's pins only.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { problem, type EntityChanges, type EntityUidJson } from "../../runtime/index.js";
@@ -28,6 +29,9 @@ function summary(s: Snapshot): { bundleId: string; sequence: number; entitiesId:
 /** The bundles-and-entities plugin. */
 export async function bundleRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const admin = { bodyLimit: ctx.bundleBodyLimit };
+  /** A mesh node decides on the mesh's pins only: local changes would split it from the others. */
+  const pinned = (reply: FastifyReply): FastifyReply | undefined =>
+    ctx.mesh === undefined ? undefined : sendProblem(reply, problem("W8016", { detail: `this node follows the pins of mesh ${ctx.mesh.mesh}: publish with \`writ mesh publish\`` }));
   const answer = (reply: FastifyReply, r: { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure): FastifyReply => {
     if (!r.ok) return sendProblem(reply, r.problem, r.details);
     ctx.metrics.entitiesLoaded(r.snapshot.store.id);
@@ -42,6 +46,7 @@ export async function bundleRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   });
 
   app.put("/v1/bundle", { ...admin, schema: bundlePutSchema, config: { scope: "admin", name: "bundle" } }, async (request, reply) => {
+    if (pinned(reply) !== undefined) return reply;
     if (!ctx.node.acceptsBundleUpdates) {
       return sendProblem(reply, problem("W8016", { detail: "bundle updates must be signed: start writ serve with --key <signer.pub> to accept them" }));
     }
@@ -53,14 +58,14 @@ export async function bundleRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     return answer(reply, r);
   });
 
-  app.put("/v1/entities", { ...admin, schema: entitiesPutSchema, config: { scope: "admin", name: "entities" } }, async (request, reply) => answer(reply, ctx.node.replaceEntities(request.body)));
+  app.put("/v1/entities", { ...admin, schema: entitiesPutSchema, config: { scope: "admin", name: "entities" } }, async (request, reply) => pinned(reply) ?? answer(reply, ctx.node.replaceEntities(request.body)));
 
   app.patch("/v1/entities", { ...admin, schema: entitiesPatchSchema, config: { scope: "admin", name: "entities" } }, async (request, reply) =>
-    answer(reply, ctx.node.updateEntities(request.body as EntityChanges)),
+    pinned(reply) ?? answer(reply, ctx.node.updateEntities(request.body as EntityChanges)),
   );
 
   app.delete("/v1/entities", { ...admin, schema: entitiesDeleteSchema, config: { scope: "admin", name: "entities" } }, async (request, reply) =>
-    answer(reply, ctx.node.updateEntities({ remove: request.body as EntityUidJson[] })),
+    pinned(reply) ?? answer(reply, ctx.node.updateEntities({ remove: request.body as EntityUidJson[] })),
   );
 
   app.get("/v1/entities/:type/:id", { schema: entityGetSchema, config: { scope: "admin", name: "entity" } }, async (request: FastifyRequest<{ Params: { type: string; id: string } }>, reply) => {

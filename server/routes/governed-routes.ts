@@ -11,6 +11,9 @@
  * - `POST /v1/executions/:id/outcome` (scope `authorize`): `{ok, detail?, resultDigest?,
  *   obligations?}` → `verified`, `executed`/`failed` and `audited` recorded; an obligation the
  *   outcome does not confirm makes it a violation (`failed`, W7004, returned as `violation`).
+ *
+ * A mesh node failing closed (split view W8506, behind its pins W8510) refuses `decide` and
+ * `authorize` with that problem (503) and records nothing; AuthZEN evaluations answer false.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { decide, problem } from "../../runtime/index.js";
@@ -26,6 +29,8 @@ export async function governedRoutes(app: FastifyInstance, ctx: RouteContext): P
   app.post("/v1/decide", { schema: decideSchema, config: { scope: "decide", name: "decide" } }, async (request, reply) => {
     const s = ctx.node.snapshot;
     if (s === undefined) return sendProblem(reply, problem("W8008"));
+    const held = ctx.node.held();
+    if (held !== undefined) return sendProblem(reply, held);
     const record = decide(s.bundle, request.body, s.store);
     const input = record.errors.filter((e) => e.policy === "");
     if (input.length > 0) {

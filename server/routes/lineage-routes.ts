@@ -3,8 +3,14 @@
  * only after its inclusion proof against the latest signed checkpoint verifies.
  *
  * - `GET /v1/lineage/checkpoint` → `{origin, size, checkpoint, verifierKey}` (the signed note);
+ *   on a mesh node the store's latest checkpoint with its verified cosignatures appended as
+ *   C2SP signature lines, plus `{root, signer, witnesses, cosignatures, ageSeconds}`. The note
+ *   alone as text with `?format=note` or `Accept: text/plain`; `?witnesses=k` refuses a
+ *   checkpoint with fewer than k verified cosignatures (W8511);
  * - `GET /v1/lineage/events/:id` → `{id, index, event}` (`:id` an event id or an index);
  * - `GET /v1/lineage/proof/:id` → the proof file, byte for byte what `writ lineage prove` writes;
+ *   `?witnesses=k` (mesh nodes): the log first catches up with the store, and the proof's
+ *   checkpoint carries its cosignatures — refused (W8511) when fewer than k verified;
  * - `GET /v1/lineage/consistency?from=<size>` → a consistency proof to the latest checkpoint;
  * - `GET /v1/lineage/executions?principal=&action=&resource=&decision=&node=&since=&until=&after=&limit=`
  *   → a page of the execution index (entities as `Type::"id"`, times ISO 8601; `after` the
@@ -18,7 +24,7 @@
  *   re-hashes it: its id is its content).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ed25519, problem, runtimeCrypto, verifyProof, type LineageProof } from "../../runtime/index.js";
+import { ed25519, problem, runtimeCrypto, verifyProof, type LineageProof, type Problem } from "../../runtime/index.js";
 import type { RouteContext } from "../app.js";
 import { sendProblem } from "../errors.js";
 import { bundleUsesSchema, checkpointSchema, consistencySchema, eventSchema, executionsSchema, proofSchema, proofsSchema, storedBundleSchema, treeSchema } from "../schemas.js";
@@ -34,25 +40,55 @@ type ById = FastifyRequest<{ Params: { id: string } }>;
 export async function lineageRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const log = ctx.node.log;
 
-  /** A proof of the event, checked against the log's own key before it is shown. */
+  /**
+   * A proof of the event, checked before it is shown: inclusion against its checkpoint, and the
+   * checkpoint accepted by the log's trust (the log's own key; on a mesh, any enrolled node).
+   */
   const proven = async (id: string, reply: FastifyReply): Promise<LineageProof | undefined> => {
     const r = await log.prove(eventRef(id));
     if (!r.ok) {
       sendProblem(reply, r.problem);
       return undefined;
     }
-    const check = verifyProof(r.proof, log.publicKey, { ed25519, hasher: runtimeCrypto.merkle });
-    if (!check.ok) {
-      sendProblem(reply, problem("W6201", { detail: `the stored event does not verify: ${check.problem.message}` }));
+    const check = verifyProof(r.proof, undefined, { ed25519, hasher: runtimeCrypto.merkle });
+    const trusted = check.ok ? await log.trust.verify(r.proof.checkpoint) : check;
+    if (!trusted.ok) {
+      sendProblem(reply, problem("W6201", { detail: `the stored event does not verify: ${trusted.problem.message}` }));
       return undefined;
     }
     return r.proof;
   };
+  const noWitnesses = (k: number): Problem | undefined =>
+    k > 0 && ctx.mesh === undefined ? problem("W8511", { detail: `${k} witnesses were asked, and this server is not a mesh node: its checkpoints have none` }) : undefined;
 
-  app.get("/v1/lineage/checkpoint", { schema: checkpointSchema, config: { scope: "read-lineage", name: "lineage" } }, async (_request, reply) => {
-    const note = log.checkpoint;
-    if (note === undefined) return sendProblem(reply, problem("W6211", { event: "(the log is empty)" }));
-    return reply.send({ origin: log.origin, size: log.size, checkpoint: note, verifierKey: log.verifierKey });
+  app.get("/v1/lineage/checkpoint", { schema: checkpointSchema, config: { scope: "read-lineage", name: "lineage" } }, async (request: FastifyRequest<{ Querystring: { format?: "json" | "note"; witnesses?: string } }>, reply) => {
+    const k = Number(request.query.witnesses ?? "0");
+    const none = noWitnesses(k);
+    if (none !== undefined) return sendProblem(reply, none);
+    const accept = request.headers.accept ?? "";
+    const asNote = request.query.format === "note" || (request.query.format === undefined && accept.includes("text/plain") && !accept.includes("application/json"));
+    if (ctx.mesh === undefined) {
+      const note = log.checkpoint;
+      if (note === undefined) return sendProblem(reply, problem("W6211", { event: "(the log is empty)" }));
+      if (asNote) return reply.type("text/plain; charset=utf-8").send(note);
+      return reply.send({ origin: log.origin, size: log.size, checkpoint: note, verifierKey: log.verifierKey });
+    }
+    const r = await ctx.mesh.checkpoint();
+    if (!r.ok) return sendProblem(reply, r.problem);
+    const c = r.checkpoint;
+    if (c === undefined) return sendProblem(reply, problem("W6211", { event: "(the log is empty)" }));
+    if (c.witnesses.length < k) return sendProblem(reply, problem("W8511", { detail: `the checkpoint of size ${c.size} has ${c.witnesses.length} verified cosignatures and ${k} were asked` }));
+    if (asNote) return reply.type("text/plain; charset=utf-8").send(c.note);
+    return reply.send({
+      origin: c.origin,
+      size: c.size,
+      checkpoint: c.note,
+      root: c.root,
+      ...(c.signer === undefined ? {} : { signer: c.signer }),
+      witnesses: c.witnesses,
+      cosignatures: c.witnesses.length,
+      ageSeconds: c.ageSeconds,
+    });
   });
 
   app.get("/v1/lineage/events/:id", { schema: eventSchema, config: { scope: "read-lineage", name: "lineage" } }, async (request: ById, reply) => {
@@ -61,9 +97,19 @@ export async function lineageRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     return reply.send({ id: proof.id, index: proof.index, event: proof.event });
   });
 
-  app.get("/v1/lineage/proof/:id", { schema: proofSchema, config: { scope: "read-lineage", name: "lineage" } }, async (request: ById, reply) => {
-    const proof = await proven(request.params.id, reply);
+  app.get("/v1/lineage/proof/:id", { schema: proofSchema, config: { scope: "read-lineage", name: "lineage" } }, async (request: FastifyRequest<{ Params: { id: string }; Querystring: { witnesses?: string } }>, reply) => {
+    const k = Number(request.query.witnesses ?? "0");
+    const none = noWitnesses(k);
+    if (none !== undefined) return sendProblem(reply, none);
+    // The witnesses cosign the store's latest checkpoint: catch up with it first.
+    if (k > 0) await log.sync();
+    let proof = await proven(request.params.id, reply);
     if (proof === undefined) return reply;
+    if (k > 0 && ctx.mesh !== undefined) {
+      const w = await ctx.mesh.witnessed(proof, k);
+      if (!w.ok) return sendProblem(reply, w.problem);
+      proof = w.proof;
+    }
     return reply.type("application/json; charset=utf-8").send(`${JSON.stringify(proof, null, 2)}\n`);
   });
 

@@ -5,7 +5,9 @@
  * - `GET /readyz` → 200 with the bundle, entity snapshot and log size once a bundle is loaded
  *   and the lineage log is writable (and `bundleRefused` — when, code, message — while the last
  *   bundle update was refused: the node still decides with the bundle it has); 503 with the
- *   reasons otherwise; both say whether the data routes need a bearer token (`auth`) (fail closed: with no valid bundle every decision is deny);
+ *   reasons otherwise; both say whether the data routes need a bearer token (`auth`) (fail
+ *   closed: with no valid bundle every decision is deny; a mesh node failing closed names the
+ *   split view (W8506) or the pins it is behind (W8510));
  * - `GET /metrics` → the Prometheus text of this instance's registry (see `metrics.ts`).
  */
 import type { FastifyInstance } from "fastify";
@@ -22,6 +24,8 @@ export async function operationsRoutes(app: FastifyInstance, ctx: RouteContext):
     if (s === undefined) reasons.push("no valid bundle is loaded");
     if (!ctx.node.log.writable) reasons.push("the lineage log is not writable");
     if (ctx.closing()) reasons.push("the server is closing");
+    const held = ctx.node.held();
+    if (held !== undefined) reasons.push(`${held.code} ${held.message}`);
     const log = { size: ctx.node.log.size, origin: ctx.node.log.origin };
     const auth = ctx.tokens ? "bearer" : "none";
     if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log, auth });
