@@ -37,7 +37,7 @@ export function renderHealth(host: HTMLElement, status: (text: string) => void):
 
   const tick = async (): Promise<void> => {
     const [ready, metrics, checkpoint] = await Promise.all([getJson<unknown>("readyz", [503]), getText("metrics"), getJson<{ size: number }>("v1/lineage/checkpoint")]);
-    // NOTE: a node of a mesh says so on /readyz (`mesh`); only then is the mesh status asked for.
+    // NOTE: a mesh node names its mesh on /readyz (`mesh`); only then is the mesh status asked for.
     const inMesh = ready.ok && typeof ready.value === "object" && ready.value !== null && "mesh" in ready.value;
     const mesh = inMesh ? await getJson<unknown>("v1/mesh") : undefined;
     if (stopped) return;

@@ -131,33 +131,31 @@ export function nodeFromReady(ready: unknown, fallbackName: string, checkpointAg
 }
 
 /**
- * The nodes of a mesh status (`GET /v1/mesh`): `{pinned: {bundleId, entitiesId}, nodes: [{name,
- * url, ready, reasons, bundleId, sequence, entitiesId, logSize, checkpointAgeSeconds,
- * witnesses: {count, required}, bundleRefused}]}`. Fields it lacks are left out; a node without
- * a name is skipped.
+ * The nodes of a mesh status (`GET /v1/mesh`, docs/mesh.md): `{checkpoint: {age_s,
+ * cosignatures}, pins: {bundle, entities}, nodes: [{name, ready, reason?, bundle, entities,
+ * size, witnessed}]}`. Each node gets the pins to compare with and the latest checkpoint's age
+ * and cosignature count; fields the answer lacks are left out; a node without a name is skipped.
  */
 export function nodesFromMesh(mesh: unknown): NodeStatus[] {
   if (!isObject(mesh) || !Array.isArray(mesh["nodes"])) return [];
-  const pinned = isObject(mesh["pinned"]) ? mesh["pinned"] : {};
+  const pins = isObject(mesh["pins"]) ? mesh["pins"] : {};
+  const checkpoint = isObject(mesh["checkpoint"]) ? mesh["checkpoint"] : {};
+  const cosignatures = num(checkpoint["cosignatures"]);
   const out: NodeStatus[] = [];
   for (const n of mesh["nodes"] as unknown[]) {
     if (!isObject(n) || typeof n["name"] !== "string") continue;
-    const w = isObject(n["witnesses"]) ? n["witnesses"] : undefined;
     out.push(
       defined({
         name: n["name"],
-        url: str(n["url"]),
         ready: n["ready"] === true,
-        reasons: Array.isArray(n["reasons"]) ? n["reasons"].filter((x): x is string => typeof x === "string") : [],
-        bundleId: str(n["bundleId"]),
-        sequence: num(n["sequence"]),
-        entitiesId: str(n["entitiesId"]),
-        pinnedBundleId: str(pinned["bundleId"]),
-        pinnedEntitiesId: str(pinned["entitiesId"]),
-        logSize: num(n["logSize"]),
-        checkpointAgeSeconds: num(n["checkpointAgeSeconds"]),
-        witnesses: w === undefined || num(w["count"]) === undefined ? undefined : defined({ count: num(w["count"])!, required: num(w["required"]) }),
-        bundleRefused: refusalOf(n["bundleRefused"]),
+        reasons: typeof n["reason"] === "string" ? [n["reason"]] : [],
+        bundleId: str(n["bundle"]),
+        entitiesId: str(n["entities"]),
+        pinnedBundleId: str(pins["bundle"]),
+        pinnedEntitiesId: str(pins["entities"]),
+        logSize: num(n["size"]),
+        checkpointAgeSeconds: num(checkpoint["age_s"]),
+        witnesses: cosignatures === undefined ? undefined : { count: cosignatures },
       }),
     );
   }

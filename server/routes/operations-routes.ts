@@ -28,9 +28,11 @@ export async function operationsRoutes(app: FastifyInstance, ctx: RouteContext):
     if (held !== undefined) reasons.push(`${held.code} ${held.message}`);
     const log = { size: ctx.node.log.size, origin: ctx.node.log.origin };
     const auth = ctx.tokens ? "bearer" : "none";
-    if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log, auth });
+    // A mesh node names its mesh, so clients (the console) know to ask GET /v1/mesh.
+    const mesh = ctx.mesh === undefined ? {} : { mesh: ctx.mesh.mesh };
+    if (reasons.length > 0 || s === undefined) return reply.code(503).send({ status: "not-ready", reasons, log, auth, ...mesh });
     const refused = ctx.node.bundleRefusal;
-    return reply.send({ status: "ready", node: ctx.node.name, bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, entitiesId: s.store.id, log, auth, ...(refused === undefined ? {} : { bundleRefused: refused }) });
+    return reply.send({ status: "ready", node: ctx.node.name, bundleId: s.bundle.bundleId, sequence: s.bundle.sequence, entitiesId: s.store.id, log, auth, ...mesh, ...(refused === undefined ? {} : { bundleRefused: refused }) });
   });
 
   app.get("/metrics", { config: { name: "metrics" } }, async (_request, reply) => {

@@ -106,17 +106,24 @@ describe("the execution tree and node states", () => {
     expect(stateOf({ name: "x", ready: false, reasons: [], unreachable: "HTTP 502" }).state).toBe("not-ready");
   });
 
-  it("reads a mesh status: pins and witnesses per node", () => {
+  it("reads a mesh status (GET /v1/mesh): pins, the checkpoint's age and cosignatures, why a node is not ready", () => {
     const nodes = nodesFromMesh({
-      pinned: { bundleId: "b2", entitiesId: "e1" },
+      mesh: "m",
+      origin: "m",
+      size: 5,
+      checkpoint: { size: 5, root: "r", age_s: 1, cosignatures: 2, signer: "a" },
+      pins: { bundle: "b2", entities: "e1" },
       nodes: [
-        { name: "a", ready: true, bundleId: "b2", entitiesId: "e1", logSize: 5, checkpointAgeSeconds: 1, witnesses: { count: 2, required: 2 } },
-        { name: "b", ready: true, bundleId: "b1", entitiesId: "e1", witnesses: { count: 1, required: 2 } },
+        { name: "a", ready: true, bundle: "b2", entities: "e1", last_seen: "2026-01-01T00:00:00.000Z", size: 5, witnessed: 5 },
+        { name: "b", ready: true, bundle: "b1", entities: "e1", last_seen: "2026-01-01T00:00:00.000Z", size: 5, witnessed: 5 },
+        { name: "c", ready: false, reason: "never seen", bundle: null, entities: null, last_seen: null, size: null, witnessed: null },
         { ready: true },
       ],
     });
-    expect(nodes.map((n) => `${n.name}:${stateOf(n).state}`)).toEqual(["a:ok", "b:degraded"]);
-    expect(stateOf(nodes[1]!).problems).toEqual(["bundle b1 is not the pinned b2", "checkpoint witnessed by 1 of 2 required"]);
+    expect(nodes.map((n) => `${n.name}:${stateOf(n).state}`)).toEqual(["a:ok", "b:degraded", "c:not-ready"]);
+    expect(nodes[0]).toMatchObject({ pinnedBundleId: "b2", pinnedEntitiesId: "e1", logSize: 5, checkpointAgeSeconds: 1, witnesses: { count: 2 } });
+    expect(stateOf(nodes[1]!).problems).toEqual(["bundle b1 is not the pinned b2"]);
+    expect(stateOf(nodes[2]!).problems).toEqual(["never seen"]);
     expect(nodesFromMesh({ nodes: "no" })).toEqual([]);
   });
 });

@@ -129,6 +129,7 @@ describe("writ serve --store: two node processes", () => {
         const ready = await get(`${n.url}/readyz`);
         expect(ready.status, n.output()).toBe(200);
         expect(ready.body.bundleId).toBe(b1.bundleId);
+        expect(ready.body.mesh).toBe(NAME);
       }
 
       // Cross-node lineage: the parent recorded by node A, the child decided by node B.
