@@ -20,8 +20,6 @@ import type { Request } from "../compiler/request.js";
 import { valueToJson } from "../stdlib/json.js";
 import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
 
-const MAX_SAFE = 9007199254740991n;
-
 /** Characters that make a string need more than quotes around it (escapes, surrogates). */
 const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -106,8 +104,11 @@ function value(v: Value): string {
       return v ? "true" : "false";
     case "string":
       return str(v);
-    case "bigint":
-      return v >= -MAX_SAFE && v <= MAX_SAFE ? v.toString() : `{"__long":"${v.toString()}"}`;
+    case "bigint": {
+      // NOTE: a bigint beyond ±(2^53 - 1) converts to a Number beyond it too, never to a safe one.
+      const n = Number(v);
+      return Number.isSafeInteger(n) ? String(n) : `{"__long":"${v.toString()}"}`;
+    }
     default:
       break;
   }

@@ -270,6 +270,7 @@ describe("the request digest text", () => {
     const leaf: fc.Arbitrary<V> = fc.oneof(
       fc.boolean(),
       fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 1n - 2n ** 53n, -(2n ** 53n), -(2n ** 53n) - 1n, 0n),
       text,
       fc.tuple(text, text).map(([t, i]) => new EntityUID(t, i)),
       fc.constantFrom("1.5", "-0.0001", "10.0.0.1", "::1", "192.168.0.0/16").map((x) => (x.includes(".") && !x.includes("/") && x.split(".").length === 2 ? parseDecimal(x) : parseIpAddr(x)) as V),
