@@ -204,14 +204,13 @@ export function valueHintFor(t: Type): ValueHint | undefined {
     case "set":
       return { kind: "set", element: t.element === undefined ? undefined : valueHintFor(t.element) };
     case "record": {
-      const attrs = t.attrs;
-      return {
-        kind: "record",
-        attr: (name: string) => {
-          const a = attrOf({ kind: "record", attrs, open: t.open }, name);
-          return a === undefined ? undefined : valueHintFor(a.type);
-        },
-      };
+      // NOTE: the attribute hints are built once here, not on every read of a value.
+      const hints = new Map<string, ValueHint>();
+      for (const k in t.attrs) {
+        const h = valueHintFor(attrOf(t, k)!.type);
+        if (h !== undefined) hints.set(k, h);
+      }
+      return { kind: "record", attr: (name: string) => hints.get(name) };
     }
     case "never":
     case "bool":

@@ -24,6 +24,7 @@ import { entityRecordsFromJson, type JsonValue } from "../stdlib/json.js";
 import { requestFromJson, type Request } from "./request.js";
 import { contextHintFor, entityHintFor, schemaActionEntities, validateEntities, validateRequest } from "./input-validate.js";
 import type { Schema } from "./schema-model.js";
+import { readValidRequest } from "./valid-request.js";
 
 const NOWHERE = { start: 0, end: 0 };
 
@@ -108,6 +109,11 @@ export interface ReadRequestOptions {
  */
 export function readRequest(json: unknown, schema?: Schema, options: ReadRequestOptions = {}): ReadRequestResult {
   try {
+    if (schema !== undefined && options.validate !== false) {
+      // The common case, a valid request, in one pass; anything else is read below.
+      const request = readValidRequest(json, schema);
+      if (request !== undefined) return { request, diagnostics: [] };
+    }
     const r = requestFromJson(json, schema === undefined ? undefined : (actionKey: string) => contextHintFor(schema, actionKey));
     let diagnostics: Diagnostic[] = r.diagnostics;
     if (r.request !== undefined && schema !== undefined && options.validate !== false) diagnostics = [...diagnostics, ...validateRequest(schema, r.request)];

@@ -101,7 +101,7 @@ const uidById = new Map<string, EntityUID>();
  * Fast path for the common uid form `{"type": "T", "id": "…"}`; undefined means "use the
  * general reader" (which also produces the error message). Same result as `entityUidFromJson`.
  */
-function fastUid(j: unknown): EntityUID | undefined {
+export function fastUid(j: unknown): EntityUID | undefined {
   if (typeof j !== "object" || j === null) return undefined;
   const o = j as { readonly type?: unknown; readonly id?: unknown; readonly __entity?: unknown };
   const { type, id } = o;

@@ -20,8 +20,6 @@ import type { Request } from "../compiler/request.js";
 import { valueToJson } from "../stdlib/json.js";
 import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
 
-const MAX_SAFE = 9007199254740991n;
-
 /** Characters that make a string need more than quotes around it (escapes, surrogates). */
 const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -58,6 +56,47 @@ function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A record's keys in canonical order, each with the text written before its value. */
+interface Layout {
+  /** The keys in insertion order (what a later record is compared with). */
+  readonly given: readonly string[];
+  /** The keys in UTF-16 code-unit order. */
+  readonly keys: readonly string[];
+  /** `{"k":` for the first key, `,"k":` for the others. */
+  readonly heads: readonly string[];
+}
+
+/**
+ * Layouts of recently seen key lists, by key count. Requests of one service have the same
+ * context keys in the same order, so the sort and the key texts are computed once.
+ */
+const layouts = new Map<number, Layout>();
+
+function recordLayout(fields: ReadonlyMap<string, Value>): Layout {
+  const cached = layouts.get(fields.size);
+  if (cached !== undefined) {
+    // INVARIANT: same size (the cache key), so equal key sequences mean the same layout.
+    let same = true;
+    let i = 0;
+    for (const k of fields.keys()) {
+      if (k !== cached.given[i++]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  const given = [...fields.keys()];
+  const keys = [...given].sort(byCodeUnits);
+  const heads = keys.map((k, i) => `${i === 0 ? "{" : ","}${str(k)}:`);
+  const layout: Layout = { given, keys, heads };
+  if (layouts.size < MAX_LAYOUTS || layouts.has(fields.size)) layouts.set(fields.size, layout);
+  return layout;
+}
+
+/** Bound on cached layouts (one per key count). */
+const MAX_LAYOUTS = 64;
+
 /** The canonical text of one value (as `canonicalJson(toPlainJson(valueToJson(v)))`). */
 function value(v: Value): string {
   switch (typeof v) {
@@ -65,8 +104,11 @@ function value(v: Value): string {
       return v ? "true" : "false";
     case "string":
       return str(v);
-    case "bigint":
-      return v >= -MAX_SAFE && v <= MAX_SAFE ? v.toString() : `{"__long":"${v.toString()}"}`;
+    case "bigint": {
+      // NOTE: a bigint beyond ±(2^53 - 1) converts to a Number beyond it too, never to a safe one.
+      const n = Number(v);
+      return Number.isSafeInteger(n) ? String(n) : `{"__long":"${v.toString()}"}`;
+    }
     default:
       break;
   }
@@ -79,10 +121,11 @@ function value(v: Value): string {
     return `${out}]`;
   }
   if (v instanceof RecordValue) {
-    if (v.fields.size === 0) return "{}";
-    const keys = [...v.fields.keys()].sort(byCodeUnits);
-    let out = "{";
-    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? "" : ","}${str(keys[i]!)}:${value(v.fields.get(keys[i]!)!)}`;
+    const fields = v.fields;
+    if (fields.size === 0) return "{}";
+    const layout = recordLayout(fields);
+    let out = "";
+    for (let i = 0; i < layout.keys.length; i++) out += layout.heads[i]! + value(fields.get(layout.keys[i]!)!);
     return `${out}}`;
   }
   const j = valueToJson(v) as { __extn?: { fn?: unknown; arg?: unknown; args?: unknown } };

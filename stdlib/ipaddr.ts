@@ -132,7 +132,9 @@ const MULTICAST_V4 = new IpAddr(4, 0xe0000000n, 4);
 const MULTICAST_V6 = new IpAddr(6, 0xffn << 120n, 8);
 
 function formatV4(a: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => ((a >> s) & 255n).toString()).join(".");
+  // NOTE: a v4 address is below 2^32, so a Number holds it exactly (no BigInt shifts).
+  const n = Number(a);
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 function formatV6(a: bigint): string {

@@ -270,6 +270,7 @@ describe("the request digest text", () => {
     const leaf: fc.Arbitrary<V> = fc.oneof(
       fc.boolean(),
       fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 1n - 2n ** 53n, -(2n ** 53n), -(2n ** 53n) - 1n, 0n),
       text,
       fc.tuple(text, text).map(([t, i]) => new EntityUID(t, i)),
       fc.constantFrom("1.5", "-0.0001", "10.0.0.1", "::1", "192.168.0.0/16").map((x) => (x.includes(".") && !x.includes("/") && x.split(".").length === 2 ? parseDecimal(x) : parseIpAddr(x)) as V),
@@ -301,6 +302,26 @@ describe("the request digest text", () => {
         else expect(requestDigestText(request, "sha256:abc")).toBe(expected);
       }),
       { numRuns: 500, seed: 4 },
+    );
+  });
+
+  it("stays exact when records with the same key count recur in other orders (the cached key layouts)", async () => {
+    const { requestDigestText } = await import("../../runtime/request-text.js");
+    const { canonicalRequest } = await import("../../runtime/decision-record.js");
+    const { canonicalJson } = await import("../../compiler/canonical.js");
+    const { RecordValue, EntityUID } = await import("../../stdlib/value.js");
+    const key = fc.constantFrom("a", "b", "B", "é", "aa", "\u{1f600}", "z", "__proto__");
+    const record = fc.uniqueArray(fc.tuple(key, fc.oneof(fc.boolean(), fc.string({ maxLength: 3 }))), { selector: ([k]) => k, maxLength: 5 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(record, fc.option(record)), { minLength: 1, maxLength: 8 }), (contexts) => {
+        for (const [ctx, inner] of contexts) {
+          const fields = new Map<string, import("../../stdlib/value.js").Value>(ctx);
+          if (inner !== null) fields.set("nested", new RecordValue(new Map(inner)));
+          const request = { principal: new EntityUID("User", "u"), action: new EntityUID("Action", "view"), resource: new EntityUID("Doc", "d"), context: new RecordValue(fields) };
+          expect(requestDigestText(request, "sha256:abc")).toBe(canonicalJson({ entitiesId: "sha256:abc", request: canonicalRequest(request) }));
+        }
+      }),
+      { numRuns: 300, seed: 5 },
     );
   });
 });
