@@ -41,10 +41,27 @@ const wellFormed: (s: string) => boolean = isWellFormed !== undefined ? (s) => i
 /** Thrown inside the fast writer when the value needs the generic path. */
 const GIVE_UP = Symbol("give-up");
 
+/** Object keys repeat from event to event (`kind`, `phase`, `principal`, …): their text is kept, up to a bound. */
+const keyTexts = new Map<string, string>();
+const KEY_TEXTS = 4096;
+
+/** The JCS text of an object key (throws {@link GIVE_UP} on a lone surrogate). */
+function keyText(k: string): string {
+  let t = keyTexts.get(k);
+  if (t === undefined) {
+    t = stringText(k);
+    if (keyTexts.size < KEY_TEXTS) keyTexts.set(k, t);
+  }
+  return t;
+}
+
+/** Strings with nothing to escape are their own text between quotes. */
+const PLAIN = /^[^"\\\u0000-\u001f]*$/;
+
 /** The JCS text of a string (throws {@link GIVE_UP} on a lone surrogate). */
 function stringText(s: string): string {
   if (!wellFormed(s)) throw GIVE_UP;
-  return JSON.stringify(s);
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
 /** The JCS text of plain JSON `v` (throws {@link GIVE_UP} on anything else). */
@@ -80,7 +97,7 @@ function write(v: unknown, depth: number): string {
   let out = "{";
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    out += (i === 0 ? "" : ",") + stringText(k) + ":" + write(record[k], depth + 1);
+    out += (i === 0 ? "" : ",") + keyText(k) + ":" + write(record[k], depth + 1);
   }
   return out + "}";
 }
