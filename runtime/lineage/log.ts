@@ -31,12 +31,12 @@
  *
  * NOTE: browser-safe: the store, the signer and the hashing come from the caller.
  */
-import { canonicalBytes } from "../../compiler/canonical.js";
 import { errorText, failure, type Failure, type Problem } from "../../compiler/compile-ir.js";
 import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { publicKeyProblem } from "../crypto/ed25519.js";
 import type { RuntimeCrypto } from "../crypto/platform.js";
 import { signCheckpoint, verifierKey } from "./checkpoint.js";
+import { eventBytes } from "./event-text.js";
 import { bytesEqual, checkInclusion, consistencyProof, inclusionProof } from "./merkle.js";
 import type { Hash, MerkleHasher } from "./merkle.js";
 import { encodePath, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
@@ -352,7 +352,7 @@ export class LineageLog {
       if (options.chain === true && k > 0) event = { ...event, parents: [entries[k - 1]!.id] };
       let data: Uint8Array;
       try {
-        data = canonicalBytes(event);
+        data = eventBytes(event);
       } catch (e) {
         return Promise.resolve(failure("W6206", { detail: `event ${k}: ${errorText(e)}` }));
       }

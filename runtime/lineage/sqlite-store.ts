@@ -11,7 +11,10 @@
  *
  * Throughput tuning (durability unchanged): automatic WAL checkpoints every
  * ~40 MB of WAL rather than ~4 MB (each random id-index page is copied back
- * far less often), entries inserted 64 rows per statement, and verification
+ * far less often), entries and parent links inserted 64 rows per statement,
+ * parent links keyed by the parent's index (a child's parent is almost always
+ * recent, so the link index grows at its end instead of taking a random page
+ * per event, as 71-character ids did), and verification
  * reads leaf data as text through {@link SqliteLineageStore.scanLeaves}.
  *
  * Perfect-subtree hashes live in tiles of {@link TILE_WIDTH} hashes per row
@@ -49,6 +52,17 @@ interface Database {
 type DatabaseConstructor = new (path: string, options?: Record<string, unknown>) => Database;
 
 const requireCjs = createRequire(import.meta.url);
+
+/**
+ * Insert flat `values` (`width` per row): full groups of {@link INSERT_ROWS} rows through the
+ * multi-row statement `many` (one call into SQLite instead of 64), the rest through `one`.
+ */
+function insertRows(one: Statement, many: Statement, width: number, values: readonly unknown[]): void {
+  const group = INSERT_ROWS * width;
+  const full = values.length - (values.length % group);
+  for (let o = 0; o < full; o += group) many.run(...values.slice(o, o + group));
+  for (let o = full; o < values.length; o += width) one.run(...values.slice(o, o + width));
+}
 
 /** Switch a statement to rows as arrays (cheaper than objects on hot reads). */
 function raw(st: Statement): Statement {
@@ -136,6 +150,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 `,
   // 1 → 2: bundles and entity snapshots share one table of content-addressed objects.
   `ALTER TABLE bundles RENAME TO objects;`,
+  // 2 → 3: parent links keyed by the parent's index (small keys near the end of the index, where
+  // a child's parent almost always is, instead of random 71-character ids: each batch dirties a
+  // few index pages, not one per event); links to ids not in the log stay by id.
+  `
+ALTER TABLE edges RENAME TO edges_by_id;
+CREATE TABLE edges (parent INTEGER NOT NULL, child INTEGER NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
+INSERT OR IGNORE INTO edges (parent, child) SELECT e.idx, g.child FROM edges_by_id g JOIN entries e ON e.id = g.parent;
+DELETE FROM edges_by_id WHERE parent IN (SELECT id FROM entries);
+`,
 ];
 
 /** The schema version this build writes. */
@@ -277,6 +300,9 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       insertEntry: db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)"),
       insertEntries: db.prepare(`INSERT INTO entries (idx, id, data, parents) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?, ?, ?)").join(", ")}`),
       insertEdge: db.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)"),
+      insertEdges: db.prepare(`INSERT OR IGNORE INTO edges (parent, child) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?)").join(", ")}`),
+      insertEdgeById: db.prepare("INSERT OR IGNORE INTO edges_by_id (parent, child) VALUES (?, ?)"),
+      indexOf: db.prepare("SELECT idx FROM entries WHERE id = ?"),
       getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
       putTile: db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)"),
       nodeSlice: db.prepare("SELECT substr(hashes, ?, 32) AS hash FROM tiles WHERE key = ?"),
@@ -287,7 +313,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       scan: raw(db.prepare("SELECT idx, id, char(0) || CAST(data AS TEXT), CASE WHEN typeof(data) = 'blob' THEN length(data) ELSE -1 END FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
       dataAt: db.prepare("SELECT data FROM entries WHERE idx = ?"),
       leafTiles: db.prepare("SELECT key AS tile, hashes FROM tiles WHERE key >= ? AND key <= ?"),
-      children: db.prepare("SELECT child FROM edges WHERE parent = ? ORDER BY child"),
+      children: db.prepare("SELECT child FROM edges WHERE parent = (SELECT idx FROM entries WHERE id = @id) UNION SELECT child FROM edges_by_id WHERE parent = @id ORDER BY child"),
       checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
       latest: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
       getObject: db.prepare("SELECT text FROM objects WHERE id = ?"),
@@ -301,24 +327,27 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       const problem = batchProblem(batch, size);
       if (problem !== undefined) throw problem;
       const entries = batch.entries;
-      // Full groups of INSERT_ROWS go through one multi-row statement (one call into SQLite instead of 64).
-      const full = entries.length - (entries.length % INSERT_ROWS);
-      const params: unknown[] = new Array<unknown>(INSERT_ROWS * 4);
+      const rows: unknown[] = new Array<unknown>(entries.length * 4);
+      const batchIndex = new Map<string, number>();
       for (let k = 0; k < entries.length; k++) {
         const e = entries[k]!;
-        const parents = JSON.stringify(e.parents);
-        if (k < full) {
-          const o = (k % INSERT_ROWS) * 4;
-          params[o] = e.index;
-          params[o + 1] = e.id;
-          params[o + 2] = e.data;
-          params[o + 3] = parents;
-          if (k % INSERT_ROWS === INSERT_ROWS - 1) st.insertEntries!.run(...params);
-        } else {
-          st.insertEntry!.run(e.index, e.id, e.data, parents);
-        }
-        for (const p of e.parents) st.insertEdge!.run(p, e.index);
+        rows[k * 4] = e.index;
+        rows[k * 4 + 1] = e.id;
+        rows[k * 4 + 2] = e.data;
+        rows[k * 4 + 3] = JSON.stringify(e.parents);
+        batchIndex.set(e.id, e.index);
       }
+      insertRows(st.insertEntry!, st.insertEntries!, 4, rows);
+      // A parent in this batch or already stored is linked by its index; any other parent id by the id itself.
+      const links: unknown[] = [];
+      for (const e of entries) {
+        for (const p of e.parents) {
+          const at = batchIndex.get(p) ?? (st.indexOf!.get(p)?.idx as number | undefined);
+          if (at === undefined) st.insertEdgeById!.run(p, e.index);
+          else links.push(at, e.index);
+        }
+      }
+      insertRows(st.insertEdge!, st.insertEdges!, 2, links);
       this.writeNodes(batch);
       if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
     });
@@ -470,7 +499,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
 
   /** @inheritdoc */
   async findChildren(parentId: string): Promise<number[]> {
-    return this.read(() => this.st.children!.all(parentId).map((r) => Number(r.child)));
+    return this.read(() => this.st.children!.all({ id: parentId }).map((r) => Number(r.child)));
   }
 
   /** @inheritdoc */

@@ -121,7 +121,7 @@ describe("writ lineage show draws verified entries only", () => {
       const requested = denied.events.find((e) => e.phase === "requested")!;
       raw.prepare("DELETE FROM edges WHERE child = ?").run(requested.index);
       const other = raw.prepare("SELECT MAX(idx) AS m FROM entries").get()!.m as number;
-      raw.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)").run(before.events[0]!.id, other);
+      raw.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)").run(before.events[0]!.index, other);
       const text = Buffer.from(raw.prepare("SELECT data FROM entries WHERE idx = ?").get(denied.events[1]!.index)!.data as Uint8Array)
         .toString("utf8")
         .replace('"phase":"denied"', '"phase":"authorized"');

@@ -9,6 +9,16 @@ import { openSqliteStore, SQLITE_STORE_VERSION } from "../../runtime/lineage/sql
 import type { LineageStore } from "../../runtime/lineage/store.js";
 import { describeStoreContract } from "../support/store-contract.js";
 
+/** The tables of a version-1 (`bundles`) or version-2 (`objects`) database, parent links by id. */
+function oldTables(objects: "bundles" | "objects"): string {
+  return `CREATE TABLE entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data BLOB NOT NULL, parents TEXT NOT NULL);
+    CREATE TABLE edges (parent TEXT NOT NULL, child INTEGER NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
+    CREATE TABLE tiles (key INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
+    CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+    CREATE TABLE ${objects} (id TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
+}
+
 describeStoreContract("memory", () => ({ open: async () => new MemoryLineageStore(), cleanup: () => undefined }));
 
 describeStoreContract("sqlite", () => {
@@ -44,12 +54,7 @@ describe("sqlite store specifics", () => {
       const path = join(dir, "old.db");
       const Database = createRequire(import.meta.url)("better-sqlite3") as new (p: string) => { exec(s: string): void; prepare(s: string): { run(...a: unknown[]): void }; close(): void };
       const db = new Database(path);
-      db.exec(`CREATE TABLE entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data BLOB NOT NULL, parents TEXT NOT NULL);
-        CREATE TABLE edges (parent TEXT NOT NULL, child INTEGER NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
-        CREATE TABLE tiles (key INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-        CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-        CREATE TABLE bundles (id TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`);
+      db.exec(oldTables("bundles"));
       db.prepare("INSERT INTO bundles (id, text) VALUES (?, ?)").run("sha256:old", '{"b":1}');
       db.close();
       const r = openSqliteStore({ path });
@@ -62,6 +67,46 @@ describe("sqlite store specifics", () => {
       if (!again.ok) throw new Error(again.problem.message);
       expect(await again.store.getObject("sha256:old")).toBe('{"b":1}');
       await again.store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("migrates a version-2 database's parent links to links by index, keeping links to ids not in the log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
+    try {
+      const path = join(dir, "v2.db");
+      const Database = createRequire(import.meta.url)("better-sqlite3") as new (p: string) => {
+        exec(s: string): void;
+        pragma(s: string): unknown;
+        prepare(s: string): { run(...a: unknown[]): void; all(...a: unknown[]): unknown[] };
+        close(): void;
+      };
+      const db = new Database(path);
+      db.exec(oldTables("objects"));
+      db.pragma("user_version = 2");
+      const put = db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)");
+      put.run(0, "sha256:a", Buffer.from("{}"), "[]");
+      put.run(1, "sha256:b", Buffer.from("{}"), '["sha256:a","sha256:gone"]');
+      put.run(2, "sha256:c", Buffer.from("{}"), '["sha256:a"]');
+      const edge = db.prepare("INSERT INTO edges (parent, child) VALUES (?, ?)");
+      edge.run("sha256:a", 1);
+      edge.run("sha256:gone", 1);
+      edge.run("sha256:a", 2);
+      db.close();
+      const r = openSqliteStore({ path });
+      if (!r.ok) throw new Error(r.problem.message);
+      expect(await r.store.findChildren("sha256:a")).toEqual([1, 2]);
+      expect(await r.store.findChildren("sha256:gone")).toEqual([1]);
+      expect(await r.store.findChildren("sha256:b")).toEqual([]);
+      const raw = (r.store as unknown as { db: { prepare(s: string): { all(): unknown[] }; pragma(s: string, o: object): unknown } }).db;
+      expect(raw.pragma("user_version", { simple: true })).toBe(SQLITE_STORE_VERSION);
+      expect(raw.prepare("SELECT parent, child FROM edges ORDER BY child").all()).toEqual([
+        { parent: 0, child: 1 },
+        { parent: 0, child: 2 },
+      ]);
+      expect(raw.prepare("SELECT parent, child FROM edges_by_id").all()).toEqual([{ parent: "sha256:gone", child: 1 }]);
+      await r.store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

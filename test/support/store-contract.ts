@@ -72,6 +72,23 @@ export function describeStoreContract(name: string, make: () => StoreHarness | P
     expect(await store.latestCheckpoint()).toEqual({ size: 3, note: "note-3" });
   });
 
+  it("finds children across batches, of ids not in the log (also once appended), and of a parent with many children", async () => {
+    const first = [entry(0), entry(1, ["sha256:id-0"])];
+    await store.append({ entries: first, nodes: leaves(first), checkpoint: { size: 2, note: "note-2" } });
+    // 70 children of id-0 (more than one multi-row insert), one also of a dangling id and of id-1.
+    const many = Array.from({ length: 70 }, (_, k) => entry(2 + k, k === 5 ? ["sha256:id-0", "sha256:later", "sha256:id-1"] : ["sha256:id-0"]));
+    await store.append({ entries: many, nodes: leaves(many), checkpoint: { size: 72, note: "note-72" } });
+    expect(await store.findChildren("sha256:id-0")).toEqual([1, ...many.map((e) => e.index)]);
+    expect(await store.findChildren("sha256:id-1")).toEqual([7]);
+    expect(await store.findChildren("sha256:later")).toEqual([7]);
+    expect((await store.get(7))?.parents).toEqual(["sha256:id-0", "sha256:later", "sha256:id-1"]);
+    // The dangling parent arrives later (by id); its child is still found, and so is a new one.
+    const later = [{ ...entry(72), id: "sha256:later" }, entry(73, ["sha256:later"])];
+    await store.append({ entries: later, nodes: leaves(later), checkpoint: { size: 74, note: "note-74" } });
+    expect(await store.findChildren("sha256:later")).toEqual([7, 73]);
+    expect(await store.findChildren("sha256:id-71")).toEqual([]);
+  });
+
   it("stores and reads perfect subtree nodes", async () => {
     const batch = [entry(0), entry(1)];
     const nodes = [...leaves(batch), { level: 1, index: 0, hash: hash(99) }];

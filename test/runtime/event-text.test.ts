@@ -1,0 +1,99 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { CanonicalJsonError, canonicalBytes } from "../../compiler/canonical.js";
+import { eventBytes } from "../../runtime/lineage/event-text.js";
+import { conformanceData, describeConformance } from "../support/conformance.js";
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+/** The outcome of a serializer: its bytes as hex, or the error class and message. */
+function outcome(f: (v: unknown) => Uint8Array, v: unknown): string {
+  try {
+    return hex(f(v));
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+}
+
+/** Strings with escapes, astral characters, lone surrogates and U+2028. */
+const oddString = fc.oneof(
+  fc.string(),
+  fc.string({ unit: "binary" }),
+  fc.constantFrom("\u0000", "\u001f", '"', "\\", "\u2028", "\ud83d\ude00", "\ud800", "x\udc00y", "é", "\u007f"),
+);
+
+const jsonish = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.constant(null),
+    fc.boolean(),
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(0, -0, 1e21, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER, 0.1 + 0.2),
+    oddString,
+    fc.array(tie("value"), { maxLength: 5 }),
+    fc.dictionary(oddString, tie("value"), { maxKeys: 6 }),
+  ),
+})).value;
+
+describe("eventBytes", () => {
+  it("equals canonicalBytes on every JSON-like value, or throws the same error (property)", () => {
+    fc.assert(
+      fc.property(jsonish, (v) => {
+        expect(outcome(eventBytes, v)).toBe(outcome(canonicalBytes, v));
+      }),
+      { numRuns: 2000, seed: 8785 },
+    );
+  });
+
+  it("refuses what canonicalBytes refuses: undefined, NaN, bigint, class instances, toJSON, holes, symbol keys, cycles", () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic["self"] = cyclic;
+    const bad: unknown[] = [
+      { a: undefined },
+      [Number.NaN],
+      { n: Infinity },
+      { b: 1n },
+      new Date(0),
+      { toJSON: () => 1 },
+      // eslint-disable-next-line no-sparse-arrays
+      [1, , 2],
+      { [Symbol("s")]: 1, a: 1 },
+      cyclic,
+      { f: () => 1 },
+    ];
+    for (const v of bad) {
+      expect(() => eventBytes(v)).toThrow(CanonicalJsonError);
+      expect(outcome(eventBytes, v)).toBe(outcome(canonicalBytes, v));
+    }
+  });
+
+  it("accepts objects without a prototype, as canonicalBytes does", () => {
+    const o = Object.assign(Object.create(null) as Record<string, unknown>, { b: [1, "x"], a: null });
+    expect(new TextDecoder().decode(eventBytes(o))).toBe('{"a":null,"b":[1,"x"]}');
+    expect(hex(eventBytes(o))).toBe(hex(canonicalBytes(o)));
+  });
+
+  it("gives the bytes canonicalBytes gives at the depth limit and past it", () => {
+    const nest = (n: number): unknown => {
+      let v: unknown = 0;
+      for (let i = 0; i < n; i++) v = [v];
+      return v;
+    };
+    for (const n of [999, 1000, 1001]) expect(outcome(eventBytes, nest(n))).toBe(outcome(canonicalBytes, nest(n)));
+  });
+});
+
+const jcs = conformanceData("jcs/testdata");
+describeConformance("eventBytes on the RFC 8785 vectors", jcs, () => {
+  it("gives each vector's output bytes", () => {
+    const names = readdirSync(join(jcs.dir, "input")).filter((f) => f.endsWith(".json"));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const input: unknown = JSON.parse(readFileSync(join(jcs.dir, "input", name), "utf8"));
+      expect(hex(eventBytes(input))).toBe(hex(new Uint8Array(readFileSync(join(jcs.dir, "output", name)))));
+    }
+  });
+});
