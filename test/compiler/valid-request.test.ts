@@ -11,7 +11,7 @@ import { readRequest } from "../../compiler/inputs.js";
 import { requestFromJson, type Request } from "../../compiler/request.js";
 import { readValidRequest } from "../../compiler/valid-request.js";
 import { valueToJson } from "../../stdlib/json.js";
-import { RecordValue } from "../../stdlib/value.js";
+import { RecordValue, type Value } from "../../stdlib/value.js";
 
 const SRC = `
 entity Team;
@@ -43,7 +43,7 @@ function general(json: unknown, s: Schema): { request?: Request; errors: number 
 
 /** A request as plain JSON with record key order kept (Maps compare without order). */
 function shape(r: Request): string {
-  return JSON.stringify(valueToJson(new RecordValue(new Map([["p", r.principal], ["a", r.action], ["r", r.resource], ["c", r.context]]))));
+  return JSON.stringify(valueToJson(new RecordValue(new Map<string, Value>([["p", r.principal], ["a", r.action], ["r", r.resource], ["c", r.context]]))));
 }
 
 const GOOD = {
