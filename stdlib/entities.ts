@@ -262,8 +262,9 @@ export class Entities {
   /**
    * A new snapshot with `upserts` added or replacing the records of the same uids and the
    * entities with the uid keys `removes` removed (removing an absent entity does nothing).
-   * Only the changed entities and their descendants get new ancestor sets; the work is
-   * proportional to them, not to the store. This snapshot is unchanged. Problems: a uid
+   * Only the added entities, those whose parents changed and their descendants get new
+   * ancestor sets (a record replaced with the same parents keeps its set, and its child
+   * lists stay as they are); the work is proportional to them, not to the store. This snapshot is unchanged. Problems: a uid
    * upserted twice with different content, or upserted and removed (W5003), a cycle
    * (W5003), a closure over budget (W5040).
    */
@@ -291,8 +292,14 @@ export class Entities {
       return s;
     };
     let size = this.size;
+    // Records replaced with the same parents keep their ancestor sets, and so do their descendants.
+    const sameEdges = new Map<string, ReadonlySet<string>>();
     for (const [k, r] of changed) {
       const old = this.slotOf(k);
+      if (old !== undefined && r !== null && sameParents(old.record.parents, r.parents)) {
+        sameEdges.set(k, old.ancestors);
+        continue;
+      }
       if (old !== undefined) for (const p of old.record.parents) editOf(p.key).delete(k);
       else size++;
       if (r === null) size--;
@@ -306,8 +313,8 @@ export class Entities {
     const affected = new Set<string>();
     const todo: string[] = [];
     for (const [k, r] of changed) {
-      if (r !== null) todo.push(k);
-      else todo.push(...childrenOf(k));
+      if (r === null) todo.push(...childrenOf(k));
+      else if (!sameEdges.has(k)) todo.push(k);
     }
     while (todo.length > 0) {
       const k = todo.pop()!;
@@ -344,6 +351,10 @@ export class Entities {
     for (const k of affected) {
       const record = recordOf(k);
       if (record !== undefined) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
+    }
+    for (const [k, ancestors] of sameEdges) {
+      const record = changed.get(k)!;
+      if (!affected.has(k)) slots.set(k, { record, fields: record.attrs.fields, ancestors });
     }
     const closureSize = this.closureSize - oldPart + closure.total;
     const entries = (this.top?.entries ?? 0) + slots.size + children.size;
