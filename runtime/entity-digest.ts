@@ -23,11 +23,11 @@
  *
  * NOTE: browser-safe; SHA-256 comes from the runtime entry (node:crypto or @noble).
  */
-import { canonicalJson } from "../compiler/canonical.js";
 import { compareCodeUnits, toPlainJson, type PlainJson } from "../compiler/ids.js";
 import type { EntityRecord } from "../stdlib/entities.js";
 import { valueToJson } from "../stdlib/json.js";
 import type { EntityUID, Value } from "../stdlib/value.js";
+import { entityText } from "./canonical-value.js";
 import { sha256Id, type Sha256 } from "./crypto/platform.js";
 
 export { toPlainJson as plainJson, type PlainJson };
@@ -59,7 +59,8 @@ export function entityForm(r: EntityRecord): PlainJson {
  * @throws CanonicalJsonError when a string holds a lone surrogate (not representable in UTF-8).
  */
 export function entityLeaf(r: EntityRecord, sha256: Sha256): Uint8Array {
-  return sha256(canonicalJson(entityForm(r)));
+  // NOTE: entityText(r) is canonicalJson(entityForm(r)) written directly (property-tested).
+  return sha256(entityText(r));
 }
 
 /** The bucket (0 … 4095) of a uid key: the top 12 bits of its FNV-1a-32 hash over UTF-16 code units. */
