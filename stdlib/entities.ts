@@ -509,24 +509,32 @@ function tooLarge(budget: number): string {
 function depthSum(byKey: ReadonlyMap<string, EntityRecord>, limit: number): number {
   const pending = new Map<string, number>();
   const children = new Map<string, string[]>();
+  const depth = new Map<string, number>();
+  const ready: string[] = [];
   for (const [k, r] of byKey) {
     let n = 0;
-    for (const p of new Set(r.parents.map((u) => u.key))) {
-      if (!byKey.has(p)) continue;
+    let external = false;
+    const ps = r.parents;
+    const seen = ps.length > 8 ? new Set<string>() : undefined;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!.key;
+      if (!byKey.has(p)) {
+        external = true;
+        continue;
+      }
+      if (seen !== undefined) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+      } else if (!isFirst(ps, i)) continue;
       n++;
       const l = children.get(p);
       if (l === undefined) children.set(p, [k]);
       else l.push(k);
     }
     pending.set(k, n);
-  }
-  const depth = new Map<string, number>();
-  const ready: string[] = [];
-  for (const [k, r] of byKey) {
-    const external = new Set(r.parents.filter((u) => !byKey.has(u.key)).map((u) => u.key)).size;
-    if (pending.get(k) === 0) {
+    if (n === 0) {
       ready.push(k);
-      depth.set(k, external > 0 ? 1 : 0);
+      depth.set(k, external ? 1 : 0);
     }
   }
   let sum = 0;
@@ -543,6 +551,13 @@ function depthSum(byKey: ReadonlyMap<string, EntityRecord>, limit: number): numb
     }
   }
   return sum;
+}
+
+/** Is `ps[i]` the first parent with its key? (For short parent lists, where a scan beats a set.) */
+function isFirst(ps: readonly EntityUID[], i: number): boolean {
+  const key = ps[i]!.key;
+  for (let j = 0; j < i; j++) if (ps[j]!.key === key) return false;
+  return true;
 }
 
 /**
@@ -564,6 +579,8 @@ function closeOver(
   const onStack = new Set<string>();
   const stack: string[] = [];
   const result = new Map<string, ReadonlySet<string>>();
+  /** parent key → {parent} ∪ its ancestors, shared by the entities whose only parent it is. */
+  const withParent = new Map<string, ReadonlySet<string>>();
   let counter = 0;
   let total = 0;
   const keysOf = (k: string): readonly string[] => parentsOf(k)?.map((p) => p.key) ?? [];
@@ -604,6 +621,23 @@ function closeOver(
         onStack.delete(m);
         members.push(m);
       } while (m !== top.node);
+      if (members.length === 1) {
+        // The common case: an entity with one parent shares the set {parent} ∪ ancestors(parent) with its siblings.
+        const ps = keysOf(top.node);
+        const only = ps.length === 0 ? undefined : ps[0]!;
+        if (only !== undefined && only !== top.node && ps.every((p) => p === only)) {
+          let anc = withParent.get(only);
+          if (anc === undefined) {
+            const s = new Set<string>([only]);
+            for (const a of setOf(only)) s.add(a);
+            withParent.set(only, (anc = s));
+          }
+          if (total + anc.size > budget) throw new ClosureTooLarge();
+          result.set(top.node, anc);
+          total += anc.size;
+          continue;
+        }
+      }
       const anc = new Set<string>();
       const inComponent = new Set(members);
       for (const k of members) {
