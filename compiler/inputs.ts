@@ -71,8 +71,13 @@ export function entitiesWithSchema(records: readonly EntityRecord[], schema?: Sc
   try {
     let all: readonly EntityRecord[] = records;
     if (schema !== undefined) {
-      const declared = new Set(records.map((r) => r.uid.key));
-      const extra = schemaActionEntities(schema).filter((a) => !declared.has(a.uid.key));
+      const actions = schemaActionEntities(schema);
+      const declared = new Set<string>();
+      if (actions.length > 0) {
+        const keys = new Set(actions.map((a) => a.uid.key));
+        for (const r of records) if (keys.has(r.uid.key)) declared.add(r.uid.key);
+      }
+      const extra = actions.filter((a) => !declared.has(a.uid.key));
       if (extra.length > 0) all = [...records, ...extra];
     }
     const built = Entities.build(all);

@@ -23,11 +23,11 @@
  *
  * NOTE: browser-safe; SHA-256 comes from the runtime entry (node:crypto or @noble).
  */
-import { canonicalJson } from "../compiler/canonical.js";
 import { compareCodeUnits, toPlainJson, type PlainJson } from "../compiler/ids.js";
 import type { EntityRecord } from "../stdlib/entities.js";
 import { valueToJson } from "../stdlib/json.js";
 import type { EntityUID, Value } from "../stdlib/value.js";
+import { entityText } from "./canonical-value.js";
 import { sha256Id, type Sha256 } from "./crypto/platform.js";
 
 export { toPlainJson as plainJson, type PlainJson };
@@ -37,6 +37,8 @@ export const ENTITY_BUCKETS = 4096;
 
 const DOMAIN = new TextEncoder().encode("writ-entities/1\u0000");
 const ZERO = new Uint8Array(32);
+/** The bytes the id hashes: the domain and every bucket hash. */
+const ID_INPUT_BYTES = DOMAIN.length + 32 * ENTITY_BUCKETS;
 
 /** `{type, id}` of a uid. */
 export function uidJson(u: EntityUID): PlainJson {
@@ -59,7 +61,8 @@ export function entityForm(r: EntityRecord): PlainJson {
  * @throws CanonicalJsonError when a string holds a lone surrogate (not representable in UTF-8).
  */
 export function entityLeaf(r: EntityRecord, sha256: Sha256): Uint8Array {
-  return sha256(canonicalJson(entityForm(r)));
+  // NOTE: entityText(r) is canonicalJson(entityForm(r)) written directly (property-tested).
+  return sha256(entityText(r));
 }
 
 /** The bucket (0 … 4095) of a uid key: the top 12 bits of its FNV-1a-32 hash over UTF-16 code units. */
@@ -78,10 +81,17 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 function hashBucket(bucket: ReadonlyMap<string, Uint8Array>, sha256: Sha256): Uint8Array {
   if (bucket.size === 0) return ZERO;
   const sorted = [...bucket.values()].sort(compareBytes);
-  const all = new Uint8Array(32 * sorted.length);
-  sorted.forEach((l, i) => all.set(l, 32 * i));
-  return sha256(all);
+  const n = 32 * sorted.length;
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+  for (let i = 0; i < sorted.length; i++) {
+    const l = sorted[i]!;
+    for (let j = 0, o = 32 * i; j < 32; j++) scratch[o + j] = l[j]!;
+  }
+  return sha256(scratch.subarray(0, n));
 }
+
+// NOTE: one reusable buffer for a bucket's leaves (grown on demand); safe because hashing is synchronous.
+let scratch = new Uint8Array(32 * 64);
 
 const EMPTY_BUCKET: ReadonlyMap<string, Uint8Array> = new Map();
 
@@ -94,7 +104,8 @@ export class EntityDigest {
     private readonly sha256: Sha256,
     /** Leaf hashes by uid key, by bucket. */
     private readonly buckets: readonly ReadonlyMap<string, Uint8Array>[],
-    private readonly hashes: readonly Uint8Array[],
+    /** What the id hashes: the domain, then the 4,096 bucket hashes (never written after construction). */
+    private readonly hashes: Uint8Array,
     /** The number of entities. */
     readonly size: number,
     /** The content id of the set. */
@@ -114,8 +125,10 @@ export class EntityDigest {
       m.set(r.uid.key, entityLeaf(r, sha256));
     }
     const full: ReadonlyMap<string, Uint8Array>[] = Array.from({ length: ENTITY_BUCKETS }, (_, b) => buckets[b] ?? EMPTY_BUCKET);
-    const hashes = full.map((b) => hashBucket(b, sha256));
-    return new EntityDigest(sha256, full, hashes, size, idOf(hashes, sha256));
+    const hashes = new Uint8Array(ID_INPUT_BYTES);
+    hashes.set(DOMAIN, 0);
+    for (let b = 0; b < ENTITY_BUCKETS; b++) hashes.set(hashBucket(full[b]!, sha256), DOMAIN.length + 32 * b);
+    return new EntityDigest(sha256, full, hashes, size, sha256Id(sha256(hashes)));
   }
 
   /** The leaf hash of the entity with uid key `key`, if present. */
@@ -144,19 +157,13 @@ export class EntityDigest {
       if (!m.has(r.uid.key)) size++;
       m.set(r.uid.key, entityLeaf(r, this.sha256));
     }
-    const buckets = [...this.buckets];
-    const hashes = [...this.hashes];
+    const buckets = this.buckets.slice();
+    const hashes = this.hashes.slice();
     for (const [b, m] of touched) {
       buckets[b] = m;
-      hashes[b] = hashBucket(m, this.sha256);
+      hashes.set(hashBucket(m, this.sha256), DOMAIN.length + 32 * b);
     }
-    return new EntityDigest(this.sha256, buckets, hashes, size, idOf(hashes, this.sha256));
+    return new EntityDigest(this.sha256, buckets, hashes, size, sha256Id(this.sha256(hashes)));
   }
 }
 
-function idOf(hashes: readonly Uint8Array[], sha256: Sha256): string {
-  const all = new Uint8Array(DOMAIN.length + 32 * hashes.length);
-  all.set(DOMAIN, 0);
-  hashes.forEach((h, i) => all.set(h, DOMAIN.length + 32 * i));
-  return sha256Id(sha256(all));
-}

@@ -124,33 +124,11 @@ export class Entities {
   /** @internal a snapshot from its parts (no recomputation). */
   constructor(records: Parts);
   constructor(records: Iterable<EntityRecord> | Parts, options: EntitiesOptions = {}) {
-    if (isParts(records)) {
-      this.base = records.base;
-      this.top = records.top;
-      this.size = records.size;
-      this.closureSize = records.closureSize;
-      return;
-    }
-    const byKey = new Map<string, EntityRecord>();
-    for (const r of records) {
-      if (byKey.has(r.uid.key)) throw new RangeError(`duplicate entity ${r.uid.key}`);
-      byKey.set(r.uid.key, r);
-    }
-    const budget = options.maxClosure ?? closureBudget(byKey.size);
-    let closure: { sets: Map<string, ReadonlySet<string>>; total: number };
-    try {
-      if (depthSum(byKey, budget) > budget) throw new ClosureTooLarge();
-      closure = closeOver(byKey.keys(), (k) => byKey.get(k)?.parents, () => undefined, budget);
-    } catch (e) {
-      if (e instanceof ClosureTooLarge) throw new RangeError(tooLarge(budget));
-      throw e;
-    }
-    const slots = new Map<string, Slot>();
-    for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
-    this.base = { slots };
-    this.top = undefined;
-    this.size = byKey.size;
-    this.closureSize = closure.total;
+    const parts = isParts(records) ? records : closedParts(distinct(records), options);
+    this.base = parts.base;
+    this.top = parts.top;
+    this.size = parts.size;
+    this.closureSize = parts.closureSize;
   }
 
   /** The slot of a key (newest layer first), or undefined. */
@@ -200,7 +178,7 @@ export class Entities {
     if (problems.length > 0) return { entities: undefined, problems };
     let entities: Entities;
     try {
-      entities = new Entities(byKey.values(), options);
+      entities = new Entities(closedParts(byKey, options));
     } catch (e) {
       if (e instanceof RangeError) return { entities: undefined, problems: [{ code: "W5040", message: e.message }] };
       throw e;
@@ -262,8 +240,9 @@ export class Entities {
   /**
    * A new snapshot with `upserts` added or replacing the records of the same uids and the
    * entities with the uid keys `removes` removed (removing an absent entity does nothing).
-   * Only the changed entities and their descendants get new ancestor sets; the work is
-   * proportional to them, not to the store. This snapshot is unchanged. Problems: a uid
+   * Only the added entities, those whose parents changed and their descendants get new
+   * ancestor sets (a record replaced with the same parents keeps its set, and its child
+   * lists stay as they are); the work is proportional to them, not to the store. This snapshot is unchanged. Problems: a uid
    * upserted twice with different content, or upserted and removed (W5003), a cycle
    * (W5003), a closure over budget (W5040).
    */
@@ -291,8 +270,14 @@ export class Entities {
       return s;
     };
     let size = this.size;
+    // Records replaced with the same parents keep their ancestor sets, and so do their descendants.
+    const sameEdges = new Map<string, ReadonlySet<string>>();
     for (const [k, r] of changed) {
       const old = this.slotOf(k);
+      if (old !== undefined && r !== null && sameParents(old.record.parents, r.parents)) {
+        sameEdges.set(k, old.ancestors);
+        continue;
+      }
       if (old !== undefined) for (const p of old.record.parents) editOf(p.key).delete(k);
       else size++;
       if (r === null) size--;
@@ -306,8 +291,8 @@ export class Entities {
     const affected = new Set<string>();
     const todo: string[] = [];
     for (const [k, r] of changed) {
-      if (r !== null) todo.push(k);
-      else todo.push(...childrenOf(k));
+      if (r === null) todo.push(...childrenOf(k));
+      else if (!sameEdges.has(k)) todo.push(k);
     }
     while (todo.length > 0) {
       const k = todo.pop()!;
@@ -344,6 +329,10 @@ export class Entities {
     for (const k of affected) {
       const record = recordOf(k);
       if (record !== undefined) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
+    }
+    for (const [k, ancestors] of sameEdges) {
+      const record = changed.get(k)!;
+      if (!affected.has(k)) slots.set(k, { record, fields: record.attrs.fields, ancestors });
     }
     const closureSize = this.closureSize - oldPart + closure.total;
     const entries = (this.top?.entries ?? 0) + slots.size + children.size;
@@ -436,6 +425,35 @@ export class Entities {
   }
 }
 
+/** Records by uid key; throws a RangeError naming a uid given twice. */
+function distinct(records: Iterable<EntityRecord>): Map<string, EntityRecord> {
+  const byKey = new Map<string, EntityRecord>();
+  for (const r of records) {
+    if (byKey.has(r.uid.key)) throw new RangeError(`duplicate entity ${r.uid.key}`);
+    byKey.set(r.uid.key, r);
+  }
+  return byKey;
+}
+
+/**
+ * A flat snapshot of distinct records with their ancestor sets.
+ * Throws a RangeError when the closure exceeds its budget.
+ */
+function closedParts(byKey: ReadonlyMap<string, EntityRecord>, options: EntitiesOptions): Parts {
+  const budget = options.maxClosure ?? closureBudget(byKey.size);
+  let closure: { sets: Map<string, ReadonlySet<string>>; total: number };
+  try {
+    if (depthSum(byKey, budget) > budget) throw new ClosureTooLarge();
+    closure = closeOver(byKey.keys(), (k) => byKey.get(k)?.parents, () => undefined, budget);
+  } catch (e) {
+    if (e instanceof ClosureTooLarge) throw new RangeError(tooLarge(budget));
+    throw e;
+  }
+  const slots = new Map<string, Slot>();
+  for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
+  return { base: { slots }, top: undefined, size: byKey.size, closureSize: closure.total };
+}
+
 function isParts(x: unknown): x is Parts {
   return typeof x === "object" && x !== null && "base" in x && "closureSize" in x;
 }
@@ -496,42 +514,59 @@ function tooLarge(budget: number): string {
  * entities on or under it are left out (the closure computation deals with them).
  */
 function depthSum(byKey: ReadonlyMap<string, EntityRecord>, limit: number): number {
-  const pending = new Map<string, number>();
-  const children = new Map<string, string[]>();
-  for (const [k, r] of byKey) {
-    let n = 0;
-    for (const p of new Set(r.parents.map((u) => u.key))) {
-      if (!byKey.has(p)) continue;
-      n++;
-      const l = children.get(p);
-      if (l === undefined) children.set(p, [k]);
-      else l.push(k);
+  // NOTE: entities by position (typed arrays), so the pass costs one map lookup per parent link.
+  const n = byKey.size;
+  const index = new Map<string, number>();
+  for (const k of byKey.keys()) index.set(k, index.size);
+  const pending = new Int32Array(n);
+  const depth = new Int32Array(n);
+  const children: (number[] | undefined)[] = new Array<number[] | undefined>(n);
+  const ready: number[] = [];
+  let c = 0;
+  for (const r of byKey.values()) {
+    let external = false;
+    const ps = r.parents;
+    const seen = ps.length > 8 ? new Set<string>() : undefined;
+    for (let i = 0; i < ps.length; i++) {
+      const p = index.get(ps[i]!.key);
+      if (p === undefined) {
+        external = true;
+        continue;
+      }
+      if (seen !== undefined) {
+        if (seen.has(ps[i]!.key)) continue;
+        seen.add(ps[i]!.key);
+      } else if (!isFirst(ps, i)) continue;
+      pending[c]++;
+      (children[p] ??= []).push(c);
     }
-    pending.set(k, n);
-  }
-  const depth = new Map<string, number>();
-  const ready: string[] = [];
-  for (const [k, r] of byKey) {
-    const external = new Set(r.parents.filter((u) => !byKey.has(u.key)).map((u) => u.key)).size;
-    if (pending.get(k) === 0) {
-      ready.push(k);
-      depth.set(k, external > 0 ? 1 : 0);
+    if (pending[c] === 0) {
+      ready.push(c);
+      depth[c] = external ? 1 : 0;
     }
+    c++;
   }
   let sum = 0;
   while (ready.length > 0) {
     const k = ready.pop()!;
-    const d = depth.get(k)!;
+    const d = depth[k]!;
     sum += d;
     if (sum > limit) return sum;
-    for (const c of children.get(k) ?? []) {
-      depth.set(c, Math.max(depth.get(c) ?? 0, d + 1));
-      const left = pending.get(c)! - 1;
-      pending.set(c, left);
-      if (left === 0) ready.push(c);
+    const cs = children[k];
+    if (cs === undefined) continue;
+    for (const ch of cs) {
+      if (depth[ch]! < d + 1) depth[ch] = d + 1;
+      if (--pending[ch]! === 0) ready.push(ch);
     }
   }
   return sum;
+}
+
+/** Is `ps[i]` the first parent with its key? (For short parent lists, where a scan beats a set.) */
+function isFirst(ps: readonly EntityUID[], i: number): boolean {
+  const key = ps[i]!.key;
+  for (let j = 0; j < i; j++) if (ps[j]!.key === key) return false;
+  return true;
 }
 
 /**
@@ -553,13 +588,63 @@ function closeOver(
   const onStack = new Set<string>();
   const stack: string[] = [];
   const result = new Map<string, ReadonlySet<string>>();
+  /** parent key → {parent} ∪ its ancestors, shared by the entities whose only parent it is. */
+  const withParent = new Map<string, ReadonlySet<string>>();
   let counter = 0;
   let total = 0;
   const keysOf = (k: string): readonly string[] => parentsOf(k)?.map((p) => p.key) ?? [];
   const setOf = (k: string): ReadonlySet<string> => result.get(k) ?? (parentsOf(k) === undefined ? (known(k) ?? NO_ANCESTORS) : NO_ANCESTORS);
 
+  /** Compute and record the ancestor set shared by the members of one strongly connected component. */
+  const close = (members: readonly string[]): void => {
+    if (members.length === 1) {
+      // The common case: an entity with one parent shares the set {parent} ∪ ancestors(parent) with its siblings.
+      const ps = keysOf(members[0]!);
+      const only = ps.length === 0 ? undefined : ps[0]!;
+      if (only !== undefined && only !== members[0] && ps.every((p) => p === only)) {
+        let anc = withParent.get(only);
+        if (anc === undefined) {
+          const s = new Set<string>([only]);
+          for (const a of setOf(only)) s.add(a);
+          withParent.set(only, (anc = s));
+        }
+        if (total + anc.size > budget) throw new ClosureTooLarge();
+        result.set(members[0]!, anc);
+        total += anc.size;
+        return;
+      }
+    }
+    const anc = new Set<string>();
+    const inComponent = new Set(members);
+    for (const k of members) {
+      for (const p of keysOf(k)) {
+        anc.add(p);
+        if (!inComponent.has(p)) for (const a of setOf(p)) anc.add(a);
+        if (total + anc.size * members.length > budget) throw new ClosureTooLarge();
+      }
+    }
+    if (members.length === 1 && !anc.has(members[0]!)) {
+      if (anc.size > 0) result.set(members[0]!, anc);
+      total += anc.size;
+    } else {
+      // A cycle: every member reaches every other member (and itself).
+      for (const k of members) anc.add(k);
+      for (const k of members) result.set(k, anc);
+      total += anc.size * members.length;
+    }
+    if (total > budget) throw new ClosureTooLarge();
+  };
+
   for (const root of roots) {
     if (index.has(root)) continue;
+    // NOTE: between roots the stack is empty, so every indexed node is finished: a root whose
+    // parents are all finished (or not expanded) is a component of its own, closed at once.
+    const ps = parentsOf(root);
+    if (ps === undefined || ps.every((p) => p.key !== root && (index.has(p.key) || parentsOf(p.key) === undefined))) {
+      index.set(root, counter++);
+      close([root]);
+      continue;
+    }
     const work: { node: string; parents: readonly string[]; next: number }[] = [];
     const enter = (k: string) => {
       index.set(k, counter);
@@ -593,25 +678,7 @@ function closeOver(
         onStack.delete(m);
         members.push(m);
       } while (m !== top.node);
-      const anc = new Set<string>();
-      const inComponent = new Set(members);
-      for (const k of members) {
-        for (const p of keysOf(k)) {
-          anc.add(p);
-          if (!inComponent.has(p)) for (const a of setOf(p)) anc.add(a);
-          if (total + anc.size * members.length > budget) throw new ClosureTooLarge();
-        }
-      }
-      if (members.length === 1 && !anc.has(members[0]!)) {
-        if (anc.size > 0) result.set(members[0]!, anc);
-        total += anc.size;
-      } else {
-        // A cycle: every member reaches every other member (and itself).
-        for (const k of members) anc.add(k);
-        for (const k of members) result.set(k, anc);
-        total += anc.size * members.length;
-      }
-      if (total > budget) throw new ClosureTooLarge();
+      close(members);
     }
   }
   return { sets: result, total };
