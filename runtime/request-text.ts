@@ -14,34 +14,15 @@
  * INVARIANT: equal to the definition for every request (a property test compares them).
  * NOTE: browser-safe.
  */
-import { canonicalJson, CanonicalJsonError } from "../compiler/canonical.js";
+import { canonicalJson } from "../compiler/canonical.js";
 import { toPlainJson } from "../compiler/ids.js";
 import type { Request } from "../compiler/request.js";
 import { valueToJson } from "../stdlib/json.js";
 import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
-
-/** Characters that make a string need more than quotes around it (escapes, surrogates). */
-const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
-const SURROGATE = /[\ud800-\udfff]/;
+import { canonicalString } from "./canonical-value.js";
 
 /** `JSON.stringify(s)`, refusing a lone surrogate as canonical JSON does. */
-function str(s: string): string {
-  if (!SPECIAL.test(s)) return `"${s}"`;
-  if (SURROGATE.test(s)) {
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          i++;
-          continue;
-        }
-        throw new CanonicalJsonError("lone surrogate in a string", "");
-      }
-    }
-  }
-  return JSON.stringify(s);
-}
+const str = canonicalString;
 
 /** Uid texts by uid object (request uids are interned, so the same objects recur). */
 const uidTexts = new WeakMap<EntityUID, string>();
