@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servePlayground, type PlaygroundServer } from "../../cli/playground.js";
 import { buildBundle, loadSchema } from "../../compiler/index.js";
@@ -45,6 +45,25 @@ let server: PlaygroundServer;
 let context: BrowserContext;
 let userDataDir: string;
 const consoleErrors: string[] = [];
+
+/**
+ * Hover `target` until `hover` shows (up to 30 s): Monaco asks the worker on the first hover,
+ * and on a busy machine that first answer can come after the hover was given up; moving away
+ * and back asks again.
+ */
+async function hoverUntil(page: Page, target: Locator, hover: Locator): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    await page.mouse.move(5, 5);
+    await target.hover();
+    try {
+      await hover.first().waitFor({ state: "visible", timeout: 3_000 });
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+    }
+  }
+}
 
 async function open(url: string): Promise<Page> {
   const page = await context.newPage();
@@ -108,9 +127,8 @@ describe("playground in chromium", () => {
     const page = await open(server.url);
     await shot(page, "assist", async (p) => {
       const attr = p.locator("#editor-policies .view-line span", { hasText: /^clearance$/ }).first();
-      await attr.hover();
       const hover = p.locator(".monaco-hover", { hasText: "expression of type Long" });
-      await hover.first().waitFor({ state: "visible", timeout: 15_000 });
+      await hoverUntil(p, attr, hover);
       expect(await hover.first().textContent()).toContain("forbid policy clearance");
       await p.screenshot({ path: join(SHOTS, "06-hover-type.png") });
       await p.mouse.move(5, 5);
@@ -139,9 +157,8 @@ describe("playground in chromium", () => {
     const page = await open(`${server.url}${await encodeState(state)}`);
     await shot(page, "builtin-hover", async (p) => {
       await analysed(p);
-      await p.locator("#editor-policies .view-line span", { hasText: /lessThan/ }).first().hover();
       const hover = p.locator(".monaco-hover", { hasText: lessThan.signature });
-      await hover.first().waitFor({ state: "visible", timeout: 15_000 });
+      await hoverUntil(p, p.locator("#editor-policies .view-line span", { hasText: /lessThan/ }).first(), hover);
       const text = await hover.first().textContent();
       expect(text).toContain("method expression of type Bool");
       expect(text).toContain(lessThan.doc);
@@ -189,9 +206,8 @@ describe("playground in chromium", () => {
       await p.screenshot({ path: join(SHOTS, "10-governance-run.png") });
 
       // Hover on a policy's head shows its content id.
-      await p.locator("#editor-policies .view-line span", { hasText: /team-view/ }).first().hover();
       const hover = p.locator(".monaco-hover", { hasText: "policy id" });
-      await hover.first().waitFor({ state: "visible", timeout: 15_000 });
+      await hoverUntil(p, p.locator("#editor-policies .view-line span", { hasText: /team-view/ }).first(), hover);
       expect(await hover.first().textContent()).toContain(bundle.policies.find((x) => x.name === "team-view")!.id);
       await p.screenshot({ path: join(SHOTS, "11-policy-id-hover.png") });
     });
