@@ -219,7 +219,9 @@ describe("mesh fault drills (real PostgreSQL, node processes)", () => {
       await checkLog(mesh, schema, ackedBeforeCrash, true);
     }
     await Promise.all(procs.map((p) => p.finished()));
-    for (const p of procs) expect(p.fails).toBeGreaterThan(0);
+    // The crashes hit appends in flight (a node that had already appended all its events by
+    // then saw none, so this is asked of the nodes together, not of each).
+    expect(procs.reduce((n, p) => n + p.fails, 0)).toBeGreaterThan(0);
     const w = watch(mesh);
     expect(await w.stop()).toEqual([]);
     await checkLog(mesh, schema, ackedOf(procs));
