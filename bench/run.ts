@@ -9,7 +9,9 @@
  * `RATIO decide-vs-handwritten <x>` (time of Writ's compiled decision function ÷
  * handwritten time; target ≤ 3) and `RATIO decide-with-json-vs-handwritten <x>`
  * (the same with the request conversion counted), each the geometric mean over
- * scenarios.
+ * scenarios. Every headline ratio also has a row through `writ/runtime` as
+ * docs/embedding.md shows it: `RATIO runtime-decide-vs-cedar-wasm`, `runtime-vs-program`
+ * and `runtime-decide-vs-handwritten`.
  */
 import os from "node:os";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
   process.stdout.write(`RATIO compile-10k-ms ${c.ms.toFixed(0)}\n`);
   for (const r of rows) process.stdout.write(`RATIO runtime-decide-vs-cedar-wasm ${(r.runtime / r.cedarWasm).toFixed(2)}   (${r.scenario}; target ≥ 20)\n`);
   process.stdout.write(`RATIO runtime-vs-program ${geo(rows.map((r) => r.writ / r.runtime)).toFixed(2)}   (public decide time ÷ internal decide time, geometric mean; target ≤ 1.5)\n`);
+  process.stdout.write(`RATIO runtime-decide-vs-handwritten ${geo(rows.map((r) => r.hand / r.runtime)).toFixed(2)}   (public decide time ÷ handwritten time, geometric mean: decide-vs-handwritten through writ/runtime)\n`);
   if (process.env.WRIT_BENCH_SKIP_SERVICES === undefined) {
     process.stdout.write(`\nservices (entity stores, governed executions; set WRIT_BENCH_SKIP_SERVICES=1 to skip)\n`);
     for (const line of await benchServices()) process.stdout.write(`${line}\n`);

@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { colourWanted, paintProblemLine } from "./colour.js";
-import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_PROBLEMS, problemLine, processOutput, resetStdin, type Output, type Semantics } from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_PROBLEMS, problemLine, processOutput, resetStdin, untilStopSignal, type Output, type Semantics } from "./io.js";
 import { addMeshCommands, addMeshOptions, meshSchemaOption } from "./mesh-register.js";
 import { addServiceCommands } from "./service-register.js";
 
@@ -400,15 +400,7 @@ async function runPlayground(portText: string | undefined, io: Output): Promise<
     throw new CliFailure([problemLine("W5008", err instanceof Error ? err.message : String(err))]);
   }
   io.out(`Writ playground: ${server.url}  (Ctrl-C to stop)\n`);
-  await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      done();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilStopSignal();
   await server.close();
   return 0;
 }

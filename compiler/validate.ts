@@ -10,7 +10,7 @@
  * matches no environment gets the warning W3005, a policy that is `False` in
  * every environment the warning W3016 (Cedar reports both as warnings).
  */
-import type { Expr, Policy, PolicySet, Scope } from "../lang/ast.js";
+import { exprChildren, type Expr, type Policy, type PolicySet, type Scope } from "../lang/ast.js";
 import { diag, didYouMeanHelp, type Diagnostic } from "../lang/diagnostics.js";
 import type { Span } from "../lang/span.js";
 import { assertNever } from "../lang/span.js";
@@ -85,51 +85,7 @@ export function policyTypes(policy: Policy, schema: Schema): Map<Expr, readonly 
 /** Walk every sub-expression of `e` (pre-order). */
 export function forEachExpr(e: Expr, fn: (e: Expr) => void): void {
   fn(e);
-  switch (e.kind) {
-    case "bool":
-    case "long":
-    case "string":
-    case "entity":
-    case "var":
-    case "slotExpr":
-    case "boundVar":
-      return;
-    case "quantifier":
-      forEachExpr(e.target, fn);
-      return forEachExpr(e.body, fn);
-    case "unary":
-      return forEachExpr(e.operand, fn);
-    case "binary":
-      forEachExpr(e.left, fn);
-      return forEachExpr(e.right, fn);
-    case "if":
-      forEachExpr(e.cond, fn);
-      forEachExpr(e.then, fn);
-      return forEachExpr(e.else, fn);
-    case "has":
-    case "like":
-    case "getAttr":
-      return forEachExpr(e.target, fn);
-    case "is":
-      forEachExpr(e.target, fn);
-      if (e.in !== undefined) forEachExpr(e.in, fn);
-      return;
-    case "method":
-      forEachExpr(e.target, fn);
-      for (const a of e.args) forEachExpr(a, fn);
-      return;
-    case "call":
-      for (const a of e.args) forEachExpr(a, fn);
-      return;
-    case "set":
-      for (const a of e.elements) forEachExpr(a, fn);
-      return;
-    case "record":
-      for (const en of e.entries) forEachExpr(en.value, fn);
-      return;
-    default:
-      assertNever(e, "expression");
-  }
+  for (const c of exprChildren(e)) forEachExpr(c, fn);
 }
 
 /** Check that the names used by a policy exist in the schema (W3001, W3002, W3015). */
