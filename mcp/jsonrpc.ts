@@ -4,7 +4,7 @@
  *
  * A line is read with `JSON.parse` and checked against the JSON-RPC 2.0 envelope as the MCP
  * SDK's schemas state it (`jsonrpc: "2.0"`; a request has a string `method` and a string or
- * integer `id`; a response a `result` object or an `error` with an integer `code` and a string
+ * (safe) integer `id`; a response a `result` object or an `error` with an integer `code` and a string
  * `message`; `params` an object; no other top-level fields) — by hand, as this runs twice per
  * relayed message. A line that is not JSON is a parse error (-32700); JSON that is not a
  * JSON-RPC message is an invalid request (-32600), answered with the message's `id` when it has
@@ -58,7 +58,7 @@ function isObject(x: unknown): x is JsonObject {
 }
 
 function usableId(x: unknown): RequestId | null {
-  return typeof x === "string" || (typeof x === "number" && Number.isInteger(x)) ? x : null;
+  return typeof x === "string" || (typeof x === "number" && Number.isSafeInteger(x)) ? x : null;
 }
 
 const KEYS: Readonly<Record<"request" | "notification" | "result" | "error", readonly string[]>> = {
@@ -99,7 +99,7 @@ export function readMessage(line: string): Incoming {
   }
   if ("error" in json) {
     const e = json["error"];
-    if (!isObject(e) || !Number.isInteger(e["code"]) || typeof e["message"] !== "string") return invalid("`error` must be an object with an integer `code` and a string `message`", false);
+    if (!isObject(e) || !Number.isSafeInteger(e["code"]) || typeof e["message"] !== "string") return invalid("`error` must be an object with an integer `code` and a string `message`", false);
     const bad = envelopeError(json, "error") ?? (json["id"] !== undefined && id === null ? "`id` must be a string or an integer" : undefined);
     if (bad !== undefined) return invalid(bad, false);
     return { kind: "error", id: id ?? undefined, error: e, line };

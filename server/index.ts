@@ -17,7 +17,7 @@
  * NOTE: Node only. Imports `writ/runtime` through its public entry only.
  */
 import { createPrivateKey, sign as signAsync } from "node:crypto";
-import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import { readFileSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
@@ -272,10 +272,23 @@ function pinTarget(node: DecisionNode, app: FastifyInstance, loaded: (s: Snapsho
   };
 }
 
-/** Poll a bundle file and load it when it changes; a refused bundle is logged and the old one kept. */
+/**
+ * Poll a bundle file and load it when it changes; a refused bundle is logged and the old one kept.
+ * The file's state is taken synchronously here, so a change made right after the server starts is
+ * seen on the next poll (`fs.watchFile` takes its first look later, on the thread pool, and can
+ * miss it).
+ */
 function watchBundleFile(w: { readonly file: string; readonly intervalMs?: number }, node: DecisionNode, app: FastifyInstance, loaded: (s: Snapshot) => void): () => void {
-  const listener = (cur: Stats, prev: Stats): void => {
-    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
+  const look = (st: Stats | undefined): string => (st === undefined ? "missing" : `${st.ino}:${st.size}:${st.mtimeMs}`);
+  const statOf = (): Stats | undefined => {
+    try {
+      return statSync(w.file);
+    } catch {
+      return undefined;
+    }
+  };
+  let seen = look(statOf());
+  const reload = (): void => {
     let json: unknown;
     try {
       json = JSON.parse(readFileSync(w.file, "utf8"));
@@ -292,6 +305,13 @@ function watchBundleFile(w: { readonly file: string; readonly intervalMs?: numbe
     loaded(r.snapshot);
     app.log.info({ file: w.file, bundleId: r.snapshot.bundle.bundleId, sequence: r.snapshot.bundle.sequence, source: "watch" }, "bundle loaded");
   };
-  watchFile(w.file, { interval: w.intervalMs ?? 500, persistent: false }, listener);
-  return () => unwatchFile(w.file, listener);
+  const timer = setInterval(() => {
+    const st = statOf();
+    const now = look(st);
+    if (now === seen) return;
+    seen = now;
+    if (st !== undefined) reload();
+  }, w.intervalMs ?? 500);
+  timer.unref();
+  return () => clearInterval(timer);
 }

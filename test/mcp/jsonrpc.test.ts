@@ -71,7 +71,9 @@ describe("readMessage", () => {
   });
 
   it("accepts exactly the envelopes the MCP SDK's JSONRPCMessageSchema accepts", () => {
-    const id = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.constant(null), fc.boolean());
+    // Integers at and past the safe range: the SDK takes only safe integers as ids and error codes.
+    const edge = fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, -(2 ** 53), 1e21);
+    const id = fc.oneof(fc.string(), fc.integer(), edge, fc.double(), fc.constant(null), fc.boolean());
     const plain = fc.dictionary(fc.string().filter((k) => k !== "_meta"), fc.jsonValue(), { maxKeys: 3 });
     const field = <T>(name: string, arb: fc.Arbitrary<T>): fc.Arbitrary<Record<string, T>> => fc.option(arb, { nil: undefined }).map((v) => (v === undefined ? {} : { [name]: v }));
     const message = fc
@@ -81,7 +83,7 @@ describe("readMessage", () => {
         field("method", fc.oneof(fc.string(), fc.integer())),
         field("params", fc.oneof(plain, fc.constant(null), fc.array(fc.integer()))),
         field("result", fc.oneof(plain, fc.integer(), fc.array(fc.integer()))),
-        field("error", fc.oneof(fc.record({ code: fc.oneof(fc.integer(), fc.double()), message: fc.oneof(fc.string(), fc.integer()) }), fc.string())),
+        field("error", fc.oneof(fc.record({ code: fc.oneof(fc.integer(), edge, fc.double()), message: fc.oneof(fc.string(), fc.integer()) }), fc.string())),
         field("extra", fc.integer()),
       )
       .map((parts) => Object.assign({}, ...parts) as Record<string, unknown>);
