@@ -17,7 +17,7 @@
  * Ends with `RATIO mcp-proxy-vs-direct <x>` (gateway ÷ direct time per sequential call, log
  * on disk; target ≤ 1.3).
  */
-import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -165,6 +165,8 @@ async function main(): Promise<void> {
     ...middles.map(([name], i) => ({ name, msPerCall: median(times[i + 1]!), ratio: median(ratios[i]!), callsPerSec: throughput[i + 1]!, ...(cpus[i]!.length === 0 ? {} : { cpuUsPerCall: median(cpus[i]!) }) })),
   ];
   await Promise.all([direct, ...middles.map(([, m]) => m.client)].map((c) => c.close()));
+  // The logs live on tmpfs too (memory): remove what the bench made.
+  for (const dir of [policyDir, ...logs.map(([, d]) => d)]) rmSync(dir, { recursive: true, force: true });
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   process.stdout.write(`MCP gateway: echo on server-everything, ${CALLS} sequential calls × ${ROUNDS} rounds; ${os.cpus().length} × ${cpu}, Node ${process.version}\n\n`);
