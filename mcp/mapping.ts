@@ -27,7 +27,7 @@
  *
  * NOTE: pure functions; never throws.
  */
-import { contentId, runtimeCrypto, type EntityUidJson, type LoadedBundle, type RequestJson } from "../runtime/index.js";
+import { canonicalJson, runtimeCrypto, type EntityUidJson, type LoadedBundle, type RequestJson } from "../runtime/index.js";
 import type { JsonObject } from "./jsonrpc.js";
 
 type Schema = LoadedBundle["schema"];
@@ -110,10 +110,12 @@ function isObject(x: unknown): x is JsonObject {
  * hold (a lone surrogate), of its `JSON.stringify` text instead. Key order never matters.
  */
 export function digestOf(value: unknown): string {
+  // NOTE: `contentId(value)`, hashed by node:crypto (the content id's own hash is portable JS,
+  // several times slower on a tool's result); a property test holds the two equal.
   try {
-    return contentId(value);
+    return runtimeCrypto.sha256Id(canonicalJson(value));
   } catch {
-    return `sha256:${Buffer.from(runtimeCrypto.sha256(JSON.stringify(value) ?? "null")).toString("hex")}`;
+    return runtimeCrypto.sha256Id(JSON.stringify(value) ?? "null");
   }
 }
 

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadSchema } from "../../compiler/index.js";
 import { parseSchema } from "../../lang/index.js";
-import { contentId } from "../../runtime/index.js";
+import { contentId, runtimeCrypto } from "../../runtime/index.js";
 import { createMapping, digestOf, mcpNames, parseEntityUid, project, readToolRules, type Mapping, type SessionFacts, type ToolCall } from "../../mcp/index.js";
 
 function schemaOf(text: string): NonNullable<ReturnType<typeof loadSchema>["schema"]> {
@@ -169,5 +169,19 @@ describe("properties", () => {
     );
     expect(digestOf({ b: 1, a: [true, "x"] })).toBe(contentId({ a: [true, "x"], b: 1 }));
     expect(digestOf({ s: "\ud800" })).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("the digest (hashed by node:crypto) is always the content id, and JSON text's SHA-256 where canonical JSON cannot hold the value", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(digestOf(v)).toBe(contentId(v));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string({ unit: "binary" }), (obj, s) => {
+        const v = { ...obj, lone: `${s}\udc00` };
+        expect(digestOf(v)).toBe(`sha256:${Buffer.from(runtimeCrypto.sha256(JSON.stringify(v))).toString("hex")}`);
+      }),
+    );
   });
 });
