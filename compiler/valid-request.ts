@@ -221,13 +221,20 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
     attrs.set(k, { read, required: a.required, at: sorted.indexOf(k) });
     if (a.required) required++;
   }
+  // NOTE: one list of texts per reader, reused: a reader is never active twice at once (a
+  // type does not contain itself; each position of a type gets its own reader).
+  const texts: (string | undefined)[] = new Array<string | undefined>(sorted.length).fill(undefined);
   return (j) => {
-    if (!isObject(j) || isEscape(j)) return undefined;
+    if (!isObject(j)) return undefined;
+    const keys = Object.keys(j);
+    // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
+    if (keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn")) return undefined;
     const fields = new Map<string, Value>();
-    const texts: (string | undefined)[] = new Array<string | undefined>(sorted.length);
+    texts.fill(undefined);
     let writable = keysWritable;
     let present = 0;
-    for (const k of Object.keys(j)) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const a = attrs.get(k);
       if (a === undefined) return undefined;
       const v = a.read(j[k]);
