@@ -10,24 +10,69 @@
  * reads the request the general way (`readRequest` in `inputs.ts`), which also writes the
  * diagnostics.
  *
+ * In the same walk the plan writes the context's canonical (RFC 8785) text, the part of the
+ * request digest that depends on the request's values (`runtime/request-text.ts` puts the
+ * digest text together): `canonicalJson(toPlainJson(valueToJson(context)))`, without a
+ * second walk over the values. Where that text would need more than the plan writes directly
+ * (a set, a string with a lone or paired surrogate, an extension value not of the one-`arg`
+ * form) there is no text, and the caller writes it from the values.
+ *
  * INVARIANT: when `readValidRequest` gives a request, the general reading gives an equal
- * request with no diagnostic (a property test compares them).
+ * request with no diagnostic, and a context text it gives is the canonical text of that
+ * request's context (property tests compare them).
  * NOTE: parser-free (the runtime imports this module).
  */
-import { MAX_JSON_DEPTH, valueFromJson, type JsonValue } from "../stdlib/json.js";
-import { RecordValue, SetValue, type Value } from "../stdlib/value.js";
+import { builtinConstructor } from "../stdlib/builtins.js";
+import { MAX_JSON_DEPTH, valueFromJson, valueToJson, type JsonValue } from "../stdlib/json.js";
+import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
 import { conforms, valueHintFor } from "./input-validate.js";
 import { fastUid, type Request } from "./request.js";
-import { actionInfo, isEnumValue, type Schema } from "./schema-model.js";
+import { actionInfo, entityTypeInfo, isEnumValue, type Schema } from "./schema-model.js";
 import { attrOf, type RecordType, type Type } from "./types.js";
 
-/** Reads one JSON value of a declared type: the value when it reads and conforms, else undefined. */
+/**
+ * Reads one JSON value of a declared type: the value when it reads and conforms, else
+ * undefined. A reader that gives a value sets {@link written} to its canonical text first.
+ */
 type Reader = (j: unknown) => Value | undefined;
+
+/**
+ * The canonical text of the value the last reader gave (undefined: none written, see the
+ * module comment). NOTE: set by a reader just before it returns a value and read by its
+ * caller right after, so nested readers need no result objects.
+ */
+let written: string | undefined;
+
+/** Characters that need more than quotes around a string in JSON (escapes, surrogates). */
+const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** `JSON.stringify(s)` (JCS's string form), or undefined for a string with a surrogate (left to the caller's writer). */
+function stringText(s: string): string | undefined {
+  if (!SPECIAL.test(s)) return `"${s}"`;
+  return SURROGATE.test(s) ? undefined : JSON.stringify(s);
+}
+
+/** The canonical text of a value the general reading gave: entities and one-`arg` extension values, else undefined. */
+function generalText(v: Value): string | undefined {
+  if (v instanceof EntityUID) {
+    const id = stringText(v.id);
+    const type = stringText(v.type);
+    return id === undefined || type === undefined ? undefined : `{"__entity":{"id":${id},"type":${type}}}`;
+  }
+  if (typeof v !== "object" || v instanceof SetValue || v instanceof RecordValue) return undefined;
+  const x = (valueToJson(v) as { __extn?: { fn?: unknown; arg?: unknown; args?: unknown } }).__extn;
+  if (x === undefined || typeof x.fn !== "string" || typeof x.arg !== "string" || x.args !== undefined) return undefined;
+  const arg = stringText(x.arg);
+  const fn = stringText(x.fn);
+  return arg === undefined || fn === undefined ? undefined : `{"__extn":{"arg":${arg},"fn":${fn}}}`;
+}
 
 /** What a valid request of one action needs. */
 interface ActionPlan {
-  readonly principals: readonly string[];
-  readonly resources: readonly string[];
+  /** The allowed principal types, each with whether it is an enum type (its ids are checked). */
+  readonly principals: ReadonlyMap<string, boolean>;
+  readonly resources: ReadonlyMap<string, boolean>;
   readonly context: Reader;
 }
 
@@ -62,7 +107,9 @@ function general(schema: Schema, t: Type): Reader {
   const hint = valueHintFor(t);
   return (j) => {
     const r = valueFromJson(j as JsonValue, hint);
-    return r.ok && conforms(schema, r.value, t) ? r.value : undefined;
+    if (!r.ok || !conforms(schema, r.value, t)) return undefined;
+    written = generalText(r.value);
+    return r.value;
   };
 }
 
@@ -71,14 +118,33 @@ function readerFor(schema: Schema, t: Type, depth: number): Reader | undefined {
   switch (t.kind) {
     case "bool": {
       const only = t.value;
-      return (j) => (typeof j === "boolean" && (only === undefined || j === only) ? j : undefined);
+      return (j) => {
+        if (typeof j !== "boolean" || (only !== undefined && j !== only)) return undefined;
+        written = j ? "true" : "false";
+        return j;
+      };
     }
     case "long":
-      return (j) => (typeof j === "number" && Number.isSafeInteger(j) ? BigInt(j) : undefined);
+      return (j) => {
+        if (typeof j !== "number" || !Number.isSafeInteger(j)) return undefined;
+        // NOTE: String(-0) is "0", as the Long 0n it reads as is written.
+        written = String(j);
+        return BigInt(j);
+      };
     case "string":
-      return (j) => (typeof j === "string" ? j : undefined);
+      return (j) => {
+        if (typeof j !== "string") return undefined;
+        written = stringText(j);
+        return j;
+      };
     case "set": {
-      if (t.element === undefined) return (j) => (Array.isArray(j) && j.length === 0 ? new SetValue([]) : undefined);
+      // NOTE: no text for sets (their canonical order is by value key): the caller writes it.
+      if (t.element === undefined)
+        return (j) => {
+          if (!Array.isArray(j) || j.length !== 0) return undefined;
+          written = undefined;
+          return new SetValue([]);
+        };
       const element = readerFor(schema, t.element, depth + 1);
       if (element === undefined) return undefined;
       return (j) => {
@@ -89,6 +155,7 @@ function readerFor(schema: Schema, t: Type, depth: number): Reader | undefined {
           if (v === undefined) return undefined;
           out.push(v);
         }
+        written = undefined;
         return new SetValue(out);
       };
     }
@@ -96,9 +163,10 @@ function readerFor(schema: Schema, t: Type, depth: number): Reader | undefined {
       return recordReader(schema, t, depth);
     case "never":
       return () => undefined;
+    case "extension":
+      return t.name === "ipaddr" || t.name === "decimal" ? extensionReader(schema, t, t.name === "ipaddr" ? "ip" : "decimal") : general(schema, t);
     case "entity":
     case "anyEntity":
-    case "extension":
       return general(schema, t);
     default: {
       const never: never = t;
@@ -107,32 +175,89 @@ function readerFor(schema: Schema, t: Type, depth: number): Reader | undefined {
   }
 }
 
+/**
+ * An `ipaddr` or `decimal` value in its common forms — the text alone, or
+ * `{"__extn": {"fn": <ctor>, "arg": <text>}}` — built by the extension's constructor as the
+ * general reading builds it; any other form, or a text the constructor refuses, goes to the
+ * general reading. Its canonical text is `{"__extn":{"arg":<value's text>,"fn":<ctor>}}`.
+ */
+function extensionReader(schema: Schema, t: Type, ctor: "ip" | "decimal"): Reader {
+  const make = builtinConstructor(ctor)!.impl as (text: string) => Value & { text(): string };
+  const slow = general(schema, t);
+  const fn = `,"fn":"${ctor}"}}`;
+  return (j) => {
+    let arg = j;
+    if (typeof j !== "string") {
+      const x = isObject(j) && isEscape(j) ? j["__extn"] : undefined;
+      if (!isObject(x) || x["fn"] !== ctor || x["args"] !== undefined) return slow(j);
+      arg = x["arg"];
+      if (typeof arg !== "string") return slow(j);
+    }
+    let v: Value & { text(): string };
+    try {
+      v = make(arg as string);
+    } catch {
+      return slow(j);
+    }
+    const text = stringText(v.text());
+    written = text === undefined ? undefined : `{"__extn":{"arg":${text}${fn}`;
+    return v;
+  };
+}
+
 function recordReader(schema: Schema, t: RecordType, depth: number): Reader | undefined {
   // NOTE: open records (extra attributes read without a hint) take the general path.
   if (t.open) return undefined;
-  const attrs = new Map<string, { readonly read: Reader; readonly required: boolean }>();
+  const attrs = new Map<string, { readonly read: Reader; readonly required: boolean; readonly at: number }>();
+  // The declared keys in UTF-16 code-unit order (JCS's order), each written as `"k":`.
+  const sorted = Object.keys(t.attrs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const heads = sorted.map((k) => `${stringText(k) ?? ""}:`);
+  const keysWritable = sorted.every((k) => stringText(k) !== undefined);
   let required = 0;
   for (const k in t.attrs) {
     const a = attrOf(t, k)!;
     const read = readerFor(schema, a.type, depth + 1);
     if (read === undefined) return undefined;
-    attrs.set(k, { read, required: a.required });
+    attrs.set(k, { read, required: a.required, at: sorted.indexOf(k) });
     if (a.required) required++;
   }
+  // NOTE: one list of texts per reader, reused: a reader is never active twice at once (a
+  // type does not contain itself; each position of a type gets its own reader).
+  const texts: (string | undefined)[] = new Array<string | undefined>(sorted.length).fill(undefined);
   return (j) => {
-    if (!isObject(j) || isEscape(j)) return undefined;
+    if (!isObject(j)) return undefined;
+    const keys = Object.keys(j);
+    // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
+    if (keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn")) return undefined;
     const fields = new Map<string, Value>();
+    texts.fill(undefined);
+    let writable = keysWritable;
     let present = 0;
-    for (const k of Object.keys(j)) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const a = attrs.get(k);
       if (a === undefined) return undefined;
       const v = a.read(j[k]);
       if (v === undefined) return undefined;
+      if (written === undefined) writable = false;
+      else texts[a.at] = written;
       fields.set(k, v);
       if (a.required) present++;
     }
-    return present === required ? new RecordValue(fields) : undefined;
+    if (present !== required) return undefined;
+    written = writable ? recordText(heads, texts) : undefined;
+    return new RecordValue(fields);
   };
+}
+
+/** `{"k":v,…}` from the texts of the present attributes, in the order of `heads`. */
+function recordText(heads: readonly string[], texts: readonly (string | undefined)[]): string {
+  let out = "{";
+  for (let i = 0; i < heads.length; i++) {
+    const t = texts[i];
+    if (t !== undefined) out += (out.length === 1 ? "" : ",") + heads[i]! + t;
+  }
+  return `${out}}`;
 }
 
 function planFor(schema: Schema, actionKey: string): ActionPlan | undefined {
@@ -142,16 +267,24 @@ function planFor(schema: Schema, actionKey: string): ActionPlan | undefined {
   if (cached !== undefined) return cached ?? undefined;
   const at = actionInfo(schema, actionKey)?.appliesTo;
   const context = at === undefined || at.context.kind !== "record" ? undefined : recordReader(schema, at.context, 0);
-  const plan = at === undefined || context === undefined ? undefined : { principals: at.principals, resources: at.resources, context };
+  const enums = (types: readonly string[]): ReadonlyMap<string, boolean> => new Map(types.map((type) => [type, entityTypeInfo(schema, type)?.enumValues !== undefined]));
+  const plan = at === undefined || context === undefined ? undefined : { principals: enums(at.principals), resources: enums(at.resources), context };
   if (byAction.size < MAX_CACHED_PLANS) byAction.set(actionKey, plan ?? null);
   return plan;
 }
 
+/** Where {@link readValidRequest} puts the canonical text of the request's context. */
+export interface ContextText {
+  /** `canonicalJson(toPlainJson(valueToJson(context)))`, or undefined when not written here. */
+  text: string | undefined;
+}
+
 /**
  * The request `json` reads as when it is valid for `schema` (what `readRequest(json, schema)`
- * gives with no diagnostic), or undefined: invalid, or read the general way. Never throws.
+ * gives with no diagnostic), or undefined: invalid, or read the general way. With `out`,
+ * the context's canonical text goes to `out.text` (see the module comment). Never throws.
  */
-export function readValidRequest(json: unknown, schema: Schema): Request | undefined {
+export function readValidRequest(json: unknown, schema: Schema, out?: ContextText): Request | undefined {
   if (!isObject(json)) return undefined;
   if (json["lineage"] !== undefined && json["lineage"] !== null) return undefined;
   const principal = fastUid(json["principal"]);
@@ -160,10 +293,13 @@ export function readValidRequest(json: unknown, schema: Schema): Request | undef
   if (principal === undefined || action === undefined || resource === undefined) return undefined;
   const plan = planFor(schema, action.key);
   if (plan === undefined) return undefined;
-  if (!plan.principals.includes(principal.type) || !isEnumValue(schema, principal.type, principal.id)) return undefined;
-  if (!plan.resources.includes(resource.type) || !isEnumValue(schema, resource.type, resource.id)) return undefined;
+  const principalEnum = plan.principals.get(principal.type);
+  if (principalEnum === undefined || (principalEnum && !isEnumValue(schema, principal.type, principal.id))) return undefined;
+  const resourceEnum = plan.resources.get(resource.type);
+  if (resourceEnum === undefined || (resourceEnum && !isEnumValue(schema, resource.type, resource.id))) return undefined;
   const cj = json["context"];
   const context = plan.context(cj === undefined || cj === null ? {} : cj);
   if (context === undefined) return undefined;
+  if (out !== undefined) out.text = written;
   return { principal, action, resource, context: context as RecordValue };
 }

@@ -30,6 +30,7 @@ import { canonicalBytes, canonicalJson } from "../compiler/canonical.js";
 import { problem, type Diagnostic } from "../compiler/compile-ir.js";
 import { readRequest } from "../compiler/inputs.js";
 import type { Request } from "../compiler/request.js";
+import { readValidRequest, type ContextText } from "../compiler/valid-request.js";
 import type { LoadedBundle } from "./bundle.js";
 import type { RuntimeCrypto } from "./crypto/platform.js";
 
@@ -117,8 +118,8 @@ export function canonicalRequest(request: Request): RecordJson {
  * `sha256:<hex>` of the canonical `{ entitiesId, request }`.
  * @throws CanonicalJsonError when a string of the request holds a lone surrogate.
  */
-export function requestDigestWith(hash: DigestHash, request: Request, entitiesId: string): string {
-  return hash.sha256Id(requestDigestText(request, entitiesId));
+export function requestDigestWith(hash: DigestHash, request: Request, entitiesId: string, contextText?: string): string {
+  return hash.sha256Id(requestDigestText(request, entitiesId, contextText));
 }
 
 function inputDigest(hash: DigestHash, requestJson: unknown, entities: unknown): string {
@@ -161,6 +162,19 @@ function inputFailure(hash: DigestHash, loaded: LoadedBundle, diagnostics: reado
   return finish(loaded, "deny", [], errors, {}, [], entitiesId, inputDigest(hash, requestJson, entities), false);
 }
 
+/** The context text of the last `validRequest` (reused: one decision at a time per thread). */
+const readText: ContextText = { text: undefined };
+
+/** `readValidRequest` with its context text in `readText`; undefined (read the general way) when it throws. */
+function validRequest(json: unknown, schema: LoadedBundle["schema"]): Request | undefined {
+  readText.text = undefined;
+  try {
+    return readValidRequest(json, schema, readText);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Entities for a decision: a loaded store, or Cedar entities JSON read for this one call. */
 export type DecideEntities = EntityStore | readonly EntityJson[];
 
@@ -181,12 +195,18 @@ export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: 
     const p = problem("W7001", { storeSchema: store.schemaId, bundleSchema: loaded.schemaId });
     return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: p.code, message: p.message }], {}, [], store.id, inputDigest(hash, requestJson, store), true);
   }
-  const read = readRequest(requestJson, loaded.schema);
-  const request = read.request;
-  if (request === undefined) return inputFailure(hash, loaded, read.diagnostics, requestJson, store);
+  // The common case, a valid request, read in one pass with its context's canonical text.
+  let request = validRequest(requestJson, loaded.schema);
+  let contextText = readText.text;
+  if (request === undefined) {
+    const read = readRequest(requestJson, loaded.schema);
+    if (read.request === undefined) return inputFailure(hash, loaded, read.diagnostics, requestJson, store);
+    request = read.request;
+    contextText = undefined;
+  }
   let digest: string;
   try {
-    digest = requestDigestWith(hash, request, store.id);
+    digest = requestDigestWith(hash, request, store.id, contextText);
   } catch {
     const message = "the request contains a string that is not valid Unicode (a lone surrogate)";
     return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(hash, requestJson, store), false);

@@ -120,17 +120,19 @@ let lastId: string | undefined;
 let lastPrefix = "";
 
 /**
- * The canonical text of `{ entitiesId, request }` for a request digest.
+ * The canonical text of `{ entitiesId, request }` for a request digest. `contextText`, when
+ * given, is the canonical text of `request.context` written while the request was read
+ * (`readValidRequest`); otherwise it is written here from the values.
  * @throws CanonicalJsonError when a string holds a lone surrogate.
  */
-export function requestDigestText(request: Request, entitiesId: string): string {
+export function requestDigestText(request: Request, entitiesId: string, contextText?: string): string {
   const lineage = (request as unknown as { readonly lineage?: Value }).lineage;
   if (entitiesId !== lastId) {
     lastPrefix = `{"entitiesId":${str(entitiesId)},"request":{"action":`;
     lastId = entitiesId;
   }
   return (
-    `${lastPrefix}${uid(request.action)},"context":${value(request.context)}` +
+    `${lastPrefix}${uid(request.action)},"context":${contextText ?? value(request.context)}` +
     (lineage === undefined ? "" : `,"lineage":${value(lineage)}`) +
     `,"principal":${uid(request.principal)},"resource":${uid(request.resource)}}}`
   );

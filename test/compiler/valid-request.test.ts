@@ -9,7 +9,9 @@ import { loadSchema, type Schema } from "../../compiler/schema.js";
 import { contextHintFor, validateRequest } from "../../compiler/input-validate.js";
 import { readRequest } from "../../compiler/inputs.js";
 import { requestFromJson, type Request } from "../../compiler/request.js";
-import { readValidRequest } from "../../compiler/valid-request.js";
+import { readValidRequest, type ContextText } from "../../compiler/valid-request.js";
+import { canonicalJson } from "../../compiler/canonical.js";
+import { toPlainJson } from "../../compiler/ids.js";
 import { valueToJson } from "../../stdlib/json.js";
 import { RecordValue, type Value } from "../../stdlib/value.js";
 
@@ -25,6 +27,11 @@ action view appliesTo {
   context: { flag: Bool, n?: Long, s: String, nums: Set<Long>, who: Who, user: User, lvl: Level, ip: ipaddr, d?: decimal, open?: Set<Set<Long>> }
 };
 action list appliesTo { principal: [User], resource: [Doc] };
+action plain appliesTo {
+  principal: [User],
+  resource: [Doc],
+  context: { flag: Bool, n?: Long, s: String, who: Who, user: User, lvl: Level, ip: ipaddr, d?: decimal, nums?: Set<Long> }
+};
 action group;
 `;
 
@@ -84,7 +91,7 @@ const action = mostly(
 const fields: readonly (readonly [string, number, fc.Arbitrary<unknown>])[] = [
   ["flag", 9, mostly(true, false, "true", 1, null)],
   ["n", 5, mostly(3, -0, 2 ** 60, 1.5, "3", 7n, { __extn: { fn: "decimal", arg: "1.0" } })],
-  ["s", 9, mostly("x", "", "\ud800", 5, { __entity: { type: "User", id: "a" } })],
+  ["s", 9, mostly("x", "", "\ud800", 5, { __entity: { type: "User", id: "a" } }, 'q"\\\n\u0001\u007f', "\u{1f600}", "é")],
   ["nums", 9, mostly([1, 2, 1], [], [1, "2"], [[1]], "1", { __extn: { fn: "ip", arg: "::1" } })],
   ["who", 9, mostly({ id: "w" }, { id: "w", n: 2 }, { id: 5 }, {}, { id: "w", more: true }, { __entity: { type: "User", id: "a" } }, [])],
   ["user", 9, mostly({ type: "User", id: "b" }, { __entity: { type: "User", id: "b" } }, { type: "Doc", id: "b" }, 'User::"b"', { type: "User", id: "b", extra: 1 })],
@@ -145,5 +152,48 @@ describe("readValidRequest", () => {
     );
     // The property is not vacuous: a good share of the generated requests are valid.
     expect(read).toBeGreaterThan(20);
+  });
+
+  it("writes the context's canonical text while reading: always the canonical JSON of the context it gives", () => {
+    const s = schema();
+    const str = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('q"\\\n\u0001', "\u{1f600}", "\ud800", "é", "__proto__"));
+    const long = fc.oneof(fc.integer(), fc.constantFrom(-0, 2 ** 53 - 1, -(2 ** 53 - 1)));
+    const opt = (a: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.option(a, { nil: undefined });
+    // Valid contexts of the `plain` action, keys in any order; sets get no text, so half go without one.
+    const context = fc
+      .record({
+        flag: fc.boolean(),
+        n: opt(long),
+        s: str,
+        who: fc.record({ id: str, n: opt(long) }),
+        user: fc.oneof(str.map((id) => ({ type: "User", id })), str.map((id) => ({ __entity: { type: "User", id } }))),
+        lvl: fc.constantFrom({ type: "Level", id: "low" }, { type: "Level", id: "high" }),
+        ip: fc.constantFrom<unknown>("10.0.0.1", "::1/64", "192.168.0.0/16", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }),
+        d: opt(fc.constantFrom<unknown>("1.5", "-0.0001", { __extn: { fn: "decimal", arg: "-2.0" } })),
+      })
+      .map((c) => JSON.parse(JSON.stringify(c)) as Record<string, unknown>)
+      .chain((c) => fc.shuffledSubarray(Object.entries(c), { minLength: Object.keys(c).length }).map((kvs) => Object.fromEntries(kvs)));
+    const requests = fc.tuple(context, fc.boolean()).map(([c, nums]) => ({ ...GOOD, action: { type: "Action", id: "plain" }, context: nums ? { ...c, nums: [2, 1] } : c }));
+    let written = 0;
+    fc.assert(
+      fc.property(requests, (json) => {
+        const out: ContextText = { text: undefined };
+        const fast = readValidRequest(json, s, out);
+        if (fast === undefined || out.text === undefined) return;
+        written++;
+        expect(out.text).toBe(canonicalJson(toPlainJson(valueToJson(fast.context))));
+      }),
+      { numRuns: 1000, seed: 12 },
+    );
+    expect(written).toBeGreaterThan(50);
+    expect(written).toBeLessThan(1000);
+    const out: ContextText = { text: undefined };
+    expect(readValidRequest({ ...GOOD, action: { type: "Action", id: "list" }, context: undefined }, s, out)).toBeDefined();
+    expect(out.text).toBe("{}");
+    const { nums: _n, ...noNums } = GOOD.context;
+    expect(readValidRequest({ ...GOOD, action: { type: "Action", id: "plain" }, context: { ...noNums, s: 'a"b' } }, s, out)).toBeDefined();
+    expect(out.text).toBe(
+      '{"flag":true,"ip":{"__extn":{"arg":"10.0.0.1","fn":"ip"}},"lvl":{"__entity":{"id":"low","type":"Level"}},"s":"a\\"b","user":{"__entity":{"id":"bob","type":"User"}},"who":{"id":"w"}}',
+    );
   });
 });

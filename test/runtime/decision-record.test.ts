@@ -305,6 +305,49 @@ describe("the request digest text", () => {
     );
   });
 
+  it("is the same whether the context text is written while reading the request or from the values (decide's digest against the definition)", async () => {
+    const { canonicalRequest } = await import("../../runtime/decision-record.js");
+    const { canonicalJson } = await import("../../compiler/canonical.js");
+    const { readRequest } = await import("../../compiler/inputs.js");
+    const { loadEntities, runtimeCrypto } = await import("../../runtime/index.js");
+    const b = loadBundle(
+      bundleFrom(
+        "permit (principal, action, resource) when { context.s like \"a*\" };",
+        "entity User; entity Doc; action view appliesTo { principal: [User], resource: [Doc], context: { s: String, n: Long, ok?: Bool, ip: ipaddr, who: { id: String, d?: decimal }, tags?: Set<String> } };",
+      ),
+    ).bundle!;
+    const store = loadEntities(b, []).store!;
+    const str = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('"', "\\", "\u0000", "\ud800", "\u{1f600}", "__proto__"));
+    const opt = (a: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.option(a, { nil: undefined });
+    const context = fc.record({
+      s: str,
+      n: fc.oneof(fc.integer(), fc.constantFrom(-0, 2 ** 53 - 1)),
+      ok: opt(fc.boolean()),
+      ip: fc.constantFrom<unknown>("10.0.0.1", "::1/64", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }),
+      who: fc.record({ id: str, d: opt(fc.constantFrom<unknown>("1.5", { __extn: { fn: "decimal", arg: "-2.0" } })) }),
+      tags: opt(fc.array(str, { maxLength: 3 })),
+    });
+    fc.assert(
+      fc.property(str, context, (id, c) => {
+        const json = JSON.parse(JSON.stringify({ principal: { type: "User", id }, action: { type: "Action", id: "view" }, resource: { type: "Doc", id: "d" }, context: c })) as unknown;
+        const record = decide(b, json, store);
+        const request = readRequest(json, b.schema).request;
+        expect(request).toBeDefined();
+        let expected: string;
+        try {
+          expected = runtimeCrypto.sha256Id(canonicalJson({ entitiesId: store.id, request: canonicalRequest(request!) }));
+        } catch {
+          // A lone surrogate: no canonical text, the record is a W5004 deny.
+          expect(record.errors.map((e) => e.code)).toEqual(["W5004"]);
+          return;
+        }
+        expect(record.errors).toEqual([]);
+        expect(record.requestDigest).toBe(expected);
+      }),
+      { numRuns: 400, seed: 6 },
+    );
+  });
+
   it("stays exact when records with the same key count recur in other orders (the cached key layouts)", async () => {
     const { requestDigestText } = await import("../../runtime/request-text.js");
     const { canonicalRequest } = await import("../../runtime/decision-record.js");
