@@ -37,7 +37,7 @@ import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValu
 import { BUNDLE_FORMAT, LANGUAGE_VERSION, toPlainJson } from "../compiler/ids.js";
 import type { LoadedBundle } from "./bundle.js";
 import { templateFields } from "./bundle-links.js";
-import { decideWith, type DecisionRecord, type RecordJson, type RequestJson } from "./decision-record.js";
+import { decideWith, type DecisionRecord, type RecordError, type RecordJson, type RequestJson } from "./decision-record.js";
 import { EntityStore } from "./entity-store.js";
 import {
   asLineageEvent,
@@ -108,6 +108,13 @@ export interface AuthorizeOptions extends ExecuteOptions {
    * in {@link Governor.complete}.
    */
   readonly obligationsBy?: "handlers" | "caller";
+  /**
+   * A request that does not read as a request of the bundle's schema (its decision has input
+   * errors): `record` (default) — recorded as denied; `refuse` — nothing is recorded, and the
+   * authorization has no events and lists the errors in `invalidInput` (a service answering
+   * "bad request" decides once instead of checking the input with a decision of its own).
+   */
+  readonly invalidInput?: "record" | "refuse";
 }
 
 /** One recorded event of an execution. */
@@ -149,6 +156,8 @@ export interface Authorization {
   readonly obligations: Readonly<Record<string, RecordJson>>;
   /** Why the execution was refused. */
   readonly problem?: Problem;
+  /** The input errors of a request refused unrecorded (`invalidInput: "refuse"`). */
+  readonly invalidInput?: readonly RecordError[];
 }
 
 /** What an executor reports after running (or not running) an authorized action. */
@@ -397,11 +406,22 @@ export class Governor {
       else why = p.problem;
     }
     const asked = (isObject(request) && why === undefined ? { ...request, lineage } : request) as RecordJson;
+    const refuseInvalid = options.invalidInput === "refuse";
+    const invalid = (r: DecisionRecord): Authorization | undefined => {
+      const errors = r.errors.filter((e) => e.policy === "");
+      return errors.length === 0 ? undefined : { ...refused(problem("W7009", { detail: `invalid request: ${errors[0]!.message}` })), invalidInput: errors };
+    };
     const requested = this.event(execution, "requested", actor, parents, { request: asked, entitiesId: entities.id, bundleId: bundle.bundleId });
-    if (why !== undefined) return this.recordDenial(requested, actor, why, "refused", refused);
+    if (why !== undefined) {
+      // NOTE: a refusal path: the input is checked on its own here (the request was not decided).
+      const bad = refuseInvalid ? invalid(decideWith(this.log.crypto, bundle, request, entities)) : undefined;
+      return bad ?? this.recordDenial(requested, actor, why, "refused", refused);
+    }
 
-    // 3. Decide; with handlers, an obligation without one is a deny.
+    // 3. Decide (input that does not fit the schema is refused unrecorded when asked); with handlers, an obligation without one is a deny.
     const record = decideWith(this.log.crypto, bundle, asked, entities);
+    const bad = refuseInvalid ? invalid(record) : undefined;
+    if (bad !== undefined) return bad;
     if (record.decision === "deny") {
       const detail =
         record.errors.length > 0

@@ -13,7 +13,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { problem } from "../runtime/index.js";
 import { CandidateCache } from "./authzen-search.js";
 import type { DecisionNode, Snapshot } from "./decision-node.js";
-import { installErrorHandlers, rejectReason, sendProblem } from "./errors.js";
+import { installErrorHandlers, rejectReason, sendProblem, sendTimeout } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { authzenRoutes } from "./routes/authzen-routes.js";
 import { bundleRoutes } from "./routes/bundle-routes.js";
@@ -31,6 +31,8 @@ declare module "fastify" {
     caller: Caller | undefined;
     /** `process.hrtime.bigint()` when the request arrived. */
     startedAt: bigint;
+    /** The request timeout's timer (cleared when the response is sent). */
+    deadline: ReturnType<typeof setTimeout> | undefined;
   }
   interface FastifyContextConfig {
     /** The scope a token needs for this route (absent: public). */
@@ -103,7 +105,6 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: o.bodyLimit,
-    handlerTimeout: o.requestTimeoutMs,
     requestTimeout: o.requestTimeoutMs,
     trustProxy: o.trustProxy,
     return503OnClosing: true,
@@ -129,9 +130,15 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   });
   app.decorateRequest("caller", undefined);
   app.decorateRequest("startedAt", 0n);
+  app.decorateRequest("deadline", undefined);
 
   app.addHook("onRequest", async (request, reply) => {
     request.startedAt = process.hrtime.bigint();
+    // NOTE: the request timeout is this timer, not Fastify's `handlerTimeout`, which makes an
+    // AbortController per request and aborts it (a DOMException with a stack) when each one closes.
+    const deadline = setTimeout(() => sendTimeout(reply), o.requestTimeoutMs);
+    deadline.unref();
+    request.deadline = deadline;
     const scope = request.routeOptions.config.scope;
     if (scope === undefined || o.tokens === undefined) return;
     const caller = o.tokens.authenticate(request.headers.authorization);
@@ -151,6 +158,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   });
 
   app.addHook("onResponse", async (request, reply) => {
+    clearTimeout(request.deadline);
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const name = request.routeOptions.config.name ?? "unknown";
     const status = reply.statusCode;

@@ -11,7 +11,6 @@
  */
 import {
   BundleGuard,
-  decide,
   Governor,
   loadEntities,
   problem,
@@ -263,9 +262,6 @@ export class DecisionNode {
     if (typeof request === "object" && request !== null && "lineage" in request) {
       return fail(problem("W8004", { detail: "the request must not carry `lineage`: the node supplies the verified ancestry" }));
     }
-    const pre = decide(cur.bundle, request, cur.store);
-    const inputErrors = pre.errors.filter((e) => e.policy === "");
-    if (inputErrors.length > 0) return fail(problem("W8004", { detail: `invalid request: ${inputErrors[0]!.message}` }), inputErrors.map((e) => `${e.code}: ${e.message}`));
     if (this.pending.size + this.authorizing >= this.options.maxInFlight) {
       return fail(problem("W8009", { detail: `${this.options.maxInFlight} governed executions are waiting for an outcome; retry later` }));
     }
@@ -273,10 +269,13 @@ export class DecisionNode {
     let auth: Authorization;
     try {
       if (options.parent !== undefined) await this.knownParent(options.parent);
-      auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", ...(options.parent === undefined ? {} : { parent: options.parent }) });
+      // Decided once: input that does not fit the schema comes back unrecorded (invalidInput).
+      auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", invalidInput: "refuse", ...(options.parent === undefined ? {} : { parent: options.parent }) });
     } finally {
       this.authorizing--;
     }
+    const inputErrors = auth.invalidInput;
+    if (inputErrors !== undefined) return fail(problem("W8004", { detail: `invalid request: ${inputErrors[0]!.message}` }), inputErrors.map((e) => `${e.code}: ${e.message}`));
     if (auth.events.length === 0) return fail(auth.problem ?? problem("W7007", { detail: "nothing was recorded" }));
     this.lastAppendAt = this.options.clock().getTime();
     this.indexEvents(auth.execution, auth.actor, auth.events, { request, parent: options.parent, bundleId: cur.bundle.bundleId }, auth.decisionRecord);

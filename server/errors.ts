@@ -100,6 +100,23 @@ export function sendProblem(reply: FastifyReply, p: Problem, details?: readonly 
   return reply.code(statusOf(p.code)).type("application/json; charset=utf-8").send(errorBody(p, details));
 }
 
+function timeoutProblem(): Problem {
+  return problem("W8007", { detail: "the request did not complete within the request timeout" });
+}
+
+/**
+ * Answer a request its handler did not answer within the request timeout (503 W8007): nothing
+ * when it was answered meanwhile; a response already started is cut off instead.
+ */
+export function sendTimeout(reply: FastifyReply): void {
+  if (reply.sent) return;
+  if (reply.raw.headersSent) {
+    reply.raw.destroy();
+    return;
+  }
+  sendProblem(reply, timeoutProblem(), undefined, { "retry-after": "1" });
+}
+
 /** The JSON schema of an error body (routes declare it for their error statuses). */
 export const ERROR_SCHEMA = {
   type: "object",
@@ -132,7 +149,7 @@ function fastifyProblem(err: FastifyError, request: FastifyRequest, bodyLimit: n
     return problem("W8004", { detail: `the request body is not valid JSON: ${oneLine(err.message)}` });
   }
   if (err instanceof RangeError) return problem("W8004", { detail: "the request body is nested too deeply" });
-  if (err.code === "FST_ERR_HANDLER_TIMEOUT" || err.statusCode === 408) return problem("W8007", { detail: "the request did not complete within the request timeout" });
+  if (err.code === "FST_ERR_HANDLER_TIMEOUT" || err.statusCode === 408) return timeoutProblem();
   if (err.statusCode === 503) return problem("W8009", { detail: "the server is closing" });
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return problem("W8004", { detail: oneLine(err.message) });
   return problem("W8018", { requestId: String(request.id) });

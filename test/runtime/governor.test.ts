@@ -316,6 +316,22 @@ describe("Governor.execute", () => {
     expect((await eventsOf(log)).map((e) => e.phase)).toEqual(["requested", "authorized", "verified", "failed", "audited"]);
   });
 
+  it("authorize with invalidInput \"refuse\" records nothing for input that does not fit the schema; by default it is a recorded denial", async () => {
+    const { log, gov } = await setup();
+    const bad = { ...approve, principal: uid("Ops::Robot", "r2") };
+    const refused = await gov.authorize(bad, { actor: "alice", invalidInput: "refuse" });
+    expect(refused).toMatchObject({ allowed: false, events: [], problem: { code: "W7009" } });
+    expect(refused.invalidInput?.length).toBeGreaterThan(0);
+    expect(refused.invalidInput?.every((e) => e.policy === "")).toBe(true);
+    expect(log.size).toBe(0);
+    const recorded = await gov.authorize(bad, { actor: "alice" });
+    expect(recorded.invalidInput).toBeUndefined();
+    expect(recorded.events.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
+    const fine = await gov.authorize(approve, { actor: "alice", invalidInput: "refuse" });
+    expect(fine).toMatchObject({ allowed: true });
+    expect(fine.invalidInput).toBeUndefined();
+  });
+
   it("refuses a request that brings its own lineage", async () => {
     const { gov } = await setup();
     let calls = 0;

@@ -6,8 +6,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ed25519, verifyArtifact, verifyProof } from "../../runtime/index.js";
+import { decide, ed25519, verifyArtifact, verifyProof } from "../../runtime/index.js";
 import type { WritServer } from "../../server/index.js";
 import { compileBundle, projectBundle, ROOT, tempDir, testServer } from "../support/servers.js";
 
@@ -68,6 +69,31 @@ describe("authorize", () => {
       expect(r.body.code).toBe("W8004");
     }
     expect(s.node.log.size).toBe(before);
+  });
+
+  it("always: authorize refuses unrecorded (W8004, the same errors) exactly the requests whose own decision has input errors", async () => {
+    const part = (types: readonly string[], ids: readonly string[]) => fc.oneof(fc.record({ type: fc.constantFrom(...types), id: fc.constantFrom(...ids) }), fc.constantFrom<unknown>(undefined, "User::ed", 7));
+    const requestArb = fc.oneof(
+      { weight: 9, arbitrary: fc.record({ principal: part(["User", "Doc", "Robot"], ["ed", "vi", "d1"]), action: part(["Action", "User"], ["read", "write", "fly"]), resource: part(["Doc", "User"], ["d1", "ed"]), context: fc.constantFrom<unknown>({}, { a: 1 }, [], undefined) }, { requiredKeys: ["principal", "action", "resource"] }) },
+      { weight: 1, arbitrary: fc.constantFrom<unknown>(null, [], "read", 3) },
+    );
+    const parentArb = fc.constantFrom<string | undefined>(undefined, undefined, undefined, "sha256:" + "0".repeat(64));
+    await fc.assert(
+      fc.asyncProperty(requestArb, parentArb, async (request, parent) => {
+        const snap = s.node.snapshot!;
+        const expected = decide(snap.bundle, request, snap.store).errors.filter((e) => e.policy === "");
+        const before = s.node.log.size;
+        const r = await s.node.authorize(request, { actor: "prop", ...(parent === undefined ? {} : { parent }) });
+        if (expected.length > 0) {
+          expect(r).toMatchObject({ ok: false, problem: { code: "W8004" }, details: expected.map((e) => `${e.code}: ${e.message}`) });
+          expect(s.node.log.size).toBe(before);
+        } else {
+          expect(r.ok).toBe(true);
+          expect(s.node.log.size).toBeGreaterThan(before);
+        }
+      }),
+      { numRuns: 60, seed: 7 },
+    );
   });
 
   it("a child names its parent's authorized event and gets the verified lineage; an unknown parent is a deny", async () => {
