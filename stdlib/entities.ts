@@ -10,8 +10,9 @@
  * tolerates cycles (every member of a cycle is an ancestor of the others);
  * {@link Entities.build} and {@link Entities.withChanges} refuse them, as Cedar does.
  *
- * Bounded work: the closure is computed by one iterative pass (Tarjan's strongly
- * connected components — no recursion, so no depth limit) and its total size (the
+ * Bounded work: the closure is computed by one iterative pass — Kahn's order on entity
+ * positions for an acyclic hierarchy, Tarjan's strongly connected components when there is
+ * a cycle or for an update; no recursion, so no depth limit — and its total size (the
  * number of (entity, ancestor) pairs) is capped by {@link closureBudget}: a hierarchy
  * whose closure would exceed it (a parent chain of tens of thousands of entities, whose
  * closure is quadratic in its length) is refused with W5040 after at most that much work,
