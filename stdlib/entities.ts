@@ -10,8 +10,9 @@
  * tolerates cycles (every member of a cycle is an ancestor of the others);
  * {@link Entities.build} and {@link Entities.withChanges} refuse them, as Cedar does.
  *
- * Bounded work: the closure is computed by one iterative pass (Tarjan's strongly
- * connected components — no recursion, so no depth limit) and its total size (the
+ * Bounded work: the closure is computed by one iterative pass — Kahn's order on entity
+ * positions for an acyclic hierarchy, Tarjan's strongly connected components when there is
+ * a cycle or for an update; no recursion, so no depth limit — and its total size (the
  * number of (entity, ancestor) pairs) is capped by {@link closureBudget}: a hierarchy
  * whose closure would exceed it (a parent chain of tens of thousands of entities, whose
  * closure is quadratic in its length) is refused with W5040 after at most that much work,
@@ -441,17 +442,25 @@ function distinct(records: Iterable<EntityRecord>): Map<string, EntityRecord> {
  */
 function closedParts(byKey: ReadonlyMap<string, EntityRecord>, options: EntitiesOptions): Parts {
   const budget = options.maxClosure ?? closureBudget(byKey.size);
-  let closure: { sets: Map<string, ReadonlySet<string>>; total: number };
+  const slots = new Map<string, Slot>();
+  let total: number;
   try {
-    if (depthSum(byKey, budget) > budget) throw new ClosureTooLarge();
-    closure = closeOver(byKey.keys(), (k) => byKey.get(k)?.parents, () => undefined, budget);
+    const ordered = closeInOrder(byKey, budget);
+    if (ordered !== undefined) {
+      let i = 0;
+      for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: ordered.sets[i++] ?? NO_ANCESTORS });
+      total = ordered.total;
+    } else {
+      // A cycle: the strongly connected components give every member of it the same set.
+      const closure = closeOver(byKey.keys(), (k) => byKey.get(k)?.parents, () => undefined, budget);
+      for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
+      total = closure.total;
+    }
   } catch (e) {
     if (e instanceof ClosureTooLarge) throw new RangeError(tooLarge(budget));
     throw e;
   }
-  const slots = new Map<string, Slot>();
-  for (const [k, record] of byKey) slots.set(k, { record, fields: record.attrs.fields, ancestors: closure.sets.get(k) ?? NO_ANCESTORS });
-  return { base: { slots }, top: undefined, size: byKey.size, closureSize: closure.total };
+  return { base: { slots }, top: undefined, size: byKey.size, closureSize: total };
 }
 
 function isParts(x: unknown): x is Parts {
@@ -508,24 +517,30 @@ function tooLarge(budget: number): string {
 }
 
 /**
- * A lower bound of the closure size in O(entities + parent links): the sum over entities of
- * the length of their longest parent chain (each entity has at least that many ancestors),
- * by Kahn's algorithm from the roots down. Stops counting past `limit`; with a cycle, the
- * entities on or under it are left out (the closure computation deals with them).
+ * Ancestor sets of an acyclic hierarchy, on entity positions (typed arrays), so the pass costs
+ * one map lookup per parent link: by Kahn's algorithm from the roots down, parents before
+ * children, each set built from its parents' finished sets (an entity whose only parent is `p`
+ * shares the set {p} ∪ ancestors(p) with its siblings — the same sets, in the same order, as
+ * {@link closeOver}). `sets[i]` belongs to the i-th record of `byKey` (undefined: none).
+ *
+ * Bounded: first a lower bound of the closure size (the sum over entities of the length of
+ * their longest parent chain, each has at least that many ancestors) is checked against the
+ * budget before any set is built, then every set as it is built. Throws {@link ClosureTooLarge}.
+ * Answers undefined when the hierarchy has a cycle (the caller uses {@link closeOver}).
  */
-function depthSum(byKey: ReadonlyMap<string, EntityRecord>, limit: number): number {
-  // NOTE: entities by position (typed arrays), so the pass costs one map lookup per parent link.
+function closeInOrder(byKey: ReadonlyMap<string, EntityRecord>, budget: number): { sets: (ReadonlySet<string> | undefined)[]; total: number } | undefined {
   const n = byKey.size;
   const index = new Map<string, number>();
   for (const k of byKey.keys()) index.set(k, index.size);
+  const records = [...byKey.values()];
   const pending = new Int32Array(n);
   const depth = new Int32Array(n);
   const children: (number[] | undefined)[] = new Array<number[] | undefined>(n);
-  const ready: number[] = [];
-  let c = 0;
-  for (const r of byKey.values()) {
+  const order = new Int32Array(n);
+  let ready = 0;
+  for (let c = 0; c < n; c++) {
     let external = false;
-    const ps = r.parents;
+    const ps = records[c]!.parents;
     const seen = ps.length > 8 ? new Set<string>() : undefined;
     for (let i = 0; i < ps.length; i++) {
       const p = index.get(ps[i]!.key);
@@ -541,25 +556,69 @@ function depthSum(byKey: ReadonlyMap<string, EntityRecord>, limit: number): numb
       (children[p] ??= []).push(c);
     }
     if (pending[c] === 0) {
-      ready.push(c);
+      order[ready++] = c;
       depth[c] = external ? 1 : 0;
     }
-    c++;
   }
+  // Kahn's algorithm: `order` is the queue; a child joins it when its last parent is done.
   let sum = 0;
-  while (ready.length > 0) {
-    const k = ready.pop()!;
+  for (let next = 0; next < ready; next++) {
+    const k = order[next]!;
     const d = depth[k]!;
     sum += d;
-    if (sum > limit) return sum;
+    if (sum > budget) throw new ClosureTooLarge();
     const cs = children[k];
     if (cs === undefined) continue;
     for (const ch of cs) {
       if (depth[ch]! < d + 1) depth[ch] = d + 1;
-      if (--pending[ch]! === 0) ready.push(ch);
+      if (--pending[ch]! === 0) order[ready++] = ch;
     }
   }
-  return sum;
+  if (ready < n) return undefined;
+  const sets = new Array<ReadonlySet<string> | undefined>(n);
+  const setOf = (key: string): ReadonlySet<string> => {
+    const p = index.get(key);
+    return p === undefined ? NO_ANCESTORS : (sets[p] ?? NO_ANCESTORS);
+  };
+  /** parent key → {parent} ∪ its ancestors, shared by the entities whose only parent it is. */
+  const withParent = new Map<string, ReadonlySet<string>>();
+  let total = 0;
+  for (let next = 0; next < n; next++) {
+    const k = order[next]!;
+    const ps = records[k]!.parents;
+    if (ps.length === 0) continue;
+    const only = ps[0]!.key;
+    let single = true;
+    for (let i = 1; i < ps.length && single; i++) single = ps[i]!.key === only;
+    if (single) {
+      const anc = onlyParentSet(withParent, only, setOf);
+      if (total + anc.size > budget) throw new ClosureTooLarge();
+      sets[k] = anc;
+      total += anc.size;
+      continue;
+    }
+    const anc = new Set<string>();
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!.key;
+      anc.add(p);
+      for (const a of setOf(p)) anc.add(a);
+      if (total + anc.size > budget) throw new ClosureTooLarge();
+    }
+    sets[k] = anc;
+    total += anc.size;
+  }
+  return { sets, total };
+}
+
+/** {p} ∪ ancestors(p): made once per parent `p` (kept in `cache`), shared by the entities whose only parent it is. */
+function onlyParentSet(cache: Map<string, ReadonlySet<string>>, p: string, setOf: (k: string) => ReadonlySet<string>): ReadonlySet<string> {
+  let anc = cache.get(p);
+  if (anc === undefined) {
+    const s = new Set<string>([p]);
+    for (const a of setOf(p)) s.add(a);
+    cache.set(p, (anc = s));
+  }
+  return anc;
 }
 
 /** Is `ps[i]` the first parent with its key? (For short parent lists, where a scan beats a set.) */
@@ -602,12 +661,7 @@ function closeOver(
       const ps = keysOf(members[0]!);
       const only = ps.length === 0 ? undefined : ps[0]!;
       if (only !== undefined && only !== members[0] && ps.every((p) => p === only)) {
-        let anc = withParent.get(only);
-        if (anc === undefined) {
-          const s = new Set<string>([only]);
-          for (const a of setOf(only)) s.add(a);
-          withParent.set(only, (anc = s));
-        }
+        const anc = onlyParentSet(withParent, only, setOf);
         if (total + anc.size > budget) throw new ClosureTooLarge();
         result.set(members[0]!, anc);
         total += anc.size;

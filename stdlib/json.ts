@@ -81,7 +81,14 @@ export function isValidTypeName(s: string): boolean {
   return s.split("::").every((p) => IDENT.test(p) && !RESERVED.has(p));
 }
 
-function uidFrom(j: JsonValue | undefined, path: string, allowBare: boolean): EntityUID {
+/**
+ * The uids read so far in one entities file, by type then id: a uid named again (a parent,
+ * an owner) is the same object, and its type name is checked once. Only valid type names
+ * are keys. NOTE: uids are immutable values, so sharing one never changes an answer.
+ */
+type Uids = Map<string, Map<string, EntityUID>>;
+
+function uidFrom(j: JsonValue | undefined, path: string, allowBare: boolean, uids?: Uids): EntityUID {
   if (!isObject(j)) fail(path, `expected an entity reference, found ${describe(j)}`);
   const inner = j["__entity"] !== undefined ? j["__entity"] : allowBare ? j : fail(path, "expected an entity reference `{\"__entity\": {\"type\": …, \"id\": …}}`");
   if (!isObject(inner)) fail(path, `expected \`{"type": …, "id": …}\`, found ${describe(inner)}`);
@@ -89,18 +96,25 @@ function uidFrom(j: JsonValue | undefined, path: string, allowBare: boolean): En
   const id = inner["id"];
   if (typeof type !== "string") fail(path, "entity reference needs a string `type`");
   if (typeof id !== "string") fail(path, "entity reference needs a string `id`");
-  if (!isValidTypeName(type)) fail(path, `invalid entity type name \`${type}\``);
-  return new EntityUID(type, id);
+  let byId = uids?.get(type);
+  if (byId === undefined) {
+    if (!isValidTypeName(type)) fail(path, `invalid entity type name \`${type}\``);
+    if (uids === undefined) return new EntityUID(type, id);
+    uids.set(type, (byId = new Map()));
+  }
+  let u = byId.get(id);
+  if (u === undefined) byId.set(id, (u = new EntityUID(type, id)));
+  return u;
 }
 
-function callExtension(fnName: string, args: readonly JsonValue[], path: string, depth: number): Value {
+function callExtension(fnName: string, args: readonly JsonValue[], path: string, depth: number, uids: Uids | undefined): Value {
   const b: Builtin | undefined = builtinConstructor(fnName) ?? builtinMethod(fnName);
   if (b === undefined || !isExtensionFunction(b) || b.context !== "pure") fail(path, `unknown extension function \`${fnName}\``);
   const arity = b.params.length + (b.kind === "method" ? 1 : 0);
   if (args.length !== arity) fail(path, `extension function \`${fnName}\` takes ${arity} argument(s), got ${args.length}`);
   // A lone string argument (the common `{"fn": "ip", "arg": "…"}`) reads as itself.
   const a0 = args[0];
-  const values = args.length === 1 && typeof a0 === "string" ? [a0] : args.map((a, i) => read(a, undefined, `${path}.args[${i}]`, depth + 1));
+  const values = args.length === 1 && typeof a0 === "string" ? [a0] : args.map((a, i) => read(a, undefined, `${path}.args[${i}]`, depth + 1, uids));
   try {
     return b.impl(...values);
   } catch (e) {
@@ -109,35 +123,35 @@ function callExtension(fnName: string, args: readonly JsonValue[], path: string,
   }
 }
 
-function readExtn(j: JsonValue, path: string, depth: number): Value {
+function readExtn(j: JsonValue, path: string, depth: number, uids: Uids | undefined): Value {
   if (!isObject(j)) fail(path, `\`__extn\` needs an object \`{"fn": …, "arg": …}\`, found ${describe(j)}`);
   const fn = j["fn"];
   if (typeof fn !== "string") fail(path, "`__extn` needs a string `fn`");
   if (j["args"] !== undefined) {
     const args = j["args"];
     if (!Array.isArray(args)) fail(path, "`__extn.args` must be an array");
-    return callExtension(fn, args as readonly JsonValue[], path, depth);
+    return callExtension(fn, args as readonly JsonValue[], path, depth, uids);
   }
   if (j["arg"] === undefined) fail(path, "`__extn` needs `arg` or `args`");
-  return callExtension(fn, [j["arg"]], path, depth);
+  return callExtension(fn, [j["arg"]], path, depth, uids);
 }
 
-function read(j: JsonValue | undefined, hint: ValueHint | undefined, path: string, depth: number): Value {
+function read(j: JsonValue | undefined, hint: ValueHint | undefined, path: string, depth: number, uids: Uids | undefined): Value {
   if (depth > MAX_JSON_DEPTH) fail(path, `nesting deeper than ${MAX_JSON_DEPTH}`);
   if (hint !== undefined) {
     switch (hint.kind) {
       case "entity":
-        return uidFrom(j, path, true);
+        return uidFrom(j, path, true, uids);
       case "extension": {
-        if (typeof j === "string") return callExtension(CTOR_FOR_EXTENSION[hint.name], [j], path, depth);
-        if (isObject(j) && j["__extn"] === undefined && typeof j["fn"] === "string") return readExtn(j, path, depth);
+        if (typeof j === "string") return callExtension(CTOR_FOR_EXTENSION[hint.name], [j], path, depth, uids);
+        if (isObject(j) && j["__extn"] === undefined && typeof j["fn"] === "string") return readExtn(j, path, depth, uids);
         break;
       }
       case "set":
-        if (Array.isArray(j)) return new SetValue(j.map((x, i) => read(x, hint.element, `${path}[${i}]`, depth + 1)));
+        if (Array.isArray(j)) return new SetValue(j.map((x, i) => read(x, hint.element, `${path}[${i}]`, depth + 1, uids)));
         break;
       case "record":
-        if (isObject(j) && !isEscape(j)) return readRecord(j, hint.attr, path, depth);
+        if (isObject(j) && !isEscape(j)) return readRecord(j, hint.attr, path, depth, uids);
         break;
       default: {
         const never: never = hint;
@@ -162,15 +176,17 @@ function read(j: JsonValue | undefined, hint: ValueHint | undefined, path: strin
       break;
   }
   if (j === null) fail(path, "JSON `null` is not a Cedar value");
-  if (Array.isArray(j)) return new SetValue(j.map((x, i) => read(x, undefined, `${path}[${i}]`, depth + 1)));
+  if (Array.isArray(j)) return new SetValue(j.map((x, i) => read(x, undefined, `${path}[${i}]`, depth + 1, uids)));
   if (!isObject(j)) fail(path, `unsupported JSON value ${describe(j)}`);
   const keys = Object.keys(j);
-  if (keys.length === 1 && keys[0] === "__entity") return uidFrom(j, path, false);
-  if (keys.length === 1 && keys[0] === "__extn") return readExtn(j["__extn"]!, path, depth);
-  return readRecord(j, undefined, path, depth);
+  if (keys.length === 1 && keys[0] === "__entity") return uidFrom(j, path, false, uids);
+  if (keys.length === 1 && keys[0] === "__extn") return readExtn(j["__extn"]!, path, depth, uids);
+  return readRecord(j, undefined, path, depth, uids);
 }
 
 function isEscape(j: { readonly [key: string]: JsonValue }): boolean {
+  // NOTE: without either own key (the common case) there is no key list to build.
+  if (!Object.hasOwn(j, "__entity") && !Object.hasOwn(j, "__extn")) return false;
   const keys = Object.keys(j);
   return keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn");
 }
@@ -180,10 +196,11 @@ function readRecord(
   attr: ((name: string) => ValueHint | undefined) | undefined,
   path: string,
   depth: number,
+  uids: Uids | undefined,
 ): RecordValue {
   const fields = new Map<string, Value>();
   for (const k of Object.keys(j)) {
-    fields.set(k, read(j[k], attr?.(k), path === "" ? k : `${path}.${k}`, depth + 1));
+    fields.set(k, read(j[k], attr?.(k), path === "" ? k : `${path}.${k}`, depth + 1, uids));
   }
   return new RecordValue(fields);
 }
@@ -193,8 +210,13 @@ function readRecord(
  * (e.g. `attrs.address.zip: expected an integer, found 1.5`).
  */
 export function valueFromJson(json: JsonValue, hint?: ValueHint): JsonReadResult {
+  return readValue(json, hint, undefined);
+}
+
+/** {@link valueFromJson}, sharing the uids of one entities file. */
+function readValue(json: JsonValue, hint: ValueHint | undefined, uids: Uids | undefined): JsonReadResult {
   try {
-    return { ok: true, value: read(json, hint, "", 0) };
+    return { ok: true, value: read(json, hint, "", 0, uids) };
   } catch (e) {
     if (e instanceof JsonError) return { ok: false, error: e.message };
     if (e instanceof RangeError) return { ok: false, error: `value too deeply nested (${e.message})` };
@@ -211,6 +233,9 @@ export function entityUidFromJson(json: JsonValue): { readonly ok: true; readonl
     throw e;
   }
 }
+
+/** The tags of an entity given without `tags` (records are immutable, so one is shared). */
+const NO_TAGS = new RecordValue(new Map());
 
 function w5003(message: string): Diagnostic {
   return { code: "W5003", severity: "error", message, span: { start: 0, end: 0 } };
@@ -249,63 +274,74 @@ export function entityRecordsFromJson(
   const diagnostics: Diagnostic[] = [];
   if (!Array.isArray(json)) return { records: undefined, diagnostics: [w5003(`entities must be a JSON array, found ${describe(json)}`)] };
   const records: EntityRecord[] = [];
-  (json as readonly JsonValue[]).forEach((e, i) => {
-    const where = `entity #${i}`;
+  const uids: Uids = new Map();
+  // NOTE: messages are built only for entities with a problem (the names are not needed otherwise).
+  const list = json as readonly JsonValue[];
+  entities: for (let i = 0; i < list.length; i++) {
+    const e = list[i];
     if (!isObject(e)) {
-      diagnostics.push(w5003(`${where}: expected an object, found ${describe(e)}`));
-      return;
+      diagnostics.push(w5003(`entity #${i}: expected an object, found ${describe(e)}`));
+      continue;
     }
-    const uidR = entityUidFromJson(e["uid"] === undefined ? null : e["uid"]);
-    if (!uidR.ok) {
-      diagnostics.push(w5003(`${where}: \`uid\`: ${e["uid"] === undefined ? "missing" : uidR.error}`));
-      return;
+    let uid: EntityUID;
+    try {
+      uid = uidFrom(e["uid"] === undefined ? null : e["uid"], "", true, uids);
+    } catch (x) {
+      if (!(x instanceof JsonError)) throw x;
+      diagnostics.push(w5003(`entity #${i}: \`uid\`: ${e["uid"] === undefined ? "missing" : x.message}`));
+      continue;
     }
-    const uid = uidR.uid;
-    const name = `entity ${uid.key}`;
     const hints = hintFor?.(uid.type);
     const attrsJ = e["attrs"];
     const parentsJ = e["parents"];
     const tagsJ = e["tags"];
     if (!isObject(attrsJ)) {
-      diagnostics.push(w5003(`${name}: \`attrs\` must be an object${attrsJ === undefined ? " (missing)" : ""}`));
-      return;
+      diagnostics.push(w5003(`entity ${uid.key}: \`attrs\` must be an object${attrsJ === undefined ? " (missing)" : ""}`));
+      continue;
     }
     if (!Array.isArray(parentsJ)) {
-      diagnostics.push(w5003(`${name}: \`parents\` must be an array${parentsJ === undefined ? " (missing)" : ""}`));
-      return;
+      diagnostics.push(w5003(`entity ${uid.key}: \`parents\` must be an array${parentsJ === undefined ? " (missing)" : ""}`));
+      continue;
     }
     if (tagsJ !== undefined && !isObject(tagsJ)) {
-      diagnostics.push(w5003(`${name}: \`tags\` must be an object`));
-      return;
+      diagnostics.push(w5003(`entity ${uid.key}: \`tags\` must be an object`));
+      continue;
     }
     const attrHint = hints?.attrs;
-    const attrs = valueFromJson(attrsJ, attrHint?.kind === "record" ? attrHint : undefined);
+    const attrs = readValue(attrsJ, attrHint?.kind === "record" ? attrHint : undefined, uids);
     if (!attrs.ok) {
-      diagnostics.push(w5003(`${name}: attribute ${attrs.error}`));
-      return;
+      diagnostics.push(w5003(`entity ${uid.key}: attribute ${attrs.error}`));
+      continue;
     }
-    const tagHint = hints?.tags;
-    const tags = valueFromJson(tagsJ ?? {}, { kind: "record", attr: () => tagHint });
-    if (!tags.ok) {
-      diagnostics.push(w5003(`${name}: tag ${tags.error}`));
-      return;
+    let tags: RecordValue = NO_TAGS;
+    if (tagsJ !== undefined) {
+      const tagHint = hints?.tags;
+      const read = readValue(tagsJ, { kind: "record", attr: () => tagHint }, uids);
+      if (!read.ok) {
+        diagnostics.push(w5003(`entity ${uid.key}: tag ${read.error}`));
+        continue;
+      }
+      tags = read.value as RecordValue;
     }
     const parents: EntityUID[] = [];
     for (let p = 0; p < parentsJ.length; p++) {
-      const pr = entityUidFromJson((parentsJ as readonly JsonValue[])[p]!);
-      if (!pr.ok) {
-        diagnostics.push(w5003(`${name}: parent #${p}: ${pr.error}`));
-        return;
+      let parent: EntityUID;
+      try {
+        parent = uidFrom((parentsJ as readonly JsonValue[])[p]!, "", true, uids);
+      } catch (x) {
+        if (!(x instanceof JsonError)) throw x;
+        diagnostics.push(w5003(`entity ${uid.key}: parent #${p}: ${x.message}`));
+        continue entities;
       }
-      if (isActionType(uid.type) && !isActionType(pr.uid.type)) {
+      if (isActionType(uid.type) && !isActionType(parent.type)) {
         // As in Cedar: the parents of an action must be actions themselves.
-        diagnostics.push(w5003(`${name}: action has a non-action parent ${pr.uid.key} (parents of actions must have type \`Action\`, possibly namespaced)`));
-        return;
+        diagnostics.push(w5003(`entity ${uid.key}: action has a non-action parent ${parent.key} (parents of actions must have type \`Action\`, possibly namespaced)`));
+        continue entities;
       }
-      parents.push(pr.uid);
+      parents.push(parent);
     }
-    records.push({ uid, attrs: attrs.value as RecordValue, parents, tags: tags.value as RecordValue });
-  });
+    records.push({ uid, attrs: attrs.value as RecordValue, parents, tags });
+  }
   return diagnostics.length > 0 ? { records: undefined, diagnostics } : { records, diagnostics };
 }
 

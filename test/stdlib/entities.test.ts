@@ -105,6 +105,34 @@ describe("Entities", () => {
     );
   });
 
+  it("always has the naive ancestor sets and closure size, and refuses exactly one pair over the budget (DAGs, outside parents)", () => {
+    // Parents only among later entities (an acyclic hierarchy), some of them with no record (15+).
+    const graph = fc.array(fc.array(fc.nat(19), { maxLength: 4 }), { minLength: 1, maxLength: 15 }).map((adj) => adj.map((ps, i) => ps.filter((p) => p > i)));
+    fc.assert(
+      fc.property(graph, (adj) => {
+        const s = new Entities(adj.map((ps, i) => bareEntity(U(`${i}`), ps.map((p) => U(`${p}`)))));
+        let size = 0;
+        for (let i = 0; i < adj.length; i++) {
+          const seen = new Set<number>();
+          const todo = [...adj[i]!];
+          while (todo.length > 0) {
+            const p = todo.pop()!;
+            if (seen.has(p)) continue;
+            seen.add(p);
+            todo.push(...(adj[p] ?? []));
+          }
+          size += seen.size;
+          expect([...s.ancestors(U(`${i}`))].sort()).toEqual([...seen].map((p) => U(`${p}`).key).sort());
+        }
+        expect(s.closureSize).toBe(size);
+        const records = [...s.records()];
+        expect(Entities.build(records, { maxClosure: size }).problems).toEqual([]);
+        if (size > 0) expect(Entities.build(records, { maxClosure: size - 1 }).problems.map((p) => p.code)).toEqual(["W5040"]);
+      }),
+      { numRuns: 500, seed: 31 },
+    );
+  });
+
   it("refuses a 20,000-long parent chain with W5040 instead of filling the heap", () => {
     const n = 20_000;
     const chain = Array.from({ length: n }, (_, i) => bareEntity(U(`n${i}`), i + 1 < n ? [U(`n${i + 1}`)] : []));
