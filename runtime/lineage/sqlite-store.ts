@@ -9,12 +9,6 @@
  * one transaction, committed before the call resolves: an acknowledged append
  * is durable, an interrupted one leaves no trace.
  *
- * Threads: every write (append batches, checkpoints, objects, settings) runs on a second
- * connection in a worker thread (`sqlite-writer.ts`), started on the first write, so the
- * transaction, its commit and the WAL fsync never hold the event loop; the call resolves
- * once the worker has committed. Reads run on this connection in the caller's thread and
- * see every write that has resolved (WAL: each read starts at the latest commit).
- *
  * Throughput tuning (durability unchanged): automatic WAL checkpoints every
  * ~40 MB of WAL rather than ~4 MB (each random id-index page is copied back
  * far less often), entries and parent links inserted 64 rows per statement,
@@ -33,10 +27,8 @@
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Hash } from "./merkle.js";
-import { SqliteWriter, type WriteOp } from "./sqlite-writer.js";
-import { StoreError } from "./store.js";
+import { batchProblem, StoreError } from "./store.js";
 import { failure, type Failure } from "../../compiler/compile-ir.js";
 import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
 import type { LeafRow, LeafScanSource } from "./verify.js";
@@ -60,6 +52,17 @@ interface Database {
 type DatabaseConstructor = new (path: string, options?: Record<string, unknown>) => Database;
 
 const requireCjs = createRequire(import.meta.url);
+
+/**
+ * Insert flat `values` (`width` per row): full groups of {@link INSERT_ROWS} rows through the
+ * multi-row statement `many` (one call into SQLite instead of 64), the rest through `one`.
+ */
+function insertRows(one: Statement, many: Statement, width: number, values: readonly unknown[]): void {
+  const group = INSERT_ROWS * width;
+  const full = values.length - (values.length % group);
+  for (let o = 0; o < full; o += group) many.run(...values.slice(o, o + group));
+  for (let o = full; o < values.length; o += width) one.run(...values.slice(o, o + width));
+}
 
 /** Switch a statement to rows as arrays (cheaper than objects on hot reads). */
 function raw(st: Statement): Statement {
@@ -96,25 +99,10 @@ const INSERT_ROWS = 64;
 /** Perfect-subtree hashes are stored in tiles of this many consecutive hashes of one level (C2SP tlog-tiles style). */
 export const TILE_WIDTH = 64;
 
-/**
- * The row key of tile `tile` of level `level` (a rowid table keeps each 2 KiB tile on one page).
- * INVARIANT: self-contained: the writer thread runs its source text.
- */
+/** The row key of tile `tile` of level `level` (a rowid table keeps each 2 KiB tile on one page). */
 export function tileKey(level: number, tile: number): number {
   return level * 2 ** 44 + tile;
 }
-
-/** What every connection (the store's and its writer's) runs after WAL mode is on. */
-const CONNECTION_PRAGMAS: readonly string[] = [
-  "synchronous = FULL",
-  "busy_timeout = 5000",
-  // Checkpoint the WAL into the database every ~40 MB instead of SQLite's default ~4 MB: hot pages
-  // (the id index, tiles, the entries tail) are copied back once per checkpoint, not every few
-  // batches. Durability is unchanged: with synchronous=FULL every commit still fsyncs the WAL.
-  `wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
-  // After a checkpoint, cut a WAL that a very large batch grew back to this size.
-  `journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`,
-];
 
 /** Relative location of the default database under a working directory. */
 export const DEFAULT_LINEAGE_DB = join(".writ", "lineage.db");
@@ -266,13 +254,20 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     db.pragma("journal_mode = WAL");
     const mode = db.pragma("journal_mode", { simple: true });
     if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);
-    for (const p of CONNECTION_PRAGMAS) db.pragma(p);
+    db.pragma("synchronous = FULL");
+    db.pragma("busy_timeout = 5000");
+    // Checkpoint the WAL into the database every ~40 MB instead of SQLite's default ~4 MB: hot pages
+    // (the id index, tiles, the entries tail) are copied back once per checkpoint, not every few
+    // batches. Durability is unchanged: with synchronous=FULL every commit still fsyncs the WAL.
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    // After a checkpoint, cut a WAL that a very large batch grew back to this size.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     const tooNew = migrate(db);
     if (tooNew !== undefined) {
       db.close();
       return failure("W6212", { detail: tooNew });
     }
-    return { ok: true, store: new SqliteLineageStore(db, path, pathToFileURL(requireCjs.resolve("better-sqlite3")).href) };
+    return { ok: true, store: new SqliteLineageStore(db, path) };
   } catch (e) {
     try {
       db?.close();
@@ -291,49 +286,101 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   readonly path: string;
   private db: Database | undefined;
   private readonly st: Record<string, Statement>;
-  /** The writer thread (started on the first write: a store only read never starts one). */
-  private writer: SqliteWriter | undefined;
+  private readonly writeBatch: (batch: AppendBatch) => void;
   /** True when stored text is UTF-8, so a blob read as text is its own bytes (see {@link scanLeaves}). */
   private readonly utf8: boolean;
 
-  /**
-   * @internal use {@link openSqliteStore}. `moduleUrl` is the file URL of better-sqlite3 (the
-   * writer thread loads it).
-   */
-  constructor(
-    db: Database,
-    path: string,
-    private readonly moduleUrl: string,
-  ) {
+  /** @internal use {@link openSqliteStore}. */
+  constructor(db: Database, path: string) {
     this.db = db;
     this.path = path;
     this.utf8 = String(db.pragma("encoding", { simple: true })) === "UTF-8";
     this.st = {
       size: db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries"),
+      insertEntry: db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)"),
+      insertEntries: db.prepare(`INSERT INTO entries (idx, id, data, parents) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?, ?, ?)").join(", ")}`),
+      insertEdge: db.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)"),
+      insertEdges: db.prepare(`INSERT OR IGNORE INTO edges (parent, child) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?)").join(", ")}`),
+      insertEdgeById: db.prepare("INSERT OR IGNORE INTO edges_by_id (parent, child) VALUES (?, ?)"),
+      indexOf: db.prepare("SELECT idx FROM entries WHERE id = ?"),
+      getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
+      putTile: db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)"),
+      nodeSlice: db.prepare("SELECT substr(hashes, ?, 32) AS hash FROM tiles WHERE key = ?"),
+      insertCheckpoint: db.prepare("INSERT INTO checkpoints (size, note) VALUES (?, ?)"),
       range: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
       byId: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE id = ?")),
       // 0x00 ‖ leaf data as text (a V8 string is far cheaper to make than a Buffer, and hashes without a copy) with the blob's length, to prove the text exact.
       scan: raw(db.prepare("SELECT idx, id, char(0) || CAST(data AS TEXT), CASE WHEN typeof(data) = 'blob' THEN length(data) ELSE -1 END FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
       dataAt: db.prepare("SELECT data FROM entries WHERE idx = ?"),
       leafTiles: db.prepare("SELECT key AS tile, hashes FROM tiles WHERE key >= ? AND key <= ?"),
-      nodeSlice: db.prepare("SELECT substr(hashes, ?, 32) AS hash FROM tiles WHERE key = ?"),
       children: db.prepare("SELECT child FROM edges WHERE parent = (SELECT idx FROM entries WHERE id = @id) UNION SELECT child FROM edges_by_id WHERE parent = @id ORDER BY child"),
       checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
       latest: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
       getObject: db.prepare("SELECT text FROM objects WHERE id = ?"),
+      putObject: db.prepare("INSERT OR IGNORE INTO objects (id, text) VALUES (?, ?)"),
       getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
+      setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     };
+    const st = this.st;
+    this.writeBatch = db.transaction((batch: AppendBatch) => {
+      const size = Number(st.size!.get()!.n);
+      const problem = batchProblem(batch, size);
+      if (problem !== undefined) throw problem;
+      const entries = batch.entries;
+      const rows: unknown[] = new Array<unknown>(entries.length * 4);
+      const batchIndex = new Map<string, number>();
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[k]!;
+        rows[k * 4] = e.index;
+        rows[k * 4 + 1] = e.id;
+        rows[k * 4 + 2] = e.data;
+        rows[k * 4 + 3] = JSON.stringify(e.parents);
+        batchIndex.set(e.id, e.index);
+      }
+      insertRows(st.insertEntry!, st.insertEntries!, 4, rows);
+      // A parent in this batch or already stored is linked by its index; any other parent id by the id itself.
+      const links: unknown[] = [];
+      for (const e of entries) {
+        for (const p of e.parents) {
+          const at = batchIndex.get(p) ?? (st.indexOf!.get(p)?.idx as number | undefined);
+          if (at === undefined) st.insertEdgeById!.run(p, e.index);
+          else links.push(at, e.index);
+        }
+      }
+      insertRows(st.insertEdge!, st.insertEdges!, 2, links);
+      this.writeNodes(batch);
+      if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
+    });
   }
 
-  /** Run one write on the writer thread: resolves once it is committed (durable), rejects with a {@link StoreError}. */
-  private async write(op: WriteOp): Promise<void> {
-    this.open();
-    this.writer ??= new SqliteWriter({ path: this.path, moduleUrl: this.moduleUrl, pragmas: CONNECTION_PRAGMAS, insertRows: INSERT_ROWS, tileWidth: TILE_WIDTH }, tileKey);
-    try {
-      await this.writer.request(op);
-    } catch (e) {
-      throw writeError(e);
+  /**
+   * Merge the batch's nodes into their tiles: each touched tile is read once,
+   * patched and written back once. A tile blob holds the hashes of slots
+   * 0..k contiguously; a slot never written is all zeros (read as absent).
+   */
+  private writeNodes(batch: AppendBatch): void {
+    const touched = new Map<string, { level: number; tile: number; full: Uint8Array; used: number }>();
+    for (const n of batch.nodes) {
+      const tile = Math.floor(n.index / TILE_WIDTH);
+      const key = `${n.level}:${tile}`;
+      let t = touched.get(key);
+      if (t === undefined) {
+        const full = new Uint8Array(TILE_WIDTH * 32);
+        const old = this.st.getTile!.get(tileKey(n.level, tile));
+        let used = 0;
+        if (old !== undefined) {
+          const b = bytes(old.hashes).subarray(0, full.length);
+          full.set(b);
+          used = b.length;
+        }
+        t = { level: n.level, tile, full, used };
+        touched.set(key, t);
+      }
+      const off = (n.index % TILE_WIDTH) * 32;
+      t.full.set(n.hash, off);
+      t.used = Math.max(t.used, off + 32);
     }
+    for (const t of touched.values()) this.st.putTile!.run(tileKey(t.level, t.tile), t.full.subarray(0, t.used));
   }
 
   /** Level-0 hashes for entries [start, end): slot i − start, undefined where none is stored. */
@@ -387,7 +434,12 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
 
   /** @inheritdoc */
   async append(batch: AppendBatch): Promise<void> {
-    return this.write({ op: "append", batch });
+    this.open();
+    try {
+      this.writeBatch(batch);
+    } catch (e) {
+      throw writeError(e);
+    }
   }
 
   /** @inheritdoc */
@@ -464,7 +516,12 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
 
   /** @inheritdoc */
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    return this.write({ op: "putCheckpoint", checkpoint });
+    this.open();
+    try {
+      this.st.insertCheckpoint!.run(checkpoint.size, checkpoint.note);
+    } catch (e) {
+      throw writeError(e);
+    }
   }
 
   /** @inheritdoc */
@@ -482,7 +539,16 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
 
   /** @inheritdoc */
   async putObject(id: string, text: string): Promise<void> {
-    return this.write({ op: "putObject", id, text });
+    this.open();
+    let old: string | undefined;
+    try {
+      this.st.putObject!.run(id, text);
+      const r = this.st.getObject!.get(id);
+      old = r === undefined ? undefined : String(r.text);
+    } catch (e) {
+      throw writeError(e);
+    }
+    if (old !== text) throw new StoreError("object-mismatch", `object ${id} is already stored with different text`);
   }
 
   /** @inheritdoc */
@@ -503,17 +569,18 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
 
   /** @inheritdoc */
   async setMeta(key: string, value: string): Promise<void> {
-    return this.write({ op: "setMeta", key, value });
+    this.open();
+    try {
+      this.st.setMeta!.run(key, value);
+    } catch (e) {
+      throw writeError(e);
+    }
   }
 
   /** @inheritdoc */
   async close(): Promise<void> {
     const db = this.db;
-    const writer = this.writer;
     this.db = undefined;
-    this.writer = undefined;
-    // The writer first: its writes already sent finish; the last connection closed checkpoints the WAL.
-    await writer?.close();
     db?.close();
   }
 }

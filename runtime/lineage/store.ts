@@ -183,30 +183,21 @@ export function hasSequencedAppend(store: LineageStore): store is LineageStore &
  * Returns the problem, or undefined. Shared by store implementations.
  */
 export function batchProblem(batch: AppendBatch, size: number): StoreError | undefined {
-  const issue = batchIssue(batch, size);
-  return issue === undefined ? undefined : new StoreError(issue.kind, issue.message);
-}
-
-/**
- * {@link batchProblem} as plain data. INVARIANT: self-contained (no reference outside its body):
- * the SQLite store's writer thread runs its source text.
- */
-export function batchIssue(batch: AppendBatch, size: number): { readonly kind: "conflict" | "duplicate"; readonly message: string } | undefined {
   const seen = new Set<string>();
   for (let i = 0; i < batch.entries.length; i++) {
     const e = batch.entries[i]!;
-    if (e.index !== size + i) return { kind: "conflict", message: `entry index ${e.index} does not follow the log size ${size + i}` };
-    if (seen.has(e.id)) return { kind: "duplicate", message: `event ${e.id} appears twice in one batch` };
+    if (e.index !== size + i) return new StoreError("conflict", `entry index ${e.index} does not follow the log size ${size + i}`);
+    if (seen.has(e.id)) return new StoreError("duplicate", `event ${e.id} appears twice in one batch`);
     seen.add(e.id);
   }
   const after = size + batch.entries.length;
   if (batch.checkpoint !== undefined && batch.checkpoint.size !== after) {
-    return { kind: "conflict", message: `checkpoint size ${batch.checkpoint.size} is not the log size ${after}` };
+    return new StoreError("conflict", `checkpoint size ${batch.checkpoint.size} is not the log size ${after}`);
   }
   for (const n of batch.nodes) {
     const end = (n.index + 1) * 2 ** n.level;
     if (!Number.isSafeInteger(n.level) || n.level < 0 || !Number.isSafeInteger(n.index) || n.index < 0 || end > after) {
-      return { kind: "conflict", message: `node (${n.level}, ${n.index}) is not a complete subtree of a log of size ${after}` };
+      return new StoreError("conflict", `node (${n.level}, ${n.index}) is not a complete subtree of a log of size ${after}`);
     }
   }
   return undefined;
