@@ -10,7 +10,7 @@
  *
  * - `store.id` is the content id of the entity set as given (see `entity-digest.ts` for how
  *   it is built); the schema's action entities that the runtime adds are not part of it.
- * - Ancestors are computed once per snapshot (bounded: see `stdlib/entities.ts`); an update
+ * - Ancestors are computed once per snapshot (bounded: see `stdlib/ancestor-closure.ts`); an update
  *   recomputes them only for the changed entities and their descendants, and re-hashes only
  *   the changed entities and their buckets.
  * - A store remembers the schema it was checked against; deciding with a bundle of another
