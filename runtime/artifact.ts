@@ -21,12 +21,12 @@
  *
  * NOTE: browser-safe (the Ed25519 implementation and the signer are passed in).
  */
-import { canonicalBytes } from "../compiler/canonical.js";
 import { errorText, failure, type Failure } from "../compiler/compile-ir.js";
 import { keyIdOf } from "../compiler/ids.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import type { DecisionRecord } from "./decision-record.js";
 import { dsseEnvelope, pae, signEnvelope, verifyEnvelope, type DsseEnvelope } from "./lineage/dsse.js";
+import { eventBytes } from "./lineage/event-text.js";
 import type { NoteSigner } from "./lineage/signed-note.js";
 
 /** The DSSE payload type of authorization artifacts. */
@@ -100,19 +100,39 @@ function claimsOf(input: ArtifactInput): AuthorizationClaims {
   };
 }
 
+/** The RFC 8785 bytes of the claims: the lineage event writer's one-pass form (the same bytes as `canonicalBytes`). */
+function claimsBytes(input: ArtifactInput): Uint8Array {
+  return eventBytes(claimsOf(input));
+}
+
+/** Key ids of signers' public keys seen so far, with a copy of the bytes they were computed from. */
+const keyIds = new WeakMap<Uint8Array, { readonly bytes: Uint8Array; readonly id: string }>();
+
+/**
+ * `keyIdOf(publicKey)`, remembered per key array: a node signs every artifact with one key.
+ * NOTE: the bytes are compared on each use, so a key array changed in place gets a fresh id.
+ */
+function rememberedKeyId(publicKey: Uint8Array): string {
+  const known = keyIds.get(publicKey);
+  if (known !== undefined && known.bytes.length === publicKey.length && known.bytes.every((b, i) => b === publicKey[i])) return known.id;
+  const id = keyIdOf(publicKey);
+  keyIds.set(publicKey, { bytes: publicKey.slice(), id });
+  return id;
+}
+
 /**
  * Sign an authorization artifact with the node's signer. The obligations listed are the keys
  * of the decision's obligations, sorted. Throws only when the signer throws.
  */
 export function signArtifact(input: ArtifactInput, signer: NoteSigner): DsseEnvelope {
-  return signEnvelope(ARTIFACT_PAYLOAD_TYPE, canonicalBytes(claimsOf(input)), signer, keyIdOf(signer.publicKey));
+  return signEnvelope(ARTIFACT_PAYLOAD_TYPE, claimsBytes(input), signer, rememberedKeyId(signer.publicKey));
 }
 
 /** {@link signArtifact} with a signer that answers asynchronously (the same envelope). Rejects only when the signer rejects. */
 export async function signArtifactAsync(input: ArtifactInput, signer: AsyncSigner): Promise<DsseEnvelope> {
-  const body = canonicalBytes(claimsOf(input));
+  const body = claimsBytes(input);
   const sig = await signer.sign(pae(ARTIFACT_PAYLOAD_TYPE, body));
-  return dsseEnvelope(ARTIFACT_PAYLOAD_TYPE, body, keyIdOf(signer.publicKey), sig);
+  return dsseEnvelope(ARTIFACT_PAYLOAD_TYPE, body, rememberedKeyId(signer.publicKey), sig);
 }
 
 /** The claims of a verified payload, or why they are not valid claims. */
@@ -155,5 +175,5 @@ export function verifyArtifact(envelope: unknown, publicKey: Uint8Array, options
   const claims = readClaims(signed.payload);
   if (typeof claims === "string") return invalid(claims);
   if (Date.parse(claims.expiresAt) <= now) return failure("W8011", { expiresAt: claims.expiresAt });
-  return { ok: true, claims, keyId: keyIdOf(publicKey) };
+  return { ok: true, claims, keyId: rememberedKeyId(publicKey) };
 }

@@ -280,7 +280,8 @@ export class DecisionNode {
     this.lastAppendAt = this.options.clock().getTime();
     this.indexEvents(auth.execution, auth.actor, auth.events, { request, parent: options.parent, bundleId: cur.bundle.bundleId }, auth.decisionRecord);
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
-    this.pending.set(auth.execution, auth);
+    // NOTE: what `complete` needs, as after a restart (below): not the decision record and events the response carries (up to `maxInFlight` are held).
+    this.pending.set(auth.execution, { allowed: true, execution: auth.execution, actor: auth.actor, events: [], authorizedEvent: auth.authorizedEvent, obligations: auth.obligations });
     const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
     let artifact: DsseEnvelope;
     try {

@@ -15,8 +15,23 @@ const DECODE: Int16Array = (() => {
   return t;
 })();
 
-/** Encode bytes as standard padded base64. */
+/** Node's `Buffer`, when the platform has one (its base64 is native and gives the same text). */
+const NodeBuffer: { from(b: ArrayBufferLike, offset: number, length: number): { toString(encoding: "base64"): string } } | undefined = (
+  globalThis as { Buffer?: { from(b: ArrayBufferLike, offset: number, length: number): { toString(encoding: "base64"): string } } }
+).Buffer;
+
+/**
+ * Encode bytes as standard padded base64.
+ * NOTE: on Node, `Buffer`'s native encoder (an authorization artifact's 2–3 KB payload: ~1 µs
+ * against ~25 µs for the loop below, whose string of 4-character pieces is flattened later);
+ * the loop elsewhere. A property test holds the two equal.
+ */
 export function base64Encode(bytes: Uint8Array): string {
+  return NodeBuffer !== undefined ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") : base64EncodeLoop(bytes);
+}
+
+/** {@link base64Encode} without `Buffer` (browsers). */
+export function base64EncodeLoop(bytes: Uint8Array): string {
   let out = "";
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {

@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import * as browser from "../../runtime/browser.js";
 import { ARTIFACT_PAYLOAD_TYPE, decide, ed25519, loadBundle, loadEntities, nodeSigner, signArtifact, signArtifactAsync, verifyArtifact, type DecisionRecord } from "../../runtime/index.js";
 import { exampleBundle, exampleJson } from "../support/bundles.js";
+import { canonicalBytes } from "../../compiler/canonical.js";
+import { keyIdOf } from "../../compiler/ids.js";
 
 const seed = new Uint8Array(32).fill(5);
 const signer = nodeSigner(seed);
@@ -46,6 +48,29 @@ describe("authorization artifacts", () => {
     const async = await signArtifactAsync(input, { publicKey: signer.publicKey, sign: async (m) => signer.sign(m) });
     expect(async).toEqual(signArtifact(input, signer));
     await expect(signArtifactAsync(input, { publicKey: signer.publicKey, sign: () => Promise.reject(new Error("hsm offline")) })).rejects.toThrow("hsm offline");
+  });
+
+  it("the payload is always the RFC 8785 bytes of the claims and the key id that of the signer's key", () => {
+    const text = fc.string({ minLength: 1, maxLength: 12 });
+    const obligation = fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    fc.assert(
+      fc.property(text, text, text, fc.dictionary(text, obligation, { maxKeys: 4 }), (node, execution, eventId, obligations) => {
+        const claimsIn = { ...input, node, execution, eventId, decision: { ...record, obligations } as DecisionRecord };
+        const env = signArtifact(claimsIn, signer);
+        const expected = { format: "writ-authorization/1", node, execution, eventId, expiresAt: input.expiresAt, obligations: Object.keys(obligations).sort(), decision: claimsIn.decision };
+        expect(env.payload).toBe(Buffer.from(canonicalBytes(expected)).toString("base64"));
+        expect(env.signatures[0]!.keyid).toBe(keyIdOf(signer.publicKey));
+      }),
+      { numRuns: 100, seed: 11 },
+    );
+  });
+
+  it("a public key array changed in place gets its own key id", () => {
+    const key = new Uint8Array(signer.publicKey);
+    const env = signArtifact(input, { publicKey: key, sign: signer.sign });
+    expect(env.signatures[0]!.keyid).toBe(keyIdOf(signer.publicKey));
+    key[0] = key[0]! ^ 1;
+    expect(signArtifact(input, { publicKey: key, sign: signer.sign }).signatures[0]!.keyid).toBe(keyIdOf(key));
   });
 
   it("lists the decision's obligations, sorted", () => {
