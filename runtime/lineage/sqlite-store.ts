@@ -17,10 +17,10 @@
  * per event, as 71-character ids did), and verification
  * reads leaf data as text through {@link SqliteLineageStore.scanLeaves}.
  *
- * Perfect-subtree hashes live in tiles of {@link TILE_WIDTH} hashes per row
- * (one level, consecutive indices), so an append writes a few tile rows per
- * batch instead of about two rows per event, and a proof reads one 32-byte
- * slice per path element.
+ * Perfect-subtree hashes live in tiles (see `sqlite-tiles.ts`): per block of 64
+ * leaves, one row of their hashes and one row of the five levels above, side by
+ * side, so an append rewrites about two adjacent rows per batch, and a proof
+ * reads one 32-byte slice per path element.
  *
  * NOTE: Node only (native module and file system); never import from browser code.
  */
@@ -29,6 +29,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Hash } from "./merkle.js";
 import { batchProblem, StoreError } from "./store.js";
+import { leafTileKey, leafTileStart, mergeNodes, tileSlot, version3Nodes, type TileRows } from "./sqlite-tiles.js";
 import { failure, type Failure } from "../../compiler/compile-ir.js";
 import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
 import type { LeafRow, LeafScanSource } from "./verify.js";
@@ -96,14 +97,6 @@ const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Entries inserted per multi-row INSERT statement (4 parameters each, far below SQLite's parameter limit). */
 const INSERT_ROWS = 64;
 
-/** Perfect-subtree hashes are stored in tiles of this many consecutive hashes of one level (C2SP tlog-tiles style). */
-export const TILE_WIDTH = 64;
-
-/** The row key of tile `tile` of level `level` (a rowid table keeps each 2 KiB tile on one page). */
-export function tileKey(level: number, tile: number): number {
-  return level * 2 ** 44 + tile;
-}
-
 /** Relative location of the default database under a working directory. */
 export const DEFAULT_LINEAGE_DB = join(".writ", "lineage.db");
 
@@ -126,7 +119,7 @@ export type OpenStoreResult = { readonly ok: true; readonly store: SqliteLineage
  * with an `entries` table) is version 1. A database of a newer version than this list is
  * refused (W6212): an older Writ must not write a log it does not understand.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   // 0 → 1: the original tables.
   `
 CREATE TABLE IF NOT EXISTS entries (
@@ -159,6 +152,22 @@ CREATE TABLE edges (parent INTEGER NOT NULL, child INTEGER NOT NULL, PRIMARY KEY
 INSERT OR IGNORE INTO edges (parent, child) SELECT e.idx, g.child FROM edges_by_id g JOIN entries e ON e.id = g.parent;
 DELETE FROM edges_by_id WHERE parent IN (SELECT id FROM entries);
 `,
+  // 3 → 4: tiles by block (a bottom row and an inner row side by side, see sqlite-tiles.ts)
+  // instead of one row per level and tile: a batch rewrites about two adjacent rows, not five.
+  (db) => {
+    db.exec("ALTER TABLE tiles RENAME TO tiles_v3; CREATE TABLE tiles (key INTEGER PRIMARY KEY, hashes BLOB NOT NULL);");
+    const page = db.prepare("SELECT key, hashes FROM tiles_v3 WHERE key > ? ORDER BY key LIMIT 1024");
+    const get = db.prepare("SELECT hashes FROM tiles WHERE key = ?");
+    const put = db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)");
+    const rows = { get: (key: number) => blobOrUndefined(get.get(key)?.hashes), put: (key: number, hashes: Uint8Array) => put.run(key, hashes) };
+    for (let after = -1, got = page.all(after); got.length > 0; got = page.all(after)) {
+      for (const r of got) {
+        after = Number(r.key);
+        mergeNodes(rows, version3Nodes(after, bytes(r.hashes)));
+      }
+    }
+    db.exec("DROP TABLE tiles_v3;");
+  },
 ];
 
 /** The schema version this build writes. */
@@ -173,7 +182,11 @@ function migrate(db: Database): string | undefined {
   }
   if (version === SQLITE_STORE_VERSION) return undefined;
   db.transaction(() => {
-    for (let v = version; v < SQLITE_STORE_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = version; v < SQLITE_STORE_VERSION; v++) {
+      const step = MIGRATIONS[v]!;
+      if (typeof step === "string") db.exec(step);
+      else step(db);
+    }
     db.pragma(`user_version = ${SQLITE_STORE_VERSION}`);
   })();
   return undefined;
@@ -194,6 +207,10 @@ function sqlType(v: unknown): string {
   if (typeof v === "string") return "text";
   if (typeof v === "number" || typeof v === "bigint") return Number.isInteger(Number(v)) ? "integer" : "real";
   return typeof v;
+}
+
+function blobOrUndefined(v: unknown): Uint8Array | undefined {
+  return v === undefined ? undefined : bytes(v);
 }
 
 function isZero(h: Uint8Array): boolean {
@@ -287,6 +304,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   private db: Database | undefined;
   private readonly st: Record<string, Statement>;
   private readonly writeBatch: (batch: AppendBatch) => void;
+  private readonly tileRows: TileRows;
   /** True when stored text is UTF-8, so a blob read as text is its own bytes (see {@link scanLeaves}). */
   private readonly utf8: boolean;
 
@@ -322,6 +340,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     };
     const st = this.st;
+    this.tileRows = { get: (key) => blobOrUndefined(st.getTile!.get(key)?.hashes), put: (key, hashes) => st.putTile!.run(key, hashes) };
     this.writeBatch = db.transaction((batch: AppendBatch) => {
       const size = Number(st.size!.get()!.n);
       const problem = batchProblem(batch, size);
@@ -353,42 +372,19 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     });
   }
 
-  /**
-   * Merge the batch's nodes into their tiles: each touched tile is read once,
-   * patched and written back once. A tile blob holds the hashes of slots
-   * 0..k contiguously; a slot never written is all zeros (read as absent).
-   */
+  /** Merge the batch's nodes into their tile rows (see `sqlite-tiles.ts`). */
   private writeNodes(batch: AppendBatch): void {
-    const touched = new Map<string, { level: number; tile: number; full: Uint8Array; used: number }>();
-    for (const n of batch.nodes) {
-      const tile = Math.floor(n.index / TILE_WIDTH);
-      const key = `${n.level}:${tile}`;
-      let t = touched.get(key);
-      if (t === undefined) {
-        const full = new Uint8Array(TILE_WIDTH * 32);
-        const old = this.st.getTile!.get(tileKey(n.level, tile));
-        let used = 0;
-        if (old !== undefined) {
-          const b = bytes(old.hashes).subarray(0, full.length);
-          full.set(b);
-          used = b.length;
-        }
-        t = { level: n.level, tile, full, used };
-        touched.set(key, t);
-      }
-      const off = (n.index % TILE_WIDTH) * 32;
-      t.full.set(n.hash, off);
-      t.used = Math.max(t.used, off + 32);
-    }
-    for (const t of touched.values()) this.st.putTile!.run(tileKey(t.level, t.tile), t.full.subarray(0, t.used));
+    mergeNodes(this.tileRows, batch.nodes);
   }
 
   /** Level-0 hashes for entries [start, end): slot i − start, undefined where none is stored. */
   private leafHashes(start: number, end: number): (Uint8Array | undefined)[] {
     const out = new Array<Uint8Array | undefined>(Math.max(0, end - start));
     if (end <= start) return out;
-    for (const r of this.st.leafTiles!.all(Math.floor(start / TILE_WIDTH), Math.floor((end - 1) / TILE_WIDTH))) {
-      const base = Number(r.tile) * TILE_WIDTH;
+    for (const r of this.st.leafTiles!.all(leafTileKey(start), leafTileKey(end - 1))) {
+      // NOTE: odd keys in the range are inner tiles (levels 1–5), not leaves.
+      if (Number(r.tile) % 2 !== 0) continue;
+      const base = leafTileStart(Number(r.tile));
       const b = bytes(r.hashes);
       for (let k = 0; k * 32 + 32 <= b.length; k++) {
         const i = base + k;
@@ -506,7 +502,8 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   async readNodes(coords: readonly NodeCoord[]): Promise<(Hash | undefined)[]> {
     return this.read(() =>
       coords.map((c) => {
-        const r = this.st.nodeSlice!.get((c.index % TILE_WIDTH) * 32 + 1, tileKey(c.level, Math.floor(c.index / TILE_WIDTH)));
+        const slot = tileSlot(c.level, c.index);
+        const r = this.st.nodeSlice!.get(slot.offset + 1, slot.key);
         if (r === undefined || !(r.hash instanceof Uint8Array) || r.hash.length !== 32) return undefined;
         const h = bytes(r.hash);
         return isZero(h) ? undefined : h;
