@@ -55,14 +55,30 @@ type DatabaseConstructor = new (path: string, options?: Record<string, unknown>)
 const requireCjs = createRequire(import.meta.url);
 
 /**
- * Insert flat `values` (`width` per row): full groups of {@link INSERT_ROWS} rows through the
- * multi-row statement `many` (one call into SQLite instead of 64), the rest through `one`.
+ * Inserts flat values (`width` per row) with one statement call per {@link INSERT_ROWS}
+ * rows: the `INSERT … VALUES (…), (…)` statement for each row count is prepared on first use
+ * (a batch of five events is one call into SQLite, not five).
  */
-function insertRows(one: Statement, many: Statement, width: number, values: readonly unknown[]): void {
-  const group = INSERT_ROWS * width;
-  const full = values.length - (values.length % group);
-  for (let o = 0; o < full; o += group) many.run(...values.slice(o, o + group));
-  for (let o = full; o < values.length; o += width) one.run(...values.slice(o, o + width));
+class RowInserter {
+  private readonly byCount: Statement[] = [];
+  private readonly row: string;
+
+  constructor(
+    private readonly db: Database,
+    private readonly head: string,
+    private readonly width: number,
+  ) {
+    this.row = `(${Array.from({ length: width }, () => "?").join(", ")})`;
+  }
+
+  run(values: readonly unknown[]): void {
+    const group = INSERT_ROWS * this.width;
+    for (let o = 0; o < values.length; o += group) {
+      const part = o === 0 && values.length <= group ? values : values.slice(o, o + group);
+      const rows = part.length / this.width;
+      (this.byCount[rows] ??= this.db.prepare(`${this.head} VALUES ${Array.from({ length: rows }, () => this.row).join(", ")}`)).run(...part);
+    }
+  }
 }
 
 /** Switch a statement to rows as arrays (cheaper than objects on hot reads). */
@@ -315,10 +331,6 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     this.utf8 = String(db.pragma("encoding", { simple: true })) === "UTF-8";
     this.st = {
       size: db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries"),
-      insertEntry: db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)"),
-      insertEntries: db.prepare(`INSERT INTO entries (idx, id, data, parents) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?, ?, ?)").join(", ")}`),
-      insertEdge: db.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)"),
-      insertEdges: db.prepare(`INSERT OR IGNORE INTO edges (parent, child) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?)").join(", ")}`),
       insertEdgeById: db.prepare("INSERT OR IGNORE INTO edges_by_id (parent, child) VALUES (?, ?)"),
       indexOf: db.prepare("SELECT idx FROM entries WHERE id = ?"),
       getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
@@ -340,6 +352,8 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     };
     const st = this.st;
+    const insertEntries = new RowInserter(db, "INSERT INTO entries (idx, id, data, parents)", 4);
+    const insertEdges = new RowInserter(db, "INSERT OR IGNORE INTO edges (parent, child)", 2);
     this.tileRows = { get: (key) => blobOrUndefined(st.getTile!.get(key)?.hashes), put: (key, hashes) => st.putTile!.run(key, hashes) };
     this.writeBatch = db.transaction((batch: AppendBatch) => {
       const size = Number(st.size!.get()!.n);
@@ -356,7 +370,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         rows[k * 4 + 3] = JSON.stringify(e.parents);
         batchIndex.set(e.id, e.index);
       }
-      insertRows(st.insertEntry!, st.insertEntries!, 4, rows);
+      insertEntries.run(rows);
       // A parent in this batch or already stored is linked by its index; any other parent id by the id itself.
       const links: unknown[] = [];
       for (const e of entries) {
@@ -366,7 +380,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
           else links.push(at, e.index);
         }
       }
-      insertRows(st.insertEdge!, st.insertEdges!, 2, links);
+      insertEdges.run(links);
       this.writeNodes(batch);
       if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
     });
