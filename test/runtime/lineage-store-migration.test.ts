@@ -117,7 +117,7 @@ describe("sqlite tile layout", () => {
   });
 });
 
-describe("sqlite store migration from layout version 3", () => {
+describe("sqlite store migration from layout version 3 (tiles per level, UNIQUE event ids)", () => {
   it("opens, verifies, proves and appends to a database written in the old tile layout", async () => {
     const d = mkdtempSync(join(tmpdir(), "writ-v3-"));
     dirs.push(d);
@@ -151,6 +151,11 @@ describe("sqlite store migration from layout version 3", () => {
       const p = await log.prove(i);
       expect(p.ok && verifyProof(p.proof, log.publicKey).ok).toBe(true);
     }
+    // Lookups by id and the duplicate check go through the new id index.
+    expect((await log.get(ids[5]!))?.index).toBe(5);
+    expect(await log.store.findChildren(ids[0]!)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const dup = await log.append([{ n: 5, parents: [ids[0]!] }]);
+    expect(dup.ok === false && dup.problem.code).toBe("W6209");
     const more = await log.append(Array.from({ length: 40 }, (_, i) => ({ after: i })));
     expect(more.ok).toBe(true);
     const memMore = await mem.append(Array.from({ length: 40 }, (_, i) => ({ after: i })));
@@ -161,7 +166,8 @@ describe("sqlite store migration from layout version 3", () => {
 
     const db = new Database(path);
     expect(db.pragma("user_version", { simple: true })).toBe(SQLITE_STORE_VERSION);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'tiles_v3'").all()).toEqual([]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('tiles_v3', 'entries_v5')").all()).toEqual([]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'").all()).toEqual([{ name: "entries_by_id" }]);
     // Every stored row is a block part: no key of the old layout (level · 2^44 + tile) is left.
     const keys = db.prepare("SELECT key FROM tiles").all().map((r) => Number(r.key));
     db.close();
