@@ -14,7 +14,9 @@
  * far less often), entries and parent links inserted 64 rows per statement,
  * parent links keyed by the parent's index (a child's parent is almost always
  * recent, so the link index grows at its end instead of taking a random page
- * per event, as 71-character ids did), and verification
+ * per event, as 71-character ids did), event ids indexed by 12 hex digits of their
+ * hash (index rows a fifth the size of whole ids; a duplicate is refused by a lookup
+ * before the insert), and verification
  * reads leaf data as text through {@link SqliteLineageStore.scanLeaves}.
  *
  * Perfect-subtree hashes live in tiles (see `sqlite-tiles.ts`): per block of 64
