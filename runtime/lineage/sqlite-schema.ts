@@ -30,7 +30,7 @@ export interface Database {
  * The indexed key of an event id: 12 hex digits (48 bits) of the hash after `sha256:`. Lookups
  * compare the key, then the whole id (any id text works; sha256 ids rarely share a key).
  */
-const ID_KEY = "substr(id, 8, 12)";
+export const ID_KEY = "substr(id, 8, 12)";
 
 /** The condition selecting the entry with id `@id`, through the id index. */
 export const BY_ID = `${ID_KEY} = substr(@id, 8, 12) AND id = @id`;

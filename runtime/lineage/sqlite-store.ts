@@ -32,7 +32,7 @@ import { dirname, join } from "node:path";
 import type { Hash } from "./merkle.js";
 import { batchProblem, StoreError } from "./store.js";
 import { leafTileKey, leafTileStart, mergeNodes, tileSlot, type TileRows } from "./sqlite-tiles.js";
-import { blobOrUndefined, BY_ID, bytes, migrate, SQLITE_STORE_VERSION, type Database, type RawStatement, type Statement } from "./sqlite-schema.js";
+import { blobOrUndefined, BY_ID, bytes, ID_KEY, migrate, SQLITE_STORE_VERSION, type Database, type RawStatement, type Statement } from "./sqlite-schema.js";
 import { failure, type Failure } from "../../compiler/compile-ir.js";
 import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
 import type { LeafRow, LeafScanSource } from "./verify.js";
@@ -44,30 +44,36 @@ type DatabaseConstructor = new (path: string, options?: Record<string, unknown>)
 const requireCjs = createRequire(import.meta.url);
 
 /**
- * Inserts flat values (`width` per row) with one statement call per {@link INSERT_ROWS}
- * rows: the `INSERT … VALUES (…), (…)` statement for each row count is prepared on first use
- * (a batch of five events is one call into SQLite, not five).
+ * A statement over a list of `width`-value rows, one call per {@link INSERT_ROWS} rows: the
+ * statement for each row count (`sql(rows)`) is prepared on first use, so a batch of five
+ * events is one call into SQLite, not five.
  */
-class RowInserter {
+class RowsStatement {
   private readonly byCount: Statement[] = [];
-  private readonly row: string;
 
   constructor(
     private readonly db: Database,
-    private readonly head: string,
+    private readonly sql: (rows: number) => string,
     private readonly width: number,
-  ) {
-    this.row = `(${Array.from({ length: width }, () => "?").join(", ")})`;
-  }
+  ) {}
 
-  run(values: readonly unknown[]): void {
+  /** Run over all `values` (flat, `width` per row); returns the rows read, if the statement reads. */
+  exec(values: readonly unknown[], read: boolean): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
     const group = INSERT_ROWS * this.width;
     for (let o = 0; o < values.length; o += group) {
       const part = o === 0 && values.length <= group ? values : values.slice(o, o + group);
-      const rows = part.length / this.width;
-      (this.byCount[rows] ??= this.db.prepare(`${this.head} VALUES ${Array.from({ length: rows }, () => this.row).join(", ")}`)).run(...part);
+      const st = (this.byCount[part.length / this.width] ??= this.db.prepare(this.sql(part.length / this.width)));
+      if (read) out.push(...st.all(...part));
+      else st.run(...part);
     }
+    return out;
   }
+}
+
+/** `(?, ?, …)` groups for a multi-row statement. */
+function placeholders(rows: number, row: string): string {
+  return Array.from({ length: rows }, () => row).join(", ");
 }
 
 /** Switch a statement to rows as arrays (cheaper than objects on hot reads). */
@@ -232,7 +238,6 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     this.st = {
       size: db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries"),
       insertEdgeById: db.prepare("INSERT OR IGNORE INTO edges_by_id (parent, child) VALUES (?, ?)"),
-      indexOf: db.prepare(`SELECT idx FROM entries WHERE ${BY_ID}`),
       getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
       putTile: db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)"),
       nodeSlice: db.prepare("SELECT substr(hashes, ?, 32) AS hash FROM tiles WHERE key = ?"),
@@ -252,8 +257,9 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     };
     const st = this.st;
-    const insertEntries = new RowInserter(db, "INSERT INTO entries (idx, id, data, parents)", 4);
-    const insertEdges = new RowInserter(db, "INSERT OR IGNORE INTO edges (parent, child)", 2);
+    const insertEntries = new RowsStatement(db, (n) => `INSERT INTO entries (idx, id, data, parents) VALUES ${placeholders(n, "(?, ?, ?, ?)")}`, 4);
+    const insertEdges = new RowsStatement(db, (n) => `INSERT OR IGNORE INTO edges (parent, child) VALUES ${placeholders(n, "(?, ?)")}`, 2);
+    const storedIds = new RowsStatement(db, (n) => `SELECT idx, id FROM entries WHERE ${ID_KEY} IN (${placeholders(n, "substr(?, 8, 12)")})`, 1);
     this.tileRows = { get: (key) => blobOrUndefined(st.getTile!.get(key)?.hashes), put: (key, hashes) => st.putTile!.run(key, hashes) };
     this.writeBatch = db.transaction((batch: AppendBatch) => {
       const size = Number(st.size!.get()!.n);
@@ -269,19 +275,24 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         rows[k * 4 + 2] = e.data;
         rows[k * 4 + 3] = JSON.stringify(e.parents);
         batchIndex.set(e.id, e.index);
-        if (st.indexOf!.get({ id: e.id }) !== undefined) throw new StoreError("duplicate", `event already in the log (${e.id})`);
       }
-      insertEntries.run(rows);
+      // One lookup for the batch's ids (a stored one is a duplicate) and its parents from earlier batches.
+      const wanted = new Set<string>(batchIndex.keys());
+      for (const e of entries) for (const p of e.parents) wanted.add(p);
+      const stored = new Map<string, number>();
+      for (const r of storedIds.exec([...wanted], true)) if (wanted.has(String(r.id))) stored.set(String(r.id), Number(r.idx));
+      for (const e of entries) if (stored.has(e.id)) throw new StoreError("duplicate", `event already in the log (${e.id})`);
+      insertEntries.exec(rows, false);
       // A parent in this batch or already stored is linked by its index; any other parent id by the id itself.
       const links: unknown[] = [];
       for (const e of entries) {
         for (const p of e.parents) {
-          const at = batchIndex.get(p) ?? (st.indexOf!.get({ id: p })?.idx as number | undefined);
+          const at = batchIndex.get(p) ?? stored.get(p);
           if (at === undefined) st.insertEdgeById!.run(p, e.index);
           else links.push(at, e.index);
         }
       }
-      insertEdges.run(links);
+      insertEdges.exec(links, false);
       this.writeNodes(batch);
       if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
     });
