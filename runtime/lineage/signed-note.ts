@@ -83,23 +83,41 @@ export function isValidKeyName(name: string): boolean {
   return name.length > 0 && !/[\s+\p{Cc}]/u.test(name);
 }
 
+/** Most (name, key) pairs whose key id and verifier key are remembered (a log signs every checkpoint with one). */
+const MEMO_LIMIT = 256;
+/** Key ids and verifier keys by `<name> <base64 key>` (unambiguous: base64 has no space). */
+const keyIdMemo = new Map<string, Uint8Array>();
+const verifierKeyMemo = new Map<string, string>();
+
+function remember<T>(memo: Map<string, T>, key: string, value: T): T {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 /** The Ed25519 key id: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ publicKey). */
 export function keyIdOf(name: string, publicKey: Uint8Array): Uint8Array {
+  const memoKey = `${name} ${base64Encode(publicKey)}`;
+  const known = keyIdMemo.get(memoKey);
+  if (known !== undefined) return known.slice();
   const n = UTF8.encode(name);
   const buf = new Uint8Array(n.length + 2 + publicKey.length);
   buf.set(n, 0);
   buf[n.length] = 0x0a;
   buf[n.length + 1] = ED25519_SIGNATURE_TYPE;
   buf.set(publicKey, n.length + 2);
-  return sha256(buf).slice(0, 4);
+  return remember(keyIdMemo, memoKey, sha256(buf).slice(0, 4)).slice();
 }
 
 /** The shareable verifier key text `<name>+<hex key id>+<base64(0x01 ‖ publicKey)>`. */
 export function verifierKey(name: string, publicKey: Uint8Array): string {
+  const memoKey = `${name} ${base64Encode(publicKey)}`;
+  const known = verifierKeyMemo.get(memoKey);
+  if (known !== undefined) return known;
   const typed = new Uint8Array(1 + publicKey.length);
   typed[0] = ED25519_SIGNATURE_TYPE;
   typed.set(publicKey, 1);
-  return `${name}+${hexOf(keyIdOf(name, publicKey))}+${base64Encode(typed)}`;
+  return remember(verifierKeyMemo, memoKey, `${name}+${hexOf(keyIdOf(name, publicKey))}+${base64Encode(typed)}`);
 }
 
 /** Parse a verifier key text; checks the key id matches the name and key. */

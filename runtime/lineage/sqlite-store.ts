@@ -14,13 +14,15 @@
  * far less often), entries and parent links inserted 64 rows per statement,
  * parent links keyed by the parent's index (a child's parent is almost always
  * recent, so the link index grows at its end instead of taking a random page
- * per event, as 71-character ids did), and verification
+ * per event, as 71-character ids did), event ids indexed by 12 hex digits of their
+ * hash (index rows a fifth the size of whole ids; a duplicate is refused by a lookup
+ * before the insert), and verification
  * reads leaf data as text through {@link SqliteLineageStore.scanLeaves}.
  *
- * Perfect-subtree hashes live in tiles of {@link TILE_WIDTH} hashes per row
- * (one level, consecutive indices), so an append writes a few tile rows per
- * batch instead of about two rows per event, and a proof reads one 32-byte
- * slice per path element.
+ * Perfect-subtree hashes live in tiles (see `sqlite-tiles.ts`): per block of 64
+ * leaves, one row of their hashes and one row of the five levels above, side by
+ * side, so an append rewrites about two adjacent rows per batch, and a proof
+ * reads one 32-byte slice per path element.
  *
  * NOTE: Node only (native module and file system); never import from browser code.
  */
@@ -29,39 +31,49 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Hash } from "./merkle.js";
 import { batchProblem, StoreError } from "./store.js";
+import { leafTileKey, leafTileStart, mergeNodes, tileSlot, type TileRows } from "./sqlite-tiles.js";
+import { blobOrUndefined, BY_ID, bytes, ID_KEY, migrate, SQLITE_STORE_VERSION, type Database, type RawStatement, type Statement } from "./sqlite-schema.js";
 import { failure, type Failure } from "../../compiler/compile-ir.js";
 import type { AppendBatch, LineageStore, NodeCoord, StoredCheckpoint, StoredEntry } from "./store.js";
 import type { LeafRow, LeafScanSource } from "./verify.js";
 
-/** The part of better-sqlite3's API this store uses (the package ships no types). */
-interface Statement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): Record<string, unknown> | undefined;
-  all(...params: unknown[]): Record<string, unknown>[];
-}
-interface RawStatement extends Statement {
-  raw(on: boolean): Statement;
-}
-interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
+export { SQLITE_STORE_VERSION };
+
 type DatabaseConstructor = new (path: string, options?: Record<string, unknown>) => Database;
 
 const requireCjs = createRequire(import.meta.url);
 
 /**
- * Insert flat `values` (`width` per row): full groups of {@link INSERT_ROWS} rows through the
- * multi-row statement `many` (one call into SQLite instead of 64), the rest through `one`.
+ * A statement over a list of `width`-value rows, one call per {@link INSERT_ROWS} rows: the
+ * statement for each row count (`sql(rows)`) is prepared on first use, so a batch of five
+ * events is one call into SQLite, not five.
  */
-function insertRows(one: Statement, many: Statement, width: number, values: readonly unknown[]): void {
-  const group = INSERT_ROWS * width;
-  const full = values.length - (values.length % group);
-  for (let o = 0; o < full; o += group) many.run(...values.slice(o, o + group));
-  for (let o = full; o < values.length; o += width) one.run(...values.slice(o, o + width));
+class RowsStatement {
+  private readonly byCount: Statement[] = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly sql: (rows: number) => string,
+    private readonly width: number,
+  ) {}
+
+  /** Run over all `values` (flat, `width` per row); returns the rows read, if the statement reads. */
+  exec(values: readonly unknown[], read: boolean): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    const group = INSERT_ROWS * this.width;
+    for (let o = 0; o < values.length; o += group) {
+      const part = o === 0 && values.length <= group ? values : values.slice(o, o + group);
+      const st = (this.byCount[part.length / this.width] ??= this.db.prepare(this.sql(part.length / this.width)));
+      if (read) out.push(...st.all(...part));
+      else st.run(...part);
+    }
+    return out;
+  }
+}
+
+/** `(?, ?, …)` groups for a multi-row statement. */
+function placeholders(rows: number, row: string): string {
+  return Array.from({ length: rows }, () => row).join(", ");
 }
 
 /** Switch a statement to rows as arrays (cheaper than objects on hot reads). */
@@ -96,14 +108,6 @@ const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Entries inserted per multi-row INSERT statement (4 parameters each, far below SQLite's parameter limit). */
 const INSERT_ROWS = 64;
 
-/** Perfect-subtree hashes are stored in tiles of this many consecutive hashes of one level (C2SP tlog-tiles style). */
-export const TILE_WIDTH = 64;
-
-/** The row key of tile `tile` of level `level` (a rowid table keeps each 2 KiB tile on one page). */
-export function tileKey(level: number, tile: number): number {
-  return level * 2 ** 44 + tile;
-}
-
 /** Relative location of the default database under a working directory. */
 export const DEFAULT_LINEAGE_DB = join(".writ", "lineage.db");
 
@@ -120,72 +124,8 @@ export interface SqliteStoreOptions {
 /** Result of {@link openSqliteStore}. */
 export type OpenStoreResult = { readonly ok: true; readonly store: SqliteLineageStore } | Failure;
 
-/**
- * The numbered schema migrations: migration k takes a database from version k to k + 1
- * (`PRAGMA user_version`). A database created before versions were recorded (version 0
- * with an `entries` table) is version 1. A database of a newer version than this list is
- * refused (W6212): an older Writ must not write a log it does not understand.
- */
-const MIGRATIONS: readonly string[] = [
-  // 0 → 1: the original tables.
-  `
-CREATE TABLE IF NOT EXISTS entries (
-  idx INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  data BLOB NOT NULL,
-  parents TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS edges (
-  parent TEXT NOT NULL,
-  child INTEGER NOT NULL,
-  PRIMARY KEY (parent, child)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tiles (
-  key INTEGER PRIMARY KEY,
-  hashes BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS bundles (id TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-`,
-  // 1 → 2: bundles and entity snapshots share one table of content-addressed objects.
-  `ALTER TABLE bundles RENAME TO objects;`,
-  // 2 → 3: parent links keyed by the parent's index (small keys near the end of the index, where
-  // a child's parent almost always is, instead of random 71-character ids: each batch dirties a
-  // few index pages, not one per event); links to ids not in the log stay by id.
-  `
-ALTER TABLE edges RENAME TO edges_by_id;
-CREATE TABLE edges (parent INTEGER NOT NULL, child INTEGER NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
-INSERT OR IGNORE INTO edges (parent, child) SELECT e.idx, g.child FROM edges_by_id g JOIN entries e ON e.id = g.parent;
-DELETE FROM edges_by_id WHERE parent IN (SELECT id FROM entries);
-`,
-];
-
-/** The schema version this build writes. */
-export const SQLITE_STORE_VERSION = MIGRATIONS.length;
-
-/** Bring a database to {@link SQLITE_STORE_VERSION}, or say why it cannot be used. */
-function migrate(db: Database): string | undefined {
-  let version = Number(db.pragma("user_version", { simple: true }));
-  if (version === 0 && db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'entries'").get() !== undefined) version = 1;
-  if (version > SQLITE_STORE_VERSION) {
-    return `the lineage store has schema version ${version}, newer than this Writ understands (${SQLITE_STORE_VERSION}): upgrade Writ to read it`;
-  }
-  if (version === SQLITE_STORE_VERSION) return undefined;
-  db.transaction(() => {
-    for (let v = version; v < SQLITE_STORE_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    db.pragma(`user_version = ${SQLITE_STORE_VERSION}`);
-  })();
-  return undefined;
-}
-
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function bytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  throw new StoreError("io", "stored value is not a blob");
 }
 
 /** The SQL storage class a value read back from SQLite had. */
@@ -215,7 +155,6 @@ function writeError(e: unknown): StoreError {
   if (e instanceof StoreError) return e;
   const code = (e as { code?: unknown }).code;
   const msg = errorText(e);
-  if (code === "SQLITE_CONSTRAINT_UNIQUE" && msg.includes("entries.id")) return new StoreError("duplicate", `event already in the log (${msg})`);
   if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return new StoreError("conflict", `write conflicts with stored data (${msg})`);
   return new StoreError("io", `lineage store write failed: ${msg}`);
 }
@@ -287,6 +226,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   private db: Database | undefined;
   private readonly st: Record<string, Statement>;
   private readonly writeBatch: (batch: AppendBatch) => void;
+  private readonly tileRows: TileRows;
   /** True when stored text is UTF-8, so a blob read as text is its own bytes (see {@link scanLeaves}). */
   private readonly utf8: boolean;
 
@@ -297,23 +237,18 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     this.utf8 = String(db.pragma("encoding", { simple: true })) === "UTF-8";
     this.st = {
       size: db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries"),
-      insertEntry: db.prepare("INSERT INTO entries (idx, id, data, parents) VALUES (?, ?, ?, ?)"),
-      insertEntries: db.prepare(`INSERT INTO entries (idx, id, data, parents) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?, ?, ?)").join(", ")}`),
-      insertEdge: db.prepare("INSERT OR IGNORE INTO edges (parent, child) VALUES (?, ?)"),
-      insertEdges: db.prepare(`INSERT OR IGNORE INTO edges (parent, child) VALUES ${Array.from({ length: INSERT_ROWS }, () => "(?, ?)").join(", ")}`),
       insertEdgeById: db.prepare("INSERT OR IGNORE INTO edges_by_id (parent, child) VALUES (?, ?)"),
-      indexOf: db.prepare("SELECT idx FROM entries WHERE id = ?"),
       getTile: db.prepare("SELECT hashes FROM tiles WHERE key = ?"),
       putTile: db.prepare("INSERT OR REPLACE INTO tiles (key, hashes) VALUES (?, ?)"),
       nodeSlice: db.prepare("SELECT substr(hashes, ?, 32) AS hash FROM tiles WHERE key = ?"),
       insertCheckpoint: db.prepare("INSERT INTO checkpoints (size, note) VALUES (?, ?)"),
       range: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
-      byId: raw(db.prepare("SELECT idx, id, data, parents FROM entries WHERE id = ?")),
+      byId: raw(db.prepare(`SELECT idx, id, data, parents FROM entries WHERE ${BY_ID}`)),
       // 0x00 ‖ leaf data as text (a V8 string is far cheaper to make than a Buffer, and hashes without a copy) with the blob's length, to prove the text exact.
       scan: raw(db.prepare("SELECT idx, id, char(0) || CAST(data AS TEXT), CASE WHEN typeof(data) = 'blob' THEN length(data) ELSE -1 END FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")),
       dataAt: db.prepare("SELECT data FROM entries WHERE idx = ?"),
       leafTiles: db.prepare("SELECT key AS tile, hashes FROM tiles WHERE key >= ? AND key <= ?"),
-      children: db.prepare("SELECT child FROM edges WHERE parent = (SELECT idx FROM entries WHERE id = @id) UNION SELECT child FROM edges_by_id WHERE parent = @id ORDER BY child"),
+      children: db.prepare(`SELECT child FROM edges WHERE parent = (SELECT idx FROM entries WHERE ${BY_ID}) UNION SELECT child FROM edges_by_id WHERE parent = @id ORDER BY child`),
       checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
       latest: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
       getObject: db.prepare("SELECT text FROM objects WHERE id = ?"),
@@ -322,6 +257,10 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     };
     const st = this.st;
+    const insertEntries = new RowsStatement(db, (n) => `INSERT INTO entries (idx, id, data, parents) VALUES ${placeholders(n, "(?, ?, ?, ?)")}`, 4);
+    const insertEdges = new RowsStatement(db, (n) => `INSERT OR IGNORE INTO edges (parent, child) VALUES ${placeholders(n, "(?, ?)")}`, 2);
+    const storedIds = new RowsStatement(db, (n) => `SELECT idx, id FROM entries WHERE ${ID_KEY} IN (${placeholders(n, "substr(?, 8, 12)")})`, 1);
+    this.tileRows = { get: (key) => blobOrUndefined(st.getTile!.get(key)?.hashes), put: (key, hashes) => st.putTile!.run(key, hashes) };
     this.writeBatch = db.transaction((batch: AppendBatch) => {
       const size = Number(st.size!.get()!.n);
       const problem = batchProblem(batch, size);
@@ -337,58 +276,41 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         rows[k * 4 + 3] = JSON.stringify(e.parents);
         batchIndex.set(e.id, e.index);
       }
-      insertRows(st.insertEntry!, st.insertEntries!, 4, rows);
+      // One lookup for the batch's ids (a stored one is a duplicate) and its parents from earlier batches.
+      const wanted = new Set<string>(batchIndex.keys());
+      for (const e of entries) for (const p of e.parents) wanted.add(p);
+      const stored = new Map<string, number>();
+      for (const r of storedIds.exec([...wanted], true)) if (wanted.has(String(r.id))) stored.set(String(r.id), Number(r.idx));
+      for (const e of entries) if (stored.has(e.id)) throw new StoreError("duplicate", `event already in the log (${e.id})`);
+      insertEntries.exec(rows, false);
       // A parent in this batch or already stored is linked by its index; any other parent id by the id itself.
       const links: unknown[] = [];
       for (const e of entries) {
         for (const p of e.parents) {
-          const at = batchIndex.get(p) ?? (st.indexOf!.get(p)?.idx as number | undefined);
+          const at = batchIndex.get(p) ?? stored.get(p);
           if (at === undefined) st.insertEdgeById!.run(p, e.index);
           else links.push(at, e.index);
         }
       }
-      insertRows(st.insertEdge!, st.insertEdges!, 2, links);
+      insertEdges.exec(links, false);
       this.writeNodes(batch);
       if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
     });
   }
 
-  /**
-   * Merge the batch's nodes into their tiles: each touched tile is read once,
-   * patched and written back once. A tile blob holds the hashes of slots
-   * 0..k contiguously; a slot never written is all zeros (read as absent).
-   */
+  /** Merge the batch's nodes into their tile rows (see `sqlite-tiles.ts`). */
   private writeNodes(batch: AppendBatch): void {
-    const touched = new Map<string, { level: number; tile: number; full: Uint8Array; used: number }>();
-    for (const n of batch.nodes) {
-      const tile = Math.floor(n.index / TILE_WIDTH);
-      const key = `${n.level}:${tile}`;
-      let t = touched.get(key);
-      if (t === undefined) {
-        const full = new Uint8Array(TILE_WIDTH * 32);
-        const old = this.st.getTile!.get(tileKey(n.level, tile));
-        let used = 0;
-        if (old !== undefined) {
-          const b = bytes(old.hashes).subarray(0, full.length);
-          full.set(b);
-          used = b.length;
-        }
-        t = { level: n.level, tile, full, used };
-        touched.set(key, t);
-      }
-      const off = (n.index % TILE_WIDTH) * 32;
-      t.full.set(n.hash, off);
-      t.used = Math.max(t.used, off + 32);
-    }
-    for (const t of touched.values()) this.st.putTile!.run(tileKey(t.level, t.tile), t.full.subarray(0, t.used));
+    mergeNodes(this.tileRows, batch.nodes);
   }
 
   /** Level-0 hashes for entries [start, end): slot i − start, undefined where none is stored. */
   private leafHashes(start: number, end: number): (Uint8Array | undefined)[] {
     const out = new Array<Uint8Array | undefined>(Math.max(0, end - start));
     if (end <= start) return out;
-    for (const r of this.st.leafTiles!.all(Math.floor(start / TILE_WIDTH), Math.floor((end - 1) / TILE_WIDTH))) {
-      const base = Number(r.tile) * TILE_WIDTH;
+    for (const r of this.st.leafTiles!.all(leafTileKey(start), leafTileKey(end - 1))) {
+      // NOTE: odd keys in the range are inner tiles (levels 1–5), not leaves.
+      if (Number(r.tile) % 2 !== 0) continue;
+      const base = leafTileStart(Number(r.tile));
       const b = bytes(r.hashes);
       for (let k = 0; k * 32 + 32 <= b.length; k++) {
         const i = base + k;
@@ -492,7 +414,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   /** @inheritdoc */
   async findById(id: string): Promise<StoredEntry | undefined> {
     return this.read(() => {
-      const r = this.st.byId!.get(id) as unknown as unknown[] | undefined;
+      const r = this.st.byId!.get({ id }) as unknown as unknown[] | undefined;
       return r === undefined ? undefined : this.rows([r])[0];
     });
   }
@@ -506,7 +428,8 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   async readNodes(coords: readonly NodeCoord[]): Promise<(Hash | undefined)[]> {
     return this.read(() =>
       coords.map((c) => {
-        const r = this.st.nodeSlice!.get((c.index % TILE_WIDTH) * 32 + 1, tileKey(c.level, Math.floor(c.index / TILE_WIDTH)));
+        const slot = tileSlot(c.level, c.index);
+        const r = this.st.nodeSlice!.get(slot.offset + 1, slot.key);
         if (r === undefined || !(r.hash instanceof Uint8Array) || r.hash.length !== 32) return undefined;
         const h = bytes(r.hash);
         return isZero(h) ? undefined : h;
