@@ -25,20 +25,7 @@ import { writeKeyPair } from "../runtime/keys.js";
 import { privateKeyFile, publicKeyFile } from "./key-files.js";
 import { errorLines, mergePolicySets, policiesFrom, programFrom, schemaFrom, validationOf } from "./pipeline.js";
 import { linkStage } from "./link.js";
-import {
-  CliFailure,
-  EXIT_BAD_INPUT,
-  STDIO_PATH,
-  expandPolicyPaths,
-  fail,
-  ioReason,
-  problemLine,
-  readTextFile,
-  writeOutputFile,
-  type Output,
-  type Semantics,
-  type TextFile,
-} from "./io.js";
+import { CliFailure, EXIT_BAD_INPUT, expandPolicyPaths, fail, ioReason, type Output, problemLine, readTextFile, type Semantics, type Staged, STDIO_PATH, type TextFile, writeOutputFile } from "./io.js";
 import { readJsonFile } from "./json-files.js";
 
 /** Options of `writ compile`. */
@@ -71,31 +58,33 @@ export function compileBundleFiles(files: readonly string[], schemaPath: string,
   const schemaStage = schemaFrom(schemaFile);
   if (schemaStage.value === undefined) throw new CliFailure(errorLines(schemaStage, schemaFile.name), EXIT_BAD_INPUT);
   const schema = schemaStage.value;
-  const sets: PolicySet[] = [];
-  const lines: string[] = [];
-  const texts: TextFile[] = [];
+  // Parse and validate file by file (errors name their file); the merged set is lowered once, by
+  // buildBundle. Only when something fails is each file lowered on its own, so that lowering
+  // errors too name their file and position.
+  const checked: { readonly file: TextFile; readonly parsed: Staged<PolicySet>; readonly validated?: Staged<boolean> }[] = [];
   for (const p of expandPolicyPaths(files)) {
     const file = readTextFile(p);
-    texts.push(file);
     const parsed = policiesFrom(file);
-    if (parsed.value === undefined) {
-      lines.push(...errorLines(parsed, file.name));
-      continue;
-    }
-    const validated = validationOf(parsed.value, schema, file);
-    if (validated.value !== true) lines.push(...errorLines(validated, file.name));
-    else {
-      const lowered = programFrom(parsed.value, semantics, file);
-      if (hasErrors(lowered.diagnostics)) lines.push(...errorLines(lowered, file.name));
-    }
-    sets.push(parsed.value);
+    checked.push(parsed.value === undefined ? { file, parsed } : { file, parsed, validated: validationOf(parsed.value, schema, file) });
   }
-  if (lines.length > 0) throw new CliFailure(lines, EXIT_BAD_INPUT);
+  const perFileLines = (): string[] =>
+    checked.flatMap(({ file, parsed, validated }) => {
+      if (parsed.value === undefined) return errorLines(parsed, file.name);
+      if (validated?.value !== true) return errorLines(validated!, file.name);
+      const lowered = programFrom(parsed.value, semantics, file);
+      return hasErrors(lowered.diagnostics) ? errorLines(lowered, file.name) : [];
+    });
+  if (checked.some((c) => c.validated?.value !== true)) throw new CliFailure(perFileLines(), EXIT_BAD_INPUT);
+  const sets = checked.map((c) => c.parsed.value!);
   const linked = linkStage(mergePolicySets(sets), links, schema);
-  if (linked.value === undefined) throw new CliFailure(errorLines(linked, links), EXIT_BAD_INPUT);
-  const built = buildBundle({ policiesAst: linked.value, schema, semantics, sequence, validate: false });
+  const built = linked.value === undefined ? undefined : buildBundle({ policiesAst: linked.value, schema, semantics, sequence, validate: false });
+  if (built?.bundle === undefined) {
+    const lines = perFileLines();
+    if (lines.length > 0) throw new CliFailure(lines, EXIT_BAD_INPUT);
+  }
+  if (built === undefined) throw new CliFailure(errorLines(linked, links), EXIT_BAD_INPUT);
   if (built.bundle === undefined) {
-    const where = texts.length === 1 ? texts[0]!.name : "writ";
+    const where = checked.length === 1 ? checked[0]!.file.name : "writ";
     throw new CliFailure(built.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: where })), EXIT_BAD_INPUT);
   }
   return built.bundle;

@@ -105,6 +105,13 @@ describe("writ compile", () => {
     oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", "missing.key"]), /^missing\.key: error W5001: cannot read file: no such file or directory$/);
     oneLineError(writ(["compile", POLICIES, "--schema", SCHEMA, "--json", "--sign", SCHEMA]), /schema\.cedarschema: error W5008: cannot use the signing key: /);
   });
+
+  it("a compile error found after validation (here W6001 under cedar semantics) names its file and position among several files", () => {
+    writeFileSync(join(tmp, "plain.cedar"), "permit(principal, action, resource);\n");
+    writeFileSync(join(tmp, "shadow.cedar"), '// a Writ extension\n@mode("shadow")\nforbid(principal, action, resource);\n');
+    ok(writ(["compile", "plain.cedar", "shadow.cedar", "--schema", SCHEMA, "--json"]));
+    oneLineError(writ(["compile", "plain.cedar", "shadow.cedar", "--schema", SCHEMA, "--semantics", "cedar", "--json"]), /^shadow\.cedar:2:1: error W6001: .*@mode\("shadow"\)/);
+  });
 });
 
 describe("writ eval --bundle", () => {
