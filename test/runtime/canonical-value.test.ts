@@ -11,7 +11,8 @@ import { canonicalValueText, entityText } from "../../runtime/canonical-value.js
 import { entityForm } from "../../runtime/entity-digest.js";
 import { parseDatetime, parseDecimal, parseDuration, parseIpAddr } from "../../stdlib/index.js";
 import { valueToJson } from "../../stdlib/json.js";
-import { EntityUID, RecordValue, SetValue, type Value } from "../../stdlib/value.js";
+import { EntityUID, RecordValue, type Value } from "../../stdlib/value.js";
+import { arbValue } from "../support/arbitraries.js";
 
 const text = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }), fc.constantFrom('"', "\\", "\u0000", "\ud800", "\udc00x", "__proto__", "é", "a\u2028b"));
 const extension = fc
@@ -27,14 +28,7 @@ const extension = fc
   .map(([parse, s]) => parse(s) as Value);
 const uid = fc.tuple(fc.oneof(text, fc.constantFrom("User", "Doc")), fc.oneof(text, fc.constantFrom("a", "b"))).map(([t, i]) => new EntityUID(t, i));
 const leaf: fc.Arbitrary<Value> = fc.oneof(fc.boolean(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n)), text, uid, extension);
-const value = fc.letrec<{ v: Value }>((tie) => ({
-  v: fc.oneof(
-    { depthSize: "small" },
-    leaf,
-    fc.array(tie("v"), { maxLength: 4 }).map((xs) => new SetValue(xs)),
-    fc.array(fc.tuple(text, tie("v")), { maxLength: 4 }).map((kv) => new RecordValue(new Map(kv))),
-  ),
-})).v;
+const value = arbValue(leaf, text);
 const record = fc.array(fc.tuple(text, value), { maxLength: 5 }).map((kv) => new RecordValue(new Map(kv)));
 
 /** The definition's answer, or undefined when it refuses the input. */

@@ -14,6 +14,7 @@
  * and redundant parentheses, for printer tests.
  */
 import fc from "fast-check";
+import { RecordValue, SetValue, type Value } from "../../stdlib/value.js";
 
 /** The entity ids of the fixed universe, by type. */
 export const UNIVERSE = {
@@ -433,4 +434,19 @@ export function arbRequestJson(): fc.Arbitrary<RequestJson> {
   return fc
     .tuple(fc.oneof({ weight: 4, arbitrary: pick(["User"]) }, { weight: 1, arbitrary: pick(["Group"]) }), pick(["Action"]), pick(["Doc", "Folder"]), context)
     .map(([principal, action, resource, ctx]) => ({ principal, action, resource, context: ctx }));
+}
+
+/**
+ * Cedar values built from `leaf`: leaves, sets and records of them (field names from `key`),
+ * nested a few levels (small depth, at most four elements or fields per level).
+ */
+export function arbValue(leaf: fc.Arbitrary<Value>, key: fc.Arbitrary<string>): fc.Arbitrary<Value> {
+  return fc.letrec<{ v: Value }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small" },
+      leaf,
+      fc.array(tie("v"), { maxLength: 4 }).map((xs) => new SetValue(xs)),
+      fc.array(fc.tuple(key, tie("v")), { maxLength: 4 }).map((kv) => new RecordValue(new Map(kv))),
+    ),
+  })).v;
 }
