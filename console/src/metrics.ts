@@ -106,7 +106,8 @@ export function quantile(q: number, before: ReadonlyMap<number, number>, after: 
     if (upper === Infinity) return lower;
     const below = i === 0 ? 0 : counts[i - 1]!;
     const inBucket = counts[i]! - below;
-    return inBucket <= 0 ? upper : lower + ((upper - lower) * (rank - below)) / inBucket;
+    // NOTE: clamped — floating point can put the top of a bucket past its bound (0.1 + 0.9 > 1).
+    return inBucket <= 0 ? upper : Math.min(upper, lower + ((upper - lower) * (rank - below)) / inBucket);
   }
   return bounds.filter((b) => b !== Infinity).pop();
 }

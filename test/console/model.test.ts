@@ -68,7 +68,8 @@ describe("metrics", () => {
         expect(values[0]!).toBeGreaterThanOrEqual(lowest === 0 ? 0 : bounds[lowest - 1]!);
         expect(values[2]!).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 300 },
+      // The first example was found by a CI run: the median at the top of the 0.1–1 bucket came out 1.0000000000000002.
+      { numRuns: 300, examples: [[[2, 5, 0, 21, 28]]] },
     );
   });
 });
