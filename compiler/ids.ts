@@ -61,11 +61,29 @@ export function toPlainJson(x: unknown): PlainJson {
   return x as PlainJson;
 }
 
+/**
+ * `toPlainJson(stripSpans(x))` in one copy: `span` fields and `undefined` fields dropped,
+ * bigints as `{"__long": …}`, an own `__proto__` key kept as a key.
+ */
+function plainWithoutSpans(x: unknown): PlainJson {
+  if (typeof x === "bigint") return { __long: x.toString() };
+  if (Array.isArray(x)) return x.map(plainWithoutSpans);
+  if (x !== null && typeof x === "object") {
+    const out: Record<string, PlainJson> = {};
+    for (const [k, v] of Object.entries(x)) {
+      if (k === "span" || v === undefined) continue;
+      if (k === "__proto__") Object.defineProperty(out, k, { value: plainWithoutSpans(v), enumerable: true, writable: true, configurable: true });
+      else out[k] = plainWithoutSpans(v);
+    }
+    return out;
+  }
+  return x as PlainJson;
+}
+
 /** The value a policy (or template) id hashes: the span-free IR without its `name`. */
 export function policyHashInput(policy: IrPolicy | IrTemplate): PlainJson {
-  const stripped = toPlainJson(stripSpans(policy)) as Record<string, PlainJson>;
   const out: Record<string, PlainJson> = {};
-  for (const k of Object.keys(stripped)) if (k !== "name") out[k] = stripped[k]!;
+  for (const [k, v] of Object.entries(policy)) if (k !== "name" && k !== "span" && v !== undefined) out[k] = plainWithoutSpans(v);
   // Annotation order is layout (names are unique per policy): hash them sorted by name.
   const anns = out["annotations"];
   if (Array.isArray(anns)) out["annotations"] = [...(anns as { readonly name: string }[])].sort((a, b) => compareCodeUnits(a.name, b.name)) as unknown as PlainJson;

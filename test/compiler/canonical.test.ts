@@ -7,9 +7,11 @@ import {
   canonicalBytes,
   canonicalJson,
   contentId,
+  findLoneSurrogate,
   isContentId,
   sha256Hex,
 } from "../../compiler/canonical.js";
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import { conformanceData, describeConformance } from "../support/conformance.js";
 
 const jcs = conformanceData("jcs/testdata");
@@ -214,6 +216,68 @@ describe("properties", () => {
         expect(contentId(replaceAt(v, path, leaf))).not.toBe(contentId(v));
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("fast paths of the id helpers", () => {
+  /** JSON-like values whose strings and keys may hold lone surrogates, and `span` fields. */
+  const arbSurrogateString = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom("\ud800", "a\udc00b", "\ud83d\ude00"));
+  const arbTree = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small" },
+      arbSurrogateString,
+      fc.integer(),
+      fc.constant(null),
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.dictionary(arbSurrogateString, tie("node"), { maxKeys: 4 }),
+      fc.record({ span: fc.record({ start: fc.nat(), end: fc.nat() }), v: tie("node") }),
+    ),
+  })).node;
+
+  /** Well-formed UTF-16, by an independent oracle: `encodeURIComponent` throws on a lone surrogate. */
+  function wf(s: string): boolean {
+    try {
+      encodeURIComponent(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The definition: every string and key reached without going into a `span`. */
+  function illFormedSomewhere(v: unknown): boolean {
+    if (typeof v === "string") return !wf(v);
+    if (v === null || typeof v !== "object") return false;
+    return Object.entries(v).some(([k, x]) => !wf(k) || (k !== "span" && illFormedSomewhere(x)));
+  }
+
+  it("findLoneSurrogate finds one exactly when a string or key holds one, and its path leads to it", () => {
+    fc.assert(
+      fc.property(arbTree, (v) => {
+        const at = findLoneSurrogate(v);
+        expect(at !== undefined).toBe(illFormedSomewhere(v));
+        if (at === undefined) return;
+        // Follow the path: its last step is an ill-formed key, or leads to an ill-formed string.
+        const steps = at.path.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+        let here: unknown = v;
+        for (let i = 0; i < steps.length; i++) {
+          const key = steps[i]!;
+          if (i === steps.length - 1 && !wf(key)) return;
+          here = (here as Record<string, unknown>)[key];
+        }
+        expect(typeof here === "string" && !wf(here)).toBe(true);
+      }),
+      { numRuns: 300, seed: 8 },
+    );
+  });
+
+  it("sha256Hex (native hashing in Node) equals @noble/hashes on arbitrary bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(sha256Hex(bytes)).toBe(Buffer.from(nobleSha256(bytes)).toString("hex"));
+      }),
+      { numRuns: 200, seed: 9 },
     );
   });
 });

@@ -9,6 +9,7 @@ import { formatPolicies, parsePolicies, parseSchema, type Expr, type Policy, typ
 import { compile, loadSchema } from "../../compiler/index.js";
 import { bundleId, isValidSequence, keyIdOf, policyHashInput, policyId, schemaId, toPlainJson } from "../../compiler/ids.js";
 import { isContentId } from "../../compiler/canonical.js";
+import { stripSpans } from "../../compiler/ir.js";
 import { arbPolicySetText, arbPolicyText } from "../support/arbitraries.js";
 
 const RUNS = 60;
@@ -272,5 +273,26 @@ describe("bundle ids", () => {
     expect(keyIdOf(new Uint8Array(32))).not.toBe(keyIdOf(new Uint8Array(32).fill(1)));
     expect([0, 5, Number.MAX_SAFE_INTEGER].every(isValidSequence)).toBe(true);
     expect([-1, 1.5, NaN, "1", 2 ** 60].some(isValidSequence)).toBe(false);
+  });
+});
+
+describe("policyHashInput", () => {
+  it("equals its definition: the IR without spans and name, as plain JSON, annotations sorted by name", () => {
+    fc.assert(
+      fc.property(arbPolicySetText(), (src) => {
+        const parsed = parsePolicies(src);
+        fc.pre(parsed.ast !== undefined);
+        const ir = compile(parsed.ast!).ir;
+        fc.pre(ir !== undefined);
+        for (const p of ir!.policies) {
+          const { name: _name, ...rest } = toPlainJson(stripSpans(p)) as Record<string, unknown>;
+          const anns = rest["annotations"] as { name: string }[];
+          const expected = { ...rest, annotations: [...anns].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+          expect(policyHashInput(p)).toEqual(expected);
+          expect(policyId(p)).toBe(policyId(stripSpans(p)));
+        }
+      }),
+      { numRuns: RUNS, seed: 21 },
+    );
   });
 });
