@@ -1,7 +1,8 @@
 /**
  * The server `npm run bench:serve` measures, run as a child process: `writ serve` as the CLI
  * builds it (`createServer` on the SQLite log of a temporary directory, the AuthZEN Todo example
- * compiled into a bundle, one JSON log line per request written to stdout) plus one extra route,
+ * compiled into a bundle, one JSON log line per request written to stdout, batched per
+ * event-loop turn as the CLI writes them) plus one extra route,
  * `POST /bench/constant`, that parses the same body and answers a constant through the same
  * hooks. Sends `{url}` to the parent over IPC once listening, answers `{cpu}` (its CPU time)
  * when asked; stops on SIGTERM.
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileBundleFiles } from "../cli/bundle-commands.js";
+import { batchedLines } from "../cli/serve.js";
 import { createServer } from "../server/index.js";
 
 const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
@@ -20,7 +22,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "writ-bench-serve-"));
   const bundle = JSON.parse(JSON.stringify(compileBundleFiles([join(EXAMPLE, "policies.cedar")], join(EXAMPLE, "schema.cedarschema"), "fail-closed", 0))) as unknown;
   const entities = JSON.parse(readFileSync(join(EXAMPLE, "entities.json"), "utf8")) as unknown;
-  const created = await createServer({ dir, bundle, entities, node: "bench", logStream: process.stdout, logLevel: process.env["WRIT_BENCH_LOG_LEVEL"] ?? "info" });
+  const log = batchedLines((text) => process.stdout.write(text));
+  const created = await createServer({ dir, bundle, entities, node: "bench", logStream: log.stream, logLevel: process.env["WRIT_BENCH_LOG_LEVEL"] ?? "info" });
   if (!created.ok) throw new Error(created.problem.message);
   const server = created.server;
   server.app.post("/bench/constant", { config: { name: "constant" } }, async () => ({ decision: true }));
@@ -32,7 +35,10 @@ async function main(): Promise<void> {
     if ((m as { cpu?: boolean }).cpu === true) process.send?.({ cpu: process.cpuUsage() });
   });
   process.once("SIGTERM", () => {
-    void server.close().then(() => process.exit(0));
+    void server.close().then(() => {
+      log.flush();
+      process.exit(0);
+    });
   });
 }
 

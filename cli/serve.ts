@@ -89,13 +89,44 @@ function tokensFrom(path: string): TokenTable {
   return r.table;
 }
 
-/** Lines written before `listening on …` are held back so that it is the first line on stdout. */
-function heldOutput(io: Output): { readonly stream: { write(line: string): void }; readonly release: () => void } {
-  let held: string[] | undefined = [];
+/**
+ * Lines written during one turn of the event loop, written out together at its end: one write
+ * to stdout per turn instead of one per request under load. `flush` writes what is held now.
+ * NOTE: a process killed mid-turn loses that turn's log lines (never a record: the lineage log
+ * is durable before a request is answered).
+ */
+export function batchedLines(write: (text: string) => void): { readonly stream: { write(line: string): void }; readonly flush: () => void } {
+  let held: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (held.length === 0) return;
+    const text = held.length === 1 ? held[0]! : held.join("");
+    held = [];
+    write(text);
+  };
   return {
     stream: {
       write(line) {
-        if (held === undefined) io.out(line);
+        held.push(line);
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      },
+    },
+    flush,
+  };
+}
+
+/** Lines written before `listening on …` are held back so that it is the first line on stdout; later lines are batched per turn. */
+function heldOutput(io: Output): { readonly stream: { write(line: string): void }; readonly release: () => void; readonly flush: () => void } {
+  let held: string[] | undefined = [];
+  const batch = batchedLines((text) => io.out(text));
+  return {
+    stream: {
+      write(line) {
+        if (held === undefined) batch.stream.write(line);
         else held.push(line);
       },
     },
@@ -104,6 +135,7 @@ function heldOutput(io: Output): { readonly stream: { write(line: string): void 
       held = undefined;
       for (const l of lines) io.out(l);
     },
+    flush: batch.flush,
   };
 }
 
@@ -215,8 +247,11 @@ export async function runServe(o: ServeCliOptions, io: Output): Promise<number> 
   io.out(`listening on ${listening.url}\n`);
   if (tokens === undefined) io.err("writ serve: no --tokens: every route is open, so the server listens on loopback only\n");
   out.release();
+  process.once("exit", out.flush);
   await untilStopSignal();
   await server.close();
+  process.off("exit", out.flush);
+  out.flush();
   io.out(`writ serve: stopped; lineage log durable at ${server.node.log.size} events\n`);
   return 0;
 }

@@ -199,6 +199,23 @@ function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+/**
+ * `{ ...request, lineage }`: the request's own enumerable properties in their order, then
+ * `lineage`. NOTE: copied key by key: the generic spread of an object from `JSON.parse` (every
+ * HTTP request body) takes V8's slow path (~1 µs against ~0.1 µs); an object with symbol keys or
+ * an own `__proto__` key is spread as before. A property test holds the two equal.
+ */
+export function withLineage(request: Readonly<Record<string, unknown>>, lineage: LineageJson): Record<string, unknown> {
+  if (Object.getOwnPropertySymbols(request).length > 0) return { ...request, lineage };
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(request)) {
+    if (k === "__proto__") return { ...request, lineage };
+    out[k] = request[k];
+  }
+  out["lineage"] = lineage;
+  return out;
+}
+
 function randomId(): string {
   return `exec:${globalThis.crypto.randomUUID()}`;
 }
@@ -405,7 +422,7 @@ export class Governor {
       if (p.ok) lineage = p.lineage;
       else why = p.problem;
     }
-    const asked = (isObject(request) && why === undefined ? { ...request, lineage } : request) as RecordJson;
+    const asked = (isObject(request) && why === undefined ? withLineage(request, lineage) : request) as RecordJson;
     const refuseInvalid = options.invalidInput === "refuse";
     const invalid = (r: DecisionRecord): Authorization | undefined => {
       const errors = r.errors.filter((e) => e.policy === "");

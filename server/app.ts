@@ -132,32 +132,35 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
   app.decorateRequest("startedAt", 0n);
   app.decorateRequest("deadline", undefined);
 
-  app.addHook("onRequest", async (request, reply) => {
+  // NOTE: the per-request hooks take a callback instead of returning a promise: one promise and
+  // one microtask fewer per hook and request.
+  app.addHook("onRequest", (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
+    // Every answer carries the request id (error handlers keep the headers set here; no onSend hook per request).
+    reply.header("x-request-id", request.id);
     // NOTE: the request timeout is this timer, not Fastify's `handlerTimeout`, which makes an
     // AbortController per request and aborts it (a DOMException with a stack) when each one closes.
     const deadline = setTimeout(() => sendTimeout(reply), o.requestTimeoutMs);
     deadline.unref();
     request.deadline = deadline;
     const scope = request.routeOptions.config.scope;
-    if (scope === undefined || o.tokens === undefined) return;
+    if (scope === undefined || o.tokens === undefined) return done();
     const caller = o.tokens.authenticate(request.headers.authorization);
+    // An early answer ends the request: `done` is not called after it.
     if (caller === undefined) {
       const detail = request.headers.authorization === undefined ? "this route needs `Authorization: Bearer <token>`" : "the bearer token is not valid";
-      return sendProblem(reply, problem("W8001", { detail }), undefined, { "www-authenticate": BEARER });
+      sendProblem(reply, problem("W8001", { detail }), undefined, { "www-authenticate": BEARER });
+      return;
     }
     if (!hasScope(caller, scope)) {
-      return sendProblem(reply, problem("W8002", { token: caller.name, scope }), undefined, { "www-authenticate": `${BEARER}, error="insufficient_scope", scope="${scope}"` });
+      sendProblem(reply, problem("W8002", { token: caller.name, scope }), undefined, { "www-authenticate": `${BEARER}, error="insufficient_scope", scope="${scope}"` });
+      return;
     }
     request.caller = caller;
+    done();
   });
 
-  app.addHook("onSend", async (request, reply, payload) => {
-    reply.header("x-request-id", request.id);
-    return payload;
-  });
-
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     clearTimeout(request.deadline);
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const name = request.routeOptions.config.name ?? "unknown";
@@ -165,6 +168,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     o.metrics.request(name, request.method, status, seconds);
     if (status >= 400 && !(name === "readyz" && status === 503)) o.metrics.reject(rejectReason(status));
     if (o.logStream !== undefined) logLine(request, status, seconds, name);
+    done();
   });
 
   installErrorHandlers(app, o.bodyLimit, (request, err) => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { memoryOutput } from "../../cli/io.js";
 import { runCli } from "../../cli/main.js";
+import { batchedLines } from "../../cli/serve.js";
 import { tokenDigest } from "../../server/tokens.js";
 import { postJson, projectBundle, ROOT, spawnServe, tempDir, testServer } from "../support/servers.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
@@ -95,6 +96,24 @@ describe("writ serve", () => {
     expect(unsignedKey.stderr).toMatch(/error W6103/);
     const log = spawnSync(process.execPath, [join(ROOT, "bin", "writ.js"), "lineage", "verify", "--dir", f.dir], { encoding: "utf8" });
     expect(log.stdout + log.stderr).toMatch(/lineage log ok: 0 events|no lineage log here/);
+  });
+});
+
+describe("batched log lines", () => {
+  it("lines of one event-loop turn are written once, in order, at its end; flush writes what is held", async () => {
+    const writes: string[] = [];
+    const b = batchedLines((t) => writes.push(t));
+    b.stream.write("a\n");
+    b.stream.write("b\n");
+    expect(writes).toEqual([]);
+    await new Promise((ok) => setImmediate(ok));
+    expect(writes).toEqual(["a\nb\n"]);
+    b.stream.write("c\n");
+    b.flush();
+    expect(writes).toEqual(["a\nb\n", "c\n"]);
+    b.flush();
+    await new Promise((ok) => setImmediate(ok));
+    expect(writes).toEqual(["a\nb\n", "c\n"]);
   });
 });
 

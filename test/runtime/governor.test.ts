@@ -5,9 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadBundle, loadEntities, type LoadedBundle } from "../../runtime/index.js";
-import { bundleText, Governor, type GovernedResult, type GovernorOptions } from "../../runtime/governor.js";
+import { bundleText, Governor, withLineage, type GovernedResult, type GovernorOptions } from "../../runtime/governor.js";
 import { canonicalBytes } from "../../compiler/canonical.js";
 import { eventIdOf } from "../../runtime/lineage/proof.js";
 import { nodeHasher } from "../../runtime/lineage/merkle-node-hasher.js";
@@ -92,6 +93,34 @@ async function eventsOf(log: LineageLog): Promise<LineageEvent[]> {
 }
 
 const phases = (r: GovernedResult<unknown>): string[] => r.events.map((e) => e.phase);
+
+describe("withLineage", () => {
+  const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "lineage", "0", "10", "principal", "constructor"));
+  /** The spread it replaces, compared by own keys (in order), values and prototype. */
+  const same = (a: object, b: object): void => {
+    expect(Reflect.ownKeys(a)).toEqual(Reflect.ownKeys(b));
+    for (const k of Reflect.ownKeys(b)) expect(Object.getOwnPropertyDescriptor(a, k)).toEqual(Object.getOwnPropertyDescriptor(b, k));
+    expect(Object.getPrototypeOf(a)).toBe(Object.getPrototypeOf(b));
+  };
+
+  it("is `{ ...request, lineage }` for every parsed JSON object (own `__proto__`, `lineage` and integer keys included)", () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 8 }), fc.jsonValue({ maxDepth: 2 }), (d, lineage) => {
+        const parsed = JSON.parse(JSON.stringify(d)) as Record<string, unknown>;
+        same(withLineage(parsed, lineage as never), { ...parsed, lineage });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("is the spread for objects with symbol keys or non-enumerable properties", () => {
+    const sym = Symbol("s");
+    const o: Record<string | symbol, unknown> = { a: 1, [sym]: 2 };
+    Object.defineProperty(o, "hidden", { value: 3, enumerable: false });
+    const lineage = { depth: 0, ancestors: [] };
+    same(withLineage(o as Record<string, unknown>, lineage), { ...o, lineage });
+  });
+});
 
 describe("Governor.execute", () => {
   it("runs a permitted action and records requested → authorized → verified → executed → audited", async () => {

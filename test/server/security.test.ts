@@ -157,4 +157,28 @@ describe("limits and leaks", () => {
       await s.close();
     }
   });
+
+  it("every answer carries the request id: success, 401, 403, 400, 404, 413", async () => {
+    const { bundle, entities } = projectBundle("authzen-todo");
+    const s = await testServer({ bundle, entities, tokens: table(), bodyLimit: 4096 });
+    const auth = { authorization: `Bearer ${decider.token}` };
+    try {
+      const cases = [
+        [200, { method: "POST", url: "/access/v1/evaluation", payload: evaluation, headers: auth }],
+        [401, { method: "POST", url: "/access/v1/evaluation", payload: evaluation }],
+        [403, { method: "POST", url: "/v1/authorize", payload: { request: {} }, headers: auth }],
+        [400, { method: "POST", url: "/access/v1/evaluation", payload: "{", headers: { ...auth, "content-type": "application/json" } }],
+        [404, { method: "GET", url: "/no/such/route" }],
+        [413, { method: "POST", url: "/access/v1/evaluation", payload: { ...evaluation, context: { pad: "x".repeat(5000) } }, headers: auth }],
+      ] as const;
+      for (const [status, req] of cases) {
+        const id = `req-${status}`;
+        const r = await s.app.inject({ ...req, headers: { ...("headers" in req ? req.headers : {}), "x-request-id": id } });
+        expect(r.statusCode).toBe(status);
+        expect(r.headers["x-request-id"]).toBe(id);
+      }
+    } finally {
+      await s.close();
+    }
+  });
 });
