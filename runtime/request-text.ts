@@ -14,7 +14,7 @@
  * INVARIANT: equal to the definition for every request (a property test compares them).
  * NOTE: browser-safe.
  */
-import { canonicalJson } from "../compiler/canonical.js";
+import { canonicalJson, flatText as flat } from "../compiler/canonical.js";
 import { toPlainJson } from "../compiler/ids.js";
 import type { Request } from "../compiler/request.js";
 import { valueToJson } from "../stdlib/json.js";
@@ -31,15 +31,6 @@ function uid(u: EntityUID): string {
   let t = uidTexts.get(u);
   if (t === undefined) uidTexts.set(u, (t = flat(['{"id":', str(u.id), ',"type":', str(u.type), "}"])));
   return t;
-}
-
-/**
- * The concatenation of `parts` as one flat string. NOTE: for texts kept and reused in every
- * digest text: a string built with `+` is a tree of pieces that the hash copies into one
- * buffer each time it reads it; a joined string is copied once, here.
- */
-function flat(parts: readonly string[]): string {
-  return parts.join("");
 }
 
 function byCodeUnits(a: string, b: string): number {
