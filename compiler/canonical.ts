@@ -326,3 +326,13 @@ const CONTENT_ID_RE = /^sha256:[0-9a-f]{64}$/;
 export function isContentId(s: string): s is ContentId {
   return CONTENT_ID_RE.test(s);
 }
+
+/**
+ * The concatenation of `parts` as one flat string, for texts kept and put into many later
+ * texts (the pieces of request digest texts). NOTE: a string built with `+` is a tree of its
+ * pieces, which a hash (or any reader needing contiguous characters) copies into one buffer
+ * each time it reads a text containing it; a joined string is copied once, here.
+ */
+export function flatText(parts: readonly string[]): string {
+  return parts.join("");
+}

@@ -25,6 +25,7 @@
 import { builtinConstructor } from "../stdlib/builtins.js";
 import { MAX_JSON_DEPTH, valueFromJson, valueToJson, type JsonValue } from "../stdlib/json.js";
 import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
+import { flatText as flat } from "./canonical.js";
 import { conforms, valueHintFor } from "./input-validate.js";
 import { fastUid, type Request } from "./request.js";
 import { actionInfo, entityTypeInfo, isEnumValue, type Schema } from "./schema-model.js";
@@ -184,7 +185,7 @@ function readerFor(schema: Schema, t: Type, depth: number): Reader | undefined {
 function extensionReader(schema: Schema, t: Type, ctor: "ip" | "decimal"): Reader {
   const make = builtinConstructor(ctor)!.impl as (text: string) => Value & { text(): string };
   const slow = general(schema, t);
-  const fn = `,"fn":"${ctor}"}}`;
+  const fn = flat([',"fn":"', ctor, '"}}']);
   return (j) => {
     let arg = j;
     if (typeof j !== "string") {
@@ -211,7 +212,8 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
   const attrs = new Map<string, { readonly read: Reader; readonly required: boolean; readonly at: number }>();
   // The declared keys in UTF-16 code-unit order (JCS's order), each written as `"k":`.
   const sorted = Object.keys(t.attrs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const heads = sorted.map((k) => `${stringText(k) ?? ""}:`);
+  const heads = sorted.map((k) => flat(["{", stringText(k) ?? "", ":"]));
+  const commaHeads = sorted.map((k) => flat([",", stringText(k) ?? "", ":"]));
   const keysWritable = sorted.every((k) => stringText(k) !== undefined);
   let required = 0;
   for (const k in t.attrs) {
@@ -230,7 +232,8 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
     // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
     if (keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn")) return undefined;
     const fields = new Map<string, Value>();
-    texts.fill(undefined);
+    // NOTE: a loop, not `texts.fill`: fill is a call into the runtime, slower for a few slots.
+    for (let i = 0; i < texts.length; i++) texts[i] = undefined;
     let writable = keysWritable;
     let present = 0;
     for (let i = 0; i < keys.length; i++) {
@@ -245,19 +248,22 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
       if (a.required) present++;
     }
     if (present !== required) return undefined;
-    written = writable ? recordText(heads, texts) : undefined;
+    written = writable ? recordText(heads, commaHeads, texts) : undefined;
     return new RecordValue(fields);
   };
 }
 
-/** `{"k":v,…}` from the texts of the present attributes, in the order of `heads`. */
-function recordText(heads: readonly string[], texts: readonly (string | undefined)[]): string {
-  let out = "{";
+/**
+ * `{"k":v,…}` from the texts of the present attributes, in the order of `heads` (`{"k":`) and
+ * `commaHeads` (`,"k":`).
+ */
+function recordText(heads: readonly string[], commaHeads: readonly string[], texts: readonly (string | undefined)[]): string {
+  let out: string | undefined;
   for (let i = 0; i < heads.length; i++) {
     const t = texts[i];
-    if (t !== undefined) out += (out.length === 1 ? "" : ",") + heads[i]! + t;
+    if (t !== undefined) out = out === undefined ? heads[i]! + t : out + commaHeads[i]! + t;
   }
-  return `${out}}`;
+  return out === undefined ? "{}" : out + "}";
 }
 
 function planFor(schema: Schema, actionKey: string): ActionPlan | undefined {

@@ -212,25 +212,38 @@ export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: 
     return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(hash, requestJson, store), false);
   }
   const d = loaded.program.decide(request, store.entities);
-  const reasons: RecordReason[] = d.determining.map(({ name, reason }) => {
-    const p = loaded.byName.get(name);
+  const byName = loaded.byName;
+  // NOTE: plain loops, no closures or destructuring: this runs once per decision.
+  const determining = d.determining;
+  const reasons: RecordReason[] = [];
+  for (let i = 0; i < determining.length; i++) {
+    const { name, reason } = determining[i]!;
+    const p = byName.get(name);
     const text = reason ?? p?.reason;
-    return text === undefined ? { name, policyId: p?.id ?? "" } : { name, policyId: p?.id ?? "", reason: text };
-  });
+    reasons.push(text === undefined ? { name, policyId: p?.id ?? "" } : { name, policyId: p?.id ?? "", reason: text });
+  }
   let clean = true;
-  const errors: RecordError[] = d.errors.map((e) => {
-    if (clean && LONE_SURROGATE.test(e.message)) clean = false;
-    return { policy: e.policy, policyId: loaded.byName.get(e.policy)?.id ?? "", code: e.code, message: e.message };
-  });
+  const errors: RecordError[] = d.errors.length === 0 ? [] : recordErrors(d.errors, byName);
+  if (errors.length > 0) clean = !errors.some((e) => LONE_SURROGATE.test(e.message));
   let obligations: { [key: string]: RecordJson } = {};
-  for (const _ in d.obligations) {
+  if (!isEmpty(d.obligations)) {
     obligations = plainJson(d.obligations) as { [key: string]: RecordJson };
     clean = false;
-    break;
   }
   const shadow = d.shadow.length === 0 ? [] : (plainJson(d.shadow) as RecordJson[]);
   if (shadow.length > 0) clean = false;
   return finish(loaded, d.decision, reasons, errors, obligations, shadow, store.id, digest, clean);
+}
+
+/** The record errors of a decision's policy errors. */
+function recordErrors(errors: readonly { readonly policy: string; readonly code: string; readonly message: string }[], byName: LoadedBundle["byName"]): RecordError[] {
+  return errors.map((e) => ({ policy: e.policy, policyId: byName.get(e.policy)?.id ?? "", code: e.code, message: e.message }));
+}
+
+/** Whether an object has no enumerable key. */
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /**

@@ -14,7 +14,7 @@
  * INVARIANT: equal to the definition for every request (a property test compares them).
  * NOTE: browser-safe.
  */
-import { canonicalJson } from "../compiler/canonical.js";
+import { canonicalJson, flatText as flat } from "../compiler/canonical.js";
 import { toPlainJson } from "../compiler/ids.js";
 import type { Request } from "../compiler/request.js";
 import { valueToJson } from "../stdlib/json.js";
@@ -29,7 +29,7 @@ const uidTexts = new WeakMap<EntityUID, string>();
 
 function uid(u: EntityUID): string {
   let t = uidTexts.get(u);
-  if (t === undefined) uidTexts.set(u, (t = `{"id":${str(u.id)},"type":${str(u.type)}}`));
+  if (t === undefined) uidTexts.set(u, (t = flat(['{"id":', str(u.id), ',"type":', str(u.type), "}"])));
   return t;
 }
 
@@ -128,12 +128,11 @@ let lastPrefix = "";
 export function requestDigestText(request: Request, entitiesId: string, contextText?: string): string {
   const lineage = (request as unknown as { readonly lineage?: Value }).lineage;
   if (entitiesId !== lastId) {
-    lastPrefix = `{"entitiesId":${str(entitiesId)},"request":{"action":`;
+    lastPrefix = flat(['{"entitiesId":', str(entitiesId), ',"request":{"action":']);
     lastId = entitiesId;
   }
-  return (
-    `${lastPrefix}${uid(request.action)},"context":${contextText ?? value(request.context)}` +
-    (lineage === undefined ? "" : `,"lineage":${value(lineage)}`) +
-    `,"principal":${uid(request.principal)},"resource":${uid(request.resource)}}}`
-  );
+  // NOTE: `+` rather than a template literal: no ToString step per piece.
+  const context = contextText ?? value(request.context);
+  const head = lastPrefix + uid(request.action) + ',"context":' + context;
+  return (lineage === undefined ? head : head + ',"lineage":' + value(lineage)) + ',"principal":' + uid(request.principal) + ',"resource":' + uid(request.resource) + "}}";
 }
