@@ -22,7 +22,7 @@ export interface Database {
   prepare(sql: string): Statement;
   exec(sql: string): void;
   pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
   close(): void;
 }
 

@@ -11,8 +11,10 @@
  *
  * Throughput tuning (durability unchanged): automatic WAL checkpoints every
  * ~40 MB of WAL rather than ~4 MB (each random id-index page is copied back
- * far less often), entries and parent links inserted 64 rows per statement,
- * parent links keyed by the parent's index (a child's parent is almost always
+ * far less often), statement journals in memory (`temp_store = MEMORY`: a
+ * multi-row INSERT no longer spills one to a temporary file), entries and
+ * parent links inserted 64 rows per statement, the tile rows of the last batch
+ * kept in memory for the next one, parent links keyed by the parent's index (a child's parent is almost always
  * recent, so the link index grows at its end instead of taking a random page
  * per event, as 71-character ids did), event ids indexed by 12 hex digits of their
  * hash (index rows a fifth the size of whole ids; a duplicate is refused by a lookup
@@ -201,6 +203,11 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     // After a checkpoint, cut a WAL that a very large batch grew back to this size.
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    // Statement journals (the pages a multi-row INSERT changes, kept to undo that one statement if it
+    // fails inside the batch's transaction) stay in memory: by default SQLite spills one past 64 KiB to a
+    // temporary file, a few hundred pwrites per batch of 100 events. Never read after a crash (the WAL
+    // alone recovers), so durability is unchanged; at most a batch's pages (a few MB) held at once.
+    db.pragma("temp_store = MEMORY");
     const tooNew = migrate(db);
     if (tooNew !== undefined) {
       db.close();
@@ -227,6 +234,13 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   private readonly st: Record<string, Statement>;
   private readonly writeBatch: (batch: AppendBatch) => void;
   private readonly tileRows: TileRows;
+  /**
+   * The tile rows the last committed batch wrote, and the log size after it: the next batch
+   * patches the same one or two rows, so it takes them from here instead of reading them back.
+   * INVARIANT: used only when the size read inside the next write transaction equals
+   * `size` (nothing was appended by another connection since), and replaced only after a commit.
+   */
+  private recentTiles: { size: number; rows: Map<number, Uint8Array> } | undefined;
   /** True when stored text is UTF-8, so a blob read as text is its own bytes (see {@link scanLeaves}). */
   private readonly utf8: boolean;
 
@@ -261,7 +275,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     const insertEdges = new RowsStatement(db, (n) => `INSERT OR IGNORE INTO edges (parent, child) VALUES ${placeholders(n, "(?, ?)")}`, 2);
     const storedIds = new RowsStatement(db, (n) => `SELECT idx, id FROM entries WHERE ${ID_KEY} IN (${placeholders(n, "substr(?, 8, 12)")})`, 1);
     this.tileRows = { get: (key) => blobOrUndefined(st.getTile!.get(key)?.hashes), put: (key, hashes) => st.putTile!.run(key, hashes) };
-    this.writeBatch = db.transaction((batch: AppendBatch) => {
+    const transaction = db.transaction((batch: AppendBatch, written: Map<number, Uint8Array>) => {
       const size = Number(st.size!.get()!.n);
       const problem = batchProblem(batch, size);
       if (problem !== undefined) throw problem;
@@ -276,9 +290,10 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         rows[k * 4 + 3] = JSON.stringify(e.parents);
         batchIndex.set(e.id, e.index);
       }
-      // One lookup for the batch's ids (a stored one is a duplicate) and its parents from earlier batches.
+      // One lookup for the batch's ids (a stored one is a duplicate) and its parents from earlier batches
+      // (a parent in the batch is linked by its index here, and is one of the batch's ids looked up anyway).
       const wanted = new Set<string>(batchIndex.keys());
-      for (const e of entries) for (const p of e.parents) wanted.add(p);
+      for (const e of entries) for (const p of e.parents) if (!batchIndex.has(p)) wanted.add(p);
       const stored = new Map<string, number>();
       for (const r of storedIds.exec([...wanted], true)) if (wanted.has(String(r.id))) stored.set(String(r.id), Number(r.idx));
       for (const e of entries) if (stored.has(e.id)) throw new StoreError("duplicate", `event already in the log (${e.id})`);
@@ -293,14 +308,38 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         }
       }
       insertEdges.exec(links, false);
-      this.writeNodes(batch);
+      this.writeNodes(batch, size, written);
       if (batch.checkpoint !== undefined) st.insertCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
+      return size + entries.length;
     });
+    this.writeBatch = (batch) => {
+      const written = new Map<number, Uint8Array>();
+      try {
+        this.recentTiles = { size: transaction(batch, written), rows: written };
+      } catch (e) {
+        this.recentTiles = undefined;
+        throw e;
+      }
+    };
   }
 
-  /** Merge the batch's nodes into their tile rows (see `sqlite-tiles.ts`). */
-  private writeNodes(batch: AppendBatch): void {
-    mergeNodes(this.tileRows, batch.nodes);
+  /**
+   * Merge the batch's nodes into their tile rows (see `sqlite-tiles.ts`), taking the rows the
+   * previous batch of this store wrote from memory when nothing was appended since (`size`, read
+   * in this transaction, is the size that batch left). Records every row written in `written`.
+   */
+  private writeNodes(batch: AppendBatch, size: number, written: Map<number, Uint8Array>): void {
+    const recent = this.recentTiles !== undefined && this.recentTiles.size === size ? this.recentTiles.rows : undefined;
+    mergeNodes(
+      {
+        get: (key) => recent?.get(key) ?? this.tileRows.get(key),
+        put: (key, hashes) => {
+          this.tileRows.put(key, hashes);
+          written.set(key, hashes);
+        },
+      },
+      batch.nodes,
+    );
   }
 
   /** Level-0 hashes for entries [start, end): slot i − start, undefined where none is stored. */

@@ -32,7 +32,7 @@ describeStoreContract("sqlite", () => {
 });
 
 describe("sqlite store specifics", () => {
-  it("creates .writ/lineage.db under the directory in WAL mode with synchronous=FULL", async () => {
+  it("creates .writ/lineage.db under the directory in WAL mode with synchronous=FULL and statement journals in memory, on every open", async () => {
     const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
     try {
       const r = openSqliteStore({ dir });
@@ -42,7 +42,15 @@ describe("sqlite store specifics", () => {
       const pragma = (r.store as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
       expect(String(pragma.pragma("journal_mode", { simple: true })).toLowerCase()).toBe("wal");
       expect(pragma.pragma("synchronous", { simple: true })).toBe(2); // FULL
+      // Statement journals in memory (per connection: an existing file gets it too).
+      expect(pragma.pragma("temp_store", { simple: true })).toBe(2); // MEMORY
       await r.store.close();
+      const again = openSqliteStore({ dir, mustExist: true });
+      if (!again.ok) throw new Error(again.problem.message);
+      const db = (again.store as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
+      expect(db.pragma("temp_store", { simple: true })).toBe(2);
+      expect(db.pragma("synchronous", { simple: true })).toBe(2);
+      await again.store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
