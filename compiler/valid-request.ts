@@ -200,16 +200,24 @@ function extensionReader(schema: Schema, t: Type, ctor: "ip" | "decimal"): Reade
     } catch {
       return slow(j);
     }
-    const text = stringText(v.text());
-    written = text === undefined ? undefined : `{"__extn":{"arg":${text}${fn}`;
+    // NOTE: an ipaddr's text is digits, hex letters, `.`, `:` and `/`, a decimal's digits, `-`
+    // and `.`: nothing JSON escapes, so quotes make its string form.
+    written = '{"__extn":{"arg":"' + v.text() + '"' + fn;
     return v;
   };
+}
+
+/** How a record reader reads one declared attribute (`at`: its place in the canonical key order). */
+interface Attr {
+  readonly read: Reader;
+  readonly required: boolean;
+  readonly at: number;
 }
 
 function recordReader(schema: Schema, t: RecordType, depth: number): Reader | undefined {
   // NOTE: open records (extra attributes read without a hint) take the general path.
   if (t.open) return undefined;
-  const attrs = new Map<string, { readonly read: Reader; readonly required: boolean; readonly at: number }>();
+  const attrs = new Map<string, Attr>();
   // The declared keys in UTF-16 code-unit order (JCS's order), each written as `"k":`.
   const sorted = Object.keys(t.attrs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const heads = sorted.map((k) => flat(["{", stringText(k) ?? "", ":"]));

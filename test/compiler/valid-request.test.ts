@@ -96,7 +96,7 @@ const fields: readonly (readonly [string, number, fc.Arbitrary<unknown>])[] = [
   ["who", 9, mostly({ id: "w" }, { id: "w", n: 2 }, { id: 5 }, {}, { id: "w", more: true }, { __entity: { type: "User", id: "a" } }, [])],
   ["user", 9, mostly({ type: "User", id: "b" }, { __entity: { type: "User", id: "b" } }, { type: "Doc", id: "b" }, 'User::"b"', { type: "User", id: "b", extra: 1 })],
   ["lvl", 9, mostly({ type: "Level", id: "low" }, { type: "Level", id: "mid" }, { type: "User", id: "low" })],
-  ["ip", 9, mostly("10.0.0.1", "::1/64", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }, { fn: "ip", arg: "1.2.3.4" }, "no ip", { __extn: { fn: "decimal", arg: "1.0" } })],
+  ["ip", 9, mostly("10.0.0.1", "::1/64", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }, { fn: "ip", arg: "1.2.3.4" }, "no ip", { __extn: { fn: "decimal", arg: "1.0" } }, "10.0.0.1/33", "01.0.0.1", "1.2.3.4/32")],
   ["d", 5, mostly("1.5", { __extn: { fn: "decimal", arg: "-2.0" } }, 1.5)],
   ["open", 5, mostly([[1], [2, 3]], [], [[]], [[1], 2])],
   ["extra", 1, fc.constantFrom<unknown>(1, "x")],
@@ -168,7 +168,7 @@ describe("readValidRequest", () => {
         who: fc.record({ id: str, n: opt(long) }),
         user: fc.oneof(str.map((id) => ({ type: "User", id })), str.map((id) => ({ __entity: { type: "User", id } }))),
         lvl: fc.constantFrom({ type: "Level", id: "low" }, { type: "Level", id: "high" }),
-        ip: fc.constantFrom<unknown>("10.0.0.1", "::1/64", "192.168.0.0/16", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }),
+        ip: fc.constantFrom<unknown>("10.0.0.1", "::1/64", "192.168.0.0/16", "10.0.0.1/32", "0.0.0.0/0", "2001:DB8::/32", "::FFFF:0:1/128", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }, { __extn: { fn: "ip", arg: "10.9.8.7/32" } }),
         d: opt(fc.constantFrom<unknown>("1.5", "-0.0001", { __extn: { fn: "decimal", arg: "-2.0" } })),
       })
       .map((c) => JSON.parse(JSON.stringify(c)) as Record<string, unknown>)
