@@ -234,6 +234,12 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
   // NOTE: one list of texts per reader, reused: a reader is never active twice at once (a
   // type does not contain itself; each position of a type gets its own reader).
   const texts: (string | undefined)[] = new Array<string | undefined>(sorted.length).fill(undefined);
+  // NOTE: the keys of the last record read, in their order, with their attributes: requests of
+  // one service write their context keys in one order, so a key is matched by identity with
+  // the one at its position last time (property names are interned strings) and looked up
+  // only when it differs. It holds declared key names only, never values.
+  const lastKeys: string[] = [];
+  const lastAttrs: Attr[] = [];
   return (j) => {
     if (!isObject(j)) return undefined;
     const keys = Object.keys(j);
@@ -246,8 +252,14 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
     let present = 0;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
-      const a = attrs.get(k);
-      if (a === undefined) return undefined;
+      let a: Attr | undefined;
+      if (k === lastKeys[i]) a = lastAttrs[i]!;
+      else {
+        a = attrs.get(k);
+        if (a === undefined) return undefined;
+        lastKeys[i] = k;
+        lastAttrs[i] = a;
+      }
       const v = a.read(j[k]);
       if (v === undefined) return undefined;
       if (written === undefined) writable = false;
