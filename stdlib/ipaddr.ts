@@ -56,6 +56,7 @@ export class IpAddr implements ExtensionValue {
   static withText(addr: number, prefix: number, text: string): IpAddr {
     const v = new IpAddr(4, BigInt(addr), prefix);
     v.#text = text;
+    v.#start4 = v4Start(addr, prefix);
     return v;
   }
 
@@ -64,6 +65,13 @@ export class IpAddr implements ExtensionValue {
   #start: bigint | undefined = undefined;
   #end: bigint | undefined = undefined;
   #text: string | undefined = undefined;
+  #start4: number | undefined = undefined;
+
+  /** An IPv4 range's first address as a Number (exact: below 2^32). */
+  private startV4(): number {
+    if (this.#start4 === undefined) this.#start4 = v4Start(Number(this.addr), this.prefix);
+    return this.#start4;
+  }
 
   private get width(): bigint {
     return this.version === 4 ? 32n : 128n;
@@ -126,6 +134,13 @@ export class IpAddr implements ExtensionValue {
   /** Is this whole range inside `other`'s range (same version)? */
   isInRange(other: IpAddr): boolean {
     if (this.version !== other.version) return false;
+    if (this.version === 4) {
+      // NOTE: 32-bit ranges compared in Numbers (exact below 2^53), without BigInt arithmetic;
+      // a range ends 2^(32 - prefix) - 1 after its start.
+      const start = this.startV4();
+      const otherStart = other.startV4();
+      return start >= otherStart && start + 2 ** (32 - this.prefix) <= otherStart + 2 ** (32 - other.prefix);
+    }
     return this.rangeStart() >= other.rangeStart() && this.rangeEnd() <= other.rangeEnd();
   }
 
@@ -144,6 +159,12 @@ const LOOPBACK_V4 = new IpAddr(4, 0x7f000000n, 8);
 const LOOPBACK_V6 = new IpAddr(6, 1n, 128);
 const MULTICAST_V4 = new IpAddr(4, 0xe0000000n, 4);
 const MULTICAST_V6 = new IpAddr(6, 0xffn << 120n, 8);
+
+/** The first address of the IPv4 range of `addr` with `prefix`. */
+function v4Start(addr: number, prefix: number): number {
+  const size = 2 ** (32 - prefix);
+  return Math.floor(addr / size) * size;
+}
 
 function formatV4(a: bigint): string {
   // NOTE: a v4 address is below 2^32, so a Number holds it exactly (no BigInt shifts).

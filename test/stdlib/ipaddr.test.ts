@@ -165,3 +165,18 @@ describe("the one-pass IPv4 reader", () => {
     );
   });
 });
+
+describe("IPv4 ranges", () => {
+  it("isInRange (compared in Numbers for IPv4) always agrees with the BigInt range bounds", () => {
+    const v4 = fc
+      .tuple(fc.oneof(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), fc.constantFrom(0n, 0x0a000000n, 0x0affffffn, 0xffffffffn, 0x7f000001n)), fc.integer({ min: 0, max: 32 }), fc.boolean())
+      .map(([a, p, read]) => (read ? IpAddr.parse(`${new IpAddr(4, a, p).text()}`) : new IpAddr(4, a, p)));
+    fc.assert(
+      fc.property(v4, v4, (a, b) => {
+        expect(a.isInRange(b)).toBe(a.rangeStart() >= b.rangeStart() && a.rangeEnd() <= b.rangeEnd());
+        expect(a.isLoopback()).toBe(a.rangeStart() >= 0x7f000000n && a.rangeEnd() <= 0x7fffffffn);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
