@@ -50,7 +50,18 @@ const SURROGATE = /[\ud800-\udfff]/;
 
 /** `JSON.stringify(s)` (JCS's string form), or undefined for a string with a surrogate (left to the caller's writer). */
 function stringText(s: string): string | undefined {
-  if (!SPECIAL.test(s)) return `"${s}"`;
+  // NOTE: a loop over short strings (ids, names, tags) costs less than a regex call.
+  if (s.length <= 32) {
+    let plain = true;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return '"' + s + '"';
+  } else if (!SPECIAL.test(s)) return '"' + s + '"';
   return SURROGATE.test(s) ? undefined : JSON.stringify(s);
 }
 

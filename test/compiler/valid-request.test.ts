@@ -156,7 +156,7 @@ describe("readValidRequest", () => {
 
   it("writes the context's canonical text while reading: always the canonical JSON of the context it gives", () => {
     const s = schema();
-    const str = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('q"\\\n\u0001', "\u{1f600}", "\ud800", "é", "__proto__"));
+    const str = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('q"\\\n\u0001', "\u{1f600}", "\ud800", "é", "__proto__", "x".repeat(32), "y".repeat(33), `${"z".repeat(40)}"`, `${"w".repeat(40)}\ud800`), fc.string({ minLength: 30, maxLength: 40 }));
     const long = fc.oneof(fc.integer(), fc.constantFrom(-0, 2 ** 53 - 1, -(2 ** 53 - 1)));
     const opt = (a: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.option(a, { nil: undefined });
     // Valid contexts of the `plain` action, keys in any order; sets get no text, so half go without one.
