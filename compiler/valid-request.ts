@@ -253,16 +253,20 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
   const lastAttrs: Attr[] = [];
   return (j) => {
     if (!isObject(j)) return undefined;
-    const keys = Object.keys(j);
-    // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
-    if (keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn")) return undefined;
     const fields = new Map<string, Value>();
     // NOTE: a loop, not `texts.fill`: fill is a call into the runtime, slower for a few slots.
     for (let i = 0; i < texts.length; i++) texts[i] = undefined;
     let writable = keysWritable;
     let present = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
+    let i = 0;
+    let last = "";
+    // NOTE: `for…in` with the own-property check reads the keys of `Object.keys` in the same
+    // order, without the array, and V8 loads `j[k]` through the enumeration's cache; an
+    // inherited enumerable key (a changed `Object.prototype`) sends the record to the general
+    // reading.
+    for (const k in j) {
+      if (!Object.prototype.hasOwnProperty.call(j, k)) return undefined;
+      last = k;
       let a: Attr | undefined;
       if (k === lastKeys[i]) a = lastAttrs[i]!;
       else {
@@ -277,8 +281,10 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
       else texts[a.at] = written;
       fields.set(k, v);
       if (a.required) present++;
+      i++;
     }
-    if (present !== required) return undefined;
+    // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
+    if (present !== required || (i === 1 && (last === "__entity" || last === "__extn"))) return undefined;
     written = writable ? recordText(heads, commaHeads, texts) : undefined;
     return new RecordValue(fields);
   };

@@ -133,6 +133,18 @@ describe("readValidRequest", () => {
     expect(readRequest({ ...GOOD, context: { ...GOOD.context, extra: 1 } }, s).diagnostics.map((d) => d.code)).toEqual(["W5006"]);
   });
 
+  it("reads only a context's own keys, as the general reading does (an inherited enumerable key goes to it)", () => {
+    const s = schema();
+    const context = Object.assign(Object.create({ n: 5 }) as object, GOOD.context);
+    const json = { ...GOOD, context };
+    const slow = general(json, s);
+    expect(slow.errors).toBe(0);
+    expect((slow.request!.context as RecordValue).fields.has("n")).toBe(false);
+    const fast = readValidRequest(json, s);
+    if (fast !== undefined) expect(shape(fast)).toBe(shape(slow.request!));
+    expect(shape(readRequest(json, s).request!)).toBe(shape(slow.request!));
+  });
+
   it("always agrees with the general reading: a request it gives is the general one, which has no diagnostic", () => {
     const s = schema();
     let read = 0;
