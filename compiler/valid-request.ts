@@ -50,7 +50,18 @@ const SURROGATE = /[\ud800-\udfff]/;
 
 /** `JSON.stringify(s)` (JCS's string form), or undefined for a string with a surrogate (left to the caller's writer). */
 function stringText(s: string): string | undefined {
-  if (!SPECIAL.test(s)) return `"${s}"`;
+  // NOTE: a loop over short strings (ids, names, tags) costs less than a regex call.
+  if (s.length <= 32) {
+    let plain = true;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return '"' + s + '"';
+  } else if (!SPECIAL.test(s)) return '"' + s + '"';
   return SURROGATE.test(s) ? undefined : JSON.stringify(s);
 }
 
@@ -200,16 +211,24 @@ function extensionReader(schema: Schema, t: Type, ctor: "ip" | "decimal"): Reade
     } catch {
       return slow(j);
     }
-    const text = stringText(v.text());
-    written = text === undefined ? undefined : `{"__extn":{"arg":${text}${fn}`;
+    // NOTE: an ipaddr's text is digits, hex letters, `.`, `:` and `/`, a decimal's digits, `-`
+    // and `.`: nothing JSON escapes, so quotes make its string form.
+    written = '{"__extn":{"arg":"' + v.text() + '"' + fn;
     return v;
   };
+}
+
+/** How a record reader reads one declared attribute (`at`: its place in the canonical key order). */
+interface Attr {
+  readonly read: Reader;
+  readonly required: boolean;
+  readonly at: number;
 }
 
 function recordReader(schema: Schema, t: RecordType, depth: number): Reader | undefined {
   // NOTE: open records (extra attributes read without a hint) take the general path.
   if (t.open) return undefined;
-  const attrs = new Map<string, { readonly read: Reader; readonly required: boolean; readonly at: number }>();
+  const attrs = new Map<string, Attr>();
   // The declared keys in UTF-16 code-unit order (JCS's order), each written as `"k":`.
   const sorted = Object.keys(t.attrs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const heads = sorted.map((k) => flat(["{", stringText(k) ?? "", ":"]));
@@ -226,28 +245,46 @@ function recordReader(schema: Schema, t: RecordType, depth: number): Reader | un
   // NOTE: one list of texts per reader, reused: a reader is never active twice at once (a
   // type does not contain itself; each position of a type gets its own reader).
   const texts: (string | undefined)[] = new Array<string | undefined>(sorted.length).fill(undefined);
+  // NOTE: the keys of the last record read, in their order, with their attributes: requests of
+  // one service write their context keys in one order, so a key is matched by identity with
+  // the one at its position last time (property names are interned strings) and looked up
+  // only when it differs. It holds declared key names only, never values.
+  const lastKeys: string[] = [];
+  const lastAttrs: Attr[] = [];
   return (j) => {
     if (!isObject(j)) return undefined;
-    const keys = Object.keys(j);
-    // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
-    if (keys.length === 1 && (keys[0] === "__entity" || keys[0] === "__extn")) return undefined;
     const fields = new Map<string, Value>();
     // NOTE: a loop, not `texts.fill`: fill is a call into the runtime, slower for a few slots.
     for (let i = 0; i < texts.length; i++) texts[i] = undefined;
     let writable = keysWritable;
     let present = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      const a = attrs.get(k);
-      if (a === undefined) return undefined;
+    let i = 0;
+    let last = "";
+    // NOTE: `for…in` with the own-property check reads the keys of `Object.keys` in the same
+    // order, without the array, and V8 loads `j[k]` through the enumeration's cache; an
+    // inherited enumerable key (a changed `Object.prototype`) sends the record to the general
+    // reading.
+    for (const k in j) {
+      if (!Object.prototype.hasOwnProperty.call(j, k)) return undefined;
+      last = k;
+      let a: Attr | undefined;
+      if (k === lastKeys[i]) a = lastAttrs[i]!;
+      else {
+        a = attrs.get(k);
+        if (a === undefined) return undefined;
+        lastKeys[i] = k;
+        lastAttrs[i] = a;
+      }
       const v = a.read(j[k]);
       if (v === undefined) return undefined;
       if (written === undefined) writable = false;
       else texts[a.at] = written;
       fields.set(k, v);
       if (a.required) present++;
+      i++;
     }
-    if (present !== required) return undefined;
+    // An escape (`{"__entity": …}`, `{"__extn": …}`) is not a record here: the general reading reads it.
+    if (present !== required || (i === 1 && (last === "__entity" || last === "__extn"))) return undefined;
     written = writable ? recordText(heads, commaHeads, texts) : undefined;
     return new RecordValue(fields);
   };

@@ -24,13 +24,13 @@ import { canonicalString } from "./canonical-value.js";
 /** `JSON.stringify(s)`, refusing a lone surrogate as canonical JSON does. */
 const str = canonicalString;
 
-/** Uid texts by uid object (request uids are interned, so the same objects recur). */
-const uidTexts = new WeakMap<EntityUID, string>();
+/** `{"id":…,"type":…}` of a uid (computed once per uid object: see `EntityUID.jsonText`). */
+function uidText(u: EntityUID): string {
+  return flat(['{"id":', str(u.id), ',"type":', str(u.type), "}"]);
+}
 
 function uid(u: EntityUID): string {
-  let t = uidTexts.get(u);
-  if (t === undefined) uidTexts.set(u, (t = flat(['{"id":', str(u.id), ',"type":', str(u.type), "}"])));
-  return t;
+  return EntityUID.jsonText(u, uidText);
 }
 
 function byCodeUnits(a: string, b: string): number {

@@ -49,10 +49,29 @@ export class IpAddr implements ExtensionValue {
     return typeof r === "string" ? undefined : r;
   }
 
-  // NOTE: range bounds computed on first use (values are immutable); private, so invisible
-  // to equality, keys and structural comparison.
+  /**
+   * An IPv4 value whose canonical text is already known (the one-pass reader's result).
+   * @internal for {@link readIpV4}
+   */
+  static withText(addr: number, prefix: number, text: string): IpAddr {
+    const v = new IpAddr(4, BigInt(addr), prefix);
+    v.#text = text;
+    v.#start4 = v4Start(addr, prefix);
+    return v;
+  }
+
+  // NOTE: range bounds and text computed on first use (values are immutable); private, so
+  // invisible to equality, keys and structural comparison.
   #start: bigint | undefined = undefined;
   #end: bigint | undefined = undefined;
+  #text: string | undefined = undefined;
+  #start4: number | undefined = undefined;
+
+  /** An IPv4 range's first address as a Number (exact: below 2^32). */
+  private startV4(): number {
+    if (this.#start4 === undefined) this.#start4 = v4Start(Number(this.addr), this.prefix);
+    return this.#start4;
+  }
 
   private get width(): bigint {
     return this.version === 4 ? 32n : 128n;
@@ -89,9 +108,12 @@ export class IpAddr implements ExtensionValue {
 
   /** Canonical text: dotted quad or RFC 5952 hex (never mixed), with `/prefix` unless full length. */
   text(): string {
-    const a = this.version === 4 ? formatV4(this.addr) : formatV6(this.addr);
-    const full = this.version === 4 ? 32 : 128;
-    return this.prefix === full ? a : `${a}/${this.prefix}`;
+    if (this.#text === undefined) {
+      const a = this.version === 4 ? formatV4(this.addr) : formatV6(this.addr);
+      const full = this.version === 4 ? 32 : 128;
+      this.#text = this.prefix === full ? a : `${a}/${this.prefix}`;
+    }
+    return this.#text;
   }
 
   /** Cedar literal form, e.g. `ip("10.0.0.0/8")`. */
@@ -112,6 +134,13 @@ export class IpAddr implements ExtensionValue {
   /** Is this whole range inside `other`'s range (same version)? */
   isInRange(other: IpAddr): boolean {
     if (this.version !== other.version) return false;
+    if (this.version === 4) {
+      // NOTE: 32-bit ranges compared in Numbers (exact below 2^53), without BigInt arithmetic;
+      // a range ends 2^(32 - prefix) - 1 after its start.
+      const start = this.startV4();
+      const otherStart = other.startV4();
+      return start >= otherStart && start + 2 ** (32 - this.prefix) <= otherStart + 2 ** (32 - other.prefix);
+    }
     return this.rangeStart() >= other.rangeStart() && this.rangeEnd() <= other.rangeEnd();
   }
 
@@ -130,6 +159,12 @@ const LOOPBACK_V4 = new IpAddr(4, 0x7f000000n, 8);
 const LOOPBACK_V6 = new IpAddr(6, 1n, 128);
 const MULTICAST_V4 = new IpAddr(4, 0xe0000000n, 4);
 const MULTICAST_V6 = new IpAddr(6, 0xffn << 120n, 8);
+
+/** The first address of the IPv4 range of `addr` with `prefix`. */
+function v4Start(addr: number, prefix: number): number {
+  const size = 2 ** (32 - prefix);
+  return Math.floor(addr / size) * size;
+}
 
 function formatV4(a: bigint): string {
   // NOTE: a v4 address is below 2^32, so a Number holds it exactly (no BigInt shifts).
@@ -250,8 +285,68 @@ function parsePrefix(s: string, max: number): number | string {
   return n;
 }
 
+/**
+ * The common form, an IPv4 address with an optional prefix (`10.1.2.3`, `10.0.0.0/8`), read
+ * in one pass with its canonical text; undefined for anything else (IPv6, or text that does
+ * not parse: {@link parseIpAddrGeneral} reads it and words the error). A dotted quad without
+ * leading zeros is already canonical, so the text is the input (less a `/32`).
+ * INVARIANT: a value it gives equals the general reading's, with the same `text()` (a
+ * property test compares them on arbitrary strings).
+ */
+export function readIpV4(text: string): IpAddr | undefined {
+  const end = text.length;
+  let v = 0;
+  let parts = 0;
+  let n = 0;
+  let len = 0;
+  let leadingZero = false;
+  let i = 0;
+  for (; i <= end; i++) {
+    // A virtual `/` after the last character closes the last octet.
+    const c = i < end ? text.charCodeAt(i) : 47;
+    if (c === 46 || c === 47) {
+      if (len === 0 || (len > 1 && leadingZero) || n > 255) return undefined;
+      v = v * 256 + n;
+      n = 0;
+      len = 0;
+      if (++parts === 4) {
+        if (c === 47) break;
+        return undefined;
+      }
+      if (c === 47) return undefined;
+      continue;
+    }
+    if (!isDigit(c)) return undefined;
+    if (len === 0) leadingZero = c === 48;
+    if (++len > 3) return undefined;
+    n = n * 10 + (c - 48);
+  }
+  if (i >= end) return IpAddr.withText(v, 32, text);
+  // The prefix: 1–2 digits, no leading zero, at most 32.
+  const plen = end - i - 1;
+  if (plen < 1 || plen > 2) return undefined;
+  const d0 = text.charCodeAt(i + 1);
+  if (!isDigit(d0)) return undefined;
+  let p = d0 - 48;
+  if (plen === 2) {
+    const d1 = text.charCodeAt(i + 2);
+    if (d0 === 48 || !isDigit(d1)) return undefined;
+    p = p * 10 + (d1 - 48);
+    if (p > 32) return undefined;
+  }
+  return IpAddr.withText(v, p, p === 32 ? text.slice(0, i) : text);
+}
+
 /** Parse Cedar ip syntax into an IpAddr, or return an error message. */
 export function parseIpAddr(text: string): IpAddr | string {
+  return readIpV4(text) ?? parseIpAddrGeneral(text);
+}
+
+/**
+ * {@link parseIpAddr} without the one-pass IPv4 reader: every form, and the error messages.
+ * @internal exported for the property test that compares the two.
+ */
+export function parseIpAddrGeneral(text: string): IpAddr | string {
   if (text.includes(":") && text.includes(".")) {
     return `we do not accept IPv4 embedded in IPv6 (e.g., ::ffff:127.0.0.1); found \`${text}\``;
   }

@@ -21,6 +21,9 @@ export class EntityUID {
   // JSON and structural comparison; it never changes what any lookup returns.
   #memoOwner = 0;
   #memoValue: unknown = undefined;
+  // NOTE: the uid's canonical JSON text `{"id":…,"type":…}`, written once by the request
+  // digest's writer (see `EntityUID.jsonText`). Private, like the memo.
+  #jsonText: string | undefined = undefined;
   constructor(
     readonly type: string,
     readonly id: string,
@@ -36,6 +39,15 @@ export class EntityUID {
    */
   static memo(u: EntityUID, owner: number): unknown {
     return u.#memoOwner === owner ? u.#memoValue : undefined;
+  }
+  /**
+   * The text `make(u)` gave for this uid the first time it was asked (request uids are
+   * interned, so the same objects recur). For the request digest's writer only: `make` must
+   * be a function of the uid's type and id alone, the same at every call.
+   */
+  static jsonText(u: EntityUID, make: (u: EntityUID) => string): string {
+    if (u.#jsonText === undefined) u.#jsonText = make(u);
+    return u.#jsonText;
   }
   /** Remember `value` for `owner` (replacing any previous owner's entry). See {@link EntityUID.memo}. */
   static setMemo(u: EntityUID, owner: number, value: unknown): void {

@@ -96,7 +96,7 @@ const fields: readonly (readonly [string, number, fc.Arbitrary<unknown>])[] = [
   ["who", 9, mostly({ id: "w" }, { id: "w", n: 2 }, { id: 5 }, {}, { id: "w", more: true }, { __entity: { type: "User", id: "a" } }, [])],
   ["user", 9, mostly({ type: "User", id: "b" }, { __entity: { type: "User", id: "b" } }, { type: "Doc", id: "b" }, 'User::"b"', { type: "User", id: "b", extra: 1 })],
   ["lvl", 9, mostly({ type: "Level", id: "low" }, { type: "Level", id: "mid" }, { type: "User", id: "low" })],
-  ["ip", 9, mostly("10.0.0.1", "::1/64", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }, { fn: "ip", arg: "1.2.3.4" }, "no ip", { __extn: { fn: "decimal", arg: "1.0" } })],
+  ["ip", 9, mostly("10.0.0.1", "::1/64", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }, { fn: "ip", arg: "1.2.3.4" }, "no ip", { __extn: { fn: "decimal", arg: "1.0" } }, "10.0.0.1/33", "01.0.0.1", "1.2.3.4/32")],
   ["d", 5, mostly("1.5", { __extn: { fn: "decimal", arg: "-2.0" } }, 1.5)],
   ["open", 5, mostly([[1], [2, 3]], [], [[]], [[1], 2])],
   ["extra", 1, fc.constantFrom<unknown>(1, "x")],
@@ -133,6 +133,18 @@ describe("readValidRequest", () => {
     expect(readRequest({ ...GOOD, context: { ...GOOD.context, extra: 1 } }, s).diagnostics.map((d) => d.code)).toEqual(["W5006"]);
   });
 
+  it("reads only a context's own keys, as the general reading does (an inherited enumerable key goes to it)", () => {
+    const s = schema();
+    const context = Object.assign(Object.create({ n: 5 }) as object, GOOD.context);
+    const json = { ...GOOD, context };
+    const slow = general(json, s);
+    expect(slow.errors).toBe(0);
+    expect((slow.request!.context as RecordValue).fields.has("n")).toBe(false);
+    const fast = readValidRequest(json, s);
+    if (fast !== undefined) expect(shape(fast)).toBe(shape(slow.request!));
+    expect(shape(readRequest(json, s).request!)).toBe(shape(slow.request!));
+  });
+
   it("always agrees with the general reading: a request it gives is the general one, which has no diagnostic", () => {
     const s = schema();
     let read = 0;
@@ -156,7 +168,7 @@ describe("readValidRequest", () => {
 
   it("writes the context's canonical text while reading: always the canonical JSON of the context it gives", () => {
     const s = schema();
-    const str = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('q"\\\n\u0001', "\u{1f600}", "\ud800", "é", "__proto__"));
+    const str = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('q"\\\n\u0001', "\u{1f600}", "\ud800", "é", "__proto__", "x".repeat(32), "y".repeat(33), `${"z".repeat(40)}"`, `${"w".repeat(40)}\ud800`), fc.string({ minLength: 30, maxLength: 40 }));
     const long = fc.oneof(fc.integer(), fc.constantFrom(-0, 2 ** 53 - 1, -(2 ** 53 - 1)));
     const opt = (a: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.option(a, { nil: undefined });
     // Valid contexts of the `plain` action, keys in any order; sets get no text, so half go without one.
@@ -168,7 +180,7 @@ describe("readValidRequest", () => {
         who: fc.record({ id: str, n: opt(long) }),
         user: fc.oneof(str.map((id) => ({ type: "User", id })), str.map((id) => ({ __entity: { type: "User", id } }))),
         lvl: fc.constantFrom({ type: "Level", id: "low" }, { type: "Level", id: "high" }),
-        ip: fc.constantFrom<unknown>("10.0.0.1", "::1/64", "192.168.0.0/16", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }),
+        ip: fc.constantFrom<unknown>("10.0.0.1", "::1/64", "192.168.0.0/16", "10.0.0.1/32", "0.0.0.0/0", "2001:DB8::/32", "::FFFF:0:1/128", { __extn: { fn: "ip", arg: "10.0.0.0/8" } }, { __extn: { fn: "ip", arg: "10.9.8.7/32" } }),
         d: opt(fc.constantFrom<unknown>("1.5", "-0.0001", { __extn: { fn: "decimal", arg: "-2.0" } })),
       })
       .map((c) => JSON.parse(JSON.stringify(c)) as Record<string, unknown>)
