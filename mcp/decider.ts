@@ -35,6 +35,7 @@ import {
   type GroupCommitOptions,
   type LineageLog,
   type LoadedBundle,
+  type Outcome,
   type Problem,
   type RecordJson,
   type RequestJson,
@@ -151,29 +152,23 @@ export function localDecider(options: LocalDeciderOptions): Decider {
     async authorize(request, { actor, parent }) {
       flush();
       const auth = await track(governor.authorize(request, { actor, obligationsBy: "caller", ...(parent === undefined ? {} : { parent }) }));
-      const verdict: Verdict = {
-        allowed: auth.allowed,
-        execution: auth.execution,
-        obligations: auth.obligations,
-        ...(auth.decisionRecord === undefined ? {} : { decision: auth.decisionRecord }),
-        ...(auth.authorizedEvent === undefined ? {} : { parentEvent: auth.authorizedEvent }),
-        ...(auth.events[0] === undefined ? {} : { firstIndex: auth.events[0].index }),
-        ...(auth.problem === undefined ? {} : { problem: auth.problem }),
-      };
+      // NOTE: filled field by field (the same fields, in the same order, as spreading optional parts).
+      const verdict: Mutable<Verdict> = { allowed: auth.allowed, execution: auth.execution, obligations: auth.obligations };
+      if (auth.decisionRecord !== undefined) verdict.decision = auth.decisionRecord;
+      if (auth.authorizedEvent !== undefined) verdict.parentEvent = auth.authorizedEvent;
+      if (auth.events[0] !== undefined) verdict.firstIndex = auth.events[0].index;
+      if (auth.problem !== undefined) verdict.problem = auth.problem;
       authorizations.set(verdict, auth);
       return verdict;
     },
     async complete(verdict, outcome) {
       const auth = authorizations.get(verdict);
       if (auth === undefined) return { ok: false, problem: problem("W7009", { detail: `execution ${verdict.execution} was not authorized here` }) };
-      const record = (): ReturnType<Governor["complete"]> =>
-        governor.complete(auth, {
-          ok: outcome.ok,
-          obligations: outcome.obligations,
-          ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
-          ...(outcome.resultDigest === undefined ? {} : { resultDigest: outcome.resultDigest }),
-          ...(outcome.evidence === undefined ? {} : { evidence: outcome.evidence }),
-        });
+      const told: Mutable<Outcome> = { ok: outcome.ok, obligations: outcome.obligations };
+      if (outcome.detail !== undefined) told.detail = outcome.detail;
+      if (outcome.resultDigest !== undefined) told.resultDigest = outcome.resultDigest;
+      if (outcome.evidence !== undefined) told.evidence = outcome.evidence;
+      const record = (): ReturnType<Governor["complete"]> => governor.complete(auth, told);
       const r = await track(
         new Promise<Awaited<ReturnType<Governor["complete"]>>>((resolve) => wait(() => void record().then(resolve))),
       );
@@ -246,6 +241,9 @@ export function localDecider(options: LocalDeciderOptions): Decider {
     },
   };
 }
+
+/** `T` with writable fields (built field by field). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function sameUid(a: unknown, b: { type: string; id: string }): boolean {
   const x = (typeof a === "object" && a !== null && "__entity" in a ? (a as { __entity: unknown }).__entity : a) as { type?: unknown; id?: unknown };

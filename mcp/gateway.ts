@@ -402,10 +402,12 @@ class Relay implements Gateway {
     };
 
     // One decision at a time when the session's counts are typed (see the module comment).
-    const previous = this.turn;
-    let release!: () => void;
-    this.turn = new Promise((r) => (release = r));
-    if (this.serialized) await previous;
+    let release = (): void => undefined;
+    if (this.serialized) {
+      const previous = this.turn;
+      this.turn = new Promise((r) => (release = r));
+      await previous;
+    }
     let verdict: Verdict;
     try {
       const listed = await this.gate(tool, sessionParent);
