@@ -35,6 +35,7 @@ import {
   type GroupCommitOptions,
   type LineageLog,
   type LoadedBundle,
+  type Outcome,
   type Problem,
   type RecordJson,
   type RequestJson,
@@ -128,45 +129,48 @@ export function localDecider(options: LocalDeciderOptions): Decider {
   const listings = new Map<string, boolean>();
   // Outcomes wait a moment for the next authorization, so both land in one group-commit batch
   // (one transaction and fsync) — a sequential client would otherwise pay two per call.
+  // NOTE: one timer, re-armed with `refresh()` when the first outcome of a batch waits: a
+  // sequential client would otherwise create and clear a timer per call. It may fire with
+  // nothing waiting (the next authorization flushed first): then it does nothing.
   const deferred: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    if (deferred.length === 0) return;
     for (const start of deferred.splice(0)) start();
   };
+  const wait = (start: () => void): void => {
+    deferred.push(start);
+    if (deferred.length > 1) return;
+    if (timer === undefined) timer = setTimeout(flush, OUTCOME_DELAY_MS);
+    else timer.refresh();
+  };
+  // The tools known to be in the governor's entity store (with their server as parent), for that store.
+  let known: { readonly names: McpNames; readonly server: string; readonly bundle: LoadedBundle; readonly entities: EntityStore; readonly tools: Set<string> } | undefined;
+  const knownFor = (names: McpNames, server: string, bundle: LoadedBundle, entities: EntityStore): Set<string> | undefined =>
+    known !== undefined && known.names === names && known.server === server && known.bundle === bundle && known.entities === entities ? known.tools : undefined;
   return {
     async authorize(request, { actor, parent }) {
       flush();
       const auth = await track(governor.authorize(request, { actor, obligationsBy: "caller", ...(parent === undefined ? {} : { parent }) }));
-      const verdict: Verdict = {
-        allowed: auth.allowed,
-        execution: auth.execution,
-        obligations: auth.obligations,
-        ...(auth.decisionRecord === undefined ? {} : { decision: auth.decisionRecord }),
-        ...(auth.authorizedEvent === undefined ? {} : { parentEvent: auth.authorizedEvent }),
-        ...(auth.events[0] === undefined ? {} : { firstIndex: auth.events[0].index }),
-        ...(auth.problem === undefined ? {} : { problem: auth.problem }),
-      };
+      // NOTE: filled field by field (the same fields, in the same order, as spreading optional parts).
+      const verdict: Mutable<Verdict> = { allowed: auth.allowed, execution: auth.execution, obligations: auth.obligations };
+      if (auth.decisionRecord !== undefined) verdict.decision = auth.decisionRecord;
+      if (auth.authorizedEvent !== undefined) verdict.parentEvent = auth.authorizedEvent;
+      if (auth.events[0] !== undefined) verdict.firstIndex = auth.events[0].index;
+      if (auth.problem !== undefined) verdict.problem = auth.problem;
       authorizations.set(verdict, auth);
       return verdict;
     },
     async complete(verdict, outcome) {
       const auth = authorizations.get(verdict);
       if (auth === undefined) return { ok: false, problem: problem("W7009", { detail: `execution ${verdict.execution} was not authorized here` }) };
-      const record = (): ReturnType<Governor["complete"]> =>
-        governor.complete(auth, {
-          ok: outcome.ok,
-          obligations: outcome.obligations,
-          ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
-          ...(outcome.resultDigest === undefined ? {} : { resultDigest: outcome.resultDigest }),
-          ...(outcome.evidence === undefined ? {} : { evidence: outcome.evidence }),
-        });
+      const told: Mutable<Outcome> = { ok: outcome.ok, obligations: outcome.obligations };
+      if (outcome.detail !== undefined) told.detail = outcome.detail;
+      if (outcome.resultDigest !== undefined) told.resultDigest = outcome.resultDigest;
+      if (outcome.evidence !== undefined) told.evidence = outcome.evidence;
+      const record = (): ReturnType<Governor["complete"]> => governor.complete(auth, told);
       const r = await track(
-        new Promise<Awaited<ReturnType<Governor["complete"]>>>((resolve) => {
-          deferred.push(() => void record().then(resolve));
-          timer ??= setTimeout(flush, OUTCOME_DELAY_MS);
-        }),
+        new Promise<Awaited<ReturnType<Governor["complete"]>>>((resolve) => wait(() => void record().then(resolve))),
       );
       if (!r.ok) return r;
       return r.violation === undefined ? { ok: true } : { ok: true, violation: r.violation };
@@ -199,6 +203,9 @@ export function localDecider(options: LocalDeciderOptions): Decider {
     },
     addTools(names, server, tools) {
       const { bundle, entities } = governor.current;
+      // NOTE: stores are immutable: a tool found (or added) with its server in this store stays there.
+      const seen = knownFor(names, server, bundle, entities);
+      if (seen !== undefined && tools.every((t) => seen.has(t))) return undefined;
       const types = bundle.schema.entityTypes;
       if (types[names.toolType] === undefined) return undefined;
       const serverUid = { type: names.serverType, id: server };
@@ -211,22 +218,32 @@ export function localDecider(options: LocalDeciderOptions): Decider {
         if (known === undefined) upsert.push({ uid, attrs: {}, parents: withServer ? [serverUid] : [] });
         else if (withServer && !known.parents.some((p) => sameUid(p, serverUid))) upsert.push({ ...known, parents: [...known.parents, serverUid] });
       }
-      if (upsert.length === 0) return undefined;
-      const next = entities.update({ upsert });
-      if (next.store === undefined) {
-        const first = next.diagnostics.find((d) => d.severity === "error");
-        return problem("W9001", { detail: `the tools of ${server} cannot be added to the entity store: ${first?.message ?? "refused"}` });
+      let store = entities;
+      if (upsert.length > 0) {
+        const next = entities.update({ upsert });
+        if (next.store === undefined) {
+          const first = next.diagnostics.find((d) => d.severity === "error");
+          return problem("W9001", { detail: `the tools of ${server} cannot be added to the entity store: ${first?.message ?? "refused"}` });
+        }
+        store = next.store;
+        governor.update({ entities: store });
       }
-      governor.update({ entities: next.store });
+      const kept = seen ?? new Set<string>();
+      for (const t of tools) kept.add(t);
+      known = { names, server, bundle, entities: store, tools: kept };
       return undefined;
     },
     async close() {
       flush();
+      if (timer !== undefined) clearTimeout(timer);
       while (pending.size > 0) await Promise.allSettled([...pending]);
       await options.log.close();
     },
   };
 }
+
+/** `T` with writable fields (built field by field). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function sameUid(a: unknown, b: { type: string; id: string }): boolean {
   const x = (typeof a === "object" && a !== null && "__entity" in a ? (a as { __entity: unknown }).__entity : a) as { type?: unknown; id?: unknown };

@@ -243,7 +243,15 @@ export function createMapping(options: MappingOptions = {}): { ok: true; mapping
   const { schema } = options;
   const rules = options.tools ?? {};
   const action = (id: string): EntityUidJson => ({ type: names.actionType, id });
-  const sessionType = (id: string): SchemaType | undefined => contextTypeOf(schema, names.actionType, id)?.attrs["session"]?.type;
+  // The context type of each action id, looked up once (the schema does not change).
+  const contextTypes = new Map<string, ContextType | undefined>();
+  const contextType = (id: string): ContextType | undefined => {
+    if (contextTypes.has(id)) return contextTypes.get(id);
+    const t = contextTypeOf(schema, names.actionType, id);
+    contextTypes.set(id, t);
+    return t;
+  };
+  const sessionType = (id: string): SchemaType | undefined => contextType(id)?.attrs["session"]?.type;
   const mapping: Mapping = {
     names,
     session(principal, facts) {
@@ -254,7 +262,7 @@ export function createMapping(options: MappingOptions = {}): { ok: true; mapping
           principal,
           action: action(MCP_ACTIONS.session),
           resource: { type: names.serverType, id: facts.server },
-          context: contextFor(candidates, contextTypeOf(schema, names.actionType, MCP_ACTIONS.session)) as RequestJson["context"],
+          context: contextFor(candidates, contextType(MCP_ACTIONS.session)) as RequestJson["context"],
         },
       };
     },
@@ -265,7 +273,7 @@ export function createMapping(options: MappingOptions = {}): { ok: true; mapping
           principal,
           action: action(MCP_ACTIONS.list),
           resource: { type: names.toolType, id: tool },
-          context: contextFor({ server: facts.server }, contextTypeOf(schema, names.actionType, MCP_ACTIONS.list)) as RequestJson["context"],
+          context: contextFor({ server: facts.server }, contextType(MCP_ACTIONS.list)) as RequestJson["context"],
         },
       };
     },
@@ -294,7 +302,7 @@ export function createMapping(options: MappingOptions = {}): { ok: true; mapping
         session: sessionCandidate(facts, sessionType(actionId)),
         ...extra,
       };
-      const t = contextTypeOf(schema, names.actionType, actionId);
+      const t = contextType(actionId);
       return { ok: true, request: { principal, action: action(actionId), resource, context: contextFor(candidates, t) as RequestJson["context"] } };
     },
   };

@@ -241,6 +241,8 @@ export class Governor {
   private readonly newExecutionId: () => string;
   /** Objects stored in the log (bundles, snapshots) by id: each is written once. */
   private readonly stored = new Map<string, Promise<void>>();
+  /** The ids of {@link stored} whose store has succeeded. */
+  private readonly storedDone = new Set<string>();
   /**
    * Parents verified so far (by event id) and the lineage their children get, most recent last.
    * NOTE: a parent proven once against a signed checkpoint of this append-only log stays proven,
@@ -274,13 +276,21 @@ export class Governor {
     if (next.entities !== undefined) this.entities = next.entities;
   }
 
-  /** Store a content-addressed object once (retried after a failure). */
-  private storeObject(id: string, text: () => string): Promise<void> {
+  /**
+   * Store a content-addressed object once (retried after a failure); undefined when it is
+   * already stored. NOTE: the caller awaits only a pending or failed store, so a governor
+   * deciding many requests on one bundle and store does not wait a turn for each.
+   */
+  private storeObject(id: string, text: () => string): Promise<void> | undefined {
+    if (this.storedDone.has(id)) return undefined;
     let p = this.stored.get(id);
     if (p === undefined) {
       p = this.log.store.putObject(id, text());
       this.stored.set(id, p);
-      p.catch(() => this.stored.delete(id));
+      p.then(
+        () => this.storedDone.add(id),
+        () => this.stored.delete(id),
+      );
     }
     return p;
   }
@@ -406,8 +416,10 @@ export class Governor {
       ...(decisionRecord === undefined ? {} : { decisionRecord }),
     });
     try {
-      await this.storeObject(bundle.bundleId, () => bundleText(bundle));
-      await this.storeObject(entities.id, () => entities.canonicalText());
+      const storingBundle = this.storeObject(bundle.bundleId, () => bundleText(bundle));
+      if (storingBundle !== undefined) await storingBundle;
+      const storingEntities = this.storeObject(entities.id, () => entities.canonicalText());
+      if (storingEntities !== undefined) await storingEntities;
     } catch (e) {
       return refused(problem("W7006", { detail: `cannot store the bundle and entities in the lineage log: ${errorText(e)}` }));
     }
@@ -418,7 +430,7 @@ export class Governor {
     if (!isObject(request)) why = problem("W7009", { detail: "the request must be a JSON object" });
     else if (request["lineage"] !== undefined) why = problem("W7009", { detail: "the request must not carry `lineage`: the governor supplies the verified ancestry" });
     else if (options.parent !== undefined) {
-      const p = await this.verifyParent(options.parent);
+      const p = this.verifiedParents.get(options.parent) ?? (await this.verifyParent(options.parent));
       if (p.ok) lineage = p.lineage;
       else why = p.problem;
     }

@@ -5,7 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestParamsSchema, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { plainCallName } from "../../mcp/gateway.js";
 import { LineReader, readMessage, errorLine } from "../../mcp/jsonrpc.js";
 
 function linesOf(chunks: readonly Buffer[], max?: number): { lines: string[]; oversized: number[] } {
@@ -98,5 +99,49 @@ describe("readMessage", () => {
   it("an error line is a JSON-RPC 2.0 error response", () => {
     expect(JSON.parse(errorLine(null, -32700, "bad", { code: "W9005" }))).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "bad", data: { code: "W9005" } } });
     expect(readMessage(errorLine(7, -32001, "denied"))).toMatchObject({ kind: "error", id: 7 });
+  });
+});
+
+describe("plainCallName (the hand-checked tools/call params)", () => {
+  const params = (x: unknown): Record<string, unknown> | undefined => {
+    const m = readMessage(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: x }));
+    return m.kind === "request" ? m.params : undefined;
+  };
+
+  it("reads the plain shape and leaves every other one to the SDK's schema", () => {
+    expect(plainCallName(params({ name: "echo", arguments: { message: "hi" } }))).toBe("echo");
+    expect(plainCallName(params({ name: "echo" }))).toBe("echo");
+    expect(plainCallName(params({ name: "echo", arguments: [] }))).toBeUndefined();
+    expect(plainCallName(params({ name: "echo", arguments: null }))).toBeUndefined();
+    expect(plainCallName(params({ name: 7 }))).toBeUndefined();
+    expect(plainCallName(params({ name: "echo", _meta: { progressToken: 1 } }))).toBeUndefined();
+    expect(plainCallName(undefined)).toBeUndefined();
+  });
+
+  it("always agrees with CallToolRequestParamsSchema where it answers (parsed JSON params)", () => {
+    const key = fc.oneof(fc.constantFrom("name", "arguments", "_meta", "task", "__proto__", "constructor"), fc.string({ maxLength: 4 }));
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.dictionary(key, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }));
+    const shaped = fc.record({ name: fc.oneof(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 1 })), arguments: value }, { requiredKeys: [] });
+    const extra = fc.dictionary(key, value, { maxKeys: 2 });
+    fc.assert(
+      fc.property(shaped, extra, fc.boolean(), (a, b, extraFirst) => {
+        const p = params(extraFirst ? { ...b, ...a } : { ...a, ...b });
+        if (p === undefined) return;
+        const fast = plainCallName(p);
+        if (fast === undefined) return;
+        const slow = CallToolRequestParamsSchema.safeParse(p);
+        expect(slow.success).toBe(true);
+        expect(slow.success ? slow.data.name : undefined).toBe(fast);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("answers for what clients send", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }), (name, args) => {
+        expect(plainCallName(params({ name, arguments: args }))).toBe(name);
+      }),
+    );
   });
 });
