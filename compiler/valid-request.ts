@@ -6,7 +6,7 @@
  * in one walk of its JSON, without hint objects, paths or messages.
  *
  * `readValidRequest` answers only "this request, valid": anything else (an invalid request,
- * a `lineage`, a value form the plan does not read directly) is `undefined`, and the caller
+ * a value form the plan does not read directly) is `undefined`, and the caller
  * reads the request the general way (`readRequest` in `inputs.ts`), which also writes the
  * diagnostics.
  *
@@ -27,6 +27,7 @@ import { MAX_JSON_DEPTH, valueFromJson, valueToJson, type JsonValue } from "../s
 import { EntityUID, RecordValue, SetValue, type Value } from "../stdlib/value.js";
 import { flatText as flat } from "./canonical.js";
 import { conforms, valueHintFor } from "./input-validate.js";
+import { lineageFromJson } from "./governance.js";
 import { fastUid, type Request } from "./request.js";
 import { actionInfo, entityTypeInfo, isEnumValue, type Schema } from "./schema-model.js";
 import { attrOf, type RecordType, type Type } from "./types.js";
@@ -329,7 +330,13 @@ export interface ContextText {
  */
 export function readValidRequest(json: unknown, schema: Schema, out?: ContextText): Request | undefined {
   if (!isObject(json)) return undefined;
-  if (json["lineage"] !== undefined && json["lineage"] !== null) return undefined;
+  const lj = json["lineage"];
+  let lineage: RecordValue | undefined;
+  if (lj !== undefined && lj !== null) {
+    const r = lineageFromJson(lj);
+    if (typeof r === "string") return undefined;
+    lineage = r;
+  }
   const principal = fastUid(json["principal"]);
   const action = fastUid(json["action"]);
   const resource = fastUid(json["resource"]);
@@ -344,5 +351,5 @@ export function readValidRequest(json: unknown, schema: Schema, out?: ContextTex
   const context = plan.context(cj === undefined || cj === null ? {} : cj);
   if (context === undefined) return undefined;
   if (out !== undefined) out.text = written;
-  return { principal, action, resource, context: context as RecordValue };
+  return lineage === undefined ? { principal, action, resource, context: context as RecordValue } : { principal, action, resource, context: context as RecordValue, lineage };
 }

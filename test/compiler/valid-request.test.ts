@@ -50,8 +50,14 @@ function general(json: unknown, s: Schema): { request?: Request; errors: number 
 
 /** A request as plain JSON with record key order kept (Maps compare without order). */
 function shape(r: Request): string {
-  return JSON.stringify(valueToJson(new RecordValue(new Map<string, Value>([["p", r.principal], ["a", r.action], ["r", r.resource], ["c", r.context]]))));
+  const parts: [string, Value][] = [["p", r.principal], ["a", r.action], ["r", r.resource], ["c", r.context]];
+  if (r.lineage !== undefined) parts.push(["l", r.lineage]);
+  return JSON.stringify(valueToJson(new RecordValue(new Map<string, Value>(parts))));
 }
+
+/** A governed request's lineage: one ancestor execution (what the governor adds to a child's request). */
+const EXEC = { principal: { type: "User", id: "alice" }, action: { type: "Action", id: "view" }, resource: { type: "Doc", id: "d0" }, decision: "allow", bundleId: "sha256:00", node: "n1" };
+const LINEAGE = { depth: 1, parent: EXEC, root: EXEC, ancestors: [EXEC] };
 
 const GOOD = {
   principal: { type: "User", id: "alice" },
@@ -111,7 +117,7 @@ const request = fc.record({
   action,
   resource: uid({ type: "Doc", id: "d" }),
   context,
-  lineage: mostly(undefined, null, { depth: 0 }),
+  lineage: mostly(undefined, null, { depth: 0 }, LINEAGE, {}, { depth: -1 }, { depth: 1.5 }, "lineage", { depth: 0, extra: 1 }, { ancestors: [{ ...EXEC, decision: 1 }] }, { parent: { ...EXEC, principal: "alice" } }),
 });
 
 describe("readValidRequest", () => {
@@ -125,11 +131,15 @@ describe("readValidRequest", () => {
     expect(readValidRequest({ ...GOOD, action: { type: "Action", id: "list" }, context: undefined }, s)).toBeDefined();
   });
 
-  it("gives no request for an invalid one, nor for a request with lineage (the general reading says why)", () => {
+  it("gives no request for an invalid one (the general reading says why), and reads a lineage as the general reading does", () => {
     const s = schema();
     expect(readValidRequest({ ...GOOD, context: { ...GOOD.context, extra: 1 } }, s)).toBeUndefined();
     expect(readValidRequest({ ...GOOD, principal: { type: "Level", id: "mid" } }, s)).toBeUndefined();
-    expect(readValidRequest({ ...GOOD, lineage: { depth: 0 } }, s)).toBeUndefined();
+    expect(readValidRequest({ ...GOOD, lineage: { depth: -1 } }, s)).toBeUndefined();
+    expect(readRequest({ ...GOOD, lineage: { depth: -1 } }, s).diagnostics.map((d) => d.code)).toEqual(["W5004"]);
+    const governed = readValidRequest({ ...GOOD, lineage: LINEAGE }, s);
+    expect(governed?.lineage).toBeDefined();
+    expect(shape(governed!)).toBe(shape(general({ ...GOOD, lineage: LINEAGE }, s).request!));
     expect(readRequest({ ...GOOD, context: { ...GOOD.context, extra: 1 } }, s).diagnostics.map((d) => d.code)).toEqual(["W5006"]);
   });
 
