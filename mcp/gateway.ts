@@ -30,7 +30,7 @@ import { problem, type Problem, type RecordJson } from "../runtime/index.js";
 import { CallToolRequestParamsSchema, ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { mappingRefusal, problemRefusal, verdictRefusal, type RpcRefusal } from "./answers.js";
 import type { Decider, Verdict } from "./decider.js";
-import { errorLine, idKey, readMessage, requestLine, RPC_ERROR, type Incoming, type JsonObject, type RequestId } from "./jsonrpc.js";
+import { errorLine, idKey, plainCallName, readMessage, requestLine, RPC_ERROR, type Incoming, type JsonObject, type RequestId } from "./jsonrpc.js";
 import { digestOf, uidText, type Mapping, type SessionFacts, type ToolCall, type Uid } from "./mapping.js";
 import { BUILTIN_OBLIGATIONS, labelsOf, runHandler, type ElicitAnswer, type ElicitForm, type McpObligationHandler, type Notification, type ObligationCall } from "./obligations.js";
 import type { Channel, ServerChannel } from "./stdio.js";
@@ -579,22 +579,6 @@ class Relay implements Gateway {
     this.resolveDone(end);
     return end;
   }
-}
-
-/**
- * The tool name of tools/call params of the plain shape `{ name: string, arguments?: object }`
- * (what clients send), checked by hand; undefined for anything else, which the SDK's
- * `CallToolRequestParamsSchema` then reads. NOTE: the schema costs ~20 µs a call; a property
- * test holds the two in agreement where this one answers.
- */
-export function plainCallName(params: JsonObject | undefined): string | undefined {
-  if (params === undefined || Object.getPrototypeOf(params) !== Object.prototype) return undefined;
-  const name = params["name"];
-  if (typeof name !== "string") return undefined;
-  const args = params["arguments"];
-  if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args) || Object.getPrototypeOf(args) !== Object.prototype)) return undefined;
-  for (const k in params) if (k !== "name" && k !== "arguments") return undefined;
-  return name;
 }
 
 function elicitAnswerOf(result: JsonObject): ElicitAnswer {

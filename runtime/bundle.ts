@@ -32,7 +32,9 @@ import {
   policyId,
   schemaId as computeSchemaId,
   sortPolicyRefs,
+  toPlainJson,
 } from "../compiler/ids.js";
+import { canonicalJson } from "../compiler/canonical.js";
 import type { Bundle } from "../compiler/bundle.js";
 import type { CompiledPolicies, Semantics } from "../compiler/decide.js";
 import { IR_VERSION, type IrPolicy } from "../compiler/ir.js";
@@ -41,7 +43,7 @@ import { compileIrOnly, diag, type Diagnostic, type DiagnosticCode } from "../co
 import { base64Decode } from "./crypto/base64.js";
 import type { Ed25519 } from "./crypto/ed25519.js";
 import { checkPolicyIr, fields, readSchemaModel, ShapeError, str } from "./bundle-shape.js";
-import { isSlotPolicy, LINK_FIELDS, readTemplatesAndLinks, type LoadedLink, type LoadedTemplate } from "./bundle-links.js";
+import { isSlotPolicy, LINK_FIELDS, readTemplatesAndLinks, templateFields, type LoadedLink, type LoadedTemplate } from "./bundle-links.js";
 
 /** One policy of a loaded bundle. */
 export interface LoadedPolicy {
@@ -251,3 +253,18 @@ export class BundleGuard {
 }
 
 export type { Bundle };
+
+/** The unsigned canonical bundle JSON of a loaded bundle (what `loadBundle` accepts back). */
+export function bundleText(b: LoadedBundle): string {
+  return canonicalJson({
+    format: BUNDLE_FORMAT,
+    language: LANGUAGE_VERSION,
+    semantics: b.semantics,
+    sequence: b.sequence,
+    schemaId: b.schemaId,
+    schema: toPlainJson(b.schema),
+    policies: b.policies.map((p) => ({ name: p.name, id: p.id, ir: toPlainJson(p.ir) })),
+    ...(toPlainJson(templateFields(b)) as Record<string, unknown>),
+    bundleId: b.bundleId,
+  });
+}

@@ -38,6 +38,7 @@ import type { RuntimeCrypto } from "./crypto/platform.js";
 export type DigestHash = Pick<RuntimeCrypto, "sha256" | "sha256Id">;
 import { plainJson, uidJson, valueJson, type PlainJson } from "./entity-digest.js";
 import { EntityStore, type CedarJson, type EntityJson, type EntityUidJson } from "./entity-store.js";
+import type { LineageJson } from "./lineage/events.js";
 import { requestDigestText } from "./request-text.js";
 import { EVALUATOR } from "./version.js";
 
@@ -269,4 +270,21 @@ function diagOf(message: string): Diagnostic {
 /** The canonical (RFC 8785) bytes of a decision record. */
 export function recordBytes(record: DecisionRecord): Uint8Array {
   return canonicalBytes(record);
+}
+
+/**
+ * `{ ...request, lineage }`: the request's own enumerable properties in their order, then
+ * `lineage`. NOTE: copied key by key: the generic spread of an object from `JSON.parse` (every
+ * HTTP request body) takes V8's slow path (~1 µs against ~0.1 µs); an object with symbol keys or
+ * an own `__proto__` key is spread as before. A property test holds the two equal.
+ */
+export function withLineage(request: Readonly<Record<string, unknown>>, lineage: LineageJson): Record<string, unknown> {
+  if (Object.getOwnPropertySymbols(request).length > 0) return { ...request, lineage };
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(request)) {
+    if (k === "__proto__") return { ...request, lineage };
+    out[k] = request[k];
+  }
+  out["lineage"] = lineage;
+  return out;
 }

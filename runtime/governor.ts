@@ -32,12 +32,10 @@
  *
  * NOTE: the clock is read only to stamp `recordedAt`; decisions never see it.
  */
-import { canonicalJson, contentId } from "../compiler/canonical.js";
+import { contentId } from "../compiler/canonical.js";
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
-import { BUNDLE_FORMAT, LANGUAGE_VERSION, toPlainJson } from "../compiler/ids.js";
-import type { LoadedBundle } from "./bundle.js";
-import { templateFields } from "./bundle-links.js";
-import { decideWith, type DecisionRecord, type RecordError, type RecordJson, type RequestJson } from "./decision-record.js";
+import { bundleText, type LoadedBundle } from "./bundle.js";
+import { decideWith, withLineage, type DecisionRecord, type RecordError, type RecordJson, type RequestJson } from "./decision-record.js";
 import { EntityStore } from "./entity-store.js";
 import {
   asLineageEvent,
@@ -180,40 +178,8 @@ export interface Outcome {
 /** The result of {@link Governor.complete}. */
 export type CompleteResult = { readonly ok: true; readonly events: readonly RecordedEvent[]; readonly violation?: Problem } | { readonly ok: false; readonly problem: Problem };
 
-/** The unsigned canonical bundle JSON of a loaded bundle (what `loadBundle` accepts back). */
-export function bundleText(b: LoadedBundle): string {
-  return canonicalJson({
-    format: BUNDLE_FORMAT,
-    language: LANGUAGE_VERSION,
-    semantics: b.semantics,
-    sequence: b.sequence,
-    schemaId: b.schemaId,
-    schema: toPlainJson(b.schema),
-    policies: b.policies.map((p) => ({ name: p.name, id: p.id, ir: toPlainJson(p.ir) })),
-    ...(toPlainJson(templateFields(b)) as Record<string, unknown>),
-    bundleId: b.bundleId,
-  });
-}
-
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
-}
-
-/**
- * `{ ...request, lineage }`: the request's own enumerable properties in their order, then
- * `lineage`. NOTE: copied key by key: the generic spread of an object from `JSON.parse` (every
- * HTTP request body) takes V8's slow path (~1 µs against ~0.1 µs); an object with symbol keys or
- * an own `__proto__` key is spread as before. A property test holds the two equal.
- */
-export function withLineage(request: Readonly<Record<string, unknown>>, lineage: LineageJson): Record<string, unknown> {
-  if (Object.getOwnPropertySymbols(request).length > 0) return { ...request, lineage };
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(request)) {
-    if (k === "__proto__") return { ...request, lineage };
-    out[k] = request[k];
-  }
-  out["lineage"] = lineage;
-  return out;
 }
 
 function randomId(): string {

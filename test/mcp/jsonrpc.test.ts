@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CallToolRequestParamsSchema, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
-import { plainCallName } from "../../mcp/gateway.js";
+import { plainCallName } from "../../mcp/jsonrpc.js";
 import { LineReader, readMessage, errorLine } from "../../mcp/jsonrpc.js";
 
 function linesOf(chunks: readonly Buffer[], max?: number): { lines: string[]; oversized: number[] } {

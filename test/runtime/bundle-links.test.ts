@@ -11,7 +11,7 @@ import { bundleId } from "../../compiler/ids.js";
 import { signBundle } from "../../compiler/bundle.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { decide, loadBundle } from "../../runtime/index.js";
-import { bundleText } from "../../runtime/governor.js";
+import { bundleText } from "../../runtime/bundle.js";
 import { entitiesFromJson, type JsonValue } from "../../stdlib/index.js";
 
 const NOWHERE = { start: 0, end: 0 };

@@ -11,7 +11,7 @@ import { bundleId, policyId, schemaId } from "../../compiler/ids.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { browserEd25519 } from "../../runtime/crypto/ed25519-browser.js";
 import { BundleGuard, decide, keyIdOf, loadBundle, loadEntities, recordBytes } from "../../runtime/index.js";
-import { bundleText } from "../../runtime/governor.js";
+import { bundleText } from "../../runtime/bundle.js";
 import { loadBundle as loadBundleBrowser } from "../../runtime/browser.js";
 import { bundleFrom, exampleBundle, exampleJson } from "../support/bundles.js";
 import { readFileSync } from "node:fs";
