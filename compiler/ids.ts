@@ -46,34 +46,20 @@ export interface BundleIdFields {
  * INVARIANT: `x` holds only JSON data besides `undefined` fields and bigints.
  */
 export function toPlainJson(x: unknown): PlainJson {
-  if (typeof x === "bigint") return { __long: x.toString() };
-  if (Array.isArray(x)) return x.map(toPlainJson);
-  if (x !== null && typeof x === "object") {
-    const out: Record<string, PlainJson> = {};
-    for (const [k, v] of Object.entries(x)) {
-      if (v === undefined) continue;
-      // NOTE: defineProperty only for `__proto__`, which plain assignment would not create as a key.
-      if (k === "__proto__") Object.defineProperty(out, k, { value: toPlainJson(v), enumerable: true, writable: true, configurable: true });
-      else out[k] = toPlainJson(v);
-    }
-    return out;
-  }
-  return x as PlainJson;
+  return plainCopy(x, undefined);
 }
 
-/**
- * `toPlainJson(stripSpans(x))` in one copy: `span` fields and `undefined` fields dropped,
- * bigints as `{"__long": …}`, an own `__proto__` key kept as a key.
- */
-function plainWithoutSpans(x: unknown): PlainJson {
+/** {@link toPlainJson}, leaving out every field named `drop` (at any depth) when one is given. */
+function plainCopy(x: unknown, drop: string | undefined): PlainJson {
   if (typeof x === "bigint") return { __long: x.toString() };
-  if (Array.isArray(x)) return x.map(plainWithoutSpans);
+  if (Array.isArray(x)) return x.map((v) => plainCopy(v, drop));
   if (x !== null && typeof x === "object") {
     const out: Record<string, PlainJson> = {};
     for (const [k, v] of Object.entries(x)) {
-      if (k === "span" || v === undefined) continue;
-      if (k === "__proto__") Object.defineProperty(out, k, { value: plainWithoutSpans(v), enumerable: true, writable: true, configurable: true });
-      else out[k] = plainWithoutSpans(v);
+      if (v === undefined || k === drop) continue;
+      // NOTE: defineProperty only for `__proto__`, which plain assignment would not create as a key.
+      if (k === "__proto__") Object.defineProperty(out, k, { value: plainCopy(v, drop), enumerable: true, writable: true, configurable: true });
+      else out[k] = plainCopy(v, drop);
     }
     return out;
   }
@@ -83,7 +69,8 @@ function plainWithoutSpans(x: unknown): PlainJson {
 /** The value a policy (or template) id hashes: the span-free IR without its `name`. */
 export function policyHashInput(policy: IrPolicy | IrTemplate): PlainJson {
   const out: Record<string, PlainJson> = {};
-  for (const [k, v] of Object.entries(policy)) if (k !== "name" && k !== "span" && v !== undefined) out[k] = plainWithoutSpans(v);
+  // One copy: `toPlainJson(stripSpans(policy))` without its `name`.
+  for (const [k, v] of Object.entries(policy)) if (k !== "name" && k !== "span" && v !== undefined) out[k] = plainCopy(v, "span");
   // Annotation order is layout (names are unique per policy): hash them sorted by name.
   const anns = out["annotations"];
   if (Array.isArray(anns)) out["annotations"] = [...(anns as { readonly name: string }[])].sort((a, b) => compareCodeUnits(a.name, b.name)) as unknown as PlainJson;

@@ -214,7 +214,7 @@ export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: 
   }
   const d = loaded.program.decide(request, store.entities);
   const byName = loaded.byName;
-  // NOTE: plain loops, no closures or destructuring: this runs once per decision.
+  // NOTE: a plain loop, no closure per reason: this runs once per decision.
   const determining = d.determining;
   const reasons: RecordReason[] = [];
   for (let i = 0; i < determining.length; i++) {

@@ -205,10 +205,8 @@ export class Governor {
   private readonly handlers: Readonly<Record<string, ObligationHandler>>;
   private readonly clock: () => Date;
   private readonly newExecutionId: () => string;
-  /** Objects stored in the log (bundles, snapshots) by id: each is written once. */
-  private readonly stored = new Map<string, Promise<void>>();
-  /** The ids of {@link stored} whose store has succeeded. */
-  private readonly storedDone = new Set<string>();
+  /** Objects stored in the log (bundles, snapshots) by id, each written once: the pending write, or `true` once it succeeded. */
+  private readonly stored = new Map<string, Promise<void> | true>();
   /**
    * Parents verified so far (by event id) and the lineage their children get, most recent last.
    * NOTE: a parent proven once against a signed checkpoint of this append-only log stays proven,
@@ -248,16 +246,14 @@ export class Governor {
    * deciding many requests on one bundle and store does not wait a turn for each.
    */
   private storeObject(id: string, text: () => string): Promise<void> | undefined {
-    if (this.storedDone.has(id)) return undefined;
-    let p = this.stored.get(id);
-    if (p === undefined) {
-      p = this.log.store.putObject(id, text());
-      this.stored.set(id, p);
-      p.then(
-        () => this.storedDone.add(id),
-        () => this.stored.delete(id),
-      );
-    }
+    const known = this.stored.get(id);
+    if (known !== undefined) return known === true ? undefined : known;
+    const p = this.log.store.putObject(id, text());
+    this.stored.set(id, p);
+    p.then(
+      () => this.stored.set(id, true),
+      () => this.stored.delete(id),
+    );
     return p;
   }
 
