@@ -16,10 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
-import { type LineageLog, verifyProof } from "../runtime/lineage/log.js";
-import { openLocalLog } from "../runtime/lineage/local-log.js";
-import { nodeHasher } from "../runtime/lineage/merkle-node-hasher.js";
+import { ed25519, openLocalLog, runtimeCrypto, verifyProof, type LineageLog } from "../runtime/index.js";
 import { fmtInt, median } from "./harness.js";
 
 /** Sizes of {@link benchLineage}'s workloads (defaults are the targets' sizes). */
@@ -141,7 +138,7 @@ export async function benchLineage(options: LineageBenchOptions = {}): Promise<s
       const p = await log.prove(i);
       const m = performance.now();
       if (!p.ok) throw new Error(`bench: prove ${i}: ${p.problem.message}`);
-      const check = verifyProof(p.proof, log.publicKey, { ed25519: nodeEd25519, hasher: nodeHasher });
+      const check = verifyProof(p.proof, log.publicKey, { ed25519, hasher: runtimeCrypto.merkle });
       const e = performance.now();
       if (!check.ok) throw new Error(`bench: verifyProof ${i}: ${check.problem.message}`);
       proveTimes.push(m - s);
