@@ -10,6 +10,8 @@
  *   with public material only: the pinned `publicKey` if given, else `.writ/lineage.pub`.
  *   It never creates or overwrites a key, a folder or a database.
  *
+ * `openLocalLog({ dir, worker: true })` runs the SQLite store on a worker thread.
+ *
  * NOTE: Node only (file system, node:crypto, SQLite).
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +24,7 @@ import { readPrivateKey, readPublicKey, writeKeyPair } from "../keys.js";
 import { LineageLog, type GroupCommitOptions, type OpenLogResult } from "./log.js";
 import type { NoteSigner } from "./signed-note.js";
 import { DEFAULT_LINEAGE_DB, openSqliteStore } from "./sqlite-store.js";
+import { openSqliteWorkerStore } from "./sqlite-worker-store.js";
 import type { LineageStore } from "./store.js";
 
 /** Relative path (under the log directory) of the log key prefix. */
@@ -39,6 +42,11 @@ export interface LocalLogOptions {
   readonly publicKey?: Uint8Array;
   /** Another store instead of SQLite under `dir` (the log takes ownership). */
   readonly store?: LineageStore;
+  /**
+   * Run the SQLite store on a worker thread (`sqlite-worker-store.ts`): each batch's SQLite
+   * work and fsync leave the event loop free. Same file, same durability. `writ serve` does.
+   */
+  readonly worker?: boolean;
   readonly groupCommit?: GroupCommitOptions;
 }
 
@@ -143,7 +151,8 @@ export async function openLocalLog(options: LocalLogOptions): Promise<OpenLogRes
   if (store === undefined) {
     const db = join(dir, DEFAULT_LINEAGE_DB);
     if (options.readOnly === true && !existsSync(db)) return failure("W6205", { detail: `no lineage log at ${db}` }) as Failure;
-    const opened = openSqliteStore({ dir, mustExist: options.readOnly === true });
+    const storeOptions = { dir, mustExist: options.readOnly === true };
+    const opened = options.worker === true ? await openSqliteWorkerStore(storeOptions) : openSqliteStore(storeOptions);
     if (!opened.ok) return opened;
     store = opened.store;
   }

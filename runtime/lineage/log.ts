@@ -32,149 +32,33 @@
  * NOTE: browser-safe: the store, the signer and the hashing come from the caller.
  */
 import { errorText, failure, type Failure, type Problem } from "../../compiler/compile-ir.js";
-import { base64Decode, base64Encode } from "../crypto/base64.js";
-import { publicKeyProblem } from "../crypto/ed25519.js";
-import type { RuntimeCrypto } from "../crypto/platform.js";
 import { signCheckpoint, verifierKey } from "./checkpoint.js";
 import { eventBytes } from "./event-text.js";
-import { bytesEqual, checkInclusion, consistencyProof, inclusionProof } from "./merkle.js";
-import type { Hash, MerkleHasher } from "./merkle.js";
+import { checkInclusion, consistencyProof, inclusionProof } from "./merkle.js";
+import type { Hash } from "./merkle.js";
 import { encodePath, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 import type { LineageProof } from "./proof.js";
 import type { NoteSigner } from "./signed-note.js";
 import { hasSequencedAppend, StoreError } from "./store.js";
-import type { AppendBatch, LineageStore, NewEntry, StoredNode } from "./store.js";
-import { keyTrust, type CheckpointTrust } from "./trust.js";
-import { foldEdge, fromStoredNodes, pushLeaf, readEdge, storedExtension, type EdgeNode } from "./stored-tree.js";
+import type { LineageStore, NewEntry, StoredNode } from "./store.js";
+import type { CheckpointTrust } from "./trust.js";
+import { foldEdge, fromStoredNodes, pushLeaf, storedExtension, type EdgeNode } from "./stored-tree.js";
 import { verifyLog } from "./verify.js";
+import { defaultParents, later, MAX_CATCH_UPS, Refusal, SPLIT_EVENTS, storeFailure, type Flight, type Pending, type Prepared } from "./log-batch.js";
+import { readLogState, type LogState } from "./log-open.js";
+import type { AppendOptions, AppendResult, ConsistencyResult, LineageEntry, LineageLogOptions, LogCrypto, ProveResult } from "./log-types.js";
 import type { VerifyOptions, VerifyReport } from "./verify.js";
 
 export { verifyProof, eventIdOf, LINEAGE_PROOF_FORMAT } from "./proof.js";
 export type { LineageProof, ProofCheck } from "./proof.js";
+export type { AppendOptions, AppendResult, ConsistencyProof, ConsistencyResult, GroupCommitOptions, LineageEntry, LineageLogOptions, LogCrypto, ProveResult } from "./log-types.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
+export { lineageOrigin } from "./log-open.js";
 export type { NoteSigner as CheckpointSigner } from "./signed-note.js";
 export type { CheckpointTrust, TrustedCheckpoint, TrustResult } from "./trust.js";
 
-/** The hashing and signature verification a log runs on (`runtimeCrypto` of an entry). */
-export type LogCrypto = RuntimeCrypto;
-
-/** Group commit bounds. */
-export interface GroupCommitOptions {
-  /** Most events in one batch (default 4096); one caller's events are never split. */
-  readonly maxBatchEvents?: number;
-  /** How long the first queued append waits for company before its batch is written (default 0: the next turn of the event loop). */
-  readonly maxWaitMs?: number;
-}
-
-/** Options of {@link LineageLog.open}. */
-export interface LineageLogOptions {
-  /** The store; the log takes ownership (closes it). */
-  readonly store: LineageStore;
-  /** Signs checkpoints. Without it the log is read-only and `publicKey` is required. */
-  readonly signer?: NoteSigner;
-  /** The log key to verify against (a read-only log); must equal the signer's when both are given. */
-  readonly publicKey?: Uint8Array;
-  /**
-   * Who may sign this log's checkpoints, when not the one log key: the origin comes from the
-   * trust, every checkpoint is checked by it, and the store's recorded log key is neither
-   * checked nor written (a mesh log: one origin, the keys of its enrolled nodes). Without it
-   * the trust is the log key under `lineageOrigin(publicKey)`.
-   */
-  readonly trust?: CheckpointTrust;
-  /** Hashing and Ed25519 (`runtimeCrypto` of the entry). */
-  readonly crypto: LogCrypto;
-  /** Parent ids of an event, for the store's index (default: its `parents` array of strings). */
-  readonly parentsOf?: (event: Readonly<Record<string, unknown>>) => readonly string[];
-  readonly groupCommit?: GroupCommitOptions;
-}
-
-/** A stored event as read back. */
-export interface LineageEntry {
-  readonly index: number;
-  readonly id: string;
-  readonly event: Record<string, unknown>;
-  readonly parents: readonly string[];
-}
-
-/** Options of {@link LineageLog.append}. */
-export interface AppendOptions {
-  /**
-   * Link the events into a chain: every event after the first gets `parents: [<id of the
-   * event before it>]` (replacing its own), as governed executions record their phases.
-   */
-  readonly chain?: boolean;
-}
-
-/** Outcome of {@link LineageLog.append}. */
-export type AppendResult =
-  | { readonly ok: true; readonly entries: readonly { readonly index: number; readonly id: string }[]; readonly size: number; readonly checkpoint: string }
-  | Failure;
-
 /** Outcome of {@link LineageLog.open}. */
 export type OpenLogResult = { readonly ok: true; readonly log: LineageLog } | Failure;
-
-/** Outcome of {@link LineageLog.prove}. */
-export type ProveResult = { readonly ok: true; readonly proof: LineageProof } | Failure;
-
-/** A consistency proof between two sizes of a log (plain JSON). */
-export interface ConsistencyProof {
-  readonly format: "writ-consistency-proof/1";
-  readonly origin: string;
-  readonly from: number;
-  readonly to: number;
-  /** RFC 9162 consistency path, base64 of each 32-byte hash. */
-  readonly path: readonly string[];
-  /** The signed checkpoint note at size `to`. */
-  readonly checkpoint: string;
-}
-
-/** Outcome of {@link LineageLog.consistency}. */
-export type ConsistencyResult = { readonly ok: true; readonly proof: ConsistencyProof } | Failure;
-
-function defaultParents(event: Readonly<Record<string, unknown>>): readonly string[] {
-  const p = event.parents;
-  return Array.isArray(p) ? p.filter((x): x is string => typeof x === "string") : [];
-}
-
-/** The log origin (and checkpoint key name) of a public key: `writ-lineage/<first 16 hex of the leaf hash of the key>`. */
-export function lineageOrigin(publicKey: Uint8Array, hasher: MerkleHasher): string {
-  // The leaf hash is a domain-separated SHA-256; any stable digest of the key works as a name.
-  return `writ-lineage/${eventIdOf(hasher.leaf(publicKey)).slice(7, 23)}`;
-}
-
-/** A batch placed after the current tree and signed, not yet written. */
-interface Prepared {
-  readonly batch: AppendBatch & { readonly checkpoint: { readonly size: number; readonly note: string } };
-  readonly edge: EdgeNode[];
-}
-
-/** Why a batch was not prepared: a failure for every caller in it, or a duplicate id to sort out caller by caller. */
-class Refusal extends Error {
-  constructor(readonly why: Failure | "duplicate") {
-    super("refused");
-  }
-}
-
-/** How often a batch refused as a conflict (another writer appended first) is written again after catching up. */
-const MAX_CATCH_UPS = 16;
-
-/** One caller's events waiting for a batch. */
-interface Pending {
-  readonly entries: { readonly id: string; readonly data: Uint8Array; readonly leaf: Hash; readonly parents: string[] }[];
-  readonly resolve: (r: AppendResult) => void;
-}
-
-/** Run `fn` on a later turn of the event loop (after the I/O callbacks queued now). */
-const later: (fn: () => void, ms: number) => void = (fn, ms) => {
-  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
-  if (ms <= 0 && immediate !== undefined) immediate(fn);
-  else setTimeout(fn, Math.max(0, ms));
-};
-
-function storeFailure(e: unknown): Failure {
-  if (e instanceof StoreError && e.kind !== "io" && e.kind !== "closed") return failure("W6209", { kind: e.kind, detail: e.message });
-  return failure("W6205", { detail: errorText(e) });
-}
 
 /** An append-only RFC 6962 Merkle log of JSON events with signed checkpoints. */
 export class LineageLog {
@@ -204,17 +88,10 @@ export class LineageLog {
   /** The batch being written, or verification running: at most one holds the store at a time. */
   private busy: Promise<void> = Promise.resolve();
   private writing = false;
+  /** Wakes the pipeline when an append arrives while it waits with room for another batch. */
+  private wake: (() => void) | undefined;
 
-  private constructor(init: {
-    options: LineageLogOptions;
-    publicKey: Uint8Array;
-    trust: CheckpointTrust;
-    edge: EdgeNode[];
-    size: number;
-    latestNote: string | undefined;
-    latestSigner: string | undefined;
-    problem: Problem | undefined;
-  }) {
+  private constructor(init: LogState) {
     const o = init.options;
     this.store = o.store;
     this.signer = o.signer;
@@ -240,64 +117,8 @@ export class LineageLog {
    * Never throws; on failure the store is closed.
    */
   static async open(options: LineageLogOptions): Promise<OpenLogResult> {
-    const store = options.store;
-    const fail = async (f: Failure): Promise<Failure> => {
-      await store.close().catch(() => undefined);
-      return f;
-    };
-    const publicKey = options.signer?.publicKey ?? options.publicKey ?? options.trust?.publicKey;
-    if (publicKey === undefined) return fail(failure("W6207", { detail: "a read-only log needs the public key it is verified against" }));
-    const keyProblem = publicKeyProblem(publicKey);
-    if (keyProblem !== undefined) return fail(failure("W6207", { detail: keyProblem }));
-    if (options.signer !== undefined && options.publicKey !== undefined && !bytesEqual(options.signer.publicKey, options.publicKey)) {
-      return fail(failure("W6207", { detail: "the signer's public key is not the log key given" }));
-    }
-    const hasher = options.crypto.merkle;
-    const trust = options.trust ?? keyTrust(lineageOrigin(publicKey, hasher), publicKey, options.crypto.ed25519);
-    try {
-      // NOTE: with a trust given, the trust alone decides whose checkpoints count: no single log key is recorded.
-      const storedKey = options.trust === undefined ? await store.getMeta("publicKey") : undefined;
-      if (options.trust === undefined && storedKey === undefined) {
-        if (options.signer !== undefined) {
-          await store.setMeta("publicKey", base64Encode(publicKey));
-          await store.setMeta("origin", trust.origin);
-        }
-      } else if (storedKey !== undefined) {
-        const k = base64Decode(storedKey);
-        if (k === undefined || !bytesEqual(k, publicKey)) return fail(failure("W6207", { detail: "this lineage log was created with another key" }));
-      }
-      let size = await store.size();
-      let latest = await store.latestCheckpoint();
-      // Another writer may append between the two reads: read again until they agree (a few times).
-      for (let k = 0; k < 4 && latest !== undefined && latest.size !== size; k++) {
-        size = await store.size();
-        latest = await store.latestCheckpoint();
-      }
-      const stored = await readEdge(store, size);
-      const edge = "edge" in stored ? stored.edge : [];
-      let problem = "missing" in stored ? stored.missing : undefined;
-      const parsed = latest === undefined ? undefined : await trust.verify(latest.note);
-      if (problem === undefined && size > 0) {
-        if (parsed === undefined || !parsed.ok || parsed.value.size !== size) problem = "the stored entries are not covered by a valid latest checkpoint";
-        else if (!bytesEqual(parsed.value.rootHash, foldEdge(edge, hasher))) problem = "the stored tree does not match the latest checkpoint";
-      }
-      const goodNote = parsed?.ok === true ? latest?.note : undefined;
-      return {
-        ok: true,
-        log: new LineageLog({
-          options,
-          publicKey,
-          trust,
-          edge,
-          size,
-          latestNote: goodNote,
-          latestSigner: parsed?.ok === true ? parsed.value.signer : undefined,
-          problem: problem === undefined ? undefined : failure("W6210", { detail: problem }).problem,
-        }),
-      };
-    } catch (e) {
-      return fail(failure("W6205", { detail: `cannot open the lineage log: ${errorText(e)}` }));
-    }
+    const r = await readLogState(options);
+    return r.ok ? { ok: true, log: new LineageLog(r.state) } : r;
   }
 
   /** Number of events in the log. */
@@ -365,12 +186,26 @@ export class LineageLog {
     return new Promise((resolve) => {
       this.pending.push({ entries, resolve });
       this.kick();
+      if (options.onIds !== undefined) {
+        try {
+          options.onIds(entries.map((e) => e.id));
+        } catch {
+          // the caller's early work failed; the append goes on
+        }
+      }
     });
   }
 
-  /** Make sure a batch will be written for the pending appends. */
+  /** Make sure a batch will be written for the pending appends (or wake the pipeline, which takes them). */
   private kick(): void {
-    if (this.scheduled || this.writing || this.pending.length === 0) return;
+    if (this.pending.length === 0) return;
+    if (this.writing) {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     later(() => {
       this.scheduled = false;
@@ -378,44 +213,118 @@ export class LineageLog {
     }, this.maxWaitMs);
   }
 
+  /** Take the next batch off the queue: whole callers, at most `maxBatchEvents` (one caller may exceed it), at most `most` callers. */
+  private take(most = this.pending.length): Pending[] {
+    let n = 0;
+    let take = 0;
+    while (take < this.pending.length && take < most && (take === 0 || n + this.pending[take]!.entries.length <= this.maxBatchEvents)) n += this.pending[take++]!.entries.length;
+    return this.pending.splice(0, take);
+  }
+
   /** Write batches until nothing is pending (appends that arrive meanwhile join the next batch). */
   private async flushAll(): Promise<void> {
     this.writing = true;
     try {
-      while (this.pending.length > 0) {
-        let n = 0;
-        let take = 0;
-        while (take < this.pending.length && (take === 0 || n + this.pending[take]!.entries.length <= this.maxBatchEvents)) n += this.pending[take++]!.entries.length;
-        const batch = this.pending.splice(0, take);
-        const r = await this.writeBatch(batch);
-        if (r === "duplicate" && batch.length > 1) {
-          // One caller's event is already in the log: write each caller alone so only it fails.
-          for (const p of batch) await this.writeBatch([p]);
-        }
-      }
+      if (this.store.asyncCommit === true) await this.pump();
+      else while (this.pending.length > 0) await this.writeAlone(this.take());
     } finally {
       this.writing = false;
     }
     this.kick();
   }
 
+  /** Write one batch by itself; a batch refused for one caller's duplicate event is written caller by caller, so only that caller fails. */
+  private async writeAlone(batch: readonly Pending[]): Promise<void> {
+    const r = await this.writeBatch(batch);
+    if (r === "duplicate" && batch.length > 1) for (const p of batch) await this.writeBatch([p]);
+  }
+
+  /**
+   * Group commit over a store that commits off this thread ({@link LineageStore.asyncCommit}):
+   * up to two batches in flight, the second placed on the tree the first leaves, so this
+   * thread answers one batch's callers while the store makes the next one durable. A burst
+   * of {@link SPLIT_EVENTS} events or more that finds nothing in flight is cut in two for the
+   * same reason (otherwise every caller waits in one batch and this thread idles through its
+   * commit). Callers resolve in log
+   * order, each only once its own batch is durable. When a batch fails, the batch sent after
+   * it (placed on it, so refused by the store) goes back to the queue, and the failed one is
+   * handled as when batches go one at a time: its callers fail, or on a conflict it is
+   * written again after catching up, or on a duplicate caller by caller.
+   */
+  private async pump(): Promise<void> {
+    const flights: Flight[] = [];
+    while (this.pending.length > 0 || flights.length > 0) {
+      while (this.pending.length > 0 && flights.length < 2 && (flights.length === 0 || flights[flights.length - 1]!.prepared !== undefined)) {
+        flights.push(this.launch(flights[flights.length - 1]?.prepared));
+      }
+      const head = flights[0]!;
+      if (head.failed === undefined) {
+        // With room for a second batch, an append arriving meanwhile wakes this loop to send it.
+        await (flights.length < 2 ? Promise.race([head.done, new Promise<void>((wake) => (this.wake = wake))]) : head.done);
+        this.wake = undefined;
+        if (head.failed === undefined) continue;
+      }
+      flights.shift();
+      if (!head.failed) {
+        this.adopt(head.batch, head.prepared!);
+        continue;
+      }
+      const again: Pending[] = [];
+      for (const f of flights.splice(0)) {
+        await f.done;
+        // NOTE: a store refuses a batch that does not start at its size, so one placed on a failed batch cannot be stored.
+        if (f.failed === false) for (const p of f.batch) p.resolve(failure("W6205", { detail: "the store acknowledged a batch placed after one it refused" }));
+        else again.push(...f.batch);
+      }
+      // As the one-at-a-time way would: a batch not sent, or refused as a conflict (another writer), is written by itself (catching up first); else its callers fail.
+      const conflict = head.error instanceof StoreError && head.error.kind === "conflict";
+      if (head.prepared === undefined || conflict) await this.writeAlone(head.batch);
+      else if (this.refused(head.batch, head.error) === "duplicate") for (const p of head.batch) await this.writeBatch([p]);
+      this.pending.unshift(...again);
+    }
+  }
+
+  /** Place the next batch after `base` (the batch in flight) or the durable tree, and send it to the store. */
+  private launch(base: Prepared | undefined): Flight {
+    let events = 0;
+    if (base === undefined) for (const p of this.pending) events += p.entries.length;
+    const batch = this.take(events >= SPLIT_EVENTS ? Math.ceil(this.pending.length / 2) : this.pending.length);
+    const flight: Flight = { batch, prepared: undefined, failed: undefined, done: Promise.resolve() };
+    try {
+      if (this.problem !== undefined) throw new Refusal({ ok: false, problem: this.problem });
+      const prepared = this.prepare(batch, base?.edge ?? this.edge, base?.batch.checkpoint.size ?? this.count);
+      flight.prepared = prepared;
+      flight.done = this.store.append(prepared.batch).then(
+        () => void (flight.failed = false),
+        (e: unknown) => {
+          flight.error = e;
+          flight.failed = true;
+        },
+      );
+    } catch {
+      // written by itself when its turn comes, which reports why
+      flight.failed = true;
+    }
+    return flight;
+  }
+
   /** Place a batch after the current tree and sign its checkpoint (nothing changes yet). */
-  private prepare(batch: readonly Pending[]): Prepared {
+  private prepare(batch: readonly Pending[], base: EdgeNode[] = this.edge, baseSize = this.count): Prepared {
     const hasher = this.crypto.merkle;
     const entries: NewEntry[] = [];
     const nodes: StoredNode[] = [];
-    const edge = [...this.edge];
+    const edge = [...base];
     const seen = new Set<string>();
     for (const p of batch) {
       for (const e of p.entries) {
         if (seen.has(e.id)) throw new Refusal(batch.length > 1 ? "duplicate" : failure("W6209", { kind: "duplicate", detail: `event ${e.id} is already in the batch` }));
         seen.add(e.id);
-        const index = this.count + entries.length;
+        const index = baseSize + entries.length;
         entries.push({ index, id: e.id, data: e.data, parents: e.parents });
         pushLeaf(edge, e.leaf, index, hasher, nodes);
       }
     }
-    const size = this.count + entries.length;
+    const size = baseSize + entries.length;
     let note: string;
     try {
       note = signCheckpoint({ origin: this.origin, size, rootHash: foldEdge(edge, hasher) }, this.origin, this.signer!);
@@ -459,26 +368,34 @@ export class LineageLog {
 
   /** Write one batch; resolves every caller in it. Returns "duplicate" when one caller's event was refused as a duplicate id. */
   private async writeBatch(batch: readonly Pending[]): Promise<"ok" | "failed" | "duplicate"> {
-    const resolveAll = (f: Failure): void => {
-      for (const p of batch) p.resolve(f);
-    };
-    if (this.problem !== undefined) {
-      resolveAll({ ok: false, problem: this.problem });
-      return "failed";
-    }
+    if (this.problem !== undefined) return this.refused(batch, new Refusal({ ok: false, problem: this.problem }));
     let written: Prepared;
     try {
       written = await this.write(batch);
     } catch (e) {
-      if (e instanceof Refusal) {
-        if (e.why === "duplicate") return "duplicate";
-        resolveAll(e.why);
-        return "failed";
-      }
-      if (e instanceof StoreError && e.kind === "duplicate" && batch.length > 1) return "duplicate";
-      resolveAll(storeFailure(e));
+      return this.refused(batch, e);
+    }
+    this.adopt(batch, written);
+    return "ok";
+  }
+
+  /** A batch was not written because of `e`: fail its callers, or say "duplicate" (one caller's event is already stored) to write them one by one. */
+  private refused(batch: readonly Pending[], e: unknown): "failed" | "duplicate" {
+    const resolveAll = (f: Failure): void => {
+      for (const p of batch) p.resolve(f);
+    };
+    if (e instanceof Refusal) {
+      if (e.why === "duplicate") return "duplicate";
+      resolveAll(e.why);
       return "failed";
     }
+    if (e instanceof StoreError && e.kind === "duplicate" && batch.length > 1) return "duplicate";
+    resolveAll(storeFailure(e));
+    return "failed";
+  }
+
+  /** A written batch is durable: move the log's tree to it and resolve its callers. */
+  private adopt(batch: readonly Pending[], written: Prepared): void {
     const { entries, checkpoint } = written.batch;
     this.edge = written.edge;
     this.count = checkpoint.size;
@@ -490,7 +407,6 @@ export class LineageLog {
       k += p.entries.length;
       p.resolve({ ok: true, entries: mine, size: checkpoint.size, checkpoint: checkpoint.note });
     }
-    return "ok";
   }
 
   /** Refuse appends from now on (the stored log cannot be adopted) and say why. */

@@ -117,6 +117,13 @@ export class StoreError extends Error {
 export interface LineageStore {
   /** A short name of the implementation (`memory`, `sqlite`, …). */
   readonly kind: string;
+  /**
+   * True when the store commits off the calling thread (the SQLite store on a worker thread):
+   * the log then keeps a second batch in flight while the first is made durable. Such a store
+   * applies appends in the order they are called, and refuses one that does not start at its
+   * size (`conflict`), so a batch placed on one that failed is never stored.
+   */
+  readonly asyncCommit?: boolean;
   /** Number of entries (the next index to append). */
   size(): Promise<number>;
   /**
