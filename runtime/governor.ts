@@ -113,6 +113,13 @@ export interface AuthorizeOptions extends ExecuteOptions {
    * "bad request" decides once instead of checking the input with a decision of its own).
    */
   readonly invalidInput?: "record" | "refuse";
+  /**
+   * Called once an allow is decided and its events are queued for the log, before they are
+   * durable, with what an artifact names (the authorized event's id, the decision record):
+   * work that can run while they are made durable, such as signing the artifact. If they are
+   * not recorded the authorization is not given, and that work must be dropped.
+   */
+  readonly onAuthorizing?: (authorizing: { readonly execution: string; readonly authorizedEvent: string; readonly decisionRecord: DecisionRecord }) => void;
 }
 
 /** One recorded event of an execution. */
@@ -338,8 +345,8 @@ export class Governor {
   }
 
   /** Append events as one batch, each naming the previous one's id as parent; the ids, or the failure. */
-  private async recordChain(chain: readonly LineageEvent[]): Promise<RecordedEvent[] | Problem> {
-    const r = await this.log.append(chain, { chain: true });
+  private async recordChain(chain: readonly LineageEvent[], onIds?: (ids: readonly string[]) => void): Promise<RecordedEvent[] | Problem> {
+    const r = await this.log.append(chain, onIds === undefined ? { chain: true } : { chain: true, onIds });
     if (!r.ok) return r.problem;
     return r.entries.map((e, k) => ({ phase: chain[k]!.phase, id: e.id, index: e.index }));
   }
@@ -432,7 +439,8 @@ export class Governor {
     // 4. Record the authorization durably before anything runs.
     const authorized = this.event(execution, "authorized", actor, [], { decision: record });
     const verified = verifyNow && Object.keys(record.obligations).length === 0 ? [this.event(execution, "verified", actor, [], { outcome: { status: "ok", obligations: [] } })] : [];
-    const first = await this.recordChain([requested, authorized, ...verified]);
+    const onAuthorizing = options.onAuthorizing;
+    const first = await this.recordChain([requested, authorized, ...verified], onAuthorizing === undefined ? undefined : (ids) => onAuthorizing({ execution, authorizedEvent: ids[1]!, decisionRecord: record }));
     if (!Array.isArray(first)) return refused(problem("W7006", { detail: `cannot record the authorization: ${first.message}` }), [], record);
     return { allowed: true, execution, actor, decisionRecord: record, events: first, authorizedEvent: first[1]!.id, obligations: record.obligations };
   }

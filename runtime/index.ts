@@ -78,6 +78,8 @@ export { checkConsistency } from "./lineage/merkle.js";
 export { artifactSteps, consistencySteps, pinnedKeyBytes, proofSteps, type ArtifactSteps, type ConsistencySteps, type EvidenceCrypto, type EvidencePin, type EvidenceStep, type ProofSteps, type StepStatus } from "./lineage/evidence-steps.js";
 export { MemoryLineageStore } from "./lineage/memory-store.js";
 export { openSqliteStore, SqliteLineageStore, SQLITE_STORE_VERSION } from "./lineage/sqlite-store.js";
+export { openSqliteWorkerStore, SqliteWorkerStore, type OpenWorkerStoreResult } from "./lineage/sqlite-worker-store.js";
+export { openSigningWorker, type WorkerSigner } from "./crypto/signing-worker.js";
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";
 export { EVENT_KIND, PHASES, type LineageEvent, type Phase } from "./lineage/events.js";
 export { replayLog, type ReplayItem, type ReplayOptions, type ReplayReport } from "./lineage/replay.js";

@@ -267,10 +267,18 @@ export class DecisionNode {
     }
     this.authorizing++;
     let auth: Authorization;
+    // The artifact is signed while its events are made durable, and given only once they are.
+    let early: { readonly eventId: string; readonly expiresAt: string; readonly artifact: Promise<DsseEnvelope> } | undefined;
+    const onAuthorizing = (a: { readonly execution: string; readonly authorizedEvent: string; readonly decisionRecord: DecisionRecord }): void => {
+      const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
+      const artifact = signArtifactAsync({ node: this.options.node, execution: a.execution, eventId: a.authorizedEvent, expiresAt, decision: a.decisionRecord }, this.options.signer);
+      artifact.catch(() => undefined);
+      early = { eventId: a.authorizedEvent, expiresAt, artifact };
+    };
     try {
       if (options.parent !== undefined) await this.knownParent(options.parent);
       // Decided once: input that does not fit the schema comes back unrecorded (invalidInput).
-      auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", invalidInput: "refuse", ...(options.parent === undefined ? {} : { parent: options.parent }) });
+      auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", invalidInput: "refuse", onAuthorizing, ...(options.parent === undefined ? {} : { parent: options.parent }) });
     } finally {
       this.authorizing--;
     }
@@ -282,10 +290,11 @@ export class DecisionNode {
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
     // NOTE: what `complete` needs, as after a restart (below): not the decision record and events the response carries (up to `maxInFlight` are held).
     this.pending.set(auth.execution, { allowed: true, execution: auth.execution, actor: auth.actor, events: [], authorizedEvent: auth.authorizedEvent, obligations: auth.obligations });
-    const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
+    const signed = early?.eventId === auth.authorizedEvent ? early : undefined;
+    const expiresAt = signed?.expiresAt ?? new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
     let artifact: DsseEnvelope;
     try {
-      artifact = await signArtifactAsync({ node: this.options.node, execution: auth.execution, eventId: auth.authorizedEvent, expiresAt, decision: auth.decisionRecord }, this.options.signer);
+      artifact = await (signed?.artifact ?? signArtifactAsync({ node: this.options.node, execution: auth.execution, eventId: auth.authorizedEvent, expiresAt, decision: auth.decisionRecord }, this.options.signer));
     } catch (e) {
       return fail(problem("W7007", { detail: `the authorization is recorded but its artifact cannot be signed: ${e instanceof Error ? e.message : String(e)}` }));
     }

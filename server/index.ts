@@ -20,7 +20,7 @@ import { readFileSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { nodeSigner, openLocalLog, problem, readLogKey, type AsyncSigner, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
+import { nodeSigner, openLocalLog, openSigningWorker, problem, readLogKey, type AsyncSigner, type CheckpointSigner, type LineageLog, type Problem } from "../runtime/index.js";
 import { buildApp, type RouteInfo } from "./app.js";
 import { DecisionNode, type Snapshot } from "./decision-node.js";
 import { ServerMetrics } from "./metrics.js";
@@ -115,13 +115,14 @@ function awaited(signer: CheckpointSigner): AsyncSigner {
   return { publicKey: signer.publicKey, sign: async (message) => signer.sign(message) };
 }
 
-async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: AsyncSigner } | { readonly ok: false; readonly problem: Problem }> {
+async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: AsyncSigner; readonly close?: () => Promise<void> } | { readonly ok: false; readonly problem: Problem }> {
   if (o.log !== undefined) {
     if (o.signer === undefined) return { ok: false, problem: problem("W8017", { detail: "a log given to createServer needs the signer of its checkpoints" }) };
     return { ok: true, log: o.log, signer: awaited(o.signer) };
   }
   const dir = o.dir ?? process.cwd();
-  const opened = await openLocalLog({ dir });
+  // The store on a worker thread: a batch's commit and fsync do not stop the event loop.
+  const opened = await openLocalLog({ dir, worker: true });
   if (!opened.ok) return opened;
   const key = readLogKey(dir);
   if (!key.ok) {
@@ -129,10 +130,13 @@ async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly 
     return key;
   }
   try {
-    // NOTE: signed on the event loop with the one key object `nodeSigner` makes: node:crypto's
-    // callback form spends about as long on this thread setting up the job as the synchronous
-    // signature takes, and more CPU in all (measured: ~60 µs against ~38 µs per artifact).
-    return { ok: true, log: opened.log, signer: awaited(nodeSigner(key.value)) };
+    const onThread = nodeSigner(key.value);
+    // NOTE: artifacts are signed on a worker thread, a turn's signatures in one message: a
+    // signature costs tens of microseconds, the largest share of an authorization left on the
+    // event loop. node:crypto's callback form spends about as long on this thread setting up
+    // each job as the signature takes. Where no worker can start, the event loop signs.
+    const worker = await openSigningWorker(key.value, onThread.publicKey);
+    return { ok: true, log: opened.log, signer: worker ?? awaited(onThread), ...(worker === undefined ? {} : { close: () => worker.close() }) };
   } catch (e) {
     await opened.log.close();
     return { ok: false, problem: problem("W6207", { detail: `invalid node key: ${e instanceof Error ? e.message : String(e)}` }) };
@@ -162,6 +166,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
   if (!nodeResult.ok) {
     await o.mesh?.close();
     if (o.log === undefined) await log.close();
+    await opened.close?.();
     return nodeResult;
   }
   const node = nodeResult.node;
@@ -200,6 +205,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
   } catch (e) {
     await mesh?.close();
     if (o.log === undefined) await log.close();
+    await opened.close?.();
     return { ok: false, problem: problem("W8017", { detail: `cannot build the server: ${e instanceof Error ? e.message : String(e)}` }) };
   }
   const stopWatch = o.watchBundle === undefined ? () => undefined : watchBundleFile(o.watchBundle, node, app, loaded);
@@ -235,6 +241,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
         await app.close();
         await mesh?.close();
         if (o.log === undefined) await log.close();
+        await opened.close?.();
       })();
       return closed;
     },
