@@ -5,9 +5,9 @@
  * event-loop turn as the CLI writes them) plus one extra route,
  * `POST /bench/constant`, that parses the same body and answers a constant through the same
  * hooks. Sends `{url}` to the parent over IPC once listening, answers `{cpu}` (its CPU time)
- * when asked; stops on SIGTERM.
+ * when asked; stops on SIGTERM, removing its temporary directory.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => {
     void server.close().then(() => {
       log.flush();
+      rmSync(dir, { recursive: true, force: true });
       process.exit(0);
     });
   });
