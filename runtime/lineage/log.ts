@@ -136,9 +136,9 @@ export class LineageLog {
     return verifierKey(this.origin, this.publicKey);
   }
 
-  /** Can this log append (it has a signer and its stored state matches its checkpoint)? */
+  /** Can this log append (it has a signer, its stored state matches its checkpoint, and its store is available)? */
   get writable(): boolean {
-    return this.signer !== undefined && this.problem === undefined;
+    return this.signer !== undefined && this.problem === undefined && this.store.unavailable === undefined;
   }
 
   /** The current root hash. */

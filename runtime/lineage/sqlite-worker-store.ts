@@ -1,15 +1,18 @@
 /**
  * The SQLite lineage store on a worker thread: the same store, file and durability as
- * {@link openSqliteStore}, with every call answered by a worker thread that owns the
- * connection (`sqlite-worker.ts`), so a batch's SQLite work and its commit's fsync run off
- * the event loop. A busy server (`writ serve`) keeps deciding, signing and answering while
- * the previous batch is made durable; what the log acknowledges is unchanged (an append
+ * {@link openSqliteStore}, with the heavy calls answered by a worker thread that owns a
+ * connection of its own (`sqlite-worker.ts`), so a batch's SQLite work and its commit's fsync
+ * run off the event loop. A busy server (`writ serve`) keeps deciding, signing and answering
+ * while the previous batch is made durable; what the log acknowledges is unchanged (an append
  * resolves only once its transaction has committed).
  *
- * Calls are answered in the order they were made (the worker runs them one at a time), so a
- * read made after an append resolves sees it. If the worker stops, every pending and later
- * call rejects with a {@link StoreError} of kind `io`: the log refuses to acknowledge, and
- * enforcement fails closed.
+ * Light calls — reads, and a batch of at most {@link LOCAL_BATCH_EVENTS} events — made while
+ * the worker has nothing outstanding run on this thread's connection: a lone caller's small
+ * batch costs less written here than handed to a sleeping thread. Either way calls take effect
+ * in the order they were made (the worker runs its calls one at a time, and this thread's run
+ * only when the worker has none), so a read made after an append resolves sees it. If the
+ * worker stops, every pending and later call rejects with a {@link StoreError} of kind `io`:
+ * the log refuses to acknowledge, and enforcement fails closed.
  *
  * NOTE: Node only (worker thread, native module); never import from browser code.
  */
@@ -206,6 +209,11 @@ export class SqliteWorkerStore implements LineageStore, LeafScanSource {
         resolve();
       });
     });
+  }
+
+  /** Why every call is refused (the worker stopped, or the store is closed), once it is. */
+  get unavailable(): string | undefined {
+    return this.stopped?.message;
   }
 
   private answer(m: WorkerReply): void {

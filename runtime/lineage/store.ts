@@ -124,6 +124,11 @@ export interface LineageStore {
    * size (`conflict`), so a batch placed on one that failed is never stored.
    */
   readonly asyncCommit?: boolean;
+  /**
+   * Why the store refuses every call from now on, if it does (a store whose worker thread
+   * stopped, or one that is closed); a log over it is then not writable (`/readyz` says so).
+   */
+  readonly unavailable?: string | undefined;
   /** Number of entries (the next index to append). */
   size(): Promise<number>;
   /**

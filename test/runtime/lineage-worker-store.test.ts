@@ -138,6 +138,7 @@ describe("the SQLite store on a worker thread", () => {
       if (!opened.ok) throw new Error(opened.problem.message);
       const log = opened.log;
       expect((await log.append([{ n: 1 }])).ok).toBe(true);
+      expect(log.writable).toBe(true);
       const worker = (log.store as unknown as { worker: { terminate(): Promise<number> } }).worker;
       // More events than a batch written on the calling thread: this one goes to the worker.
       const pending = log.append(Array.from({ length: 40 }, (_, k) => ({ n: 2, k })));
@@ -145,6 +146,8 @@ describe("the SQLite store on a worker thread", () => {
       await worker.terminate();
       const r = await pending;
       expect(r.ok).toBe(false);
+      // A log over a store that refuses everything says it is not writable (what /readyz reports).
+      expect(log.writable).toBe(false);
       const later = await log.append([{ n: 3 }]); // small, but the store refuses everything now
       expect(later.ok).toBe(false);
       if (!later.ok) expect(later.problem.message).toMatch(/worker stopped/);

@@ -4,6 +4,9 @@
  * decisions by result, latency per route, rejections by reason, bundle info, log size,
  * checkpoint age).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileBundle, project, testServer } from "../support/servers.js";
 
@@ -41,6 +44,29 @@ describe("health and readiness", () => {
       expect((await post("/access/v1/evaluation", evaluation)).json()).toEqual({ decision: true });
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe("the log's worker", () => {
+  it("a server whose log worker stops is not ready, and its authorizations fail, none acknowledged", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "writ-ops-"));
+    const s = await testServer({ dir, memory: false, bundle: compileBundle(todo.policies, todo.schema), entities: todo.entities });
+    try {
+      const request = { principal: { type: "user", id: MORTY }, action: { type: "Action", id: "can_read_todos" }, resource: { type: "todo", id: "t" } };
+      const authorize = () => s.app.inject({ method: "POST", url: "/v1/authorize", payload: { request } });
+      expect((await authorize()).statusCode).toBe(200);
+      expect((await s.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+      await (s.node.log.store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      const ready = await s.app.inject({ method: "GET", url: "/readyz" });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().reasons).toContain("the lineage log is not writable");
+      const r = await authorize();
+      expect(r.statusCode).toBeGreaterThanOrEqual(500);
+      expect(r.json().artifact).toBeUndefined();
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
