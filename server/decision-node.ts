@@ -99,6 +99,13 @@ export function actionTypeOf(bundle: LoadedBundle, configured: string | undefine
   return types.length === 0 ? "Action" : undefined;
 }
 
+/** An artifact being signed, with what it names. */
+interface Signing {
+  readonly eventId: string;
+  readonly expiresAt: string;
+  readonly artifact: Promise<DsseEnvelope>;
+}
+
 /** The decision node (see the module comment). */
 export class DecisionNode {
   /** The execution index (verified entries only). */
@@ -268,12 +275,10 @@ export class DecisionNode {
     this.authorizing++;
     let auth: Authorization;
     // The artifact is signed while its events are made durable, and given only once they are.
-    let early: { readonly eventId: string; readonly expiresAt: string; readonly artifact: Promise<DsseEnvelope> } | undefined;
+    let early: Signing | undefined;
     const onAuthorizing = (a: { readonly execution: string; readonly authorizedEvent: string; readonly decisionRecord: DecisionRecord }): void => {
-      const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
-      const artifact = signArtifactAsync({ node: this.options.node, execution: a.execution, eventId: a.authorizedEvent, expiresAt, decision: a.decisionRecord }, this.options.signer);
-      artifact.catch(() => undefined);
-      early = { eventId: a.authorizedEvent, expiresAt, artifact };
+      early = this.signArtifact(a.execution, a.authorizedEvent, a.decisionRecord);
+      early.artifact.catch(() => undefined);
     };
     try {
       if (options.parent !== undefined) await this.knownParent(options.parent);
@@ -290,15 +295,21 @@ export class DecisionNode {
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
     // NOTE: what `complete` needs, as after a restart (below): not the decision record and events the response carries (up to `maxInFlight` are held).
     this.pending.set(auth.execution, { allowed: true, execution: auth.execution, actor: auth.actor, events: [], authorizedEvent: auth.authorizedEvent, obligations: auth.obligations });
-    const signed = early?.eventId === auth.authorizedEvent ? early : undefined;
-    const expiresAt = signed?.expiresAt ?? new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
+    const signing = early?.eventId === auth.authorizedEvent ? early : this.signArtifact(auth.execution, auth.authorizedEvent, auth.decisionRecord);
+    const expiresAt = signing.expiresAt;
     let artifact: DsseEnvelope;
     try {
-      artifact = await (signed?.artifact ?? signArtifactAsync({ node: this.options.node, execution: auth.execution, eventId: auth.authorizedEvent, expiresAt, decision: auth.decisionRecord }, this.options.signer));
+      artifact = await signing.artifact;
     } catch (e) {
       return fail(problem("W7007", { detail: `the authorization is recorded but its artifact cannot be signed: ${e instanceof Error ? e.message : String(e)}` }));
     }
     return { ok: true, authorization: auth, artifact, expiresAt };
+  }
+
+  /** Start signing the artifact of an authorized execution, expiring the TTL from now. */
+  private signArtifact(execution: string, eventId: string, decision: DecisionRecord): Signing {
+    const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
+    return { eventId, expiresAt, artifact: signArtifactAsync({ node: this.options.node, execution, eventId, expiresAt, decision }, this.options.signer) };
   }
 
   /**

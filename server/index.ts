@@ -135,7 +135,7 @@ async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly 
     // signature costs tens of microseconds, the largest share of an authorization left on the
     // event loop. node:crypto's callback form spends about as long on this thread setting up
     // each job as the signature takes. Where no worker can start, the event loop signs.
-    const worker = await openSigningWorker(key.value, onThread.publicKey);
+    const worker = await openSigningWorker(key.value, onThread);
     return { ok: true, log: opened.log, signer: worker ?? awaited(onThread), ...(worker === undefined ? {} : { close: () => worker.close() }) };
   } catch (e) {
     await opened.log.close();

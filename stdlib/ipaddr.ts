@@ -56,7 +56,6 @@ export class IpAddr implements ExtensionValue {
   static withText(addr: number, prefix: number, text: string): IpAddr {
     const v = new IpAddr(4, BigInt(addr), prefix);
     v.#text = text;
-    v.#start4 = v4Start(addr, prefix);
     return v;
   }
 

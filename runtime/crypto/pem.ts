@@ -70,6 +70,11 @@ function withPrefix(prefix: Uint8Array, raw: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The PKCS#8 DER of a 32-byte Ed25519 private key (seed): what node:crypto's `createPrivateKey` reads. */
+export function pkcs8Der(seed: Uint8Array): Uint8Array {
+  return withPrefix(PKCS8_ED25519_PREFIX, seed);
+}
+
 /** PEM text of a 32-byte Ed25519 private key (seed). */
 export function privateKeyToPem(seed: Uint8Array): string {
   if (seed.length !== 32) throw new Error("Ed25519 private key must be a 32-byte seed");

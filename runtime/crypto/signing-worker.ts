@@ -13,9 +13,9 @@
  *
  * NOTE: Node only (worker thread, node:crypto).
  */
-import { createPrivateKey, sign, type KeyObject } from "node:crypto";
 import { Worker } from "node:worker_threads";
-import { PKCS8_ED25519_PREFIX } from "./pem.js";
+import type { NoteSigner } from "../lineage/signed-note.js";
+import { pkcs8Der } from "./pem.js";
 import { workerScript } from "../worker-script.js";
 
 /** Messages to sign, back to back in `bytes`; `ends[k]` is the end offset of message k. */
@@ -44,19 +44,17 @@ interface Waiting {
 }
 
 /**
- * Start a signing worker for the 32-byte Ed25519 seed `privateKey` whose public key is
- * `publicKey`. Resolves once the worker runs; undefined when it cannot start (the caller then
+ * Start a signing worker for the 32-byte Ed25519 seed `privateKey`; `onThread` is a signer of
+ * the same key on this thread (`nodeSigner(privateKey)`), which makes the signatures not worth
+ * a hand-over. Resolves once the worker runs; undefined when it cannot start (the caller then
  * signs on its own thread). Never throws.
  */
-export async function openSigningWorker(privateKey: Uint8Array, publicKey: Uint8Array): Promise<WorkerSigner | undefined> {
+export async function openSigningWorker(privateKey: Uint8Array, onThread: NoteSigner): Promise<WorkerSigner | undefined> {
   const script = workerScript("runtime/crypto/signing-thread.js");
   if (script === undefined) return undefined;
-  const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + privateKey.length);
-  der.set(PKCS8_ED25519_PREFIX, 0);
-  der.set(privateKey, PKCS8_ED25519_PREFIX.length);
   let worker: Worker;
   try {
-    worker = new Worker(script, { workerData: der });
+    worker = new Worker(script, { workerData: pkcs8Der(privateKey) });
   } catch {
     return undefined;
   }
@@ -69,14 +67,13 @@ export async function openSigningWorker(privateKey: Uint8Array, publicKey: Uint8
     return undefined;
   }
   worker.unref();
-  return new Signer(worker, publicKey, createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" }));
+  return new Signer(worker, onThread);
 }
 
 class Signer implements WorkerSigner {
   private queued: Waiting[] = [];
   private readonly sent = new Map<number, Waiting[]>();
   private next = 1;
-  private flushing = false;
   /** A signature was made on this thread in this turn of the event loop. */
   private turnBusy = false;
   private readonly endTurn = (): void => {
@@ -84,12 +81,14 @@ class Signer implements WorkerSigner {
   };
   private stopped: Error | undefined;
 
+  readonly publicKey: Uint8Array;
+
   constructor(
     private readonly worker: Worker,
-    readonly publicKey: Uint8Array,
-    /** The same key on this thread, for a turn with few signatures while the worker has none. */
-    private readonly key: KeyObject,
+    /** The same key on this thread, for the first signature of a turn while the worker has none. */
+    private readonly onThread: NoteSigner,
   ) {
+    this.publicKey = onThread.publicKey;
     worker.on("message", (m: SignReply) => this.answer(m));
     worker.on("error", (e: Error) => this.stop(new Error(`the signing worker failed: ${e.message}`)));
     worker.once("exit", (code) => this.stop(new Error(`the signing worker stopped (exit code ${code})`)));
@@ -103,23 +102,19 @@ class Signer implements WorkerSigner {
       this.turnBusy = true;
       setImmediate(this.endTurn);
       try {
-        return Promise.resolve(new Uint8Array(sign(null, message, this.key)));
+        return Promise.resolve(this.onThread.sign(message));
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
     }
     return new Promise((resolve, reject) => {
+      // Everything asked for in this turn of the event loop goes in one message.
+      if (this.queued.length === 0) setImmediate(() => this.flush());
       this.queued.push({ message, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        // Everything asked for in this turn of the event loop goes in one message.
-        setImmediate(() => this.flush());
-      }
     });
   }
 
   private flush(): void {
-    this.flushing = false;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;

@@ -19,7 +19,7 @@ import { createPrivateKey, sign as signMessage } from "node:crypto";
 import { join } from "node:path";
 import { errorText, failure, type Failure } from "../../compiler/compile-ir.js";
 import { nodeCrypto } from "../crypto/node-crypto.js";
-import { PKCS8_ED25519_PREFIX, publicKeyToPem, type KeyResult } from "../crypto/pem.js";
+import { pkcs8Der, publicKeyToPem, type KeyResult } from "../crypto/pem.js";
 import { readPrivateKey, readPublicKey, writeKeyPair } from "../keys.js";
 import { LineageLog, type GroupCommitOptions, type OpenLogResult } from "./log.js";
 import type { NoteSigner } from "./signed-note.js";
@@ -119,10 +119,7 @@ export function readLogPublicKey(dir: string): KeyResult<Uint8Array> {
  * more than signing) and held inside the closure; nothing else sees the key bytes.
  */
 export function nodeSigner(privateKey: Uint8Array): NoteSigner {
-  const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + privateKey.length);
-  der.set(PKCS8_ED25519_PREFIX, 0);
-  der.set(privateKey, PKCS8_ED25519_PREFIX.length);
-  const key = createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" });
+  const key = createPrivateKey({ key: Buffer.from(pkcs8Der(privateKey)), format: "der", type: "pkcs8" });
   const publicKey = nodeCrypto.ed25519.publicKeyOf(privateKey);
   return { publicKey, sign: (message) => new Uint8Array(signMessage(null, message, key)) };
 }

@@ -233,9 +233,12 @@ export class LineageLog {
     this.kick();
   }
 
-  /** Write one batch by itself; a batch refused for one caller's duplicate event is written caller by caller, so only that caller fails. */
-  private async writeAlone(batch: readonly Pending[]): Promise<void> {
-    const r = await this.writeBatch(batch);
+  /**
+   * Write one batch by itself (or, given `first`, what writing it already gave); a batch refused
+   * for one caller's duplicate event is written caller by caller, so only that caller fails.
+   */
+  private async writeAlone(batch: readonly Pending[], first?: "failed" | "duplicate"): Promise<void> {
+    const r = first ?? (await this.writeBatch(batch));
     if (r === "duplicate" && batch.length > 1) for (const p of batch) await this.writeBatch([p]);
   }
 
@@ -245,8 +248,7 @@ export class LineageLog {
    * thread answers one batch's callers while the store makes the next one durable. A burst
    * of {@link SPLIT_EVENTS} events or more that finds nothing in flight is cut in two for the
    * same reason (otherwise every caller waits in one batch and this thread idles through its
-   * commit). Callers resolve in log
-   * order, each only once its own batch is durable. When a batch fails, the batch sent after
+   * commit). Callers resolve in log order, each only once its own batch is durable. When a batch fails, the batch sent after
    * it (placed on it, so refused by the store) goes back to the queue, and the failed one is
    * handled as when batches go one at a time: its callers fail, or on a conflict it is
    * written again after catching up, or on a duplicate caller by caller.
@@ -278,8 +280,7 @@ export class LineageLog {
       }
       // As the one-at-a-time way would: a batch not sent, or refused as a conflict (another writer), is written by itself (catching up first); else its callers fail.
       const conflict = head.error instanceof StoreError && head.error.kind === "conflict";
-      if (head.prepared === undefined || conflict) await this.writeAlone(head.batch);
-      else if (this.refused(head.batch, head.error) === "duplicate") for (const p of head.batch) await this.writeBatch([p]);
+      await this.writeAlone(head.batch, head.prepared === undefined || conflict ? undefined : this.refused(head.batch, head.error));
       this.pending.unshift(...again);
     }
   }
@@ -301,8 +302,9 @@ export class LineageLog {
           flight.failed = true;
         },
       );
-    } catch {
-      // written by itself when its turn comes, which reports why
+    } catch (e) {
+      // written by itself when its turn comes (not prepared), or failed with what the store threw
+      flight.error = e;
       flight.failed = true;
     }
     return flight;

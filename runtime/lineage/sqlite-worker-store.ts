@@ -24,26 +24,30 @@ import { StoreError, type AppendBatch, type LineageStore, type NewEntry, type No
 import type { LeafRow, LeafScanSource } from "./verify.js";
 import { workerScript } from "../worker-script.js";
 
+/** The store methods the worker answers. */
+export const WORKER_OPS = [
+  "size",
+  "append",
+  "readRange",
+  "scanLeaves",
+  "get",
+  "findById",
+  "findChildren",
+  "readNodes",
+  "putCheckpoint",
+  "checkpoints",
+  "latestCheckpoint",
+  "putObject",
+  "getObject",
+  "getMeta",
+  "setMeta",
+  "close",
+] as const;
+
 /** One store call posted to the worker. */
 export interface WorkerCall {
   readonly id: number;
-  readonly op:
-    | "size"
-    | "append"
-    | "readRange"
-    | "scanLeaves"
-    | "get"
-    | "findById"
-    | "findChildren"
-    | "readNodes"
-    | "putCheckpoint"
-    | "checkpoints"
-    | "latestCheckpoint"
-    | "putObject"
-    | "getObject"
-    | "getMeta"
-    | "setMeta"
-    | "close";
+  readonly op: (typeof WORKER_OPS)[number];
   readonly args: readonly unknown[];
 }
 
@@ -131,7 +135,7 @@ export function unpackBatch(p: PackedBatch): AppendBatch {
 export const LOCAL_BATCH_EVENTS = 16;
 
 /** The worker's first message. */
-type Ready = { readonly ready: true; readonly path: string } | { readonly ready: false; readonly problem: Problem };
+type Ready = { readonly ready: true } | { readonly ready: false; readonly problem: Problem };
 
 /** Result of {@link openSqliteWorkerStore}. */
 export type OpenWorkerStoreResult = { readonly ok: true; readonly store: SqliteWorkerStore } | Failure;

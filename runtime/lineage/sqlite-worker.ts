@@ -4,7 +4,7 @@
  * store calls the main thread posts, in the order they arrive.
  *
  * Protocol (structured-cloned messages):
- * - once, to the main thread: `{ ready: true, path }` or `{ ready: false, problem }`;
+ * - once, to the main thread: `{ ready: true }` or `{ ready: false, problem }`;
  * - main → worker: `{ id, op, args }` with `op` a store method;
  * - worker → main: `{ id, value }` or `{ id, error: { kind, message } }` (a {@link StoreError}).
  *
@@ -17,27 +17,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openSqliteStore, type SqliteLineageStore, type SqliteStoreOptions } from "./sqlite-store.js";
 import { StoreError, type StoredEntry } from "./store.js";
-import { unpackBatch, type PackedBatch, type WorkerCall, type WorkerReply } from "./sqlite-worker-store.js";
+import { unpackBatch, WORKER_OPS, type PackedBatch, type WorkerCall, type WorkerReply } from "./sqlite-worker-store.js";
 
 /** The store methods the main thread may call. */
-const OPS: ReadonlySet<string> = new Set<WorkerCall["op"]>([
-  "size",
-  "append",
-  "readRange",
-  "scanLeaves",
-  "get",
-  "findById",
-  "findChildren",
-  "readNodes",
-  "putCheckpoint",
-  "checkpoints",
-  "latestCheckpoint",
-  "putObject",
-  "getObject",
-  "getMeta",
-  "setMeta",
-  "close",
-]);
+const OPS: ReadonlySet<string> = new Set<string>(WORKER_OPS);
 
 /** A stored entry as plain data (the SQLite row object reads its parents lazily, which a structured clone would drop). */
 function plainEntry(e: StoredEntry | undefined): StoredEntry | undefined {
@@ -75,7 +58,7 @@ if (parentPort !== null) {
   const opened = openSqliteStore(workerData as SqliteStoreOptions);
   if (opened.ok) {
     serve(opened.store);
-    parentPort.postMessage({ ready: true, path: opened.store.path });
+    parentPort.postMessage({ ready: true });
   } else {
     parentPort.postMessage({ ready: false, problem: opened.problem });
     parentPort.close();

@@ -13,7 +13,7 @@ const SEED = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 1) & 0xff);
 
 async function open(): Promise<WorkerSigner> {
   const onThread = nodeSigner(SEED);
-  const w = await openSigningWorker(SEED, onThread.publicKey);
+  const w = await openSigningWorker(SEED, onThread);
   if (w === undefined) throw new Error("the signing worker did not start");
   return w;
 }
