@@ -48,6 +48,24 @@ describe("eventBytes", () => {
     );
   });
 
+  it("orders keys as canonicalBytes does on short key lists (sorted in place) and long ones (property)", () => {
+    const wide = fc.dictionary(oddString, fc.oneof(fc.integer(), oddString, fc.dictionary(oddString, fc.boolean(), { maxKeys: 20 })), { minKeys: 0, maxKeys: 40 });
+    fc.assert(
+      fc.property(wide, (v) => {
+        expect(outcome(eventBytes, v)).toBe(outcome(canonicalBytes, v));
+      }),
+      { numRuns: 500, seed: 6962 },
+    );
+  });
+
+  it("gives a plain Uint8Array whose slice() is a copy (stores keep what they copy)", () => {
+    const bytes = eventBytes({ a: 1 });
+    expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
+    const kept = bytes.slice();
+    bytes[1] = 0x21;
+    expect(new TextDecoder().decode(kept)).toBe('{"a":1}');
+  });
+
   it("refuses what canonicalBytes refuses: undefined, NaN, bigint, class instances, toJSON, holes, symbol keys, cycles", () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic["self"] = cyclic;
