@@ -115,10 +115,11 @@ function awaited(signer: CheckpointSigner): AsyncSigner {
   return { publicKey: signer.publicKey, sign: async (message) => signer.sign(message) };
 }
 
-async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: AsyncSigner; readonly close?: () => Promise<void> } | { readonly ok: false; readonly problem: Problem }> {
+/** The log and artifact signer of a server; `release` closes what the server opened itself (not a log it was given). */
+async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly log: LineageLog; readonly signer: AsyncSigner; readonly release: () => Promise<void> } | { readonly ok: false; readonly problem: Problem }> {
   if (o.log !== undefined) {
     if (o.signer === undefined) return { ok: false, problem: problem("W8017", { detail: "a log given to createServer needs the signer of its checkpoints" }) };
-    return { ok: true, log: o.log, signer: awaited(o.signer) };
+    return { ok: true, log: o.log, signer: awaited(o.signer), release: async () => undefined };
   }
   const dir = o.dir ?? process.cwd();
   // The store on a worker thread: a batch's commit and fsync do not stop the event loop.
@@ -136,7 +137,11 @@ async function openLog(o: ServerOptions): Promise<{ readonly ok: true; readonly 
     // event loop. node:crypto's callback form spends about as long on this thread setting up
     // each job as the signature takes. Where no worker can start, the event loop signs.
     const worker = await openSigningWorker(key.value, onThread);
-    return { ok: true, log: opened.log, signer: worker ?? awaited(onThread), ...(worker === undefined ? {} : { close: () => worker.close() }) };
+    const release = async (): Promise<void> => {
+      await opened.log.close();
+      await worker?.close();
+    };
+    return { ok: true, log: opened.log, signer: worker ?? awaited(onThread), release };
   } catch (e) {
     await opened.log.close();
     return { ok: false, problem: problem("W6207", { detail: `invalid node key: ${e instanceof Error ? e.message : String(e)}` }) };
@@ -165,8 +170,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
   );
   if (!nodeResult.ok) {
     await o.mesh?.close();
-    if (o.log === undefined) await log.close();
-    await opened.close?.();
+    await opened.release();
     return nodeResult;
   }
   const node = nodeResult.node;
@@ -204,8 +208,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
     }));
   } catch (e) {
     await mesh?.close();
-    if (o.log === undefined) await log.close();
-    await opened.close?.();
+    await opened.release();
     return { ok: false, problem: problem("W8017", { detail: `cannot build the server: ${e instanceof Error ? e.message : String(e)}` }) };
   }
   const stopWatch = o.watchBundle === undefined ? () => undefined : watchBundleFile(o.watchBundle, node, app, loaded);
@@ -240,8 +243,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
         stopWatch();
         await app.close();
         await mesh?.close();
-        if (o.log === undefined) await log.close();
-        await opened.close?.();
+        await opened.release();
       })();
       return closed;
     },

@@ -209,7 +209,8 @@ export class SqliteWorkerStore implements LineageStore, LeafScanSource {
     worker.on("error", (e: Error) => this.stop(new StoreError("io", `the lineage store's worker failed: ${e.message}`)));
     this.exited = new Promise((resolve) => {
       worker.once("exit", (code) => {
-        this.stop(new StoreError(this.stopped?.kind ?? "io", this.stopped?.message ?? `the lineage store's worker stopped (exit code ${code})`));
+        // NOTE: a store already stopped (closed, or the worker failed) keeps its first reason.
+        this.stop(new StoreError("io", `the lineage store's worker stopped (exit code ${code})`));
         resolve();
       });
     });

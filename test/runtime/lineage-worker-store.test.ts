@@ -37,6 +37,16 @@ const batchArb: fc.Arbitrary<AppendBatch> = fc.record(
   { requiredKeys: ["entries", "nodes"] },
 );
 
+/** Run `fn` with a new temporary folder, removed afterwards. */
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "writ-worker-store-"));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("the SQLite store on a worker thread", () => {
   it("posts a batch packed into one buffer and reads back the same batch, for any batch (seeded)", () => {
     fc.assert(
@@ -50,9 +60,8 @@ describe("the SQLite store on a worker thread", () => {
     );
   });
 
-  it("writes the same database the store on the calling thread reads, in WAL mode with synchronous=FULL", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "writ-worker-store-"));
-    try {
+  it("writes the same database the store on the calling thread reads, in WAL mode with synchronous=FULL", () =>
+    inTempDir(async (dir) => {
       const store = await openWorker(dir);
       expect(store.path).toBe(join(dir, ".writ", "lineage.db"));
       expect(store.asyncCommit).toBe(true);
@@ -70,14 +79,10 @@ describe("the SQLite store on a worker thread", () => {
       expect(String(db.pragma("journal_mode", { simple: true })).toLowerCase()).toBe("wal");
       expect(db.pragma("synchronous", { simple: true })).toBe(2);
       await direct.store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("answers calls in the order they were made: a read made right after an append sees it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "writ-worker-store-"));
-    try {
+  it("answers calls in the order they were made: a read made right after an append sees it", () =>
+    inTempDir(async (dir) => {
       const store = await openWorker(dir);
       const sizes: Promise<number>[] = [];
       const appends: Promise<void>[] = [];
@@ -88,14 +93,10 @@ describe("the SQLite store on a worker thread", () => {
       await Promise.all(appends);
       expect(await Promise.all(sizes)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("writes a small batch on the calling thread while the worker has nothing outstanding, a larger one on the worker", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "writ-worker-store-"));
-    try {
+  it("writes a small batch on the calling thread while the worker has nothing outstanding, a larger one on the worker", () =>
+    inTempDir(async (dir) => {
       const store = await openWorker(dir);
       const waiting = (): number => (store as unknown as { waiting: Map<number, unknown> }).waiting.size;
       const entry = (i: number) => ({ index: i, id: `sha256:${i}`, data: new Uint8Array([i]), parents: [] });
@@ -111,14 +112,10 @@ describe("the SQLite store on a worker thread", () => {
       await Promise.all([big, after]);
       expect(await size).toBe(2 * LOCAL_BATCH_EVENTS + 2);
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("refuses every call once closed, and a store whose database cannot open fails to open with one line", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "writ-worker-store-"));
-    try {
+  it("refuses every call once closed, and a store whose database cannot open fails to open with one line", () =>
+    inTempDir(async (dir) => {
       const store = await openWorker(dir);
       await store.close();
       await expect(store.size()).rejects.toMatchObject({ kind: "closed" });
@@ -126,14 +123,10 @@ describe("the SQLite store on a worker thread", () => {
       const missing = await openSqliteWorkerStore({ dir: join(dir, "nowhere"), mustExist: true });
       expect(missing.ok).toBe(false);
       if (!missing.ok) expect(missing.problem.message).toMatch(/cannot open lineage store .*lineage\.db/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("a worker that stops fails the calls waiting on it and every later one, and the log on it acknowledges nothing", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "writ-worker-store-"));
-    try {
+  it("a worker that stops fails the calls waiting on it and every later one, and the log on it acknowledges nothing", () =>
+    inTempDir(async (dir) => {
       const opened = await openLocalLog({ dir, worker: true });
       if (!opened.ok) throw new Error(opened.problem.message);
       const log = opened.log;
@@ -159,8 +152,5 @@ describe("the SQLite store on a worker thread", () => {
       expect(again.log.size).toBe(1);
       expect((await again.log.verify()).ok).toBe(true);
       await again.log.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
