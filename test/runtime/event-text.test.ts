@@ -94,6 +94,33 @@ describe("eventBytes", () => {
     expect(hex(eventBytes(o))).toBe(hex(canonicalBytes(o)));
   });
 
+  it("gives the right bytes for values larger than its scratch buffer, and after one", () => {
+    const big = { s: "x".repeat(3 * 1024 * 1024), list: Array.from({ length: 20_000 }, (_, i) => ({ i, t: `é${i}` })) };
+    expect(hex(eventBytes(big))).toBe(hex(canonicalBytes(big)));
+    const small = { b: "after", a: [1, 2] };
+    expect(new TextDecoder().decode(eventBytes(small))).toBe('{"a":[1,2],"b":"after"}');
+  });
+
+  it("gives the generic bytes to a call made while it writes (a getter that canonicalizes)", () => {
+    const inner = { z: "inner", a: 1 };
+    const outer = {
+      get b(): string {
+        return new TextDecoder().decode(eventBytes(inner));
+      },
+      a: "first",
+      c: ["last"],
+    };
+    expect(new TextDecoder().decode(eventBytes(outer))).toBe('{"a":"first","b":"{\\"a\\":1,\\"z\\":\\"inner\\"}","c":["last"]}');
+    expect(hex(eventBytes(outer))).toBe(hex(canonicalBytes(outer)));
+  });
+
+  it("returns arrays that later calls do not overwrite", () => {
+    const first = eventBytes({ a: "one" });
+    const second = eventBytes({ a: "two" });
+    expect(new TextDecoder().decode(first)).toBe('{"a":"one"}');
+    expect(new TextDecoder().decode(second)).toBe('{"a":"two"}');
+  });
+
   it("gives the bytes canonicalBytes gives at the depth limit and past it", () => {
     const nest = (n: number): unknown => {
       let v: unknown = 0;
