@@ -55,16 +55,27 @@ export interface InTotoStatement {
 
 const UTF8 = new TextEncoder();
 
-/** The DSSE pre-authentication encoding of `payloadType` and `body`. */
+/** Write ASCII `text` into `out` at `at`; returns the position after it. */
+function putAscii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
+/** The DSSE pre-authentication encoding of `payloadType` and `body`, in one array (a signer hashes it once). */
 export function pae(payloadType: string, body: Uint8Array): Uint8Array {
-  const type = UTF8.encode(payloadType);
-  const head = UTF8.encode(`DSSEv1 ${type.length} `);
-  const mid = UTF8.encode(` ${body.length} `);
-  const out = new Uint8Array(head.length + type.length + mid.length + body.length);
-  out.set(head, 0);
-  out.set(type, head.length);
-  out.set(mid, head.length + type.length);
-  out.set(body, head.length + type.length + mid.length);
+  const type = /^[\x00-\x7f]*$/.test(payloadType) ? undefined : UTF8.encode(payloadType);
+  const typeLength = type === undefined ? payloadType.length : type.length;
+  const head = `DSSEv1 ${typeLength} `;
+  const mid = ` ${body.length} `;
+  const out = new Uint8Array(head.length + typeLength + mid.length + body.length);
+  let at = putAscii(out, 0, head);
+  if (type === undefined) at = putAscii(out, at, payloadType);
+  else {
+    out.set(type, at);
+    at += type.length;
+  }
+  at = putAscii(out, at, mid);
+  out.set(body, at);
   return out;
 }
 

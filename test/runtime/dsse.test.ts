@@ -24,6 +24,17 @@ describe("PAE", () => {
     expect(text(pae(IN_TOTO_PAYLOAD_TYPE, new Uint8Array()))).toBe(`DSSEv1 28 ${IN_TOTO_PAYLOAD_TYPE} 0 `);
   });
 
+  it("is the specification's concatenation for any type and body (property)", () => {
+    const concat = (...parts: Uint8Array[]): string => Buffer.concat(parts).toString("hex");
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.constantFrom(IN_TOTO_PAYLOAD_TYPE, "\u007f", "\u0080")), fc.uint8Array({ maxLength: 300 }), (t, b) => {
+        const spec = concat(utf8(`DSSEv1 ${utf8(t).length} `), utf8(t), utf8(` ${b.length} `), b);
+        expect(Buffer.from(pae(t, b)).toString("hex")).toBe(spec);
+      }),
+      { numRuns: 500, seed: 4200 },
+    );
+  });
+
   it("is injective: different (type, body) pairs never encode alike", () => {
     fc.assert(
       fc.property(fc.string(), fc.uint8Array(), fc.string(), fc.uint8Array(), (t1, b1, t2, b2) => {
