@@ -32,6 +32,7 @@
  *
  * NOTE: the clock is read only to stamp `recordedAt`; decisions never see it.
  */
+import { isoTime } from "./iso-time.js";
 import { contentId } from "../compiler/canonical.js";
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
 import { bundleText, type LoadedBundle } from "./bundle.js";
@@ -266,7 +267,7 @@ export class Governor {
 
   /** An event of an execution, stamped now. */
   private event(execution: string, phase: Phase, actor: string, parents: readonly string[], extra: Partial<LineageEvent>): LineageEvent {
-    return { kind: EVENT_KIND, execution, phase, actor, node: this.node, parents: [...parents], ...extra, recordedAt: this.clock().toISOString() };
+    return { kind: EVENT_KIND, execution, phase, actor, node: this.node, parents: [...parents], ...extra, recordedAt: isoTime(this.clock().getTime()) };
   }
 
   /** A stored, proven event: its content, or why it cannot be used. */

@@ -32,6 +32,7 @@ export {
   type RecordReason,
 } from "./decision-record.js";
 export { EVALUATOR, WRIT_VERSION } from "./version.js";
+export { isoTime } from "./iso-time.js";
 export { BUNDLE_FORMAT, LANGUAGE_VERSION, bundleId, keyIdOf, policyId, schemaId } from "../compiler/ids.js";
 export { canonicalJson, contentId } from "../compiler/canonical.js";
 export type { Bundle, BundleLink, BundlePolicy, BundleSignature, BundleTemplate } from "../compiler/bundle.js";
