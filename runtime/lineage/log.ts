@@ -57,6 +57,9 @@ export { lineageOrigin } from "./log-open.js";
 export type { NoteSigner as CheckpointSigner } from "./signed-note.js";
 export type { CheckpointTrust, TrustedCheckpoint, TrustResult } from "./trust.js";
 
+/** Appends of up to this many events look for a repeated id by scanning; larger ones keep a set. */
+const SCAN_IDS = 16;
+
 /** Outcome of {@link LineageLog.open}. */
 export type OpenLogResult = { readonly ok: true; readonly log: LineageLog } | Failure;
 
@@ -165,7 +168,9 @@ export class LineageLog {
     if (this.problem !== undefined) return Promise.resolve({ ok: false, problem: this.problem });
     if (events.length === 0) return Promise.resolve(failure("W6206", { detail: "nothing to append" }));
     const entries: Pending["entries"][number][] = [];
-    const ids = new Set<string>();
+    // NOTE: most appends are a governed step's two to five events, where a scan finds a repeated id sooner than a Set is built.
+    const ids: string[] = [];
+    const seen = events.length > SCAN_IDS ? new Set<string>() : undefined;
     for (let k = 0; k < events.length; k++) {
       let event = events[k];
       if (typeof event !== "object" || event === null || Array.isArray(event)) return Promise.resolve(failure("W6206", { detail: `event ${k} is not a JSON object` }));
@@ -179,8 +184,9 @@ export class LineageLog {
       }
       const leaf = this.crypto.merkle.leaf(data);
       const id = eventIdOf(leaf);
-      if (ids.has(id)) return Promise.resolve(failure("W6209", { kind: "duplicate", detail: `event ${k} repeats an earlier event of the same append` }));
-      ids.add(id);
+      if (seen === undefined ? ids.includes(id) : seen.has(id)) return Promise.resolve(failure("W6209", { kind: "duplicate", detail: `event ${k} repeats an earlier event of the same append` }));
+      ids.push(id);
+      seen?.add(id);
       entries.push({ id, data, leaf, parents: [...this.parentsOf(event as Record<string, unknown>)] });
     }
     return new Promise((resolve) => {
@@ -188,7 +194,7 @@ export class LineageLog {
       this.kick();
       if (options.onIds !== undefined) {
         try {
-          options.onIds(entries.map((e) => e.id));
+          options.onIds(ids);
         } catch {
           // the caller's early work failed; the append goes on
         }

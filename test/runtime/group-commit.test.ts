@@ -101,6 +101,23 @@ describe("group commit", () => {
     expect((await log.verify()).ok).toBe(true);
   });
 
+  it("refuses, recording nothing, an append that repeats one of its own events (short appends and long ones)", async () => {
+    const store = new CountingStore();
+    const log = await open(store);
+    for (const n of [2, 5, 16, 17, 40]) {
+      for (const at of [1, n - 1]) {
+        const events = Array.from({ length: n }, (_, i) => ({ n, i }));
+        events[at] = { n, i: at - 1 };
+        const r = await log.append(events);
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.problem).toMatchObject({ code: "W6209", values: { kind: "duplicate" } });
+      }
+      expect((await log.append(Array.from({ length: n }, (_, i) => ({ n, i })))).ok).toBe(true);
+    }
+    expect(log.size).toBe(2 + 5 + 16 + 17 + 40);
+    expect((await log.verify()).ok).toBe(true);
+  });
+
   it("keeps batches within maxBatchEvents (a single larger append stays whole)", async () => {
     const store = new CountingStore();
     const log = await open(store, 10);
