@@ -12,6 +12,7 @@
 import {
   BundleGuard,
   Governor,
+  isoTime,
   loadEntities,
   problem,
   readVerified,
@@ -113,7 +114,8 @@ export class DecisionNode {
   private current: Snapshot | undefined;
   private governor: Governor | undefined;
   private readonly guard = new BundleGuard();
-  private readonly pending = new Map<string, Authorization>();
+  /** Executions this process authorized that wait for an outcome (what `complete` needs is in their index rows). */
+  private readonly pending = new Set<string>();
   private readonly completing = new Set<string>();
   private authorizing = 0;
   private lastAppendAt: number;
@@ -293,8 +295,8 @@ export class DecisionNode {
     this.lastAppendAt = this.options.clock().getTime();
     this.indexEvents(auth.execution, auth.actor, auth.events, { request, parent: options.parent, bundleId: cur.bundle.bundleId }, auth.decisionRecord);
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
-    // NOTE: what `complete` needs, as after a restart (below): not the decision record and events the response carries (up to `maxInFlight` are held).
-    this.pending.set(auth.execution, { allowed: true, execution: auth.execution, actor: auth.actor, events: [], authorizedEvent: auth.authorizedEvent, obligations: auth.obligations });
+    // NOTE: `complete` reads the execution's index row, as after a restart (below): nothing of the response is held.
+    this.pending.add(auth.execution);
     const signing = early?.eventId === auth.authorizedEvent ? early : this.signArtifact(auth.execution, auth.authorizedEvent, auth.decisionRecord);
     const expiresAt = signing.expiresAt;
     let artifact: DsseEnvelope;
@@ -308,7 +310,7 @@ export class DecisionNode {
 
   /** Start signing the artifact of an authorized execution, expiring the TTL from now. */
   private signArtifact(execution: string, eventId: string, decision: DecisionRecord): Signing {
-    const expiresAt = new Date(this.options.clock().getTime() + this.options.artifactTtlMs).toISOString();
+    const expiresAt = isoTime(this.options.clock().getTime() + this.options.artifactTtlMs);
     return { eventId, expiresAt, artifact: signArtifactAsync({ node: this.options.node, execution, eventId, expiresAt, decision }, this.options.signer) };
   }
 
@@ -331,7 +333,7 @@ export class DecisionNode {
    * `recordedAt` inside the event; after a restart the index reads the events themselves.
    */
   private indexEvents(execution: string, actor: string, events: readonly RecordedEvent[], requested?: { readonly request: unknown; readonly parent: string | undefined; readonly bundleId: string }, decision?: DecisionRecord): void {
-    const recordedAt = this.options.clock().toISOString();
+    const recordedAt = isoTime(this.options.clock().getTime());
     for (const e of events) {
       const first = e.phase === "requested" && requested !== undefined ? { request: requested.request, parents: requested.parent === undefined ? [] : [requested.parent], bundleId: requested.bundleId } : {};
       this.index.add({ id: e.id, index: e.index, execution, phase: e.phase, actor, node: this.options.node, recordedAt, ...first, ...(decision === undefined ? {} : { decision }) });
@@ -347,14 +349,11 @@ export class DecisionNode {
     const governor = this.governor;
     if (governor === undefined) return fail(problem("W8008"));
     if (this.completing.has(execution)) return fail(problem("W8014", { execution }));
-    let auth = this.pending.get(execution);
-    if (auth === undefined) {
-      const row = this.index.get(execution);
-      if (row === undefined || row.node !== this.options.node) return fail(problem("W8013", { detail: `no execution ${execution} was authorized by this node` }));
-      if (row.decision === "deny") return fail(problem("W7009", { detail: `execution ${execution} was not authorized` }));
-      if (row.status !== "authorized" || row.authorizedEvent === undefined) return fail(problem("W8014", { execution }));
-      auth = { allowed: true, execution, actor: row.actor, events: [], authorizedEvent: row.authorizedEvent, obligations: Object.fromEntries(row.obligations.map((o) => [o, true])) };
-    }
+    const row = this.index.get(execution);
+    if (row === undefined || row.node !== this.options.node) return fail(problem("W8013", { detail: `no execution ${execution} was authorized by this node` }));
+    if (row.decision === "deny") return fail(problem("W7009", { detail: `execution ${execution} was not authorized` }));
+    if (row.status !== "authorized" || row.authorizedEvent === undefined) return fail(problem("W8014", { execution }));
+    const auth: Authorization = { allowed: true, execution, actor: row.actor, events: [], authorizedEvent: row.authorizedEvent, obligations: Object.fromEntries(row.obligations.map((o) => [o, true])) };
     this.completing.add(execution);
     try {
       const r = await governor.complete(auth, outcome);

@@ -139,6 +139,9 @@ type MutableRow = { -readonly [K in keyof ExecutionRow]: ExecutionRow[K] } & { e
 
 type MutableUse = { -readonly [K in keyof BundleUse]: BundleUse[K] };
 
+/** The obligations of a row that has none (shared: most rows). */
+const NONE: readonly string[] = Object.freeze([]);
+
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
@@ -152,6 +155,10 @@ export function uidText(x: unknown): string | undefined {
 
 /** Insert `seq` into an ascending list (arrivals are almost always at the end). */
 function insertSorted(list: number[], seq: number): void {
+  if (list.length === 0 || list[list.length - 1]! < seq) {
+    list.push(seq);
+    return;
+  }
   let i = list.length;
   while (i > 0 && list[i - 1]! > seq) i--;
   if (list[i - 1] === seq) return;
@@ -182,6 +189,8 @@ export class LineageIndex {
   /** Event id → the row of its execution (every indexed event). */
   private readonly byEvent = new Map<string, MutableRow>();
   private readonly bundles = new Map<string, MutableUse>();
+  /** The uid texts rows name (see {@link shared}). */
+  private readonly texts = new Map<string, string>();
   /** True while every row's `at` is at or after the previous row's. */
   private timesInOrder = true;
 
@@ -200,7 +209,27 @@ export class LineageIndex {
     if (this.byEvent.has(e.id)) return;
     let row = this.byExecution.get(e.execution);
     if (row === undefined) {
-      row = { execution: e.execution, seq: this.rows.length, status: "requested", audited: false, actor: e.actor, node: e.node, obligations: [], events: [], children: 0, kids: [] };
+      // NOTE: every field is set here, unset ones as undefined, so all rows share one shape (fields added later grew each row's property storage).
+      row = {
+        execution: e.execution,
+        seq: this.rows.length,
+        principal: undefined,
+        action: undefined,
+        resource: undefined,
+        decision: undefined,
+        status: "requested",
+        audited: false,
+        actor: e.actor,
+        node: e.node,
+        authorizedEvent: undefined,
+        obligations: NONE,
+        events: [],
+        at: undefined,
+        parent: undefined,
+        bundleId: undefined,
+        children: 0,
+        kids: [],
+      };
       if (e.recordedAt !== undefined) {
         const prev = this.rows[this.rows.length - 1];
         if (prev !== undefined && (prev.at === undefined || prev.at > e.recordedAt)) this.timesInOrder = false;
@@ -227,7 +256,7 @@ export class LineageIndex {
       case "failed":
         row.status = e.phase;
         row.authorizedEvent = undefined;
-        row.obligations = [];
+        row.obligations = NONE;
         break;
       case "audited":
         row.audited = true;
@@ -240,11 +269,20 @@ export class LineageIndex {
     for (const e of events) this.add(e);
   }
 
+  /** One string per distinct uid text: rows share it instead of each keeping its own copy (most rows name a few principals, actions and resources). */
+  private shared(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    this.texts.set(text, text);
+    return text;
+  }
+
   private requested(row: MutableRow, request: unknown): void {
     if (!isObject(request)) return;
-    const principal = uidText(request["principal"]);
-    const action = uidText(request["action"]);
-    const resource = uidText(request["resource"]);
+    const principal = this.shared(uidText(request["principal"]));
+    const action = this.shared(uidText(request["action"]));
+    const resource = this.shared(uidText(request["resource"]));
     if (principal !== undefined && row.principal === undefined) {
       row.principal = principal;
       this.post(this.byPrincipal, principal, row.seq);
@@ -287,7 +325,7 @@ export class LineageIndex {
     if (e.phase === "authorized" && row.status === "authorized") {
       row.authorizedEvent = e.id;
       const ob = isObject(e.decision) ? e.decision["obligations"] : undefined;
-      row.obligations = isObject(ob) ? Object.keys(ob).sort() : [];
+      row.obligations = isObject(ob) && Object.keys(ob).length > 0 ? Object.keys(ob).sort() : NONE;
     }
   }
 

@@ -24,6 +24,11 @@ import { authorizeSchema, decideSchema, outcomeSchema } from "../schemas.js";
 /** The actor recorded for requests without tokens. */
 export const LOCAL_ACTOR = "local";
 
+/** Serialize an answer with JSON.stringify. */
+function plainJson(data: unknown): string {
+  return JSON.stringify(data);
+}
+
 /** The governed-execution plugin. */
 export async function governedRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   app.post("/v1/decide", { schema: decideSchema, config: { scope: "decide", name: "decide" } }, async (request, reply) => {
@@ -44,7 +49,9 @@ export async function governedRoutes(app: FastifyInstance, ctx: RouteContext): P
     return reply.send(record);
   });
 
-  app.post("/v1/authorize", { schema: authorizeSchema, config: { scope: "authorize", name: "authorize" } }, async (request: FastifyRequest<{ Body: { request: unknown; parent?: string } }>, reply) => {
+  // NOTE: the answer is built field by field below in the schema's order and its decision and artifact are open objects, so
+  // JSON.stringify gives the bytes the schema's compiled serializer gives, with a fraction of its garbage (~5 KB per answer).
+  app.post("/v1/authorize", { schema: authorizeSchema, serializerCompiler: () => plainJson, config: { scope: "authorize", name: "authorize" } }, async (request: FastifyRequest<{ Body: { request: unknown; parent?: string } }>, reply) => {
     const actor = request.caller?.name ?? LOCAL_ACTOR;
     const r = await ctx.node.authorize(request.body.request, { actor, ...(request.body.parent === undefined ? {} : { parent: request.body.parent }) });
     if (!r.ok) return sendProblem(reply, r.problem, r.details, r.problem.code === "W8009" ? { "retry-after": "1" } : {});

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide, ed25519, verifyArtifact, verifyProof } from "../../runtime/index.js";
 import type { WritServer } from "../../server/index.js";
+import { authorizeSchema } from "../../server/schemas.js";
 import { compileBundle, projectBundle, ROOT, tempDir, testServer } from "../support/servers.js";
 
 const NOW = new Date("2030-01-01T00:00:00.000Z");
@@ -58,6 +59,17 @@ describe("authorize", () => {
     expect(r.body.events.map((e: { phase: string }) => e.phase)).toEqual(["requested", "denied", "audited"]);
     expect(r.body.artifact).toBeUndefined();
     expect(s.node.index.get(r.body.execution)).toMatchObject({ decision: "deny", status: "denied", audited: true });
+  });
+
+  it("answers allow and deny with the response schema's fields only, in its order (the answer is serialized as built)", async () => {
+    const fields = Object.keys(authorizeSchema.response[200].properties);
+    for (const action of ["read", "write"]) {
+      const r = await call("POST", "/v1/authorize", { request: req("vi", action) });
+      const keys = Object.keys(r.body);
+      expect(keys).toEqual(fields.filter((k) => keys.includes(k)));
+      for (const e of r.body.events) expect(Object.keys(e)).toEqual(["phase", "id", "index"]);
+      if (r.body.problem !== undefined) expect(Object.keys(r.body.problem)).toEqual(["code", "message"]);
+    }
   });
 
   it("refuses input that does not fit the schema, or that brings its own lineage, and records nothing", async () => {
