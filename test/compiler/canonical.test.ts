@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
+  toHex,
   CanonicalJsonError,
   canonicalBytes,
   canonicalJson,
@@ -41,6 +42,22 @@ describeConformance("RFC 8785 conformance vectors", jcs, () => {
       expect(canonicalJson(input)).toBe(new TextDecoder().decode(expected));
     });
   }
+});
+
+describe("toHex", () => {
+  it("is two lowercase digits per byte, for any bytes and any view into a larger buffer (property)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(8), fc.nat(8), (bytes, before, after) => {
+        const big = new Uint8Array(before + bytes.length + after).fill(0xee);
+        big.set(bytes, before);
+        const view = big.subarray(before, before + bytes.length);
+        const expected = Array.from(bytes, (b) => (b < 16 ? "0" : "") + b.toString(16)).join("");
+        expect(toHex(view)).toBe(expected);
+        expect(toHex(bytes)).toBe(expected);
+      }),
+      { numRuns: 500, seed: 16 },
+    );
+  });
 });
 
 describe("ids", () => {
