@@ -135,12 +135,18 @@ export const MAX_PAGE = 500;
 /** The page size when a query gives none. */
 export const DEFAULT_PAGE = 50;
 
-type MutableRow = { -readonly [K in keyof ExecutionRow]: ExecutionRow[K] } & { events: { phase: Phase; id: string; index: number }[]; kids: number[] };
+type MutableRow = { -readonly [K in keyof ExecutionRow]: ExecutionRow[K] } & { events: readonly { phase: Phase; id: string; index: number }[]; kids: number[] };
 
 type MutableUse = { -readonly [K in keyof BundleUse]: BundleUse[K] };
 
 /** The obligations of a row that has none (shared: most rows). */
 const NONE: readonly string[] = Object.freeze([]);
+
+/** The child list of a row that has none (shared: most rows; replaced by a list of its own on the first child). */
+const NO_KIDS: number[] = Object.freeze([]) as unknown as number[];
+
+/** Rows keep up to this many events in an array of exactly their number. */
+const EXACT_EVENTS = 8;
 
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -228,7 +234,7 @@ export class LineageIndex {
         parent: undefined,
         bundleId: undefined,
         children: 0,
-        kids: [],
+        kids: NO_KIDS,
       };
       if (e.recordedAt !== undefined) {
         const prev = this.rows[this.rows.length - 1];
@@ -240,7 +246,10 @@ export class LineageIndex {
       this.post(this.byNode, e.node, row.seq);
     }
     this.byEvent.set(e.id, row);
-    row.events.push({ phase: e.phase, id: e.id, index: e.index });
+    // NOTE: a row keeps its few events in an array of their exact number (a push would grow it to 17 slots).
+    const event = { phase: e.phase, id: e.id, index: e.index };
+    if (row.events.length < EXACT_EVENTS) row.events = [...row.events, event];
+    else (row.events as (typeof event)[]).push(event);
     switch (e.phase) {
       case "requested":
         this.requested(row, e.request);
@@ -302,7 +311,8 @@ export class LineageIndex {
     const parentRow = e.parents?.[0] === undefined ? undefined : this.byEvent.get(e.parents[0]);
     if (parentRow !== undefined && row.parent === undefined && parentRow !== row) {
       row.parent = parentRow.execution;
-      insertSorted(parentRow.kids, row.seq);
+      if (parentRow.kids === NO_KIDS) parentRow.kids = [row.seq];
+      else insertSorted(parentRow.kids, row.seq);
       parentRow.children = parentRow.kids.length;
     }
     if (e.bundleId !== undefined && row.bundleId === undefined) {
