@@ -18,12 +18,10 @@ import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { AUTHORIZE, EVALUATION } from "./serve-requests.js";
 
 const SECONDS = Number(process.env["WRIT_BENCH_SECONDS"] ?? "3");
 const CONNECTIONS = [1, 16, 64] as const;
-const RICK = "CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs";
-const EVALUATION = JSON.stringify({ subject: { type: "user", id: RICK }, action: { name: "can_create_todo" }, resource: { type: "todo", id: "todo-1" } });
-const AUTHORIZE = JSON.stringify({ request: { principal: { type: "user", id: RICK }, action: { type: "Action", id: "can_create_todo" }, resource: { type: "todo", id: "todo-1" }, context: {} } });
 
 interface Row {
   readonly route: string;
