@@ -145,6 +145,12 @@ const NONE: readonly string[] = Object.freeze([]);
 /** The child list of a row that has none (shared: most rows; replaced by a list of its own on the first child). */
 const NO_KIDS: number[] = Object.freeze([]) as unknown as number[];
 
+/** The executions (positions, ascending) with one principal, action, verdict, resource or node. */
+interface Posting {
+  readonly key: string;
+  readonly seqs: number[];
+}
+
 /** Rows keep up to this many events in an array of exactly their number. */
 const EXACT_EVENTS = 8;
 
@@ -187,16 +193,14 @@ function firstAfter(list: readonly number[], seq: number): number {
 export class LineageIndex {
   private readonly rows: MutableRow[] = [];
   private readonly byExecution = new Map<string, MutableRow>();
-  private readonly byPrincipal = new Map<string, number[]>();
-  private readonly byAction = new Map<string, number[]>();
-  private readonly byDecision = new Map<string, number[]>();
-  private readonly byResource = new Map<string, number[]>();
-  private readonly byNode = new Map<string, number[]>();
+  private readonly byPrincipal = new Map<string, Posting>();
+  private readonly byAction = new Map<string, Posting>();
+  private readonly byDecision = new Map<string, Posting>();
+  private readonly byResource = new Map<string, Posting>();
+  private readonly byNode = new Map<string, Posting>();
   /** Event id → the row of its execution (every indexed event). */
   private readonly byEvent = new Map<string, MutableRow>();
   private readonly bundles = new Map<string, MutableUse>();
-  /** The uid texts rows name (see {@link shared}). */
-  private readonly texts = new Map<string, string>();
   /** True while every row's `at` is at or after the previous row's. */
   private timesInOrder = true;
 
@@ -278,32 +282,15 @@ export class LineageIndex {
     for (const e of events) this.add(e);
   }
 
-  /** One string per distinct uid text: rows share it instead of each keeping its own copy (most rows name a few principals, actions and resources). */
-  private shared(text: string | undefined): string | undefined {
-    if (text === undefined) return undefined;
-    const known = this.texts.get(text);
-    if (known !== undefined) return known;
-    this.texts.set(text, text);
-    return text;
-  }
-
   private requested(row: MutableRow, request: unknown): void {
     if (!isObject(request)) return;
-    const principal = this.shared(uidText(request["principal"]));
-    const action = this.shared(uidText(request["action"]));
-    const resource = this.shared(uidText(request["resource"]));
-    if (principal !== undefined && row.principal === undefined) {
-      row.principal = principal;
-      this.post(this.byPrincipal, principal, row.seq);
-    }
-    if (action !== undefined && row.action === undefined) {
-      row.action = action;
-      this.post(this.byAction, action, row.seq);
-    }
-    if (resource !== undefined && row.resource === undefined) {
-      row.resource = resource;
-      this.post(this.byResource, resource, row.seq);
-    }
+    // Rows keep the posting list's key: one string per distinct uid text, not one per row.
+    const principal = row.principal === undefined ? uidText(request["principal"]) : undefined;
+    if (principal !== undefined) row.principal = this.post(this.byPrincipal, principal, row.seq);
+    const action = row.action === undefined ? uidText(request["action"]) : undefined;
+    if (action !== undefined) row.action = this.post(this.byAction, action, row.seq);
+    const resource = row.resource === undefined ? uidText(request["resource"]) : undefined;
+    if (resource !== undefined) row.resource = this.post(this.byResource, resource, row.seq);
   }
 
   /** The parent execution and the bundle of a `requested` event. */
@@ -339,10 +326,15 @@ export class LineageIndex {
     }
   }
 
-  private post(map: Map<string, number[]>, key: string, seq: number): void {
+  /** Add `seq` to the posting list of `key`; returns the list's own key (equal to `key`). */
+  private post(map: Map<string, Posting>, key: string, seq: number): string {
     const list = map.get(key);
-    if (list === undefined) map.set(key, [seq]);
-    else insertSorted(list, seq);
+    if (list === undefined) {
+      map.set(key, { key, seqs: [seq] });
+      return key;
+    }
+    insertSorted(list.seqs, seq);
+    return list.key;
   }
 
   /**
@@ -357,16 +349,16 @@ export class LineageIndex {
       from = at.seq;
     }
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? DEFAULT_PAGE)));
-    const since = q.since === undefined ? undefined : isoTime(q.since);
-    const until = q.until === undefined ? undefined : isoTime(q.until);
+    const since = q.since === undefined ? undefined : timeText(q.since);
+    const until = q.until === undefined ? undefined : timeText(q.until);
     if (since === null || until === null) return { error: "`since` and `until` must be ISO 8601 times" };
     if (since !== undefined && this.timesInOrder) from = Math.max(from, this.firstAtOrAfter(since) - 1);
     const lists: (readonly number[])[] = [];
-    if (q.principal !== undefined) lists.push(this.byPrincipal.get(q.principal) ?? []);
-    if (q.action !== undefined) lists.push(this.byAction.get(q.action) ?? []);
-    if (q.decision !== undefined) lists.push(this.byDecision.get(q.decision) ?? []);
-    if (q.resource !== undefined) lists.push(this.byResource.get(q.resource) ?? []);
-    if (q.node !== undefined) lists.push(this.byNode.get(q.node) ?? []);
+    if (q.principal !== undefined) lists.push(this.byPrincipal.get(q.principal)?.seqs ?? []);
+    if (q.action !== undefined) lists.push(this.byAction.get(q.action)?.seqs ?? []);
+    if (q.decision !== undefined) lists.push(this.byDecision.get(q.decision)?.seqs ?? []);
+    if (q.resource !== undefined) lists.push(this.byResource.get(q.resource)?.seqs ?? []);
+    if (q.node !== undefined) lists.push(this.byNode.get(q.node)?.seqs ?? []);
     const matches = (r: MutableRow): boolean =>
       (q.principal === undefined || r.principal === q.principal) &&
       (q.action === undefined || r.action === q.action) &&
@@ -462,7 +454,7 @@ export class LineageIndex {
 }
 
 /** `text` as a UTC ISO 8601 time (`…Z`), null when it is not a time. */
-function isoTime(text: string): string | null {
+function timeText(text: string): string | null {
   const t = Date.parse(text);
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
