@@ -36,6 +36,52 @@ export function measure(batch: () => void, opsPerBatch: number, rounds = 5, minM
   return { opsPerSec: rate, nsPerOp: 1e9 / rate, rounds };
 }
 
+/** Rates of workloads measured in alternating rounds (see {@link measurePaired}). */
+export interface PairedMeasurement<K extends string> {
+  /** Operations per second of each workload, median over its rounds. */
+  readonly opsPerSec: Readonly<Record<K, number>>;
+  /** The median over rounds of `a`'s time per operation ÷ `b`'s, each round's two measured minutes apart at most. */
+  ratio(a: K, b: K): number;
+}
+
+/**
+ * Measure several workloads (each `batch` performs `opsPerBatch` operations) in alternating
+ * rounds of at least `minMs` each — every round runs each workload once, the order reversed
+ * every other round — after a warm-up of each. A ratio of two workloads is the median of the
+ * per-round ratios: on a shared machine a workload measured seconds after another can see a
+ * machine twice as fast or slow, while the two halves of one round see nearly the same.
+ */
+export function measurePaired<K extends string>(batches: Readonly<Record<K, () => void>>, opsPerBatch: number, rounds = 20, minMs = 100): PairedMeasurement<K> {
+  const names = Object.keys(batches) as K[];
+  for (const k of names) {
+    const warmEnd = performance.now() + minMs * 2;
+    while (performance.now() < warmEnd) batches[k]();
+  }
+  const rates = new Map<K, number[]>(names.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const k of r % 2 === 0 ? names : [...names].reverse()) {
+      let ops = 0;
+      const start = performance.now();
+      let now = start;
+      while (now - start < minMs) {
+        batches[k]();
+        ops += opsPerBatch;
+        now = performance.now();
+      }
+      rates.get(k)!.push((ops * 1000) / (now - start));
+    }
+  }
+  const opsPerSec = Object.fromEntries(names.map((k) => [k, median(rates.get(k)!)])) as Record<K, number>;
+  return {
+    opsPerSec,
+    ratio: (a, b) => {
+      const ra = rates.get(a)!;
+      const rb = rates.get(b)!;
+      return median(ra.map((x, i) => rb[i]! / x));
+    },
+  };
+}
+
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

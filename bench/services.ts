@@ -3,10 +3,11 @@
  * exactly as docs/embedding.md shows it — `loadBundle`, `loadEntities`, `decide` on the
  * store, `store.update`, `openLocalLog` + `Governor.execute` — never through internals.
  *
- * - decisions: public `decide(bundle, requestJson, store)` (request read and validated,
- *   decision, record, request digest) against the internal compiled decision function on
- *   the same requests (`program.decide(requestFromJson(json), entities)`), and against
- *   cedar-wasm on each request's slice of entities;
+ * - decisions: a scenario's bundle and store loaded the public way (`loadScenario`), on which
+ *   `run.ts` times the public `decide(bundle, requestJson, store)` (request read and validated,
+ *   decision, record, request digest) against the internal compiled decision function on the
+ *   same requests (`program.decide(requestFromJson(json), entities)`) and against cedar-wasm on
+ *   each request's slice of entities;
  * - `loadEntities` of 100,000 entities, and an update of 100 entities of that store;
  * - governed executions/s on the SQLite log, with 1 and with 256 concurrent callers;
  * - log bytes per governed execution with 10 and with 10,000 entities in the store.
@@ -17,10 +18,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { buildBundle, loadSchema } from "../compiler/index.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
-import { decide, Governor, loadBundle, loadEntities, openLocalLog, type EntityStore, type LoadedBundle } from "../runtime/index.js";
+import { Governor, loadBundle, loadEntities, openLocalLog, type EntityStore, type LoadedBundle } from "../runtime/index.js";
 import { docSharing } from "./scenarios/doc-sharing.js";
 import type { EntityJson, RequestJson, Scenario } from "./scenarios/rng.js";
-import { fmtInt, measure, median } from "./harness.js";
+import { fmtInt, median } from "./harness.js";
 
 /** A scenario compiled into a loaded bundle and an entity store, through the public API. */
 export interface Loaded {
@@ -41,14 +42,6 @@ export function loadScenario(s: Scenario): Loaded {
   const store = loadEntities(loaded.bundle, s.entities);
   if (store.store === undefined) throw new Error(`${s.name}: loadEntities: ${store.diagnostics.map((d) => d.message).join("; ")}`);
   return { bundle: loaded.bundle, store: store.store };
-}
-
-/** Public `decide` on a loaded store: decisions/s (record and digest included). */
-export function measurePublicDecide(l: Loaded, requests: readonly RequestJson[]): number {
-  const n = requests.length;
-  return measure(() => {
-    for (let i = 0; i < n; i++) decide(l.bundle, requests[i], l.store);
-  }, n).opsPerSec;
 }
 
 /** Median milliseconds of `fn` over `rounds` runs. */
