@@ -21,26 +21,29 @@ export function measure(batch: () => void, opsPerBatch: number, rounds = 5, minM
   const warmEnd = performance.now() + minMs / 2;
   while (performance.now() < warmEnd) batch();
   const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let ops = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < minMs) {
-      batch();
-      ops += opsPerBatch;
-      now = performance.now();
-    }
-    rates.push((ops * 1000) / (now - start));
-  }
+  for (let r = 0; r < rounds; r++) rates.push(roundRate(batch, opsPerBatch, minMs));
   const rate = median(rates);
   return { opsPerSec: rate, nsPerOp: 1e9 / rate, rounds };
+}
+
+/** Operations per second of `batch` run repeatedly for at least `minMs`. */
+function roundRate(batch: () => void, opsPerBatch: number, minMs: number): number {
+  let ops = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < minMs) {
+    batch();
+    ops += opsPerBatch;
+    now = performance.now();
+  }
+  return (ops * 1000) / (now - start);
 }
 
 /** Rates of workloads measured in alternating rounds (see {@link measurePaired}). */
 export interface PairedMeasurement<K extends string> {
   /** Operations per second of each workload, median over its rounds. */
   readonly opsPerSec: Readonly<Record<K, number>>;
-  /** The median over rounds of `a`'s time per operation ÷ `b`'s, each round's two measured minutes apart at most. */
+  /** The median over rounds of `a`'s time per operation ÷ `b`'s, both measured within the same round. */
   ratio(a: K, b: K): number;
 }
 
@@ -59,17 +62,7 @@ export function measurePaired<K extends string>(batches: Readonly<Record<K, () =
   }
   const rates = new Map<K, number[]>(names.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const k of r % 2 === 0 ? names : [...names].reverse()) {
-      let ops = 0;
-      const start = performance.now();
-      let now = start;
-      while (now - start < minMs) {
-        batches[k]();
-        ops += opsPerBatch;
-        now = performance.now();
-      }
-      rates.get(k)!.push((ops * 1000) / (now - start));
-    }
+    for (const k of r % 2 === 0 ? names : [...names].reverse()) rates.get(k)!.push(roundRate(batches[k], opsPerBatch, minMs));
   }
   const opsPerSec = Object.fromEntries(names.map((k) => [k, median(rates.get(k)!)])) as Record<K, number>;
   return {
