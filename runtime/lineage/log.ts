@@ -44,7 +44,7 @@ import type { LineageStore, NewEntry, StoredNode } from "./store.js";
 import type { CheckpointTrust } from "./trust.js";
 import { foldEdge, fromStoredNodes, pushLeaf, storedExtension, type EdgeNode } from "./stored-tree.js";
 import { verifyLog } from "./verify.js";
-import { defaultParents, later, MAX_CATCH_UPS, Refusal, SPLIT_EVENTS, storeFailure, type Flight, type Pending, type Prepared } from "./log-batch.js";
+import { defaultParents, later, MAX_CATCH_UPS, Refusal, SECOND_FLIGHT_EVENTS, SPLIT_EVENTS, storeFailure, type Flight, type Pending, type Prepared } from "./log-batch.js";
 import { readLogState, type LogState } from "./log-open.js";
 import type { AppendOptions, AppendResult, ConsistencyResult, LineageEntry, LineageLogOptions, LogCrypto, ProveResult } from "./log-types.js";
 import type { VerifyOptions, VerifyReport } from "./verify.js";
@@ -87,6 +87,8 @@ export class LineageLog {
   /** Why appends are refused (stored state does not match the latest checkpoint, or could not be adopted), if so. */
   private problem: Problem | undefined;
   private pending: Pending[] = [];
+  /** The events of {@link pending}. */
+  private pendingEvents = 0;
   private scheduled = false;
   /** The batch being written, or verification running: at most one holds the store at a time. */
   private busy: Promise<void> = Promise.resolve();
@@ -191,6 +193,7 @@ export class LineageLog {
     }
     return new Promise((resolve) => {
       this.pending.push({ entries, resolve });
+      this.pendingEvents += entries.length;
       this.kick();
       if (options.onIds !== undefined) {
         try {
@@ -206,6 +209,7 @@ export class LineageLog {
   private kick(): void {
     if (this.pending.length === 0) return;
     if (this.writing) {
+      if (this.pendingEvents < SECOND_FLIGHT_EVENTS) return;
       const wake = this.wake;
       this.wake = undefined;
       wake?.();
@@ -224,6 +228,7 @@ export class LineageLog {
     let n = 0;
     let take = 0;
     while (take < this.pending.length && take < most && (take === 0 || n + this.pending[take]!.entries.length <= this.maxBatchEvents)) n += this.pending[take++]!.entries.length;
+    this.pendingEvents -= n;
     return this.pending.splice(0, take);
   }
 
@@ -251,7 +256,10 @@ export class LineageLog {
   /**
    * Group commit over a store that commits off this thread ({@link LineageStore.asyncCommit}):
    * up to two batches in flight, the second placed on the tree the first leaves, so this
-   * thread answers one batch's callers while the store makes the next one durable. A burst
+   * thread answers one batch's callers while the store makes the next one durable. The second
+   * goes out once {@link SECOND_FLIGHT_EVENTS} events wait; fewer wait for the first and join
+   * what arrives meanwhile (a batch costs a checkpoint signature, a transaction and an fsync,
+   * however few its events). A burst
    * of {@link SPLIT_EVENTS} events or more that finds nothing in flight is cut in two for the
    * same reason (otherwise every caller waits in one batch and this thread idles through its
    * commit). Callers resolve in log order, each only once its own batch is durable. When a batch fails, the batch sent after
@@ -262,12 +270,12 @@ export class LineageLog {
   private async pump(): Promise<void> {
     const flights: Flight[] = [];
     while (this.pending.length > 0 || flights.length > 0) {
-      while (this.pending.length > 0 && flights.length < 2 && (flights.length === 0 || flights[flights.length - 1]!.prepared !== undefined)) {
+      while (this.pending.length > 0 && flights.length < 2 && (flights.length === 0 || (flights[0]!.prepared !== undefined && this.pendingEvents >= SECOND_FLIGHT_EVENTS))) {
         flights.push(this.launch(flights[flights.length - 1]?.prepared));
       }
       const head = flights[0]!;
       if (head.failed === undefined) {
-        // With room for a second batch, an append arriving meanwhile wakes this loop to send it.
+        // With room for a second batch, appends reaching SECOND_FLIGHT_EVENTS meanwhile wake this loop to send it.
         await (flights.length < 2 ? Promise.race([head.done, new Promise<void>((wake) => (this.wake = wake))]) : head.done);
         this.wake = undefined;
         if (head.failed === undefined) continue;
@@ -288,14 +296,13 @@ export class LineageLog {
       const conflict = head.error instanceof StoreError && head.error.kind === "conflict";
       await this.writeAlone(head.batch, head.prepared === undefined || conflict ? undefined : this.refused(head.batch, head.error));
       this.pending.unshift(...again);
+      for (const p of again) this.pendingEvents += p.entries.length;
     }
   }
 
   /** Place the next batch after `base` (the batch in flight) or the durable tree, and send it to the store. */
   private launch(base: Prepared | undefined): Flight {
-    let events = 0;
-    if (base === undefined) for (const p of this.pending) events += p.entries.length;
-    const batch = this.take(events >= SPLIT_EVENTS ? Math.ceil(this.pending.length / 2) : this.pending.length);
+    const batch = this.take(base === undefined && this.pendingEvents >= SPLIT_EVENTS ? Math.ceil(this.pending.length / 2) : this.pending.length);
     const flight: Flight = { batch, prepared: undefined, failed: undefined, done: Promise.resolve() };
     try {
       if (this.problem !== undefined) throw new Refusal({ ok: false, problem: this.problem });

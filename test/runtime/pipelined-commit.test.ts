@@ -1,6 +1,6 @@
 /**
  * Group commit over a store that commits off the calling thread (`asyncCommit`, the SQLite
- * store on a worker): up to two batches in flight, a burst cut in two, callers resolved in
+ * store on a worker): up to two batches in flight (the second once 32 events wait), a burst cut in two, callers resolved in
  * log order and only once their own batch is durable; when a batch fails, the batch placed on
  * it is written again and only the failed batch's callers fail; a duplicate fails its caller
  * alone. Against a memory store whose writes finish on a later turn and can be made to fail.
@@ -88,18 +88,44 @@ describe("group commit with two batches in flight", () => {
     await checkAcknowledged(log, store, events, results);
   });
 
-  it("an append arriving while one batch is in flight is sent at once, not after it", async () => {
+  it("appends arriving while one batch is in flight wait for it, together, until 32 events wait; then they go at once", async () => {
     const store = new LaterStore();
     const log = await open(store);
     let release!: () => void;
     store.hold = new Promise((r) => (release = r));
     const first = log.append([{ n: 1 }]);
     await new Promise((r) => setImmediate(r));
-    const second = log.append([{ n: 2 }]);
+    // 31 events: not worth a batch of their own while the first is in flight.
+    const small = Array.from({ length: 31 }, (_, k) => log.append([{ n: 2, k }]));
+    await new Promise((r) => setImmediate(r));
+    expect(store.inFlight).toBe(1);
+    // The 32nd sends them, in one batch, without waiting for the first.
+    const last = log.append([{ n: 3 }]);
     await new Promise((r) => setImmediate(r));
     expect(store.inFlight).toBe(2);
     release();
-    expect((await first).ok && (await second).ok).toBe(true);
+    const results = await Promise.all([first, ...small, last]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(store.batches).toEqual([1, 32]);
+    expect((await log.verify()).ok).toBe(true);
+  });
+
+  it("a lone append arriving while one batch is in flight goes out as soon as that batch is durable", async () => {
+    const store = new LaterStore();
+    const log = await open(store);
+    let release!: () => void;
+    store.hold = new Promise((r) => (release = r));
+    const first = log.append([{ n: 1 }, { n: 1, k: 1 }]);
+    await new Promise((r) => setImmediate(r));
+    const second = log.append([{ n: 2 }]);
+    await new Promise((r) => setImmediate(r));
+    expect(store.inFlight).toBe(1);
+    release();
+    const a = await first;
+    expect(a.ok).toBe(true);
+    const b = await second;
+    expect(b.ok && b.entries[0]!.index).toBe(2);
+    expect(store.batches).toEqual([2, 1]);
   });
 
   it("a failed batch fails its own callers only: the batch placed on it is written again", async () => {
