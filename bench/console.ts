@@ -23,7 +23,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBundle, loadSchema } from "../compiler/index.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
-import { Governor, LineageLog, loadBundle, loadEntities, MemoryLineageStore, nodeSigner, runtimeCrypto } from "../runtime/index.js";
+import { Governor, LineageLog, loadBundle, loadEntities, MemoryLineageStore, nodeSigner, runtimeCrypto, type EntityJson } from "../runtime/index.js";
 import { createServer } from "../server/index.js";
 
 const EVENTS = Number(process.env["WRIT_BENCH_EVENTS"] ?? "1000000");
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   process.stdout.write(`console bench: ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ${EVENTS.toLocaleString("en")} events\n`);
   const { bundle: json, entities } = project();
   const bundle = loadBundle(json).bundle!;
-  const store = loadEntities(bundle, entities).store!;
+  const store = loadEntities(bundle, entities as readonly EntityJson[]).store!;
   const signer = nodeSigner(new Uint8Array(32).fill(7));
   const opened = await LineageLog.open({ store: new MemoryLineageStore(), signer, crypto: runtimeCrypto });
   if (!opened.ok) throw new Error(opened.problem.message);

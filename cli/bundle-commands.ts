@@ -19,7 +19,7 @@ import { canonicalJson } from "../compiler/canonical.js";
 import { hasErrors } from "../lang/diagnostics.js";
 import type { PolicySet } from "../lang/ast.js";
 import { nodeEd25519 } from "../runtime/crypto/ed25519-node.js";
-import { decide, loadBundle, type DecisionRecord } from "../runtime/index.js";
+import { decide, loadBundle, type DecisionRecord, type EntityJson, type RequestJson } from "../runtime/index.js";
 import { keyIdOf } from "../compiler/ids.js";
 import { writeKeyPair } from "../runtime/keys.js";
 import { privateKeyFile, publicKeyFile } from "./key-files.js";
@@ -216,7 +216,8 @@ export function runBundleEval(opts: BundleEvalOptions, io: Output): number {
     ...(lastId === undefined ? {} : { lastBundleId: lastId }),
   });
   if (loaded.bundle === undefined) throw new CliFailure(loaded.diagnostics.map((d) => problemLine(d.code, d.message, { file: b.file.name })), EXIT_BAD_INPUT);
-  const record = decide(loaded.bundle, req.json, ent.json);
+  // NOTE: the files hold any JSON; decide reads and checks it, and what does not fit is a deny record.
+  const record = decide(loaded.bundle, req.json as unknown as RequestJson, ent.json as unknown as readonly EntityJson[]);
   const inputErrors = record.errors.filter((e) => e.policy === "");
   if (inputErrors.length > 0) {
     throw new CliFailure(

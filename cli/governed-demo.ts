@@ -17,7 +17,7 @@ import { isAbsolute, join, relative } from "node:path";
 import { buildBundle } from "../compiler/bundle.js";
 import { loadSchema } from "../compiler/index.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
-import { DEFAULT_LINEAGE_DB, Governor, loadBundle, loadEntities, openLocalLog } from "../runtime/index.js";
+import { DEFAULT_LINEAGE_DB, Governor, loadBundle, loadEntities, openLocalLog, type EntityJson, type RequestJson } from "../runtime/index.js";
 import { readVerified } from "../runtime/lineage/verified-view.js";
 import { examplesDir, summaryOf } from "./demo.js";
 import { EXIT_PROBLEMS, fail, type Output } from "./io.js";
@@ -109,7 +109,7 @@ export async function runGovernedDemo(io: Output, cwd: string, examples: string 
       return true;
     };
   }
-  const store = loadEntities(loaded, project.entities);
+  const store = loadEntities(loaded, project.entities as readonly EntityJson[]);
   if (store.store === undefined) fail("W5003", `the governed-agent entities do not load: ${store.diagnostics.map((d) => d.message).join("; ")}`, { file: join(dir, "entities.json") });
   const governor = new Governor({ log, bundle: loaded, node: project.scenario.node, handlers, entities: store.store });
   let passed = 0;
@@ -118,7 +118,7 @@ export async function runGovernedDemo(io: Output, cwd: string, examples: string 
 
   const runStep = async (s: Step, parent: string | undefined, depth: number): Promise<void> => {
     const pad = "  ".repeat(depth + 1);
-    const request = { principal: s.principal, action: s.action, resource: s.resource, context: s.context };
+    const request = { principal: s.principal, action: s.action, resource: s.resource, context: s.context } as RequestJson;
     notes.length = 0;
     const header = (verdict: string, extra: string): void => {
       const ok = (verdict === "ALLOW") === (s.expect === "allow");

@@ -18,7 +18,7 @@
  * NOTE: loaded lazily by main.ts, so `writ --version` never loads the MCP SDK.
  */
 import { basename, extname, resolve } from "node:path";
-import { loadBundle, loadEntities, type LoadedBundle } from "../runtime/index.js";
+import { loadBundle, loadEntities, type EntityJson, type LoadedBundle } from "../runtime/index.js";
 import { readPublicKey } from "../runtime/keys.js";
 import {
   checkSchema,
@@ -134,7 +134,7 @@ async function deciderOf(opts: McpCliOptions, principals: readonly Uid[]): Promi
   let entities;
   if (opts.entities !== undefined) {
     const e = readJsonFile(opts.entities);
-    const loaded = loadEntities(bundle, e.json);
+    const loaded = loadEntities(bundle, e.json as unknown as readonly EntityJson[]);
     if (loaded.store === undefined) throw new CliFailure(loaded.diagnostics.filter((d) => d.severity === "error").map((d) => problemLine(d.code, d.message, { file: e.file.name })), EXIT_BAD_INPUT);
     entities = loaded.store;
   }

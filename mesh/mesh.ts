@@ -25,6 +25,7 @@ import {
   loadEntities,
   runtimeCrypto,
   type CheckpointSigner,
+  type EntityJson,
   type Failure,
   type GroupCommitOptions,
   type LoadedBundle,
@@ -269,7 +270,7 @@ export class Mesh {
     const bundle = await this.pinnedBundle();
     if (!bundle.ok) return bundle;
     if (bundle.value === undefined) return failure("W8508", { detail: "no bundle is pinned yet: publish one before its entities" });
-    const store = loadEntities(bundle.value.bundle, entitiesJson);
+    const store = loadEntities(bundle.value.bundle, entitiesJson as readonly EntityJson[]);
     if (store.store === undefined) return failure("W8508", { detail: `the entities do not load: ${store.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}` });
     const id = store.store.id;
     if (this.current.entities?.id === id) return { ok: true, record: await this.recordAt(this.current.entities.seq), unchanged: true };

@@ -9,7 +9,7 @@ import { BundleGuard as GuardWith, loadBundleWith, type LoadBundleOptions, type 
 import type { LoadedBundle } from "./bundle.js";
 import type { RuntimeCrypto } from "./crypto/platform.js";
 import { decideManyWith, decideWith, requestDigestWith, type DecideEntities, type DecisionRecord, type RequestJson } from "./decision-record.js";
-import { EntityStore, type EntityStoreResult } from "./entity-store.js";
+import { EntityStore, type EntityJson, type EntityStoreResult } from "./entity-store.js";
 import type { Request } from "../compiler/request.js";
 
 /** The runtime API of one entry. */
@@ -22,18 +22,19 @@ export interface RuntimeApi {
   loadBundle(json: unknown, options?: LoadBundleOptions): LoadBundleResult;
   /**
    * Read Cedar entities JSON against a bundle's schema once, into an immutable store with a
-   * content id (the schema's action entities added). Never throws.
+   * content id (the schema's action entities added). Never throws: input that is not entities
+   * JSON (from an untyped `JSON.parse`, say) gives diagnostics and no store.
    */
-  loadEntities(bundle: LoadedBundle, entitiesJson: unknown): EntityStoreResult;
+  loadEntities(bundle: LoadedBundle, entitiesJson: readonly EntityJson[]): EntityStoreResult;
   /**
    * Decide one request (Cedar request JSON) with a loaded bundle on an entity store and
    * return its decision record. Only the request is read and validated per call. Entities
-   * JSON is accepted too (read for this call only). Never throws: bad input is a deny
-   * record whose errors say why.
+   * JSON is accepted too (read for this call only). Never throws: input that does not fit
+   * the types (from an untyped `JSON.parse`, say) is a deny record whose errors say why.
    */
-  decide(bundle: LoadedBundle, request: RequestJson | unknown, entities: DecideEntities | unknown): DecisionRecord;
+  decide(bundle: LoadedBundle, request: RequestJson, entities: DecideEntities): DecisionRecord;
   /** Decide several requests on one store; the same records as deciding each alone. Never throws. */
-  decideMany(bundle: LoadedBundle, requests: readonly (RequestJson | unknown)[], entities: DecideEntities | unknown): DecisionRecord[];
+  decideMany(bundle: LoadedBundle, requests: readonly RequestJson[], entities: DecideEntities): DecisionRecord[];
   /** The `requestDigest` of a parsed request decided on the store with id `entitiesId`. */
   requestDigest(request: Request, entitiesId: string): string;
   /** Remembers, per signer key, the last accepted (sequence, bundle id) and refuses rollbacks. */

@@ -357,7 +357,7 @@ export class Governor {
    * `authorized`/`denied` are durable before this resolves. A refusal is recorded too
    * (`requested`, `denied`, `audited`). Never throws.
    */
-  async authorize(request: RequestJson | unknown, options: AuthorizeOptions): Promise<Authorization> {
+  async authorize(request: RequestJson, options: AuthorizeOptions): Promise<Authorization> {
     let execution = "";
     try {
       execution = this.newExecutionId();
@@ -488,7 +488,7 @@ export class Governor {
    * Run `action` as one governed execution. Never throws (the action's own
    * exception becomes a `failed` outcome).
    */
-  async execute<T>(request: RequestJson | unknown, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions): Promise<GovernedResult<T>> {
+  async execute<T>(request: RequestJson, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions): Promise<GovernedResult<T>> {
     const state = { ran: false, execution: "" };
     try {
       return await this.run(request, action, options, state);

@@ -23,7 +23,7 @@
  *
  * NOTE: pure over a snapshot (bundle, entity store): no I/O, no clock.
  */
-import { decide, type DecisionRecord, type EntityJson, type EntityStore, type LoadedBundle } from "../runtime/index.js";
+import { decide, type DecisionRecord, type EntityJson, type EntityStore, type LoadedBundle, type RequestJson } from "../runtime/index.js";
 
 /** An AuthZEN subject or resource. */
 export interface AuthzenEntity {
@@ -145,7 +145,7 @@ export function evaluate(on: DecideOn, item: AuthzenEvaluation, explain: boolean
   const ctx = splitContext(item.context);
   const store = applyProperties ? storeWith(on.store, [item.subject, item.resource]) : on.store;
   if (typeof store === "string") return refused(store, explain);
-  const record = decide(on.bundle, cedarRequest(item, on.actionType, ctx.cedar), store);
+  const record = decide(on.bundle, cedarRequest(item, on.actionType, ctx.cedar) as RequestJson, store);
   const allowed = record.decision === "allow";
   const obligations = allowed ? obligationsOut(record) : [];
   // The Obligations Extension's PDP outcome: obligations only to a PEP that adopted them and handles every type.

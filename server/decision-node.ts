@@ -23,11 +23,13 @@ import {
   type DecisionRecord,
   type DsseEnvelope,
   type EntityChanges,
+  type EntityJson,
   type EntityStore,
   type LineageLog,
   type LoadedBundle,
   type Problem,
   type RecordedEvent,
+  type RequestJson,
 } from "../runtime/index.js";
 import { LineageIndex } from "./lineage-index.js";
 
@@ -217,7 +219,7 @@ export class DecisionNode {
     const bundle = loaded.bundle;
     let store: EntityStore | undefined;
     if (entities !== undefined) {
-      const r = loadEntities(bundle, entities);
+      const r = loadEntities(bundle, entities as readonly EntityJson[]);
       if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "the entities were refused");
       store = r.store;
     } else if (this.current !== undefined) {
@@ -236,7 +238,7 @@ export class DecisionNode {
   replaceEntities(json: unknown): { readonly ok: true; readonly snapshot: Snapshot } | NodeFailure {
     const cur = this.current;
     if (cur === undefined) return fail(problem("W8008"));
-    const r = loadEntities(cur.bundle, json);
+    const r = loadEntities(cur.bundle, json as readonly EntityJson[]);
     if (r.store === undefined) return diagnosticsFailure(r.diagnostics, "the entities were refused");
     return { ok: true, snapshot: this.swap({ ...cur, store: r.store }) };
   }
@@ -285,7 +287,7 @@ export class DecisionNode {
     try {
       if (options.parent !== undefined) await this.knownParent(options.parent);
       // Decided once: input that does not fit the schema comes back unrecorded (invalidInput).
-      auth = await governor.authorize(request, { actor: options.actor, obligationsBy: "caller", invalidInput: "refuse", onAuthorizing, ...(options.parent === undefined ? {} : { parent: options.parent }) });
+      auth = await governor.authorize(request as RequestJson, { actor: options.actor, obligationsBy: "caller", invalidInput: "refuse", onAuthorizing, ...(options.parent === undefined ? {} : { parent: options.parent }) });
     } finally {
       this.authorizing--;
     }

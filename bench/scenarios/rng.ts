@@ -2,6 +2,8 @@
  * A small seeded PRNG (mulberry32) so that every benchmark run uses the same
  * entities and requests. Used only to build inputs, never during evaluation.
  */
+import type { CedarJson } from "../../runtime/entity-store.js";
+
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -18,21 +20,22 @@ export function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
 }
 
-/** Cedar JSON shapes used by the scenarios. */
-export interface UidJson {
+/** Cedar JSON shapes used by the scenarios (values typed as `writ/runtime` takes them). */
+// NOTE: a type alias, not an interface: only aliases fit an index signature (`CedarJson`'s records).
+export type UidJson = {
   readonly type: string;
   readonly id: string;
-}
+};
 export interface EntityJson {
   readonly uid: UidJson;
-  readonly attrs: Record<string, unknown>;
+  readonly attrs: { readonly [name: string]: CedarJson };
   readonly parents: readonly UidJson[];
 }
 export interface RequestJson {
   readonly principal: UidJson;
   readonly action: UidJson;
   readonly resource: UidJson;
-  readonly context: Record<string, unknown>;
+  readonly context: { readonly [name: string]: CedarJson };
 }
 
 /** A benchmark scenario: the same rules three ways (Writ, Cedar text for cedar-wasm, handwritten JS). */

@@ -16,7 +16,7 @@
  * `authorize` with that problem (503) and records nothing; AuthZEN evaluations answer false.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { decide, problem } from "../../runtime/index.js";
+import { decide, problem, type RequestJson } from "../../runtime/index.js";
 import type { RouteContext } from "../app.js";
 import { sendProblem } from "../errors.js";
 import { authorizeSchema, decideSchema, outcomeSchema } from "../schemas.js";
@@ -36,7 +36,7 @@ export async function governedRoutes(app: FastifyInstance, ctx: RouteContext): P
     if (s === undefined) return sendProblem(reply, problem("W8008"));
     const held = ctx.node.held();
     if (held !== undefined) return sendProblem(reply, held);
-    const record = decide(s.bundle, request.body, s.store);
+    const record = decide(s.bundle, request.body as RequestJson, s.store);
     const input = record.errors.filter((e) => e.policy === "");
     if (input.length > 0) {
       return sendProblem(

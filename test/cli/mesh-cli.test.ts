@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Governor, loadBundle, loadEntities } from "../../runtime/index.js";
+import { Governor, loadBundle, loadEntities, type RequestJson } from "../../runtime/index.js";
 import { readPrivateKey } from "../../runtime/keys.js";
 import { openMeshNode } from "../../mesh/index.js";
 import { runCli } from "../../cli/main.js";
@@ -121,7 +121,7 @@ describe("writ mesh", () => {
     const bundleJson = JSON.parse(readFileSync(join(tmp, "b5.json"), "utf8")) as unknown;
     const bundle = loadBundle(bundleJson).bundle!;
     const entities = loadEntities(bundle, JSON.parse(readFileSync(join(EX, "entities.json"), "utf8"))).store!;
-    const request = JSON.parse(readFileSync(join(EX, "request.json"), "utf8")) as unknown;
+    const request = JSON.parse(readFileSync(join(EX, "request.json"), "utf8")) as RequestJson;
     const nodes = await Promise.all(
       ["node-a", "node-b"].map(async (name) => {
         const key = readPrivateKey(join(tmp, `${name}.key`));

@@ -15,7 +15,7 @@ import { buildBundle, bundleId, canonicalJson, contentId, contextHintFor, entity
 import { lowerPolicies } from "../../compiler/lower.js";
 import { stripSpans } from "../../compiler/ir.js";
 import { entitiesFromJson, type JsonValue } from "../../stdlib/index.js";
-import { decide, loadBundle, loadEntities, recordBytes, requestDigest } from "../../runtime/index.js";
+import { decide, loadBundle, loadEntities, recordBytes, requestDigest, type EntityJson, type RequestJson } from "../../runtime/index.js";
 import { sha256Hex } from "../../compiler/canonical.js";
 
 const POLICIES = `
@@ -156,13 +156,13 @@ describe("RECORD_KNOWN_ANSWERS (runtime request digests and decision records)", 
     const ents = entitiesFromJson(row.entities, entityHintFor(s));
     expect(req.diagnostics).toEqual([]);
     expect(ents.diagnostics).toEqual([]);
-    const store = loadEntities(loaded.bundle!, row.entities).store!;
+    const store = loadEntities(loaded.bundle!, row.entities as unknown as readonly EntityJson[]).store!;
     expect(store.id).toBe(row.entitiesId);
-    const record = decide(loaded.bundle!, row.request, store);
+    const record = decide(loaded.bundle!, row.request as unknown as RequestJson, store);
     expect(record.errors).toEqual([]);
     expect(record.entitiesId).toBe(row.entitiesId);
     expect(record.requestDigest).toBe(row.requestDigest);
-    expect(decide(loaded.bundle!, row.request, row.entities).requestDigest).toBe(row.requestDigest);
+    expect(decide(loaded.bundle!, row.request as unknown as RequestJson, row.entities as unknown as readonly EntityJson[]).requestDigest).toBe(row.requestDigest);
     expect(`sha256:${sha256Hex(recordBytes(record))}`).toBe(row.recordId);
     // The digest is over the values as the bundle's schema reads them (not over the JSON text).
     expect(requestDigest(req.request!, store.id)).toBe(row.requestDigest);

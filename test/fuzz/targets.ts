@@ -12,7 +12,7 @@ import { expect } from "vitest";
 import * as lang from "../../lang/index.js";
 import * as compiler from "../../compiler/index.js";
 import * as stdlib from "../../stdlib/index.js";
-import { decide, loadBundle, recordBytes, type LoadedBundle } from "../../runtime/index.js";
+import { decide, loadBundle, recordBytes, type EntityJson, type LoadedBundle, type RequestJson } from "../../runtime/index.js";
 
 /** Longest a single fuzz case may take: only a hang (or exponential work) comes near it. */
 export const CASE_LIMIT_MS = 20_000;
@@ -200,7 +200,8 @@ export function requestTarget(request: unknown, entities: unknown, loaded: Loade
     const req = r.request;
     expectNoLeak(messagesOf(guarded("validateRequest", () => compiler.validateRequest(schema, req))), "validateRequest");
   }
-  const record = guarded("decide", () => decide(loaded, request, entities));
+  // NOTE: any JSON, typed as the API takes it: what does not fit is a deny record, never a throw.
+  const record = guarded("decide", () => decide(loaded, request as RequestJson, entities as readonly EntityJson[]));
   expectNoLeak(record.errors.map((e) => e.message), "decide");
   guarded("recordBytes", () => recordBytes(record));
   if (typeof request === "object" && request !== null && "lineage" in request) {
@@ -215,7 +216,7 @@ export function bundleTarget(bundle: unknown, request: unknown, entities: unknow
   expectNoLeak(messagesOf(r.diagnostics), "loadBundle");
   const b = r.bundle;
   if (b === undefined) return;
-  const record = guarded("decide(mutated bundle)", () => decide(b, request, entities));
+  const record = guarded("decide(mutated bundle)", () => decide(b, request as RequestJson, entities as readonly EntityJson[]));
   expectNoLeak(record.errors.map((e) => e.message), "decide(mutated bundle)");
 }
 

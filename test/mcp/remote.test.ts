@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decide, Governor, LineageLog, loadBundle, loadEntities, MemoryLineageStore, keySigner, runtimeCrypto, type Authorization, type LoadedBundle } from "../../runtime/index.js";
+import { decide, Governor, LineageLog, loadBundle, loadEntities, MemoryLineageStore, keySigner, runtimeCrypto, type Authorization, type LoadedBundle, type RequestJson } from "../../runtime/index.js";
 import { bundleFrom } from "../support/bundles.js";
 import { LISTED, POLICIES, SCHEMA } from "./fixtures/everything-project.js";
 import { digestOf } from "../../mcp/index.js";
@@ -52,7 +52,7 @@ async function stubService(bundle: LoadedBundle): Promise<{ url: string; seen: S
       if (failing.on) return send(503, { error: { code: "W6205", message: "the log is unavailable" } });
       if (req.url === "/v1/authorize") {
         const opts = { actor: "stub", obligationsBy: "caller" as const, ...(typeof body["parent"] === "string" ? { parent: body["parent"] } : {}) };
-        const a = await governor.authorize(body["request"], opts);
+        const a = await governor.authorize(body["request"] as RequestJson, opts);
         auths.set(a.execution, a);
         const envelope = { payloadType: "application/vnd.writ.authorization+json", payload: "", signatures: [] };
         return send(a.allowed ? 200 : 403, { decision: a.decisionRecord, execution: a.execution, authorization: envelope, authorizedEvent: a.authorizedEvent, events: a.events });

@@ -172,18 +172,39 @@ process.stdout.write(JSON.stringify({ decision: record.decision, reasons: record
 
   it("strict nodenext TypeScript type-checks against every entry", () => {
     const r = typecheck("ts-node-entry", {
-      "consumer.ts": `import { decide, loadBundle, Governor, type DecisionRecord } from "writ/runtime";
+      "consumer.ts": `import { decide, loadBundle, Governor, type DecisionRecord, type EntityJson, type RequestJson } from "writ/runtime";
 import { compile, loadSchema } from "writ/compiler";
 import { parsePolicies, parseSchema } from "writ/lang";
 import { Entities } from "writ/stdlib";
 const parsed = parsePolicies("permit (principal, action, resource);");
 const schema = parseSchema("entity User;");
 const loaded = loadBundle({});
-const record: DecisionRecord | undefined = loaded.bundle === undefined ? undefined : decide(loaded.bundle, {}, []);
+const request: RequestJson = { principal: { type: "User", id: "alice" }, action: { type: "Action", id: "view" }, resource: { type: "Doc", id: "d1" }, context: { mfa: true, level: 2, tags: ["a"] } };
+const entities: EntityJson[] = [{ uid: { type: "User", id: "alice" }, attrs: { name: "Alice" }, parents: [] }];
+const record: DecisionRecord | undefined = loaded.bundle === undefined ? undefined : decide(loaded.bundle, request, entities);
 export const used = [parsed.ast?.policies.length, schema.ast, loadSchema, compile, Entities, Governor, record?.decision];
 `,
     });
     ok(r, "tsc on a strict nodenext consumer");
+  });
+
+  it("the inputs of decide and loadEntities are typed: a request or entity of the wrong shape does not type-check", () => {
+    const r = typecheck("ts-typed-inputs", {
+      "consumer.ts": `import { decide, loadEntities, type LoadedBundle } from "writ/runtime";
+declare const bundle: LoadedBundle;
+const uid = { type: "User", id: "alice" };
+decide(bundle, { principal: uid, action: uid, resource: uid }, []);
+decide(bundle, { principal: "alice", action: uid, resource: uid }, []);
+decide(bundle, { principal: uid, action: uid }, []);
+decide(bundle, { principal: uid, action: uid, resource: uid, context: { when: new Date() } }, []);
+loadEntities(bundle, [{ uid, attrs: {} }]);
+loadEntities(bundle, [{ uid, attrs: {}, parents: [] }]);
+`,
+    });
+    expect(r.code).not.toBe(0);
+    const lines = r.stdout.split("\n").filter((l) => /error TS/.test(l)).map((l) => l.replace(/^ts-typed-inputs\/consumer\.ts\((\d+),\d+\).*$/, "$1"));
+    // Lines 5-8 of the file: a string principal, no resource, a Date in the context, an entity without parents.
+    expect(lines).toEqual(["5", "6", "7", "8"]);
   });
 
   it("the browser entry has its own declarations: what it exports type-checks, what it does not is an error", () => {

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as browser from "../../runtime/browser.js";
-import { ARTIFACT_PAYLOAD_TYPE, decide, ed25519, loadBundle, loadEntities, nodeSigner, signArtifact, signArtifactAsync, verifyArtifact, type DecisionRecord } from "../../runtime/index.js";
+import { ARTIFACT_PAYLOAD_TYPE, decide, ed25519, loadBundle, loadEntities, nodeSigner, signArtifact, signArtifactAsync, verifyArtifact, type DecisionRecord, type EntityJson, type RequestJson } from "../../runtime/index.js";
 import { exampleBundle, exampleJson } from "../support/bundles.js";
 import { canonicalBytes } from "../../compiler/canonical.js";
 import { keyIdOf } from "../../compiler/ids.js";
@@ -16,8 +16,8 @@ const signer = nodeSigner(seed);
 
 function allowRecord(): DecisionRecord {
   const bundle = loadBundle(exampleBundle()).bundle!;
-  const store = loadEntities(bundle, exampleJson("entities.json")).store!;
-  const r = decide(bundle, exampleJson("request.json"), store);
+  const store = loadEntities(bundle, exampleJson("entities.json") as readonly EntityJson[]).store!;
+  const r = decide(bundle, exampleJson("request.json") as RequestJson, store);
   if (r.decision === "allow") return r;
   // The example request is a deny; an owner viewing their own document is an allow.
   const allow = decide(bundle, { principal: { type: "DocShare::User", id: "alice" }, action: { type: "DocShare::Action", id: "view" }, resource: { type: "DocShare::Document", id: "q3-roadmap" }, context: { mfa: true, sourceIp: "10.1.2.3" } }, store);

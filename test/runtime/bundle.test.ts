@@ -10,7 +10,7 @@ import { signBundle, type Bundle } from "../../compiler/bundle.js";
 import { bundleId, policyId, schemaId } from "../../compiler/ids.js";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { browserEd25519 } from "../../runtime/crypto/ed25519-browser.js";
-import { BundleGuard, decide, keyIdOf, loadBundle, loadEntities, recordBytes } from "../../runtime/index.js";
+import { BundleGuard, decide, keyIdOf, loadBundle, loadEntities, recordBytes, type EntityJson, type RequestJson } from "../../runtime/index.js";
 import { bundleText } from "../../runtime/bundle.js";
 import { loadBundle as loadBundleBrowser } from "../../runtime/browser.js";
 import { bundleFrom, exampleBundle, exampleJson } from "../support/bundles.js";
@@ -25,8 +25,8 @@ const PUB = nodeEd25519.publicKeyOf(SEED);
 const OTHER_PUB = nodeEd25519.publicKeyOf(OTHER_SEED);
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-const ENTITIES_OF_EXAMPLE = exampleJson("entities.json");
-const REQUESTS_OF_EXAMPLE = (exampleJson("tests.json") as { requests: { principal: unknown; action: unknown; resource: unknown; context: unknown }[] }).requests.map((r) => ({
+const ENTITIES_OF_EXAMPLE = exampleJson("entities.json") as readonly EntityJson[];
+const REQUESTS_OF_EXAMPLE = (exampleJson("tests.json") as { requests: RequestJson[] }).requests.map((r): RequestJson => ({
   principal: r.principal,
   action: r.action,
   resource: r.resource,

@@ -9,19 +9,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { decide, loadBundle, recordBytes, EVALUATOR, type DecisionRecord, type LoadedBundle } from "../../runtime/index.js";
+import { decide, loadBundle, recordBytes, EVALUATOR, type CedarJson, type DecisionRecord, type EntityJson, type EntityUidJson, type LoadedBundle, type RequestJson } from "../../runtime/index.js";
 import { arbValue } from "../support/arbitraries.js";
 import { bundleFrom, exampleBundle, exampleJson } from "../support/bundles.js";
 
 const PKG = JSON.parse(readFileSync(resolve(process.cwd(), "package.json"), "utf8")) as { version: string };
 const loaded = (): LoadedBundle => loadBundle(exampleBundle()).bundle!;
-const REQUEST = exampleJson("request.json");
-const ENTITIES = exampleJson("entities.json");
-const TESTS = exampleJson("tests.json") as { requests: Record<string, unknown>[] };
+const REQUEST = exampleJson("request.json") as RequestJson;
+const ENTITIES = exampleJson("entities.json") as readonly EntityJson[];
+const TESTS = exampleJson("tests.json") as { requests: (RequestJson & { readonly description?: string; readonly decision: string; readonly reason: readonly string[] })[] };
+/** Entities JSON to change in place. */
+type EditableEntities = { uid: EntityUidJson; parents: EntityUidJson[]; attrs: Record<string, CedarJson> }[];
 const text = (r: DecisionRecord): string => new TextDecoder().decode(recordBytes(r));
 
 /** A copy of a JSON value with object keys and arrays (sets, entity lists) shuffled by `rnd`. */
-function shuffleJson(x: unknown, rnd: () => number): unknown {
+function shuffleJson<T>(x: T, rnd: () => number): T {
   const shuffle = <T>(a: T[]): T[] => {
     for (let i = a.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
@@ -29,11 +31,11 @@ function shuffleJson(x: unknown, rnd: () => number): unknown {
     }
     return a;
   };
-  if (Array.isArray(x)) return shuffle(x.map((y) => shuffleJson(y, rnd)));
+  if (Array.isArray(x)) return shuffle(x.map((y: unknown) => shuffleJson(y, rnd))) as T;
   if (x !== null && typeof x === "object") {
     const out: Record<string, unknown> = {};
     for (const k of shuffle(Object.keys(x))) out[k] = shuffleJson((x as Record<string, unknown>)[k], rnd);
-    return out;
+    return out as T;
   }
   return x;
 }
@@ -96,20 +98,20 @@ describe("decision records", () => {
 
   it("deny, fail closed, on invalid input", () => {
     const b = loaded();
-    const bad = decide(b, { ...(REQUEST as object), principal: 5 }, ENTITIES);
+    const bad = decide(b, { ...REQUEST, principal: 5 } as unknown as RequestJson, ENTITIES);
     expect(bad.decision).toBe("deny");
     expect(bad.errors.map((e) => [e.policy, e.code])).toEqual([["", "W5004"]]);
-    const nonconforming = decide(b, { ...(REQUEST as object), context: { mfa: "yes", sourceIp: "10.0.0.1" } }, ENTITIES);
+    const nonconforming = decide(b, { ...REQUEST, context: { mfa: "yes", sourceIp: "10.0.0.1" } }, ENTITIES);
     expect(nonconforming.decision).toBe("deny");
     expect(nonconforming.errors[0]!.code).toBe("W5006");
-    const badEntities = decide(b, REQUEST, { not: "an array" });
+    const badEntities = decide(b, REQUEST, { not: "an array" } as unknown as readonly EntityJson[]);
     expect(badEntities.errors[0]!.code).toBe("W5003");
     expect(() => recordBytes(badEntities)).not.toThrow();
   });
 
   it("never throws on strings that are not valid Unicode; the record still has canonical bytes", () => {
     const b = loaded();
-    const ents = JSON.parse(JSON.stringify(ENTITIES)) as { attrs: Record<string, unknown> }[];
+    const ents = JSON.parse(JSON.stringify(ENTITIES)) as EditableEntities;
     ents.find((e) => "name" in e.attrs)!.attrs["name"] = "\ud800";
     const r = decide(b, REQUEST, ents);
     expect(r.decision).toBe("deny");
@@ -117,7 +119,7 @@ describe("decision records", () => {
     expect(() => recordBytes(r)).not.toThrow();
     const req = JSON.parse(JSON.stringify(REQUEST)) as { principal: { id: string } };
     req.principal.id = "x\udc00";
-    expect(() => recordBytes(decide(b, req, ENTITIES))).not.toThrow();
+    expect(() => recordBytes(decide(b, req as unknown as RequestJson, ENTITIES))).not.toThrow();
   });
 
   it("the request digest ignores JSON key order, entity order and set order, and the bytes are identical", () => {
@@ -136,13 +138,13 @@ describe("decision records", () => {
   it("the request digest changes with any request or entity change", () => {
     const b = loaded();
     const base = decide(b, REQUEST, ENTITIES).requestDigest;
-    const req = REQUEST as { context: { mfa: boolean; sourceIp: string } };
+    const req = REQUEST as RequestJson & { context: { mfa: boolean; sourceIp: string } };
     expect(decide(b, { ...req, context: { ...req.context, mfa: !req.context.mfa } }, ENTITIES).requestDigest).not.toBe(base);
     expect(decide(b, { ...req, context: { ...req.context, sourceIp: "10.9.9.9" } }, ENTITIES).requestDigest).not.toBe(base);
-    const ents = JSON.parse(JSON.stringify(ENTITIES)) as { attrs: Record<string, unknown> }[];
+    const ents = JSON.parse(JSON.stringify(ENTITIES)) as EditableEntities;
     ents.find((e) => "name" in e.attrs)!.attrs["name"] = "Mallory";
     expect(decide(b, REQUEST, ents).requestDigest).not.toBe(base);
-    expect(decide(b, REQUEST, (ENTITIES as unknown[]).slice(1)).requestDigest).not.toBe(base);
+    expect(decide(b, REQUEST, ENTITIES.slice(1)).requestDigest).not.toBe(base);
   });
 });
 
@@ -247,7 +249,7 @@ describe("lineage in the request digest", () => {
       bundleId: "sha256:" + "1".repeat(64),
       node: "n1",
     };
-    const withLineage = { ...(REQUEST as object), lineage: { depth: 1, parent: exec, root: exec, ancestors: [exec] } };
+    const withLineage = { ...REQUEST, lineage: { depth: 1, parent: exec, root: exec, ancestors: [exec] } };
     const base = decide(b, REQUEST, ENTITIES);
     const r = decide(b, withLineage, ENTITIES);
     expect(r.errors).toEqual([]);
@@ -323,7 +325,7 @@ describe("the request digest text", () => {
     });
     fc.assert(
       fc.property(str, context, (id, c) => {
-        const json = JSON.parse(JSON.stringify({ principal: { type: "User", id }, action: { type: "Action", id: "view" }, resource: { type: "Doc", id: "d" }, context: c })) as unknown;
+        const json = JSON.parse(JSON.stringify({ principal: { type: "User", id }, action: { type: "Action", id: "view" }, resource: { type: "Doc", id: "d" }, context: c })) as RequestJson;
         const record = decide(b, json, store);
         const request = readRequest(json, b.schema).request;
         expect(request).toBeDefined();

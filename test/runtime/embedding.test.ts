@@ -84,7 +84,7 @@ describe("runtime bundles", () => {
       const mod = (await import(pathToFileURL(join(dir, `runtime-${which}.mjs`)).href)) as typeof import("../../runtime/index.js");
       const loaded = mod.loadBundle(JSON.parse(readFileSync(bundlePath, "utf8")), { publicKey: PUB });
       expect(loaded.diagnostics).toEqual([]);
-      const entities = JSON.parse(exampleText("entities.json")) as unknown;
+      const entities = JSON.parse(exampleText("entities.json")) as import("../../runtime/index.js").EntityJson[];
       const store = mod.loadEntities(loaded.bundle!, entities).store!;
       const record = mod.decide(loaded.bundle!, JSON.parse(exampleText("request.json")), store);
       expect(record.entitiesId).toBe(store.id);

@@ -8,19 +8,19 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, decideMany, loadBundle, loadEntities, recordBytes, runtimeCrypto, type EntityJson, type LoadedBundle } from "../../runtime/index.js";
+import { decide, decideMany, loadBundle, loadEntities, recordBytes, runtimeCrypto, type EntityJson, type LoadedBundle, type RequestJson } from "../../runtime/index.js";
 import { decide as decideBrowser, loadEntities as loadEntitiesBrowser } from "../../runtime/browser.js";
 import { bundleFrom } from "../support/bundles.js";
 
 const DIR = resolve(process.cwd(), "examples/doc-sharing");
 const read = (f: string): string => readFileSync(resolve(DIR, f), "utf8");
 const ENTITIES = JSON.parse(read("entities.json")) as EntityJson[];
-const TESTS = JSON.parse(read("tests.json")) as { requests: { principal: unknown; action: unknown; resource: unknown; context: unknown }[] };
-const REQUESTS = TESTS.requests.map(({ principal, action, resource, context }) => ({ principal, action, resource, context }));
+const TESTS = JSON.parse(read("tests.json")) as { requests: RequestJson[] };
+const REQUESTS: RequestJson[] = TESTS.requests.map(({ principal, action, resource, context }) => ({ principal, action, resource, context }));
 const BUNDLE: LoadedBundle = loadBundle(JSON.parse(JSON.stringify(bundleFrom(read("policies.cedar"), read("schema.cedarschema"))))).bundle!;
 const bytes = (r: Parameters<typeof recordBytes>[0]): string => Buffer.from(recordBytes(r)).toString();
 
-function store(json: unknown = ENTITIES) {
+function store(json: readonly EntityJson[] = ENTITIES) {
   const r = loadEntities(BUNDLE, json);
   if (r.store === undefined) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
   return r.store;
@@ -47,7 +47,7 @@ describe("loadEntities", () => {
     const bad = loadEntities(BUNDLE, [{ uid: { type: "DocShare::User", id: "x" }, attrs: { nonsense: 1 }, parents: [] }]);
     expect(bad.store).toBeUndefined();
     expect(bad.diagnostics.map((d) => d.code)).toContain("W5003");
-    expect(loadEntities(BUNDLE, { not: "an array" }).diagnostics[0]?.code).toBe("W5003");
+    expect(loadEntities(BUNDLE, { not: "an array" } as unknown as EntityJson[]).diagnostics[0]?.code).toBe("W5003");
   });
 
   it("the id ignores entity order, parent order and key order; any change of content changes it", () => {
@@ -142,7 +142,7 @@ describe("decide on a store", () => {
       expect(bytes(many[i]!)).toBe(bytes(one));
       expect(one.entitiesId).toBe(s.id);
     });
-    expect(decideMany(BUNDLE, REQUESTS, [{ bad: true }]).every((r) => r.decision === "deny" && r.errors[0]?.policy === "")).toBe(true);
+    expect(decideMany(BUNDLE, REQUESTS, [{ bad: true }] as unknown as EntityJson[]).every((r) => r.decision === "deny" && r.errors[0]?.policy === "")).toBe(true);
   });
 
   it("the request digest covers the entity store: another store, another digest", () => {
@@ -167,7 +167,7 @@ describe("decide on a store", () => {
     const s = store();
     fc.assert(
       fc.property(fc.jsonValue(), (j) => {
-        const r = decide(BUNDLE, j, s);
+        const r = decide(BUNDLE, j as unknown as RequestJson, s);
         expect(["allow", "deny"]).toContain(r.decision);
         expect(() => recordBytes(r)).not.toThrow();
       }),

@@ -25,6 +25,7 @@ import {
   signArtifact,
   verifyProof,
   type DsseEnvelope,
+  type EntityJson,
   type LineageProof,
 } from "../../runtime/index.js";
 import { projectBundle } from "../support/servers.js";
@@ -44,7 +45,7 @@ beforeAll(async () => {
   const log = opened.log;
   const { bundle: json, entities } = projectBundle("governed-agent");
   const bundle = loadBundle(JSON.parse(JSON.stringify(json))).bundle!;
-  const store = loadEntities(bundle, entities).store!;
+  const store = loadEntities(bundle, entities as readonly EntityJson[]).store!;
   const governor = new Governor({ log, bundle, node: "n1", entities: store });
   const human = { principal: { type: "Ops::Human", id: "alice" }, action: { type: "Ops::Action", id: "approve" }, resource: { type: "Ops::Plan", id: "p1" }, context: {} };
   const auth = await governor.authorize(human, { actor: "human:alice", obligationsBy: "caller" });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadBundle, loadEntities, type LoadedBundle } from "../../runtime/index.js";
+import { loadBundle, loadEntities, type EntityJson, type LoadedBundle, type RequestJson } from "../../runtime/index.js";
 import { bundleText } from "../../runtime/bundle.js";
 import { withLineage } from "../../runtime/decision-record.js";
 import { Governor, type GovernedResult, type GovernorOptions } from "../../runtime/governor.js";
@@ -26,7 +26,7 @@ import { bundleFrom } from "../support/bundles.js";
 
 const DIR = resolve(process.cwd(), "examples/governed-agent");
 const read = (f: string): string => readFileSync(resolve(DIR, f), "utf8");
-const ENTITIES = JSON.parse(read("entities.json")) as unknown;
+const ENTITIES = JSON.parse(read("entities.json")) as readonly EntityJson[];
 const BUNDLE: LoadedBundle = (() => {
   const r = loadBundle(JSON.parse(JSON.stringify(bundleFrom(read("policies.cedar"), read("schema.cedarschema")))));
   if (r.bundle === undefined) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
@@ -75,13 +75,13 @@ async function setup(extra: Partial<GovernorOptions> = {}): Promise<{ log: Linea
 
 const uid = (type: string, id: string): { type: string; id: string } => ({ type, id });
 const approve = { principal: uid("Ops::Human", "alice"), action: uid("Ops::Action", "approve"), resource: uid("Ops::Plan", "release-42"), context: {} };
-const run = (agent: string, resource: string, step: string): Record<string, unknown> => ({
+const run = (agent: string, resource: string, step: string): RequestJson => ({
   principal: uid("Ops::Agent", agent),
   action: uid("Ops::Action", "run"),
   resource: uid("Ops::Resource", resource),
   context: { step },
 });
-const delegate = (from: string, to: string): Record<string, unknown> => ({ principal: uid("Ops::Agent", from), action: uid("Ops::Action", "delegate"), resource: uid("Ops::Agent", to), context: {} });
+const delegate = (from: string, to: string): RequestJson => ({ principal: uid("Ops::Agent", from), action: uid("Ops::Action", "delegate"), resource: uid("Ops::Agent", to), context: {} });
 
 async function eventsOf(log: LineageLog): Promise<LineageEvent[]> {
   const out: LineageEvent[] = [];

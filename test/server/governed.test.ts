@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decide, ed25519, verifyArtifact, verifyProof } from "../../runtime/index.js";
+import { decide, ed25519, verifyArtifact, verifyProof, type RequestJson } from "../../runtime/index.js";
 import type { WritServer } from "../../server/index.js";
 import { authorizeSchema } from "../../server/schemas.js";
 import { compileBundle, projectBundle, ROOT, tempDir, testServer } from "../support/servers.js";
@@ -93,7 +93,7 @@ describe("authorize", () => {
     await fc.assert(
       fc.asyncProperty(requestArb, parentArb, async (request, parent) => {
         const snap = s.node.snapshot!;
-        const expected = decide(snap.bundle, request, snap.store).errors.filter((e) => e.policy === "");
+        const expected = decide(snap.bundle, request as RequestJson, snap.store).errors.filter((e) => e.policy === "");
         const before = s.node.log.size;
         const r = await s.node.authorize(request, { actor: "prop", ...(parent === undefined ? {} : { parent }) });
         if (expected.length > 0) {
