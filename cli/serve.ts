@@ -5,7 +5,7 @@
  *                [--entities <e.json>] [--host 127.0.0.1] [--port 8181] [--tokens <tokens.json>]
  *                [--dir <dir>] [--node <name>] [--action-type <T>] [--public-url <url>]
  *                [--trust-proxy <proxies>] [--body-limit <bytes>] [--request-timeout <ms>]
- *                [--artifact-ttl <s>] [--log-level <level>]
+ *                [--artifact-ttl <s>] [--index-limit <n>] [--log-level <level>]
  *                [--store <postgres://…|env> --node <name> --node-key <node.key> [--store-schema <s>]
  *                 [--operator <operator.pub>] [--witness-interval <ms>] [--pin-grace <ms>]]
  *
@@ -55,6 +55,7 @@ export interface ServeCliOptions {
   readonly bodyLimit?: string;
   readonly requestTimeout?: string;
   readonly artifactTtl?: string;
+  readonly indexLimit?: string;
   readonly logLevel: string;
   readonly semantics: Semantics;
   readonly store?: string;
@@ -225,6 +226,7 @@ export async function runServe(o: ServeCliOptions, io: Output): Promise<number> 
     ...(o.bodyLimit === undefined ? {} : { bodyLimit: integer(o.bodyLimit, "--body-limit", 1024, 1 << 30) }),
     ...(o.requestTimeout === undefined ? {} : { requestTimeoutMs: integer(o.requestTimeout, "--request-timeout", 100, 3_600_000) }),
     ...(o.artifactTtl === undefined ? {} : { artifactTtlMs: integer(o.artifactTtl, "--artifact-ttl", 1, 86_400) * 1000 }),
+    ...(o.indexLimit === undefined ? {} : { indexLimit: integer(o.indexLimit, "--index-limit", 1, 100_000_000) }),
   };
   const where = o.bundle ?? o.policies?.[0] ?? (storeUrl === undefined ? "writ" : (await import("./mesh.js")).storeLabel(storeUrl));
   const created = await createServer(options);

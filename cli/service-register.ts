@@ -39,6 +39,7 @@ export function addServiceCommands(
       .option("--body-limit <bytes>", "largest request body of decision routes (default 1048576)")
       .option("--request-timeout <ms>", "request timeout in milliseconds (default 30000)")
       .option("--artifact-ttl <seconds>", "lifetime of authorization artifacts (default 300)")
+      .option("--index-limit <n>", "executions the execution index keeps, the latest (default 100000)")
       .addOption(new Option("--log-level <level>", "JSON request log level").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
       .addOption(semanticsOption())
       .action(async (opts: ServeCliOptions) => {

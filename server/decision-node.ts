@@ -73,6 +73,8 @@ export interface DecisionNodeOptions {
   readonly artifactTtlMs: number;
   /** Most governed executions waiting for an outcome before `authorize` answers busy. */
   readonly maxInFlight: number;
+  /** Most executions the execution index keeps (the latest; see {@link LineageIndex}). */
+  readonly indexLimit: number;
   readonly clock: () => Date;
   /** Why decisions are refused now, if they are (a mesh node failing closed); checked before each decision. */
   readonly gate?: () => Problem | undefined;
@@ -106,18 +108,26 @@ export function actionTypeOf(bundle: LoadedBundle, configured: string | undefine
 interface Signing {
   readonly eventId: string;
   readonly expiresAt: string;
+  /** `expiresAt` in milliseconds since the epoch. */
+  readonly expiresAtMs: number;
   readonly artifact: Promise<DsseEnvelope>;
 }
 
 /** The decision node (see the module comment). */
 export class DecisionNode {
-  /** The execution index (verified entries only). */
-  readonly index = new LineageIndex();
+  /** The execution index (verified entries only): the latest `indexLimit` executions. */
+  readonly index: LineageIndex;
   private current: Snapshot | undefined;
   private governor: Governor | undefined;
   private readonly guard = new BundleGuard();
-  /** Executions this process authorized that wait for an outcome (what `complete` needs is in their index rows). */
-  private readonly pending = new Set<string>();
+  /**
+   * Executions this process authorized that wait for an outcome, with the time (ms) their
+   * artifact expires, in the order they were authorized (what `complete` needs is in their
+   * index rows). An authorization stops counting once its artifact has expired: no executor
+   * can start it any more, and an executor that never reports (it crashed, its network
+   * failed) must not hold a slot for ever. Its outcome is still accepted later.
+   */
+  private readonly pending = new Map<string, number>();
   private readonly completing = new Set<string>();
   private authorizing = 0;
   private lastAppendAt: number;
@@ -125,6 +135,13 @@ export class DecisionNode {
 
   private constructor(private readonly options: DecisionNodeOptions) {
     this.lastAppendAt = options.clock().getTime();
+    this.index = new LineageIndex({ limit: options.indexLimit });
+    this.index.awaitingSince = this.expiredBefore();
+  }
+
+  /** Authorizations made before this time (ISO 8601) have expired artifacts. */
+  private expiredBefore(): string {
+    return isoTime(this.options.clock().getTime() - this.options.artifactTtlMs);
   }
 
   /**
@@ -179,9 +196,24 @@ export class DecisionNode {
     return this.options.gate?.();
   }
 
-  /** Authorizations waiting for an outcome. */
+  /** Authorizations waiting for an outcome whose artifact has not expired. */
   get inFlight(): number {
+    this.expirePending();
     return this.pending.size;
+  }
+
+  /**
+   * Forget the pending authorizations whose artifact has expired. NOTE: from the oldest on:
+   * expiries follow the order of authorization while the clock does not go back; if it does,
+   * a later one waits behind an earlier one a little longer (never held for ever).
+   */
+  private expirePending(): void {
+    const now = this.options.clock().getTime();
+    for (const [execution, expires] of this.pending) {
+      if (expires > now) break;
+      this.pending.delete(execution);
+    }
+    this.index.releaseAwaiting(this.expiredBefore());
   }
 
   /** Seconds since the latest checkpoint this node signed (or the last event's time at start-up). */
@@ -273,6 +305,7 @@ export class DecisionNode {
     if (typeof request === "object" && request !== null && "lineage" in request) {
       return fail(problem("W8004", { detail: "the request must not carry `lineage`: the node supplies the verified ancestry" }));
     }
+    if (this.pending.size + this.authorizing >= this.options.maxInFlight) this.expirePending();
     if (this.pending.size + this.authorizing >= this.options.maxInFlight) {
       return fail(problem("W8009", { detail: `${this.options.maxInFlight} governed executions are waiting for an outcome; retry later` }));
     }
@@ -296,11 +329,13 @@ export class DecisionNode {
     if (auth.events.length === 0) return fail(auth.problem ?? problem("W7007", { detail: "nothing was recorded" }));
     this.lastAppendAt = this.options.clock().getTime();
     this.indexEvents(auth.execution, auth.actor, auth.events, { request, parent: options.parent, bundleId: cur.bundle.bundleId }, auth.decisionRecord);
+    // Executions that left the index's window while waiting are let go once their artifact expired.
+    if (this.index.waitingOutside > 0) this.expirePending();
     if (!auth.allowed || auth.authorizedEvent === undefined || auth.decisionRecord === undefined) return { ok: true, authorization: auth };
     // NOTE: `complete` reads the execution's index row, as after a restart (below): nothing of the response is held.
-    this.pending.add(auth.execution);
     const signing = early?.eventId === auth.authorizedEvent ? early : this.signArtifact(auth.execution, auth.authorizedEvent, auth.decisionRecord);
     const expiresAt = signing.expiresAt;
+    this.pending.set(auth.execution, signing.expiresAtMs);
     let artifact: DsseEnvelope;
     try {
       artifact = await signing.artifact;
@@ -312,8 +347,9 @@ export class DecisionNode {
 
   /** Start signing the artifact of an authorized execution, expiring the TTL from now. */
   private signArtifact(execution: string, eventId: string, decision: DecisionRecord): Signing {
-    const expiresAt = isoTime(this.options.clock().getTime() + this.options.artifactTtlMs);
-    return { eventId, expiresAt, artifact: signArtifactAsync({ node: this.options.node, execution, eventId, expiresAt, decision }, this.options.signer) };
+    const expiresAtMs = this.options.clock().getTime() + this.options.artifactTtlMs;
+    const expiresAt = isoTime(expiresAtMs);
+    return { eventId, expiresAt, expiresAtMs, artifact: signArtifactAsync({ node: this.options.node, execution, eventId, expiresAt, decision }, this.options.signer) };
   }
 
   /**

@@ -74,6 +74,8 @@ export interface ServerOptions {
   readonly artifactTtlMs?: number;
   /** Governed executions waiting for an outcome before `authorize` answers busy (default 100 000). */
   readonly maxInFlight?: number;
+  /** Most executions the execution index keeps, the latest (default 100 000: about 100–200 MB). */
+  readonly indexLimit?: number;
   /** Where JSON log lines go (default: none). */
   readonly logStream?: { write(line: string): void };
   readonly logLevel?: string;
@@ -161,6 +163,7 @@ export async function createServer(o: ServerOptions = {}): Promise<CreateServerR
       node: o.node ?? "writ",
       artifactTtlMs: o.artifactTtlMs ?? 300_000,
       maxInFlight: o.maxInFlight ?? 100_000,
+      indexLimit: o.indexLimit ?? 100_000,
       clock,
       ...(o.mesh === undefined ? {} : { gate: () => o.mesh!.hold() }),
       ...(o.bundleKey === undefined ? {} : { bundleKey: o.bundleKey }),

@@ -17,8 +17,15 @@
  *   returns an execution's ancestors and the subtree of its root, breadth first, bounded.
  * - The bundles the log's executions were decided with (ids, counts, first and last use).
  *
+ * - A window: with a `limit`, it keeps the latest `limit` executions (dropping the oldest in
+ *   chunks of a sixteenth of the limit), so its memory and the cost of each `add` stay flat
+ *   however long the log grows. An execution that still waits for its outcome stays findable
+ *   by `get` after it leaves the window while its first event is no older than
+ *   `awaitingSince` (the node sets it to now minus the artifact lifetime); queries and trees
+ *   see the window only. Bundle uses count every execution ever indexed.
+ *
  * NOTE: browser-safe and storage-free (the console and the mesh reuse it); it holds one small
- * row per execution in memory.
+ * row (about 1–2 KB) per execution it keeps in memory.
  */
 import type { Phase } from "../runtime/index.js";
 
@@ -189,9 +196,28 @@ function firstAfter(list: readonly number[], seq: number): number {
   return lo;
 }
 
+/** Options of a {@link LineageIndex}. */
+export interface LineageIndexOptions {
+  /** Most executions kept (the latest); unbounded when not given. */
+  readonly limit?: number;
+}
+
 /** The execution index (see the module comment). */
 export class LineageIndex {
-  private readonly rows: MutableRow[] = [];
+  /** The kept rows, oldest first: `rows[i]` has position `base + i`. */
+  private rows: MutableRow[] = [];
+  /** Position of `rows[0]` (rows before it left the window). */
+  private base = 0;
+  private readonly limit: number;
+  /** Rows dropped in one go when the window is full. */
+  private readonly chunk: number;
+  /** Rows out of the window still waiting for their outcome, oldest first. */
+  private readonly retained = new Map<string, MutableRow>();
+  /**
+   * Rows waiting for an outcome whose first event is at or after this time (ISO 8601) are
+   * retained when they leave the window; older ones are dropped. Empty: all are retained.
+   */
+  awaitingSince = "";
   private readonly byExecution = new Map<string, MutableRow>();
   private readonly byPrincipal = new Map<string, Posting>();
   private readonly byAction = new Map<string, Posting>();
@@ -204,9 +230,26 @@ export class LineageIndex {
   /** True while every row's `at` is at or after the previous row's. */
   private timesInOrder = true;
 
-  /** Number of executions indexed. */
+  constructor(options: LineageIndexOptions = {}) {
+    const limit = options.limit ?? Infinity;
+    if (!(limit >= 1)) throw new RangeError("LineageIndex: limit must be at least 1");
+    this.limit = Math.floor(limit);
+    this.chunk = Number.isFinite(this.limit) ? Math.max(1, Math.floor(this.limit / 16)) : Infinity;
+  }
+
+  /** Number of executions in the window (the latest, at most the limit). */
   get size(): number {
     return this.rows.length;
+  }
+
+  /** Number of executions out of the window kept because they wait for an outcome. */
+  get waitingOutside(): number {
+    return this.retained.size;
+  }
+
+  /** The row at position `seq`, when it is in the window. */
+  private rowAt(seq: number): MutableRow | undefined {
+    return seq < this.base ? undefined : this.rows[seq - this.base];
   }
 
   /** The row of an execution, if indexed. */
@@ -218,11 +261,13 @@ export class LineageIndex {
   add(e: IndexedEvent): void {
     if (this.byEvent.has(e.id)) return;
     let row = this.byExecution.get(e.execution);
+    // A later event of an execution that has left the window (its row is gone) is not a new execution.
+    if (row === undefined && this.base > 0 && e.phase !== "requested") return;
     if (row === undefined) {
       // NOTE: every field is set here, unset ones as undefined, so all rows share one shape (fields added later grew each row's property storage).
       row = {
         execution: e.execution,
-        seq: this.rows.length,
+        seq: this.base + this.rows.length,
         principal: undefined,
         action: undefined,
         resource: undefined,
@@ -245,6 +290,7 @@ export class LineageIndex {
         if (prev !== undefined && (prev.at === undefined || prev.at > e.recordedAt)) this.timesInOrder = false;
         row.at = e.recordedAt;
       } else this.timesInOrder = false;
+      if (this.rows.length >= this.limit + this.chunk - 1) this.evict(this.chunk);
       this.rows.push(row);
       this.byExecution.set(e.execution, row);
       this.post(this.byNode, e.node, row.seq);
@@ -274,6 +320,49 @@ export class LineageIndex {
       case "audited":
         row.audited = true;
         break;
+    }
+    if (row.seq < this.base && row.status !== "authorized") this.forget(row);
+  }
+
+  /**
+   * Drop the `count` oldest rows of the window: a row waiting for its outcome and recent
+   * enough (see `awaitingSince`) stays findable by `get`; the others are forgotten. The
+   * posting lists lose their positions before the new window, and keys left without any.
+   */
+  private evict(count: number): void {
+    const out = this.rows.slice(0, count);
+    this.rows = this.rows.slice(count);
+    this.base += out.length;
+    for (const row of out) {
+      if (row.status === "authorized" && (row.at === undefined || row.at >= this.awaitingSince)) this.retained.set(row.execution, row);
+      else this.forget(row);
+    }
+    for (const map of [this.byPrincipal, this.byAction, this.byDecision, this.byResource, this.byNode]) {
+      for (const [key, list] of map) {
+        const from = firstAfter(list.seqs, this.base - 1);
+        if (from === list.seqs.length) map.delete(key);
+        else if (from > 0) list.seqs.splice(0, from);
+      }
+    }
+  }
+
+  /** Remove a row out of the window from every lookup. */
+  private forget(row: MutableRow): void {
+    this.retained.delete(row.execution);
+    if (this.byExecution.get(row.execution) === row) this.byExecution.delete(row.execution);
+    for (const e of row.events) if (this.byEvent.get(e.id) === row) this.byEvent.delete(e.id);
+  }
+
+  /**
+   * Forget the rows out of the window that wait for an outcome and whose first event is
+   * older than `time` (ISO 8601), and retain no older ones from now on.
+   */
+  releaseAwaiting(time: string): void {
+    this.awaitingSince = time;
+    for (const row of this.retained.values()) {
+      // NOTE: oldest first; a row without a time, or out of time order, waits for the next call.
+      if (row.at === undefined || row.at >= time) return;
+      this.forget(row);
     }
   }
 
@@ -345,7 +434,7 @@ export class LineageIndex {
     let from = -1;
     if (q.after !== undefined) {
       const at = this.byExecution.get(q.after);
-      if (at === undefined) return { error: `\`after\` names no execution of this node: ${q.after}` };
+      if (at === undefined) return { error: `\`after\` names no execution this index holds: ${q.after}` };
       from = at.seq;
     }
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? DEFAULT_PAGE)));
@@ -380,11 +469,14 @@ export class LineageIndex {
       out.push(snapshot(r));
       return true;
     };
+    // NOTE: positions before the window (a cursor on a row retained out of it) start at the window.
+    from = Math.max(from, this.base - 1);
+    const end = this.base + this.rows.length;
     if (lists.length === 0) {
-      for (let s = from + 1; s < this.rows.length && take(this.rows[s]!); s++);
+      for (let s = from + 1; s < end && take(this.rowAt(s)!); s++);
     } else {
       const walk = lists.reduce((a, b) => (b.length < a.length ? b : a));
-      for (let i = firstAfter(walk, from); i < walk.length && take(this.rows[walk[i]!]!); i++);
+      for (let i = firstAfter(walk, from); i < walk.length && take(this.rowAt(walk[i]!)!); i++);
     }
     return more ? { executions: out, next: out[out.length - 1]!.execution } : { executions: out };
   }
@@ -398,7 +490,7 @@ export class LineageIndex {
       if ((this.rows[mid]!.at ?? "") < time) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
+    return this.base + lo;
   }
 
   /**
@@ -428,7 +520,8 @@ export class LineageIndex {
       const queue: MutableRow[] = [start];
       for (let head = 0; head < queue.length; head++) {
         for (const seq of queue[head]!.kids) {
-          const kid = this.rows[seq]!;
+          const kid = this.rowAt(seq);
+          if (kid === undefined) continue;
           if (!included.has(kid.execution)) {
             if (out.length >= max) {
               truncated = true;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide, ed25519, verifyArtifact, verifyProof, type RequestJson } from "../../runtime/index.js";
+import type { LightMyRequestResponse } from "fastify";
 import type { WritServer } from "../../server/index.js";
 import { authorizeSchema } from "../../server/schemas.js";
 import { compileBundle, projectBundle, ROOT, tempDir, testServer } from "../support/servers.js";
@@ -147,6 +148,82 @@ describe("outcomes", () => {
     const c = await call("POST", "/v1/authorize", { request: req("ed", "write") });
     expect((await call("POST", `/v1/executions/${c.body.execution}/outcome`, { ok: false, detail: "disk full", obligations: ["approve"] })).body).toMatchObject({ status: "failed" });
     expect(s.node.index.get(c.body.execution)?.status).toBe("failed");
+  });
+});
+
+/**
+ * Run `body` against a server of its own (artifacts valid 60 s) on a clock the test moves
+ * (`clock.now`, from 2030-01-01T00:00:00Z), closed afterwards.
+ */
+async function onClock(
+  options: { readonly maxInFlight?: number; readonly indexLimit?: number },
+  body: (b: WritServer, post: (url: string, payload: object) => Promise<LightMyRequestResponse>, clock: { now: number }) => Promise<void>,
+): Promise<void> {
+  const clock = { now: NOW.getTime() };
+  const b = await testServer({ bundle: compileBundle(policies, schema), entities, clock: () => new Date(clock.now), artifactTtlMs: 60_000, ...options });
+  try {
+    await body(b, (url, payload) => b.app.inject({ method: "POST", url, payload }), clock);
+  } finally {
+    await b.close();
+  }
+}
+
+describe("back-pressure", () => {
+  it("answers busy (503 W8009, Retry-After) while maxInFlight unexpired authorizations wait; an outcome or an expiry frees a slot", async () => {
+    await onClock({ maxInFlight: 2 }, async (b, post, clock) => {
+      const inFlight = async (): Promise<string | undefined> => /^writ_executions_in_flight (\d+)$/m.exec((await b.app.inject({ method: "GET", url: "/metrics" })).body)?.[1];
+      const first = (await post("/v1/authorize", { request: req("vi", "read") })).json() as { execution: string };
+      clock.now += 30_000;
+      const second = (await post("/v1/authorize", { request: req("vi", "read") })).json() as { execution: string };
+      expect(await inFlight()).toBe("2");
+      const before = b.node.log.size;
+      const busy = await post("/v1/authorize", { request: req("vi", "read") });
+      expect(busy.statusCode).toBe(503);
+      expect(busy.json()).toMatchObject({ code: "W8009" });
+      expect(busy.headers["retry-after"]).toBe("1");
+      expect(b.node.log.size).toBe(before);
+      // An outcome frees its slot.
+      expect((await post(`/v1/executions/${second.execution}/outcome`, { ok: true })).statusCode).toBe(200);
+      const third = (await post("/v1/authorize", { request: req("vi", "read") })).json() as { execution: string };
+      expect(third.execution).toMatch(/^exec:/);
+      expect((await post("/v1/authorize", { request: req("vi", "read") })).statusCode).toBe(503);
+      // The first artifact expires at 00:01:00: from then on it no longer counts.
+      clock.now = Date.parse("2030-01-01T00:00:59.999Z");
+      expect((await post("/v1/authorize", { request: req("vi", "read") })).statusCode).toBe(503);
+      clock.now = Date.parse("2030-01-01T00:01:00.000Z");
+      expect(await inFlight()).toBe("1");
+      expect((await post("/v1/authorize", { request: req("vi", "read") })).statusCode).toBe(200);
+      // Its outcome is still taken after the expiry.
+      const late = await post(`/v1/executions/${first.execution}/outcome`, { ok: true });
+      expect(late.statusCode).toBe(200);
+      expect(late.json()).toMatchObject({ execution: first.execution, status: "executed" });
+    });
+  });
+});
+
+describe("the execution index window", () => {
+  it("keeps the latest --index-limit executions; an execution that left it takes its outcome until its artifact expires", async () => {
+    await onClock({ indexLimit: 3 }, async (b, post, clock) => {
+      const authorize = async (): Promise<string> => ((await post("/v1/authorize", { request: req("vi", "read") })).json() as { execution: string }).execution;
+      const done = (execution: string) => post(`/v1/executions/${execution}/outcome`, { ok: true });
+      const waiting = await authorize();
+      const completed: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const e = await authorize();
+        expect((await done(e)).statusCode).toBe(200);
+        completed.push(e);
+      }
+      const listed = (await b.app.inject({ method: "GET", url: "/v1/lineage/executions" })).json() as { executions: { execution: string }[] };
+      expect(listed.executions.map((r) => r.execution)).toEqual(completed.slice(-3));
+      expect((await done(waiting)).json()).toMatchObject({ execution: waiting, status: "executed" });
+      // One more waits, its artifact expires, and it leaves the index: its outcome is refused.
+      const late = await authorize();
+      clock.now += 61_000;
+      for (let i = 0; i < 3; i++) await done(await authorize());
+      const refused = await done(late);
+      expect(refused.statusCode).toBe(404);
+      expect(refused.json()).toMatchObject({ code: "W8013" });
+    });
   });
 });
 

@@ -26,6 +26,26 @@ function chain(execution: string, principal: string, action: string, verdict: "a
   return evs;
 }
 
+/** Executions of a generated log: who asked for what, the verdict and the outcome. */
+const execArb = fc.record({
+  principal: fc.constantFrom("a", "b", "c"),
+  action: fc.constantFrom("view", "edit"),
+  verdict: fc.constantFrom("allow" as const, "deny" as const),
+  outcome: fc.constantFrom(undefined, "executed" as const, "failed" as const),
+});
+
+/** Feed the executions' events to every index, interleaved by `seed` (each execution's own events stay in order). */
+function feed(execs: readonly { principal: string; action: string; verdict: "allow" | "deny"; outcome: "executed" | "failed" | undefined }[], seed: number, ...indexes: LineageIndex[]): void {
+  const queues = execs.map((e, i) => chain(`x${i}`, e.principal, e.action, e.verdict, i * 10, e.outcome));
+  let s = seed >>> 0;
+  while (queues.some((q) => q.length > 0)) {
+    const live = queues.filter((q) => q.length > 0);
+    s = (s * 1103515245 + 12345) >>> 0;
+    const e = live[s % live.length]!.shift()!;
+    for (const ix of indexes) ix.add(e);
+  }
+}
+
 describe("LineageIndex rows", () => {
   it("follows an execution from request to audit", () => {
     const ix = new LineageIndex();
@@ -83,7 +103,7 @@ describe("LineageIndex queries", () => {
   });
 
   it("refuses a cursor it did not hand out and clamps the page size", () => {
-    expect(ix.query({ after: "nope" })).toEqual({ error: "`after` names no execution of this node: nope" });
+    expect(ix.query({ after: "nope" })).toEqual({ error: "`after` names no execution this index holds: nope" });
     const all = ix.query({ limit: 10_000 });
     if ("error" in all) throw new Error(all.error);
     expect(all.executions).toHaveLength(Math.min(30, MAX_PAGE));
@@ -95,13 +115,6 @@ describe("LineageIndex queries", () => {
 });
 
 describe("LineageIndex properties", () => {
-  const execArb = fc.record({
-    principal: fc.constantFrom("a", "b", "c"),
-    action: fc.constantFrom("view", "edit"),
-    verdict: fc.constantFrom("allow" as const, "deny" as const),
-    outcome: fc.constantFrom(undefined, "executed" as const, "failed" as const),
-  });
-
   it("paged queries return exactly the rows a full scan filters out, for any arrival order", () => {
     fc.assert(
       fc.property(
@@ -110,15 +123,8 @@ describe("LineageIndex properties", () => {
         fc.record({ principal: fc.option(fc.constantFrom("a", "b", "c", "z"), { nil: undefined }), action: fc.option(fc.constantFrom("view", "edit"), { nil: undefined }), decision: fc.option(fc.constantFrom("allow" as const, "deny" as const), { nil: undefined }) }),
         fc.integer(),
         (execs, limit, filter, seed) => {
-          // Interleave the executions' events: each execution's own events stay in order.
-          const queues = execs.map((e, i) => chain(`x${i}`, e.principal, e.action, e.verdict, i * 10, e.outcome));
           const ix = new LineageIndex();
-          let s = seed >>> 0;
-          while (queues.some((q) => q.length > 0)) {
-            const live = queues.filter((q) => q.length > 0);
-            s = (s * 1103515245 + 12345) >>> 0;
-            ix.add(live[s % live.length]!.shift()!);
-          }
+          feed(execs, seed, ix);
           const all = ix.query({ limit: MAX_PAGE });
           if ("error" in all) throw new Error(all.error);
           const q = { ...(filter.principal === undefined ? {} : { principal: `User::"${filter.principal}"` }), ...(filter.action === undefined ? {} : { action: `Action::"${filter.action}"` }), ...(filter.decision === undefined ? {} : { decision: filter.decision }) };
@@ -139,6 +145,89 @@ describe("LineageIndex properties", () => {
       ),
       { seed: 1107, numRuns: 200 },
     );
+  });
+});
+
+describe("LineageIndex with a limit (a window of the latest executions)", () => {
+  it("holds the latest executions, each row as an unbounded index has it, and pages through them alone", () => {
+    fc.assert(
+      fc.property(fc.array(execArb, { minLength: 0, maxLength: 60 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom(undefined, "a", "b"), fc.integer(), (execs, limit, page, principal, seed) => {
+        const window = new LineageIndex({ limit });
+        const reference = new LineageIndex();
+        feed(execs, seed, window, reference);
+        const chunk = Math.max(1, Math.floor(limit / 16));
+        expect(window.size).toBeLessThanOrEqual(limit + chunk - 1);
+        // Full means at least `limit` (a chunk leaves only when one more arrives).
+        expect(window.size).toBe(reference.size < limit ? reference.size : Math.max(limit, window.size));
+        const all = (ix: LineageIndex): ExecutionRow[] => {
+          const p = ix.query({ limit: MAX_PAGE });
+          if ("error" in p) throw new Error(p.error);
+          return [...p.executions];
+        };
+        const kept = all(window);
+        // The latest executions, each exactly as the unbounded index has it.
+        expect(kept).toEqual(all(reference).slice(reference.size - window.size));
+        for (const r of all(reference).slice(0, reference.size - window.size)) {
+          if (r.status !== "authorized") expect(window.get(r.execution)).toBeUndefined();
+        }
+        // Paged queries see the window only.
+        const q = principal === undefined ? {} : { principal: `User::"${principal}"` };
+        const got: string[] = [];
+        let after: string | undefined;
+        for (let guard = 0; guard < 200; guard++) {
+          const r = window.query({ ...q, limit: page, ...(after === undefined ? {} : { after }) });
+          if ("error" in r) throw new Error(r.error);
+          got.push(...r.executions.map((x) => x.execution));
+          if (r.next === undefined) break;
+          after = r.next;
+        }
+        expect(got).toEqual(kept.filter((r) => q.principal === undefined || r.principal === q.principal).map((r) => r.execution));
+      }),
+      { seed: 2211, numRuns: 200 },
+    );
+  });
+
+  it("keeps an execution waiting for its outcome findable after it leaves the window, until the outcome or its time", () => {
+    const ix = new LineageIndex({ limit: 2 });
+    const at = (i: number): string => `2030-01-01T00:00:${String(i).padStart(2, "0")}.000Z`;
+    const waiting = chain("w", "alice", "view", "allow", 0).map((e) => ({ ...e, recordedAt: at(0) }));
+    ix.addAll(waiting);
+    for (let i = 1; i <= 5; i++) ix.addAll(chain(`d${i}`, "bob", "view", "allow", i * 10, "executed").map((e) => ({ ...e, recordedAt: at(i) })));
+    expect(ix.size).toBe(2);
+    expect(ix.waitingOutside).toBe(1);
+    expect(ix.get("w")).toMatchObject({ status: "authorized", authorizedEvent: "w/a" });
+    expect(ix.get("d1")).toBeUndefined();
+    const listed = ix.query({ principal: 'User::"alice"' });
+    expect(listed).toEqual({ executions: [] });
+    // Its outcome arrives: recorded on the row, which then leaves.
+    ix.addAll(chain("w", "alice", "view", "allow", 0, "executed").slice(2));
+    expect(ix.waitingOutside).toBe(0);
+    expect(ix.get("w")).toBeUndefined();
+    // Another one never gets an outcome: released once its time has passed.
+    ix.addAll(chain("v", "carol", "view", "allow", 100).map((e) => ({ ...e, recordedAt: at(10) })));
+    for (let i = 11; i <= 13; i++) ix.addAll(chain(`d${i}`, "bob", "view", "deny", i * 10).map((e) => ({ ...e, recordedAt: at(i) })));
+    expect(ix.get("v")).toMatchObject({ status: "authorized" });
+    ix.releaseAwaiting(at(10));
+    expect(ix.get("v")).toBeDefined();
+    ix.releaseAwaiting(at(11));
+    expect(ix.get("v")).toBeUndefined();
+    expect(ix.waitingOutside).toBe(0);
+    // Older than `awaitingSince` when it leaves: not retained at all.
+    ix.addAll(chain("u", "dave", "view", "allow", 200).map((e) => ({ ...e, recordedAt: at(5) })));
+    for (let i = 20; i <= 22; i++) ix.addAll(chain(`d${i}`, "bob", "view", "deny", i * 10).map((e) => ({ ...e, recordedAt: at(i) })));
+    expect(ix.get("u")).toBeUndefined();
+    // A later event of an execution that left is not a new execution.
+    ix.add({ id: "d1/late", index: 999, execution: "d1", phase: "audited", actor: "svc", node: "n1" });
+    expect(ix.get("d1")).toBeUndefined();
+    expect(ix.size).toBe(2);
+  });
+
+  it("a cursor on an execution that left the window is an error; a limit below one is refused", () => {
+    const ix = new LineageIndex({ limit: 1 });
+    ix.addAll(chain("a1", "alice", "view", "deny", 0));
+    ix.addAll(chain("a2", "alice", "view", "deny", 10));
+    expect(ix.query({ after: "a1" })).toEqual({ error: "`after` names no execution this index holds: a1" });
+    expect(() => new LineageIndex({ limit: 0 })).toThrow(RangeError);
   });
 });
 
