@@ -1,7 +1,7 @@
 /**
  * An index of governed executions for queries like "every execution of principal P that was
- * denied", built only from verified lineage entries: the events of a log read through
- * `readVerified` at start-up, then the events a node appends itself (whose ids the log returned).
+ * denied", built only from verified lineage entries: each entry of a log as verification
+ * re-hashes it at start-up, then the events a node appends itself (whose ids the log returned).
  *
  * - One row per execution, in the order its first event arrived (`seq`): principal, action and
  *   resource of its request, the verdict, the status it reached, the actor and node, its event

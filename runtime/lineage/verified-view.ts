@@ -64,20 +64,23 @@ export class VerifiedLogView {
   }
 }
 
+/** The lineage event an entry's text holds, or undefined (not JSON, or not an event). Never throws. */
+export function eventOfText(text: string): LineageEvent | undefined {
+  try {
+    const ev = asLineageEvent(JSON.parse(text));
+    return typeof ev === "string" ? undefined : ev;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verify `log` and, when it verifies, return the view of its entries. Never throws. */
 export async function readVerified(log: LineageLog, options: Omit<VerifyOptions, "onEntry"> = {}): Promise<VerifiedRead> {
   const list: VerifiedEntry[] = [];
   const report = await log.verify({
     ...options,
     onEntry(index, id, text) {
-      let event: LineageEvent | undefined;
-      try {
-        const ev = asLineageEvent(JSON.parse(text));
-        event = typeof ev === "string" ? undefined : ev;
-      } catch {
-        event = undefined;
-      }
-      list.push({ index, id, event, text });
+      list.push({ index, id, event: eventOfText(text), text });
     },
   });
   if (!report.ok) return { ok: false, report };

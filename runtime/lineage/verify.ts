@@ -182,7 +182,11 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
       code: "W6201",
     });
     const wantObjects = options.objects !== false;
+    // NOTE: the first event naming each (bundle, snapshot) pair only: whether an object loads
+    // depends on the pair, so its first event is where a problem is found, and a log of millions
+    // of requests names a handful of pairs.
     const refs: ObjectRef[] = [];
+    const refKeys = new Set<string>();
 
     const tree = new MerkleTree(hasher);
     let next = 0; // next checkpoint to compare
@@ -223,7 +227,14 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
         if (options.onEntry !== undefined || wantObjects) {
           const text = textOf(e);
           options.onEntry?.(e.index, e.id, text);
-          if (wantObjects) for (const ref of objectRefs(text)) refs.push({ ...ref, index: e.index, eventId: e.id });
+          if (wantObjects) {
+            for (const ref of objectRefs(text)) {
+              const key = `${ref.bundleId ?? ""} ${ref.entitiesId ?? ""}`;
+              if (refKeys.has(key)) continue;
+              refKeys.add(key);
+              refs.push({ ...ref, index: e.index, eventId: e.id });
+            }
+          }
         }
         const r = checkRootsAt(tree.size);
         if (r !== undefined) return r;

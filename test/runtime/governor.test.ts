@@ -458,6 +458,27 @@ describe("Governor.execute", () => {
     expect((await log.verify()).firstBad?.reason).toMatch(/bundle sha256:[0-9a-f]+ is not stored/);
   });
 
+  it("verify names the first event naming an altered snapshot, however many events name it and others", async () => {
+    const { log, store, gov } = await setup();
+    const second = STORE.update({ remove: [ENTITIES[ENTITIES.length - 1]!.uid] }).store!;
+    const firstIndex = new Map<string, number>();
+    for (const [i, entities] of [STORE, second, STORE, second, STORE].entries()) {
+      gov.update({ entities });
+      const r = await gov.execute(approve, async () => undefined, { actor: `human:${i}` });
+      if (!firstIndex.has(entities.id)) firstIndex.set(entities.id, r.events[0]!.index);
+    }
+    expect((await log.verify()).ok).toBe(true);
+    for (const [snapshot, other] of [[STORE, second], [second, STORE]] as const) {
+      const original = store.objects.get(snapshot.id)!;
+      // Altered: the other snapshot's text under this one's id.
+      store.objects.set(snapshot.id, store.objects.get(other.id)!);
+      const report = await log.verify();
+      expect(report.code).toBe("W6214");
+      expect(report.firstBad?.index).toBe(firstIndex.get(snapshot.id));
+      store.objects.set(snapshot.id, original);
+    }
+  });
+
   it("the governor, events and DSSE modules bundle for the browser without Node modules", async () => {
     for (const file of ["runtime/governor.ts", "runtime/lineage/events.ts", "runtime/lineage/dsse.ts"]) {
       const result = await build({ entryPoints: [resolve(process.cwd(), file)], bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent", metafile: true });
