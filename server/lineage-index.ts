@@ -16,7 +16,6 @@
  * - The execution DAG: a `requested` event's parent event names the parent execution; `tree`
  *   returns an execution's ancestors and the subtree of its root, breadth first, bounded.
  * - The bundles the log's executions were decided with (ids, counts, first and last use).
- *
  * - A window: with a `limit`, it keeps the latest `limit` executions (dropping the oldest in
  *   chunks of a sixteenth of the limit), so its memory and the cost of each `add` stay flat
  *   however long the log grows. An execution that still waits for its outcome stays findable
@@ -215,7 +214,8 @@ export class LineageIndex {
   private readonly retained = new Map<string, MutableRow>();
   /**
    * Rows waiting for an outcome whose first event is at or after this time (ISO 8601) are
-   * retained when they leave the window; older ones are dropped. Empty: all are retained.
+   * retained when they leave the window; older ones, and ones without a time, are dropped.
+   * Empty: all with a time are retained.
    */
   awaitingSince = "";
   private readonly byExecution = new Map<string, MutableRow>();
@@ -334,7 +334,7 @@ export class LineageIndex {
     this.rows = this.rows.slice(count);
     this.base += out.length;
     for (const row of out) {
-      if (row.status === "authorized" && (row.at === undefined || row.at >= this.awaitingSince)) this.retained.set(row.execution, row);
+      if (row.status === "authorized" && row.at !== undefined && row.at >= this.awaitingSince) this.retained.set(row.execution, row);
       else this.forget(row);
     }
     for (const map of [this.byPrincipal, this.byAction, this.byDecision, this.byResource, this.byNode]) {
@@ -360,8 +360,8 @@ export class LineageIndex {
   releaseAwaiting(time: string): void {
     this.awaitingSince = time;
     for (const row of this.retained.values()) {
-      // NOTE: oldest first; a row without a time, or out of time order, waits for the next call.
-      if (row.at === undefined || row.at >= time) return;
+      // NOTE: oldest first (every retained row has a time); one out of time order waits for a later call.
+      if (row.at! >= time) return;
       this.forget(row);
     }
   }

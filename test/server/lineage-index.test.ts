@@ -216,6 +216,11 @@ describe("LineageIndex with a limit (a window of the latest executions)", () => 
     ix.addAll(chain("u", "dave", "view", "allow", 200).map((e) => ({ ...e, recordedAt: at(5) })));
     for (let i = 20; i <= 22; i++) ix.addAll(chain(`d${i}`, "bob", "view", "deny", i * 10).map((e) => ({ ...e, recordedAt: at(i) })));
     expect(ix.get("u")).toBeUndefined();
+    // Without a time its age is unknown: not retained either.
+    ix.addAll(chain("t", "erin", "view", "allow", 300));
+    for (let i = 30; i <= 32; i++) ix.addAll(chain(`d${i}`, "bob", "view", "deny", i * 10).map((e) => ({ ...e, recordedAt: at(i) })));
+    expect(ix.get("t")).toBeUndefined();
+    expect(ix.waitingOutside).toBe(0);
     // A later event of an execution that left is not a new execution.
     ix.add({ id: "d1/late", index: 999, execution: "d1", phase: "audited", actor: "svc", node: "n1" });
     expect(ix.get("d1")).toBeUndefined();
