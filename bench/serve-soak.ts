@@ -15,12 +15,13 @@
  * `RATE serve-soak-max-rss-mib <x>`.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { rssMib, threadTicks, TICKS_PER_SECOND } from "./proc-stat.js";
 import { AUTHORIZE } from "./serve-requests.js";
 
 const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
@@ -28,34 +29,19 @@ const EXAMPLE = join(ROOT, "examples", "authzen-todo");
 const WINDOWS = Math.max(1, Number(process.env["WRIT_BENCH_SOAK_WINDOWS"] ?? "12"));
 const SECONDS = Math.max(1, Number(process.env["WRIT_BENCH_SOAK_SECONDS"] ?? "10"));
 const EXTRA = (process.env["WRIT_BENCH_SOAK_ARGS"] ?? "").split(" ").filter((a) => a !== "");
-/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ: 100 on Linux). */
-const TICK_US = 10_000;
 
-/** CPU time (µs) of each thread of `pid`: the event loop's as `main`, the rest summed as `other`; undefined without `/proc`. */
+/** CPU time (µs) of `pid`'s event loop (the thread whose id is the process id) and of its other threads together; undefined without `/proc`. */
 function threadCpu(pid: number): { main: number; other: number } | undefined {
-  try {
-    let main = 0;
-    let other = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      const us = (Number(fields[11]) + Number(fields[12])) * TICK_US;
-      if (tid === String(pid)) main += us;
-      else other += us;
-    }
-    return { main, other };
-  } catch {
-    return undefined;
+  const ticks = threadTicks(pid);
+  if (ticks.size === 0) return undefined;
+  let main = 0;
+  let other = 0;
+  for (const [tid, t] of ticks) {
+    if (tid === pid) main += t;
+    else other += t;
   }
-}
-
-/** Resident memory of `pid` in MiB, from `/proc` (undefined elsewhere). */
-function rssMib(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
+  const us = 1e6 / TICKS_PER_SECOND;
+  return { main: main * us, other: other * us };
 }
 
 async function main(): Promise<void> {

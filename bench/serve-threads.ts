@@ -13,28 +13,11 @@
  * moves single runs by tens of per cent).
  */
 import { fork } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { threadTicks, TICKS_PER_SECOND as TICKS } from "./proc-stat.js";
 import { AUTHORIZE } from "./serve-requests.js";
-
-/** Clock ticks per second of `/proc/.../stat` times (USER_HZ, 100 on Linux). */
-const TICKS = 100;
-
-/** CPU time (user + system) of each thread of `pid`, in clock ticks, by thread id. */
-function threadTicks(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(Number(tid), Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const connections = Number(process.argv[2] ?? "64");
