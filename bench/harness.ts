@@ -45,6 +45,8 @@ export interface PairedMeasurement<K extends string> {
   readonly opsPerSec: Readonly<Record<K, number>>;
   /** The median over rounds of `a`'s time per operation ÷ `b`'s, both measured within the same round. */
   ratio(a: K, b: K): number;
+  /** The median over rounds of the summed time per operation of `parts` ÷ `b`'s, all measured within the same round. */
+  sumRatio(parts: readonly K[], b: K): number;
 }
 
 /**
@@ -71,6 +73,10 @@ export function measurePaired<K extends string>(batches: Readonly<Record<K, () =
       const ra = rates.get(a)!;
       const rb = rates.get(b)!;
       return median(ra.map((x, i) => rb[i]! / x));
+    },
+    sumRatio: (parts, b) => {
+      const rb = rates.get(b)!;
+      return median(rb.map((y, i) => parts.reduce((t, k) => t + y / rates.get(k)![i]!, 0)));
     },
   };
 }
