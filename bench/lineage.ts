@@ -6,7 +6,10 @@
  * - full verification speed, events/s, on a 10^6-event log (target ≥ 200,000/s);
  * - inclusion-proof time at 10^6 events: building a self-contained proof from
  *   the store (O(log n) node reads, self-checked) and checking it offline
- *   (target < 1 ms).
+ *   (target < 1 ms);
+ * - the durable appends again on the 10^6-event log (`RATIO
+ *   lineage-append-large-vs-empty`: an event should cost the same however long
+ *   the log).
  *
  * The 10^6-event log is built through the ordinary append path with large
  * batches (one transaction and one checkpoint per batch), in a temporary folder
@@ -91,6 +94,7 @@ export async function benchLineage(options: LineageBenchOptions = {}): Promise<s
   const proofs = options.proofs ?? 2_000;
   const lines: string[] = [];
   const root = mkdtempSync(join(tmpdir(), "writ-bench-lineage-"));
+  let emptyRate = 0;
   try {
     // 1. Durable appends, one checkpoint per batch.
     {
@@ -100,6 +104,7 @@ export async function benchLineage(options: LineageBenchOptions = {}): Promise<s
       const t = await timed(() => appendAll(log, batch * 4, batch * 4 + appendEvents, batch));
       await log.close();
       const rate = (appendEvents * 1000) / t.wallMs;
+      emptyRate = rate;
       lines.push(
         `lineage append (SQLite WAL, synchronous=FULL, batch ${batch}, 1 signed checkpoint/batch): ${fmtInt(rate)} events/s ` +
           `(${fmtInt((appendEvents * 1000) / t.cpuMs)} per CPU-second; target ≥ 20,000)`,
@@ -152,6 +157,18 @@ export async function benchLineage(options: LineageBenchOptions = {}): Promise<s
     );
     lines.push(`lineage verify-proof offline: median ${(median(verifyTimes) * 1000).toFixed(0)} µs`);
     lines.push(`RATE lineage-proof-us ${(p50 * 1000).toFixed(0)}`);
+
+    // 3. The durable appends of step 1 again, on the large log: the cost of an event must not grow with the log.
+    log = await openLog(dir);
+    await appendAll(log, largeEvents, largeEvents + batch * 4, batch); // warm-up
+    const lt = await timed(() => appendAll(log, largeEvents + batch * 4, largeEvents + batch * 4 + appendEvents, batch));
+    await log.close();
+    const largeRate = (appendEvents * 1000) / lt.wallMs;
+    lines.push(
+      `lineage append on the ${fmtInt(largeEvents)}-event log (same batches as above): ${fmtInt(largeRate)} events/s ` +
+        `(${fmtInt((appendEvents * 1000) / lt.cpuMs)} per CPU-second)`,
+    );
+    lines.push(`RATIO lineage-append-large-vs-empty ${(largeRate / emptyRate).toFixed(2)}   (events/s on the large log ÷ on a new one; 1 = an event costs the same however long the log)`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
