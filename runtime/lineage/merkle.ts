@@ -9,8 +9,9 @@
  * (level, index) covers leaves [index·2^level, (index+1)·2^level). In an
  * append-only log such a node never changes once complete, so a store can keep
  * it forever. Every root, inclusion proof and consistency proof then needs
- * O(log n) node reads (see {@link NodeSource}). {@link MerkleTree} is the
- * in-memory implementation; a persistent store implements `NodeSource` itself.
+ * O(log n) node reads (see {@link NodeSource}); a store implements `NodeSource` over the
+ * hashes it keeps, and a log or a verification holds only the tree's right edge in memory
+ * (`stored-tree.ts`).
  *
  * Indices and sizes are JS numbers and must be safe integers (< 2^53).
  * Generators throw `RangeError` on impossible arguments (a caller bug);

@@ -59,10 +59,10 @@ export async function readEdge(store: LineageStore, size: number): Promise<{ rea
 
 /**
  * Append the leaf at `index` to `edge` (in place), merging equal levels, and push every
- * perfect subtree hash it completes (the leaf's own included) onto `nodes`.
+ * perfect subtree hash it completes (the leaf's own included) onto `nodes` when given.
  */
-export function pushLeaf(edge: EdgeNode[], leaf: Hash, index: number, hasher: MerkleHasher, nodes: StoredNode[]): void {
-  nodes.push({ level: 0, index, hash: leaf });
+export function pushLeaf(edge: EdgeNode[], leaf: Hash, index: number, hasher: MerkleHasher, nodes?: StoredNode[]): void {
+  nodes?.push({ level: 0, index, hash: leaf });
   edge.push({ level: 0, hash: leaf });
   while (edge.length >= 2 && edge[edge.length - 1]!.level === edge[edge.length - 2]!.level) {
     const right = edge.pop()!;
@@ -70,7 +70,7 @@ export function pushLeaf(edge: EdgeNode[], leaf: Hash, index: number, hasher: Me
     const level = right.level + 1;
     const hash = hasher.node(left.hash, right.hash);
     edge.push({ level, hash });
-    nodes.push({ level, index: Math.floor(index / 2 ** level), hash });
+    nodes?.push({ level, index: Math.floor(index / 2 ** level), hash });
   }
 }
 

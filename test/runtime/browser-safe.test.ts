@@ -10,7 +10,6 @@ const BROWSER_SAFE = [
   "runtime/crypto/ed25519-browser.ts",
   "runtime/crypto/pem.ts",
   "runtime/lineage/merkle.ts",
-  "runtime/lineage/merkle-tree.ts",
   "runtime/lineage/signed-note.ts",
   "runtime/lineage/checkpoint.ts",
   "runtime/artifact.ts",

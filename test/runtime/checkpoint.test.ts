@@ -13,7 +13,7 @@ import {
 } from "../../runtime/lineage/checkpoint.js";
 import type { Checkpoint } from "../../runtime/lineage/checkpoint.js";
 import { parseNote, signNote, verifyNote } from "../../runtime/lineage/signed-note.js";
-import { MerkleTree } from "../../runtime/lineage/merkle-tree.js";
+import { MerkleTree } from "../support/merkle-tree.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
-import { openLocalLog } from "../../runtime/lineage/local-log.js";
+import { openLocalLog, readLogKey } from "../../runtime/lineage/local-log.js";
 import type { LineageLog } from "../../runtime/lineage/log.js";
+import { signCheckpoint } from "../../runtime/lineage/checkpoint.js";
 import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
 import { openTestLog } from "../support/logs.js";
 
@@ -105,6 +106,88 @@ describe("a verifier holds the log to a trusted checkpoint", () => {
     const notOurs = await logB.verify({ trusted: trusted.replace(/— (\S+) (\S+)\n$/, (_m, n: string) => `— ${n} ${Buffer.alloc(68, 1).toString("base64")}\n`) });
     expect(notOurs).toMatchObject({ ok: false, code: "W6213" });
     expect(notOurs.error).toMatch(/does not verify with this log's key/);
+  });
+});
+
+describe("every checkpoint is held to the rebuilt tree", () => {
+  it("a checkpoint re-signed with the log's own key over another root is named, from the checkpoint before it", async () => {
+    const dir = tempDir();
+    await localLog(dir, 5, 5); // checkpoints at 4, 8, 12, 16, 20
+    const key = readLogKey(dir);
+    if (!key.ok) throw new Error(key.problem.message);
+    const raw = db(dir);
+    const kept = raw.prepare("SELECT note FROM checkpoints WHERE size = 12").get()!.note as string;
+    const origin = kept.split("\n")[0]!;
+    // A root that is not the root of entries 0-11, signed with the log's key: a lie about entries 8-11.
+    raw.prepare("UPDATE checkpoints SET note = ? WHERE size = 12").run(signCheckpoint({ origin, size: 12, rootHash: Buffer.alloc(32, 3) }, origin, key.value, nodeEd25519));
+    raw.close();
+    const log = await must(openLocalLog({ dir, readOnly: true }));
+    const report = await log.verify();
+    expect(report).toMatchObject({ ok: false, code: "W6201", firstBad: { index: 8 } });
+    expect(report.firstBad?.reason).toMatch(/do not reproduce the root signed at size 12/);
+    await log.close();
+    const fix = db(dir);
+    fix.prepare("UPDATE checkpoints SET note = ? WHERE size = 12").run(kept);
+    fix.close();
+    const again = await must(openLocalLog({ dir, readOnly: true }));
+    expect(await again.verify()).toMatchObject({ ok: true, size: 20, checkpoints: 5 });
+    await again.close();
+  });
+
+  it("entries missing under a checkpoint, and entries no checkpoint covers, are named", async () => {
+    const dir = tempDir();
+    await localLog(dir, 5, 5); // checkpoints at 4, 8, 12, 16, 20
+    const raw = db(dir);
+    raw.prepare("DELETE FROM checkpoints WHERE size = 20").run();
+    raw.close();
+    const uncovered = await must(openLocalLog({ dir, readOnly: true }));
+    const u = await uncovered.verify();
+    expect(u).toMatchObject({ ok: false, code: "W6201", firstBad: { index: 16 } });
+    expect(u.firstBad?.reason).toMatch(/entries from index 16 on are not covered by any checkpoint/);
+    await uncovered.close();
+    const raw2 = db(dir);
+    raw2.prepare("DELETE FROM entries WHERE idx >= 14").run();
+    raw2.close();
+    const cut = await must(openLocalLog({ dir, readOnly: true }));
+    const c = await cut.verify();
+    expect(c).toMatchObject({ ok: false, code: "W6201", firstBad: { index: 14 } });
+    expect(c.firstBad?.reason).toMatch(/the checkpoint at size 16 covers entries from 14 on that are missing/);
+    await cut.close();
+  });
+
+  it("a batch committed between reading the size and reading the checkpoints (a live log) is not a missing entry", async () => {
+    const key = new Uint8Array(32).fill(6);
+    /** A store whose first size read is one batch behind, as if that batch committed right after it. */
+    class Late extends MemoryLineageStore {
+      behind = 3;
+      override async size(): Promise<number> {
+        const n = await super.size();
+        const late = n - this.behind;
+        this.behind = 0;
+        return late;
+      }
+    }
+    const store = new Late();
+    store.behind = 0;
+    const log = await must(openTestLog({ store, privateKey: key }));
+    for (let b = 0; b < 3; b++) await log.append([0, 1, 2].map((i) => ({ b, i })));
+    store.behind = 3;
+    expect(await log.verify()).toMatchObject({ ok: true, size: 9, checkpoints: 3 });
+  });
+
+  it("a trusted checkpoint at a size this log never checkpointed is held to the rebuilt root at that size", async () => {
+    const key = new Uint8Array(32).fill(8);
+    const one = await must(openTestLog({ store: new MemoryLineageStore(), privateKey: key }));
+    for (let i = 0; i < 7; i++) await one.append([{ n: i }]);
+    const trusted = one.checkpoint!; // size 7
+    const batched = await must(openTestLog({ store: new MemoryLineageStore(), privateKey: key }));
+    for (let b = 0; b < 3; b++) await batched.append([0, 1, 2].map((i) => ({ n: 3 * b + i }))); // checkpoints at 3, 6, 9
+    expect(await batched.verify({ trusted })).toMatchObject({ ok: true, size: 9, trustedSize: 7 });
+    const other = await must(openTestLog({ store: new MemoryLineageStore(), privateKey: key }));
+    for (let b = 0; b < 3; b++) await other.append([0, 1, 2].map((i) => ({ n: 3 * b + i, other: b === 2 && i === 0 }))); // differs at entry 6
+    const forked = await other.verify({ trusted });
+    expect(forked).toMatchObject({ ok: false, code: "W6213" });
+    expect(forked.error).toMatch(/do not reproduce the root of the trusted checkpoint/);
   });
 });
 

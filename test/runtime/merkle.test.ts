@@ -18,7 +18,9 @@ import {
 } from "../../runtime/lineage/merkle.js";
 import type { Hash, NodeSource } from "../../runtime/lineage/merkle.js";
 import { nodeHasher } from "../../runtime/lineage/merkle-node-hasher.js";
-import { MerkleTree } from "../../runtime/lineage/merkle-tree.js";
+import { MerkleTree } from "../support/merkle-tree.js";
+import { foldEdge, pushLeaf, type EdgeNode } from "../../runtime/lineage/stored-tree.js";
+import type { StoredNode } from "../../runtime/lineage/store.js";
 import { conformanceData, describeConformance } from "../support/conformance.js";
 
 const merkle = conformanceData("merkle/testdata");
@@ -196,6 +198,30 @@ describe("properties", () => {
         const mid = Math.floor(leaves.length / 2);
         expect(hex(tree.rootAt(mid))).toBe(hex(rootOf(leaves.slice(0, mid))));
         expect(hex(rootAt(leaves.length, (i) => leaves[i]!))).toBe(hex(tree.root()));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("the right edge alone (what logs and verification keep) folds to the root at every size and completes each perfect subtree once", () => {
+    fc.assert(
+      fc.property(treeArb, (leaves) => {
+        const edge: EdgeNode[] = [];
+        const nodes: StoredNode[] = [];
+        const tree = new MerkleTree();
+        for (let i = 0; i < leaves.length; i++) {
+          pushLeaf(edge, leaves[i]!, i, defaultHasher, nodes);
+          tree.append(leaves[i]!);
+          expect(hex(foldEdge(edge, defaultHasher))).toBe(hex(rootOf(leaves.slice(0, i + 1))));
+          // One hash per set bit of the size, highest level first.
+          expect(edge.map((e) => e.level)).toEqual([...(i + 1).toString(2)].flatMap((b, k, all) => (b === "1" ? [all.length - 1 - k] : [])));
+        }
+        expect(nodes.length).toBe(new Set(nodes.map((n) => `${n.level}:${n.index}`)).size);
+        for (const n of nodes) expect(hex(n.hash)).toBe(hex(tree.perfectNode(n.level, n.index)));
+        // Without a node list the edge is the same.
+        const bare: EdgeNode[] = [];
+        for (let i = 0; i < leaves.length; i++) pushLeaf(bare, leaves[i]!, i, defaultHasher);
+        expect(bare.map((e) => hex(e.hash))).toEqual(edge.map((e) => hex(e.hash)));
       }),
       { numRuns: 40 },
     );

@@ -1,6 +1,8 @@
 /**
- * An in-memory, append-only RFC 6962 tree that stores every perfect subtree
- * hash (about 2 × 32 bytes per leaf, in flat growable buffers).
+ * The tests' reference tree: an in-memory, append-only RFC 6962 tree that stores every
+ * perfect subtree hash (about 2 × 32 bytes per leaf, in flat growable buffers), checked
+ * against the RFC 6962 vectors and used to check what the product keeps instead (the right
+ * edge of `stored-tree.ts`, the stored tiles of the stores).
  *
  * - `append` is amortised one node hash (worst case log n);
  * - `root()` / `rootAt(size)` fold the O(log n) perfect pieces of the right edge;
@@ -10,11 +12,9 @@
  * The tree is also a {@link NodeSource}, so the proof functions of `merkle.ts`
  * accept it directly; a persistent store that keeps the same nodes serves the
  * same proofs.
- *
- * NOTE: browser-safe.
  */
-import { consistencyProof, defaultHasher, HASH_BYTES, inclusionProof, rootAt, subtreeRoot } from "./merkle.js";
-import type { Hash, MerkleHasher, NodeSource } from "./merkle.js";
+import { consistencyProof, defaultHasher, HASH_BYTES, inclusionProof, rootAt, subtreeRoot } from "../../runtime/lineage/merkle.js";
+import type { Hash, MerkleHasher, NodeSource } from "../../runtime/lineage/merkle.js";
 
 /** A growable array of 32-byte hashes in one buffer. */
 class HashArray {
