@@ -10,10 +10,9 @@
  * is durable, an interrupted one leaves no trace.
  *
  * Throughput tuning (durability unchanged): automatic WAL checkpoints every
- * ~400 MB of WAL rather than ~4 MB (each random id-index page is copied back
- * far less often), a 64 MiB page cache (the id index stays in memory),
- * statement journals in memory (`temp_store = MEMORY`: a multi-row INSERT
- * no longer spills one to a temporary file), entries and
+ * ~40 MB of WAL rather than ~4 MB (each random id-index page is copied back
+ * far less often), statement journals in memory (`temp_store = MEMORY`: a
+ * multi-row INSERT no longer spills one to a temporary file), entries and
  * parent links inserted 64 rows per statement, the tile rows of the last batch
  * kept in memory for the next one, parent links keyed by the parent's index (a child's parent is almost always
  * recent, so the link index grows at its end instead of taking a random page
@@ -103,10 +102,7 @@ class SqliteEntry implements StoredEntry {
 }
 
 /** WAL pages (4 KiB) between automatic checkpoints (SQLite's default is 1000). */
-const WAL_AUTOCHECKPOINT_PAGES = 100_000;
-
-/** SQLite's page cache per connection, in KiB (SQLite's default is 2,000). */
-const PAGE_CACHE_KIB = 65_536;
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /** Size a WAL file is truncated back to after a checkpoint. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -201,17 +197,16 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);
     db.pragma("synchronous = FULL");
     db.pragma("busy_timeout = 5000");
-    // Checkpoint the WAL into the database every ~400 MB instead of SQLite's default ~4 MB: hot pages
+    // Checkpoint the WAL into the database every ~40 MB instead of SQLite's default ~4 MB: hot pages
     // (the id index, tiles, the entries tail) are copied back once per checkpoint, not every few
-    // batches. The id index is keyed by hash, so once it outgrows a batch every event dirties an
-    // index page of its own; the longer the WAL, the more of those pages a checkpoint writes once
-    // for several events. Durability is unchanged: with synchronous=FULL every commit still fsyncs
-    // the WAL. A larger WAL costs disk space and, after a crash, a longer rebuild of its index.
+    // batches. Durability is unchanged: with synchronous=FULL every commit still fsyncs the WAL.
+    // NOTE: not more. A longer WAL lets a checkpoint copy each id-index page back once for more
+    // events (+17 % appends/s at 2 million events with ~400 MB), but a WAL past
+    // `journal_size_limit` is cut back after each checkpoint and grows again, and a commit that
+    // grows the file also syncs its metadata: a sequential governed execution took 1.5× as long.
+    // A larger page cache (64 MiB) halved the index pages read back on a long log and changed
+    // nothing measurable. See docs/benchmarks.md, "A long run".
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    // Keep up to 64 MiB of pages in memory (SQLite's default is 2 MiB): the id index of a few million
-    // events, read at random by every batch's duplicate and parent lookup, then stays in memory
-    // instead of being read back from the file. Bounded: memory does not grow with the log past it.
-    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     // After a checkpoint, cut a WAL that a very large batch grew back to this size.
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     // Statement journals (the pages a multi-row INSERT changes, kept to undo that one statement if it
