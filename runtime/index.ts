@@ -84,7 +84,7 @@ export { openSigningWorker, type WorkerSigner } from "./crypto/signing-worker.js
 export { StoreError, type LineageStore, type StoreErrorKind } from "./lineage/store.js";
 export { EVENT_KIND, PHASES, type LineageEvent, type Phase } from "./lineage/events.js";
 export { replayLog, type ReplayItem, type ReplayOptions, type ReplayReport } from "./lineage/replay.js";
-export { eventOfText, readVerified, VerifiedLogView, type VerifiedEntry, type VerifiedRead } from "./lineage/verified-view.js";
+export { eventOfJson, eventOfText, readVerified, VerifiedLogView, type VerifiedEntry, type VerifiedRead } from "./lineage/verified-view.js";
 export { asLineageEvent, isDecisionPhase, type EventOutcome, type ExecutionSummary, type LineageJson } from "./lineage/events.js";
 export { pae, signEnvelope, verifyEnvelope, inTotoStatement, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from "./lineage/dsse.js";
 // Authorization artifacts (DSSE, signed by a decision node; expiry checked against a caller-supplied time).

@@ -11,7 +11,7 @@
  */
 import {
   BundleGuard,
-  eventOfText,
+  eventOfJson,
   Governor,
   isoTime,
   loadEntities,
@@ -155,8 +155,8 @@ export class DecisionNode {
     // A log that fails verification is refused below, so nothing indexed from it is ever used.
     let last: string | undefined;
     const r = await options.log.verify({
-      onEntry(index, id, text) {
-        const event = eventOfText(text);
+      onEntry(index, id, _text, json) {
+        const event = eventOfJson(json());
         if (event === undefined) return;
         node.index.add({ ...event, id, index });
         last = event.recordedAt;

@@ -29,15 +29,14 @@ export interface ObjectProblem {
   readonly reason: string;
 }
 
-/** The bundle and snapshot ids an event (canonical JSON text) names; none unless it is a `requested` event. */
-export function objectRefs(text: string): { bundleId?: string; entitiesId?: string }[] {
+/**
+ * The bundle and snapshot ids an event (canonical JSON text) names; none unless it is a
+ * `requested` event. `json()` gives the text parsed (undefined when it is not JSON), parsed
+ * once for every reader of the entry (see `verify.ts`).
+ */
+export function objectRefs(text: string, json: () => unknown): { bundleId?: string; entitiesId?: string }[] {
   if (!text.includes('"phase":"requested"')) return [];
-  let ev: unknown;
-  try {
-    ev = JSON.parse(text);
-  } catch {
-    return [];
-  }
+  const ev = json();
   if (typeof ev !== "object" || ev === null) return [];
   const e = ev as Record<string, unknown>;
   if (e["kind"] !== EVENT_KIND || e["phase"] !== "requested") return [];

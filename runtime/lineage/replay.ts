@@ -69,14 +69,10 @@ export async function replayLog(log: LineageLog, options: ReplayOptions = {}): P
   const decisions: { index: number; id: string; event: LineageEvent }[] = [];
   const verified = await log.verify({
     ...(options.trusted === undefined ? {} : { trusted: options.trusted }),
-    onEntry(index, id, text) {
+    onEntry(index, id, text, json) {
       if (!text.includes('"phase":"requested"') && !text.includes('"decision":')) return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        return;
-      }
+      const parsed = json();
+      if (parsed === undefined) return;
       const ev = asLineageEvent(parsed);
       if (typeof ev === "string") return;
       if (ev.phase === "requested") requested.set(id, ev);

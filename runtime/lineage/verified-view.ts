@@ -66,12 +66,19 @@ export class VerifiedLogView {
 
 /** The lineage event an entry's text holds, or undefined (not JSON, or not an event). Never throws. */
 export function eventOfText(text: string): LineageEvent | undefined {
+  let json: unknown;
   try {
-    const ev = asLineageEvent(JSON.parse(text));
-    return typeof ev === "string" ? undefined : ev;
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return eventOfJson(json);
+}
+
+/** The lineage event a parsed entry holds (the `json()` a verification's `onEntry` gets), or undefined. Never throws. */
+export function eventOfJson(json: unknown): LineageEvent | undefined {
+  const ev = asLineageEvent(json);
+  return typeof ev === "string" ? undefined : ev;
 }
 
 /** Verify `log` and, when it verifies, return the view of its entries. Never throws. */
@@ -79,8 +86,8 @@ export async function readVerified(log: LineageLog, options: Omit<VerifyOptions,
   const list: VerifiedEntry[] = [];
   const report = await log.verify({
     ...options,
-    onEntry(index, id, text) {
-      list.push({ index, id, event: eventOfText(text), text });
+    onEntry(index, id, text, json) {
+      list.push({ index, id, event: eventOfJson(json()), text });
     },
   });
   if (!report.ok) return { ok: false, report };

@@ -80,6 +80,18 @@ function leafOf(row: LeafRow & { readonly corrupt?: undefined }, hasher: MerkleH
   return row.leafInput !== undefined ? (hasher.leafOfInput?.(row.leafInput) ?? hasher.leaf(UTF8.encode(row.leafInput).subarray(1))) : hasher.leaf(row.data!);
 }
 
+/** An entry's text not parsed yet. */
+const UNPARSED: unique symbol = Symbol("unparsed");
+
+/** `JSON.parse(text)`, or undefined when it is not JSON. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The leaf data of a scanned row as text (the canonical JSON of the event). */
 function textOf(row: LeafRow & { readonly corrupt?: undefined }): string {
   return row.leafInput !== undefined ? row.leafInput.slice(1) : TEXT.decode(row.data);
@@ -97,10 +109,12 @@ export interface VerifyOptions {
    */
   readonly trusted?: string;
   /**
-   * Called with every entry as it is re-hashed (index, event id, canonical JSON text). What
-   * it collects may be relied on only when the report is `ok`.
+   * Called with every entry as it is re-hashed (index, event id, canonical JSON text, and
+   * `json()`: the text parsed, once for the callback and verification's own object check;
+   * undefined when it is not JSON). What it collects may be relied on only when the report is
+   * `ok`.
    */
-  readonly onEntry?: (index: number, id: string, text: string) => void;
+  readonly onEntry?: (index: number, id: string, text: string, json: () => unknown) => void;
   /** Check the bundles and entity snapshots that events name (default true). */
   readonly objects?: boolean;
 }
@@ -251,9 +265,11 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
         if (trusted !== undefined && tree.size === trusted.size) trustedRoot = foldEdge(tree.edge, hasher);
         if (options.onEntry !== undefined || wantObjects) {
           const text = textOf(e);
-          options.onEntry?.(e.index, e.id, text);
+          let parsed: unknown = UNPARSED;
+          const json = (): unknown => (parsed === UNPARSED ? (parsed = parseOrUndefined(text)) : parsed);
+          options.onEntry?.(e.index, e.id, text, json);
           if (wantObjects) {
-            for (const ref of objectRefs(text)) {
+            for (const ref of objectRefs(text, json)) {
               const key = `${ref.bundleId ?? ""} ${ref.entitiesId ?? ""}`;
               if (refKeys.has(key)) continue;
               refKeys.add(key);

@@ -191,6 +191,25 @@ describe("every checkpoint is held to the rebuilt tree", () => {
   });
 });
 
+describe("onEntry", () => {
+  it("sees every entry once, in order, with its text and the text parsed once", async () => {
+    const log = await must(openTestLog({ store: new MemoryLineageStore(), privateKey: new Uint8Array(32).fill(4) }));
+    await log.append([{ a: 1 }, { b: [2, 3] }]);
+    await log.append([{ c: "x" }]);
+    const seen: { index: number; id: string; text: string; json: unknown; again: unknown }[] = [];
+    const report = await log.verify({ onEntry: (index, id, text, json) => seen.push({ index, id, text, json: json(), again: json() }) });
+    expect(report.ok).toBe(true);
+    expect(seen.map((e) => e.index)).toEqual([0, 1, 2]);
+    const stored = await log.store.readRange(0, 3);
+    for (const [i, e] of seen.entries()) {
+      expect(e.id).toBe(stored[i]!.id);
+      expect(e.text).toBe(new TextDecoder().decode(stored[i]!.data));
+      expect(e.json).toEqual(JSON.parse(e.text));
+      expect(e.again).toBe(e.json); // parsed once: the same object
+    }
+  });
+});
+
 describe("read-only opening needs public material only", () => {
   it("verifies without lineage.key, creating nothing and overwriting nothing", async () => {
     const dir = tempDir();
