@@ -10,7 +10,7 @@
  */
 import { asLineageEvent, type LineageEvent } from "./events.js";
 import type { LineageLog } from "./log.js";
-import type { VerifyOptions, VerifyReport } from "./verify.js";
+import { parseOrUndefined, type VerifyOptions, type VerifyReport } from "./verify.js";
 
 /** One verified entry. */
 export interface VerifiedEntry {
@@ -66,13 +66,7 @@ export class VerifiedLogView {
 
 /** The lineage event an entry's text holds, or undefined (not JSON, or not an event). Never throws. */
 export function eventOfText(text: string): LineageEvent | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return eventOfJson(json);
+  return eventOfJson(parseOrUndefined(text));
 }
 
 /** The lineage event a parsed entry holds (the `json()` a verification's `onEntry` gets), or undefined. Never throws. */

@@ -83,8 +83,8 @@ function leafOf(row: LeafRow & { readonly corrupt?: undefined }, hasher: MerkleH
 /** An entry's text not parsed yet. */
 const UNPARSED: unique symbol = Symbol("unparsed");
 
-/** `JSON.parse(text)`, or undefined when it is not JSON. */
-function parseOrUndefined(text: string): unknown {
+/** `JSON.parse(text)`, or undefined when it is not JSON. Never throws. */
+export function parseOrUndefined(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -190,7 +190,7 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
     const lastStored = stored[stored.length - 1];
     if (lastStored !== undefined && lastStored.size > size && (await store.size()) >= lastStored.size) size = lastStored.size;
     nCheckpoints = stored.length;
-    const latest = stored[stored.length - 1]?.note;
+    const latest = lastStored?.note;
     // NOTE: the size and root of each; the notes are let go.
     const cps: { readonly size: number; readonly rootHash: Hash }[] = [];
     for (const s of stored) {
