@@ -10,8 +10,8 @@
  * is durable, an interrupted one leaves no trace.
  *
  * Throughput tuning (durability unchanged): automatic WAL checkpoints every
- * ~40 MB of WAL rather than ~4 MB (each random id-index page is copied back
- * far less often), statement journals in memory (`temp_store = MEMORY`: a
+ * ~40 MB of WAL rather than ~4 MB, further apart as the log grows (each random
+ * id-index page is copied back far less often: `sizeWal`), statement journals in memory (`temp_store = MEMORY`: a
  * multi-row INSERT no longer spills one to a temporary file), entries and
  * parent links inserted 64 rows per statement, the tile rows of the last batch
  * kept in memory for the next one, parent links keyed by the parent's index (a child's parent is almost always
@@ -101,11 +101,27 @@ class SqliteEntry implements StoredEntry {
   }
 }
 
-/** WAL pages (4 KiB) between automatic checkpoints (SQLite's default is 1000). */
-const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** Fewest WAL pages (4 KiB) between automatic checkpoints (SQLite's default is 1,000). */
+const MIN_WAL_PAGES = 10_000;
 
-/** Size a WAL file is truncated back to after a checkpoint. */
-const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Most WAL pages between automatic checkpoints (~400 MB). */
+const MAX_WAL_PAGES = 100_000;
+
+/** Events of the log per WAL page between checkpoints (2 million events: the most pages). */
+const EVENTS_PER_WAL_PAGE = 20;
+
+/** The log size bits above which the WAL is sized again (every 65,536 events). */
+const WAL_RESIZE_SHIFT = 16;
+
+/**
+ * How the WAL of a log of `size` events is kept: the WAL pages between automatic checkpoints,
+ * and the size a WAL file is cut back to after a checkpoint (never below what it grows to
+ * between two, so that it is not cut and grown again: see `SqliteLineageStore.sizeWal`).
+ */
+export function walSizing(size: number): { readonly pages: number; readonly limitBytes: number } {
+  const pages = Math.min(MAX_WAL_PAGES, Math.max(MIN_WAL_PAGES, Math.round(size / EVENTS_PER_WAL_PAGE)));
+  return { pages, limitBytes: Math.max(64 * 1024 * 1024, Math.ceil(pages * 4096 * 1.6)) };
+}
 
 /** Entries inserted per multi-row INSERT statement (4 parameters each, far below SQLite's parameter limit). */
 const INSERT_ROWS = 64;
@@ -197,18 +213,7 @@ export function openSqliteStore(options: SqliteStoreOptions): OpenStoreResult {
     if (String(mode).toLowerCase() !== "wal") throw new Error(`cannot enable WAL mode (got ${String(mode)})`);
     db.pragma("synchronous = FULL");
     db.pragma("busy_timeout = 5000");
-    // Checkpoint the WAL into the database every ~40 MB instead of SQLite's default ~4 MB: hot pages
-    // (the id index, tiles, the entries tail) are copied back once per checkpoint, not every few
-    // batches. Durability is unchanged: with synchronous=FULL every commit still fsyncs the WAL.
-    // NOTE: not more. A longer WAL lets a checkpoint copy each id-index page back once for more
-    // events (+17 % appends/s at 2 million events with ~400 MB), but a WAL past
-    // `journal_size_limit` is cut back after each checkpoint and grows again, and a commit that
-    // grows the file also syncs its metadata: a sequential governed execution took 1.5× as long.
-    // A larger page cache (64 MiB) halved the index pages read back on a long log and changed
-    // nothing measurable. See docs/benchmarks.md, "A long run".
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    // After a checkpoint, cut a WAL that a very large batch grew back to this size.
-    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    // WAL checkpoints (how often, and the WAL file's size) are set by the store from the log's size: sizeWal.
     // Statement journals (the pages a multi-row INSERT changes, kept to undo that one statement if it
     // fails inside the batch's transaction) stay in memory: by default SQLite spills one past 64 KiB to a
     // temporary file, a few hundred pwrites per batch of 100 events. Never read after a crash (the WAL
@@ -247,6 +252,8 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
    * `size` (nothing was appended by another connection since), and replaced only after a commit.
    */
   private recentTiles: { size: number; rows: Map<number, Uint8Array> } | undefined;
+  /** The log size the WAL was last sized for (see {@link sizeWal}). */
+  private walSizedAt = 0;
   /** True when stored text is UTF-8, so a blob read as text is its own bytes (see {@link scanLeaves}). */
   private readonly utf8: boolean;
 
@@ -320,13 +327,36 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
     });
     this.writeBatch = (batch) => {
       const written = new Map<number, Uint8Array>();
+      let size: number;
       try {
-        this.recentTiles = { size: transaction(batch, written), rows: written };
+        size = transaction(batch, written);
+        this.recentTiles = { size, rows: written };
       } catch (e) {
         this.recentTiles = undefined;
         throw e;
       }
+      if (size >>> WAL_RESIZE_SHIFT !== this.walSizedAt >>> WAL_RESIZE_SHIFT) this.sizeWal(size);
     };
+    this.sizeWal(Number(st.size!.get()!.n));
+  }
+
+  /**
+   * Size the WAL for a log of `size` events ({@link walSizing}): checkpoints every ~40 MB of WAL
+   * up to 200,000 events, then further apart as the log grows, up to ~400 MB at 2 million.
+   * The event-id index is keyed by hash, so once it has more pages than a batch has events each
+   * event dirties an index page of its own; a checkpoint copies each dirty page back once, so
+   * the longer the WAL against the index, the more events share that copy. A WAL file is never
+   * cut back below what it grows to between checkpoints: a commit that grows the file (rather
+   * than overwriting it from the start after a checkpoint) also syncs the file's metadata, and a
+   * sequential governed execution took 1.5× as long while the WAL was growing. Durability is
+   * unchanged: with synchronous=FULL every commit still fsyncs the WAL. A longer WAL costs disk
+   * space and, after a crash, a longer rebuild of its index. See docs/benchmarks.md, "A long run".
+   */
+  private sizeWal(size: number): void {
+    const { pages, limitBytes } = walSizing(size);
+    this.walSizedAt = size;
+    this.db!.pragma(`wal_autocheckpoint = ${pages}`);
+    this.db!.pragma(`journal_size_limit = ${limitBytes}`);
   }
 
   /**

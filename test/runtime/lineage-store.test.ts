@@ -3,9 +3,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { nodeCrypto } from "../../runtime/crypto/node-crypto.js";
+import { nodeSigner } from "../../runtime/lineage/local-log.js";
+import { LineageLog } from "../../runtime/lineage/log.js";
 import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
-import { openSqliteStore, SQLITE_STORE_VERSION } from "../../runtime/lineage/sqlite-store.js";
+import { openSqliteStore, SQLITE_STORE_VERSION, walSizing } from "../../runtime/lineage/sqlite-store.js";
 import type { LineageStore } from "../../runtime/lineage/store.js";
 import { describeStoreContract } from "../support/store-contract.js";
 
@@ -137,6 +141,44 @@ describe("sqlite store specifics", () => {
       const missing = openSqliteStore({ dir: join(dir, "nowhere"), mustExist: true });
       expect(missing.ok).toBe(false);
       expect(existsSync(join(dir, "nowhere"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sizes the WAL from the log's size: checkpoints every 10,000 pages up to 200,000 events, further apart up to 100,000 pages, never cut below that", () => {
+    expect(walSizing(0)).toEqual({ pages: 10_000, limitBytes: 64 * 1024 * 1024 });
+    expect(walSizing(200_000).pages).toBe(10_000);
+    expect(walSizing(1_000_000).pages).toBe(50_000);
+    expect(walSizing(2_000_000).pages).toBe(100_000);
+    expect(walSizing(50_000_000).pages).toBe(100_000);
+    fc.assert(
+      fc.property(fc.nat({ max: 1e9 }), fc.nat({ max: 1e9 }), (a, b) => {
+        const [lo, hi] = a <= b ? [walSizing(a), walSizing(b)] : [walSizing(b), walSizing(a)];
+        // Never fewer pages for a longer log, always within bounds, and the WAL is never cut below what it grows to.
+        return lo.pages <= hi.pages && lo.pages >= 10_000 && hi.pages <= 100_000 && lo.limitBytes >= lo.pages * 4096 && hi.limitBytes >= hi.pages * 4096;
+      }),
+    );
+  });
+
+  it("applies the WAL sizing when a store opens and again after a commit that takes the log past a 65,536-event boundary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "writ-store-"));
+    try {
+      const r = openSqliteStore({ dir });
+      if (!r.ok) throw new Error(r.problem.message);
+      const db = (r.store as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
+      const sized = (): unknown[] => [db.pragma("wal_autocheckpoint", { simple: true }), db.pragma("journal_size_limit", { simple: true })];
+      expect(sized()).toEqual([10_000, 64 * 1024 * 1024]);
+      // As a store that last sized its WAL at 2 million events would be set.
+      (r.store as unknown as { sizeWal(n: number): void }).sizeWal(2_000_000);
+      expect(sized()).toEqual([100_000, walSizing(2_000_000).limitBytes]);
+      // The next commit leaves the log at 1 event, another 65,536-event block: sized again for it.
+      const logged = await LineageLog.open({ store: r.store, crypto: nodeCrypto, signer: nodeSigner(new Uint8Array(32).fill(9)) });
+      if (!logged.ok) throw new Error(logged.problem.message);
+      const appended = await logged.log.append([{ phase: "requested" }]);
+      expect(appended.ok).toBe(true);
+      expect(sized()).toEqual([10_000, 64 * 1024 * 1024]);
+      await logged.log.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
