@@ -11,8 +11,9 @@
  *
  * Throughput tuning (durability unchanged): automatic WAL checkpoints every
  * ~40 MB of WAL rather than ~4 MB, further apart as the log grows (each random
- * id-index page is copied back far less often: `sizeWal`), statement journals in memory (`temp_store = MEMORY`: a
- * multi-row INSERT no longer spills one to a temporary file), entries and
+ * id-index page is copied back far less often: `sizeWal`), statement journals
+ * in memory (`temp_store = MEMORY`: a multi-row INSERT no longer spills one to
+ * a temporary file), entries and
  * parent links inserted 64 rows per statement, the tile rows of the last batch
  * kept in memory for the next one, parent links keyed by the parent's index (a child's parent is almost always
  * recent, so the link index grows at its end instead of taking a random page
@@ -110,8 +111,8 @@ const MAX_WAL_PAGES = 100_000;
 /** Events of the log per WAL page between checkpoints (2 million events: the most pages). */
 const EVENTS_PER_WAL_PAGE = 20;
 
-/** The log size bits above which the WAL is sized again (every 65,536 events). */
-const WAL_RESIZE_SHIFT = 16;
+/** The WAL is sized again each time the log passes a multiple of this many events. */
+const WAL_RESIZE_EVERY = 65_536;
 
 /**
  * How the WAL of a log of `size` events is kept: the WAL pages between automatic checkpoints,
@@ -335,7 +336,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
         this.recentTiles = undefined;
         throw e;
       }
-      if (size >>> WAL_RESIZE_SHIFT !== this.walSizedAt >>> WAL_RESIZE_SHIFT) this.sizeWal(size);
+      if (Math.floor(size / WAL_RESIZE_EVERY) !== Math.floor(this.walSizedAt / WAL_RESIZE_EVERY)) this.sizeWal(size);
     };
     this.sizeWal(Number(st.size!.get()!.n));
   }
