@@ -9,6 +9,8 @@
  *   same requests (`program.decide(requestFromJson(json), entities)`) and against cedar-wasm on
  *   each request's slice of entities;
  * - `loadEntities` of 100,000 entities, and an update of 100 entities of that store;
+ * - the public `decide` on that store against a store of only the entities its requests read
+ *   (and the handwritten function on the same two entity sets, as the control);
  * - governed executions/s on the SQLite log, with 1 and with 256 concurrent callers;
  * - log bytes per governed execution with 10 and with 10,000 entities in the store.
  */
@@ -18,10 +20,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { buildBundle, loadSchema } from "../compiler/index.js";
 import { parsePolicies, parseSchema } from "../lang/index.js";
-import { Governor, loadBundle, loadEntities, openLocalLog, type EntityStore, type LoadedBundle } from "../runtime/index.js";
+import { decide, Governor, loadBundle, loadEntities, openLocalLog, type EntityStore, type LoadedBundle } from "../runtime/index.js";
 import { docSharing } from "./scenarios/doc-sharing.js";
-import type { EntityJson, RequestJson, Scenario } from "./scenarios/rng.js";
-import { fmtInt, median } from "./harness.js";
+import { buildHandIndex, keyOf, type EntityJson, type RequestJson, type Scenario, type UidJson } from "./scenarios/rng.js";
+import { fmtInt, measurePaired, median } from "./harness.js";
 
 /** A scenario compiled into a loaded bundle and an entity store, through the public API. */
 export interface Loaded {
@@ -80,6 +82,56 @@ async function storeRows(lines: string[]): Promise<void> {
   }, 41);
   lines.push(`store.update of 100 entities on a ${fmtInt(store!.size)}-entity store (new snapshot, ancestors and id): ${updateMs.toFixed(1)} ms median of 41 (target < 20 ms)`);
   lines.push(`RATE update-100-of-100k-ms ${updateMs.toFixed(1)}`);
+  storeSizeRow(lines, bundle, store!, big);
+}
+
+/**
+ * The cost of a decision against the size of the store: the public `decide` on the
+ * 100,000-entity store, and on a store of only the entities its requests read (principals,
+ * resources and their ancestors: the scenario's policies read nothing else), the same
+ * requests in alternating rounds. A decision reads only the request's entities and their
+ * precomputed ancestors; what the larger store can still cost is memory (the same entities
+ * spread over a larger heap and larger maps), so the handwritten function is timed on the
+ * same two entity sets as the control.
+ */
+function storeSizeRow(lines: string[], bundle: LoadedBundle, large: EntityStore, s: Scenario): void {
+  const needed = withAncestors(s.entities, s.requests.flatMap((q) => [q.principal, q.resource]));
+  const r = loadEntities(bundle, [...needed.values()]);
+  if (r.store === undefined) throw new Error(`store of the requests' entities: ${r.diagnostics[0]?.message ?? ""}`);
+  const slice = r.store;
+  const reqs = s.requests;
+  const n = reqs.length;
+  for (let i = 0; i < n; i++) {
+    const a = decide(bundle, reqs[i], large);
+    const b = decide(bundle, reqs[i], slice);
+    if (a.decision !== b.decision || a.reasons.map((x) => x.name).join(",") !== b.reasons.map((x) => x.name).join(",")) throw new Error(`request ${i}: the large store and its slice decide differently`);
+  }
+  const handLarge = buildHandIndex(s.entities);
+  const handSlice = buildHandIndex([...needed.values()]);
+  const paired = measurePaired(
+    {
+      large: () => {
+        for (let i = 0; i < n; i++) decide(bundle, reqs[i], large);
+      },
+      slice: () => {
+        for (let i = 0; i < n; i++) decide(bundle, reqs[i], slice);
+      },
+      handLarge: () => {
+        for (let i = 0; i < n; i++) s.handwritten(reqs[i]!, handLarge);
+      },
+      handSlice: () => {
+        for (let i = 0; i < n; i++) s.handwritten(reqs[i]!, handSlice);
+      },
+    },
+    n,
+  );
+  const rate = paired.opsPerSec;
+  lines.push(
+    `public decide on the ${fmtInt(large.size)}-entity store: ${fmtInt(rate.large)}/s; on a store of only the ${fmtInt(slice.size)} entities its ${fmtInt(n)} requests read: ${fmtInt(rate.slice)}/s ` +
+      `(the handwritten function on the same two entity sets: ${fmtInt(rate.handLarge)}/s and ${fmtInt(rate.handSlice)}/s)`,
+  );
+  lines.push(`RATIO runtime-decide-100k-vs-slice ${paired.ratio("large", "slice").toFixed(2)}   (time per decision on the 100,000-entity store ÷ on the slice; 1 = a decision costs the same however large the store)`);
+  lines.push(`RATIO handwritten-100k-vs-slice ${paired.ratio("handLarge", "handSlice").toFixed(2)}   (the same for the handwritten function over plain JS objects: what the larger heap alone costs on this machine)`);
 }
 
 /** Governed executions on the SQLite log under `dir`; returns executions/s and log bytes per execution. */
@@ -118,6 +170,21 @@ async function logBytes(log: { store: { readRange(a: number, b: number): Promise
   return total;
 }
 
+/** The entities of `uids` and all their ancestors, by `Type::id` (uids not in `entities` are left out). */
+function withAncestors(entities: readonly EntityJson[], uids: readonly UidJson[]): Map<string, EntityJson> {
+  const byKey = new Map<string, EntityJson>(entities.map((e) => [keyOf(e.uid), e]));
+  const out = new Map<string, EntityJson>();
+  const todo = [...uids];
+  for (let u = todo.pop(); u !== undefined; u = todo.pop()) {
+    const k = keyOf(u);
+    const e = byKey.get(k);
+    if (e === undefined || out.has(k)) continue;
+    out.set(k, e);
+    todo.push(...e.parents);
+  }
+  return out;
+}
+
 /**
  * Two stores for the log-bytes comparison: the entities that user0's requests on doc0 need
  * (their groups and folders), padded to 10 entities, and the same plus other documents up
@@ -125,16 +192,10 @@ async function logBytes(log: { store: { readRange(a: number, b: number): Promise
  * per execution would come from the store's size.
  */
 function twoStores(l: Loaded, s: Scenario): { small: Loaded; large: Loaded; requests: RequestJson[] } {
-  const byKey = new Map<string, EntityJson>(s.entities.map((e) => [`${e.uid.type}::${e.uid.id}`, e]));
-  const needed = new Map<string, EntityJson>();
-  const add = (k: string): void => {
-    const e = byKey.get(k);
-    if (e === undefined || needed.has(k)) return;
-    needed.set(k, e);
-    for (const p of e.parents) add(`${p.type}::${p.id}`);
-  };
-  add("User::user0");
-  add("Document::doc0");
+  const needed = withAncestors(s.entities, [
+    { type: "User", id: "user0" },
+    { type: "Document", id: "doc0" },
+  ]);
   const rest = s.entities.filter((e) => !needed.has(`${e.uid.type}::${e.uid.id}`));
   const small = [...needed.values(), ...rest.filter((e) => e.uid.type === "Group").slice(0, Math.max(0, 10 - needed.size))];
   const large = [...needed.values(), ...rest.filter((e) => e.uid.type === "Document").slice(0, 10_000 - needed.size)];
