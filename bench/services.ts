@@ -196,7 +196,7 @@ function twoStores(l: Loaded, s: Scenario): { small: Loaded; large: Loaded; requ
     { type: "User", id: "user0" },
     { type: "Document", id: "doc0" },
   ]);
-  const rest = s.entities.filter((e) => !needed.has(`${e.uid.type}::${e.uid.id}`));
+  const rest = s.entities.filter((e) => !needed.has(keyOf(e.uid)));
   const small = [...needed.values(), ...rest.filter((e) => e.uid.type === "Group").slice(0, Math.max(0, 10 - needed.size))];
   const large = [...needed.values(), ...rest.filter((e) => e.uid.type === "Document").slice(0, 10_000 - needed.size)];
   const load = (es: EntityJson[]): Loaded => {
