@@ -128,6 +128,8 @@ export interface RecordedEvent {
   readonly phase: Phase;
   readonly id: string;
   readonly index: number;
+  /** The `recordedAt` inside the event (ISO 8601): the governor's clock when it wrote the event. */
+  readonly recordedAt: string;
 }
 
 /** The result of {@link Governor.execute}. */
@@ -349,7 +351,7 @@ export class Governor {
   private async recordChain(chain: readonly LineageEvent[], onIds?: (ids: readonly string[]) => void): Promise<RecordedEvent[] | Problem> {
     const r = await this.log.append(chain, onIds === undefined ? { chain: true } : { chain: true, onIds });
     if (!r.ok) return r.problem;
-    return r.entries.map((e, k) => ({ phase: chain[k]!.phase, id: e.id, index: e.index }));
+    return r.entries.map((e, k) => ({ phase: chain[k]!.phase, id: e.id, index: e.index, recordedAt: chain[k]!.recordedAt }));
   }
 
   /**

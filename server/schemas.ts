@@ -114,7 +114,7 @@ const uid = { type: "object", properties: { type: str, id: str, __entity: obj } 
 const cedarRequest = { type: "object", required: ["principal", "action", "resource"], properties: { principal: uid, action: uid, resource: uid, context: anyObject } } as const;
 
 const decisionRecord = anyObject;
-const recordedEvents = { type: "array", items: { type: "object", properties: { phase: str, id: str, index: { type: "integer" } } } } as const;
+const recordedEvents = { type: "array", items: { type: "object", properties: { phase: str, id: str, index: { type: "integer" }, recordedAt: str } } } as const;
 const problemOut = { type: "object", properties: { code: str, message: str } } as const;
 
 /** `POST /v1/decide`. */

@@ -145,6 +145,9 @@ describe("Governor.execute", () => {
     expect(evs[0]!.request).toMatchObject({ lineage: { depth: 0, ancestors: [] } });
     expect(evs[1]!.decision).toEqual(r.decisionRecord);
     expect(evs.map((e) => e.recordedAt)[0]).toBe(new Date(T0 + 1000).toISOString());
+    // Each recorded event carries the time inside it (the clock moves 1 s per read, so each differs).
+    expect(r.events.map((e) => e.recordedAt)).toEqual(evs.map((e) => e.recordedAt));
+    expect(new Set(r.events.map((e) => e.recordedAt)).size).toBe(5);
     expect(evs.every((e) => e.execution === "exec-1" && e.node === "node-a" && e.actor === "human:alice")).toBe(true);
   });
 

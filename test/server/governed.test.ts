@@ -68,7 +68,7 @@ describe("authorize", () => {
       const r = await call("POST", "/v1/authorize", { request: req("vi", action) });
       const keys = Object.keys(r.body);
       expect(keys).toEqual(fields.filter((k) => keys.includes(k)));
-      for (const e of r.body.events) expect(Object.keys(e)).toEqual(["phase", "id", "index"]);
+      for (const e of r.body.events) expect(Object.keys(e)).toEqual(["phase", "id", "index", "recordedAt"]);
       if (r.body.problem !== undefined) expect(Object.keys(r.body.problem)).toEqual(["code", "message"]);
     }
   });
@@ -270,6 +270,37 @@ describe("lineage reads", () => {
 });
 
 describe("across a restart (SQLite log)", () => {
+  it("the index rebuilt from the log at start-up answers as the live one did: executions, their trees and the bundles used", async () => {
+    const dir = tempDir();
+    const { bundle, entities: ents } = projectBundle("authzen-todo");
+    const users = ["CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs", "CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs"];
+    const actions = ["can_read_todos", "can_delete_todo"];
+    const seen = async (srv: WritServer) => {
+      const get = async (url: string) => (await srv.app.inject({ method: "GET", url })).json() as { executions?: { execution: string }[] };
+      const executions = await get("/v1/lineage/executions?limit=100");
+      const trees = await Promise.all((executions.executions ?? []).map((e) => get(`/v1/lineage/tree/${e.execution}`)));
+      return { executions, trees, bundles: await get("/v1/lineage/bundles") };
+    };
+    const one = await testServer({ dir, bundle, entities: ents });
+    let allowed = 0;
+    for (let k = 0; k < 8; k++) {
+      const request = { principal: { type: "user", id: users[k % 2]! }, action: { type: "Action", id: actions[(k >> 1) % 2]! }, resource: { type: "todo", id: `t${k}` }, context: {} };
+      const a = (await one.app.inject({ method: "POST", url: "/v1/authorize", payload: { request } })).json() as { allowed: boolean; execution: string };
+      // Some allowed executions take an outcome, some stay authorized.
+      if (a.allowed && allowed++ % 2 === 0) await one.app.inject({ method: "POST", url: `/v1/executions/${a.execution}/outcome`, payload: { ok: true } });
+    }
+    const before = await seen(one);
+    await one.close();
+    const two = await testServer({ dir, bundle, entities: ents });
+    try {
+      expect(before.executions.executions).toHaveLength(8);
+      expect(allowed).toBeGreaterThan(1);
+      expect(await seen(two)).toEqual(before);
+    } finally {
+      await two.close();
+    }
+  });
+
   it("an execution authorized before the restart takes its outcome after it; the proof is the CLI's proof", async () => {
     const dir = tempDir();
     const { bundle, entities: ents } = projectBundle("authzen-todo");
