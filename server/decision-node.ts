@@ -159,8 +159,8 @@ export class DecisionNode {
         const event = eventOfJson(json());
         if (event === undefined) return;
         // NOTE: the fields the index reads, in one literal: copying the whole event with a spread cost more.
-        const { execution, phase, actor, node: at, request, decision, parents, recordedAt, bundleId } = event;
-        node.index.add({ id, index, execution, phase, actor, node: at, request, decision, parents, recordedAt, bundleId });
+        const { execution, phase, actor, node: writer, request, decision, parents, recordedAt, bundleId } = event;
+        node.index.add({ id, index, execution, phase, actor, node: writer, request, decision, parents, recordedAt, bundleId });
         last = event.recordedAt;
       },
     });
