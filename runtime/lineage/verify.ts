@@ -167,6 +167,46 @@ function idMatches(id: string, leaf: Uint8Array): boolean {
   return true;
 }
 
+/** What verification keeps of the stored checkpoints (see {@link signedRoots}). */
+interface SignedRoots {
+  /** The log's size verification holds it to. */
+  readonly size: number;
+  /** How many checkpoints are stored. */
+  readonly count: number;
+  /** The last stored checkpoint's note. */
+  readonly latest: string | undefined;
+  /** The size and root each checkpoint signs, by ascending size. */
+  readonly roots: readonly { readonly size: number; readonly rootHash: Hash }[];
+  /** Why a checkpoint does not verify (or is out of order), if one does not. */
+  readonly error?: string;
+}
+
+/**
+ * Read the log's size and its checkpoints, check each checkpoint's signature and size, and
+ * keep only the size and root each signs: the notes are let go when this returns.
+ */
+async function signedRoots(store: LineageStore, trust: CheckpointTrust): Promise<SignedRoots> {
+  let size = await store.size();
+  const stored = await store.checkpoints();
+  // A batch commits its entries and its checkpoint together, so one committed between the two
+  // reads (a live log) leaves a checkpoint beyond `size`: read the size again and hold the log
+  // to the checkpoints read (later entries are after this verification). Entries really
+  // missing stay missing on the second read.
+  const last = stored[stored.length - 1];
+  if (last !== undefined && last.size > size && (await store.size()) >= last.size) size = last.size;
+  const roots: { size: number; rootHash: Hash }[] = [];
+  const done = (error?: string): SignedRoots => ({ size, count: stored.length, latest: last?.note, roots, ...(error === undefined ? {} : { error }) });
+  for (const s of stored) {
+    const cp = await trust.verify(s.note);
+    if (!cp.ok) return done(`checkpoint for size ${s.size}: ${cp.problem.message}`);
+    if (cp.value.size !== s.size) return done(`checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
+    const prev = roots[roots.length - 1];
+    if (prev !== undefined && prev.size > cp.value.size) return done(`checkpoints out of order at size ${cp.value.size}`);
+    roots.push({ size: cp.value.size, rootHash: cp.value.rootHash });
+  }
+  return done();
+}
+
 /** Verify the stored log `store` whose checkpoints `trust` accepts. Never throws. */
 export async function verifyLog(store: LineageStore, trust: CheckpointTrust, crypto: VerifyCrypto, options: VerifyOptions = {}): Promise<VerifyReport> {
   const chunk = Math.max(1, options.chunk ?? 1024);
@@ -181,27 +221,11 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
       if (!t.ok) return general("W6213", `the trusted checkpoint does not verify with this log's key: ${t.problem.message}`);
       trusted = t.value;
     }
-    size = await store.size();
-    const stored = await store.checkpoints();
-    // A batch commits its entries and its checkpoint together, so one committed between the two
-    // reads (a live log) leaves a checkpoint beyond `size`: read the size again and hold the log
-    // to the checkpoints read (later entries are after this verification). Entries really
-    // missing stay missing on the second read.
-    const lastStored = stored[stored.length - 1];
-    if (lastStored !== undefined && lastStored.size > size && (await store.size()) >= lastStored.size) size = lastStored.size;
-    nCheckpoints = stored.length;
-    const latest = lastStored?.note;
-    // NOTE: the size and root of each; the notes are let go.
-    const cps: { readonly size: number; readonly rootHash: Hash }[] = [];
-    for (const s of stored) {
-      const cp = await trust.verify(s.note);
-      if (!cp.ok) return general("W6201", `checkpoint for size ${s.size}: ${cp.problem.message}`);
-      if (cp.value.size !== s.size) return general("W6201", `checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
-      const prev = cps[cps.length - 1];
-      if (prev !== undefined && prev.size > cp.value.size) return general("W6201", `checkpoints out of order at size ${cp.value.size}`);
-      cps.push({ size: cp.value.size, rootHash: cp.value.rootHash });
-    }
-    stored.length = 0;
+    const signed = await signedRoots(store, trust);
+    size = signed.size;
+    nCheckpoints = signed.count;
+    if (signed.error !== undefined) return general("W6201", signed.error);
+    const { latest, roots: cps } = signed;
     if (trusted !== undefined && trusted.size > size) {
       return general("W6213", `the log holds ${size} events, fewer than the ${trusted.size} of the trusted checkpoint: it was truncated or replaced`);
     }
