@@ -56,6 +56,23 @@ function db(dir: string): RawDb {
   return new Database(join(dir, ".writ", "lineage.db"));
 }
 
+/** Run one statement on the log's database directly (what anyone holding the file can do). */
+function tamper(dir: string, sql: string, ...params: unknown[]): void {
+  const raw = db(dir);
+  raw.prepare(sql).run(...params);
+  raw.close();
+}
+
+/** Open the log read-only, verify it and close it. */
+async function verifyReadOnly(dir: string): Promise<Awaited<ReturnType<LineageLog["verify"]>>> {
+  const log = await must(openLocalLog({ dir, readOnly: true }));
+  try {
+    return await log.verify();
+  } finally {
+    await log.close();
+  }
+}
+
 describe("a verifier holds the log to a trusted checkpoint", () => {
   it("a tail deleted with its checkpoints verifies alone, but not against the trusted checkpoint", async () => {
     const dir = tempDir();
@@ -117,42 +134,28 @@ describe("every checkpoint is held to the rebuilt tree", () => {
     if (!key.ok) throw new Error(key.problem.message);
     const raw = db(dir);
     const kept = raw.prepare("SELECT note FROM checkpoints WHERE size = 12").get()!.note as string;
+    raw.close();
     const origin = kept.split("\n")[0]!;
     // A root that is not the root of entries 0-11, signed with the log's key: a lie about entries 8-11.
-    raw.prepare("UPDATE checkpoints SET note = ? WHERE size = 12").run(signCheckpoint({ origin, size: 12, rootHash: Buffer.alloc(32, 3) }, origin, key.value, nodeEd25519));
-    raw.close();
-    const log = await must(openLocalLog({ dir, readOnly: true }));
-    const report = await log.verify();
+    tamper(dir, "UPDATE checkpoints SET note = ? WHERE size = 12", signCheckpoint({ origin, size: 12, rootHash: Buffer.alloc(32, 3) }, origin, key.value, nodeEd25519));
+    const report = await verifyReadOnly(dir);
     expect(report).toMatchObject({ ok: false, code: "W6201", firstBad: { index: 8 } });
     expect(report.firstBad?.reason).toMatch(/do not reproduce the root signed at size 12/);
-    await log.close();
-    const fix = db(dir);
-    fix.prepare("UPDATE checkpoints SET note = ? WHERE size = 12").run(kept);
-    fix.close();
-    const again = await must(openLocalLog({ dir, readOnly: true }));
-    expect(await again.verify()).toMatchObject({ ok: true, size: 20, checkpoints: 5 });
-    await again.close();
+    tamper(dir, "UPDATE checkpoints SET note = ? WHERE size = 12", kept);
+    expect(await verifyReadOnly(dir)).toMatchObject({ ok: true, size: 20, checkpoints: 5 });
   });
 
   it("entries missing under a checkpoint, and entries no checkpoint covers, are named", async () => {
     const dir = tempDir();
     await localLog(dir, 5, 5); // checkpoints at 4, 8, 12, 16, 20
-    const raw = db(dir);
-    raw.prepare("DELETE FROM checkpoints WHERE size = 20").run();
-    raw.close();
-    const uncovered = await must(openLocalLog({ dir, readOnly: true }));
-    const u = await uncovered.verify();
+    tamper(dir, "DELETE FROM checkpoints WHERE size = 20");
+    const u = await verifyReadOnly(dir);
     expect(u).toMatchObject({ ok: false, code: "W6201", firstBad: { index: 16 } });
     expect(u.firstBad?.reason).toMatch(/entries from index 16 on are not covered by any checkpoint/);
-    await uncovered.close();
-    const raw2 = db(dir);
-    raw2.prepare("DELETE FROM entries WHERE idx >= 14").run();
-    raw2.close();
-    const cut = await must(openLocalLog({ dir, readOnly: true }));
-    const c = await cut.verify();
+    tamper(dir, "DELETE FROM entries WHERE idx >= 14");
+    const c = await verifyReadOnly(dir);
     expect(c).toMatchObject({ ok: false, code: "W6201", firstBad: { index: 14 } });
     expect(c.firstBad?.reason).toMatch(/the checkpoint at size 16 covers entries from 14 on that are missing/);
-    await cut.close();
   });
 
   it("a batch committed between reading the size and reading the checkpoints (a live log) is not a missing entry", async () => {
