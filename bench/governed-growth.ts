@@ -15,34 +15,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { Governor, openLocalLog, type RequestJson } from "../runtime/index.js";
+import { Governor, openLocalLog } from "../runtime/index.js";
 import { docSharing } from "./scenarios/doc-sharing.js";
 import { fmtInt } from "./harness.js";
-import { loadScenario } from "./services.js";
+import { executeFor, loadScenario } from "./services.js";
 
 const EVENTS = Math.max(1, Number(process.env["WRIT_BENCH_GROWTH_EVENTS"] ?? "2000000"));
 const SECONDS = Math.max(1, Number(process.env["WRIT_BENCH_GROWTH_SECONDS"] ?? "10"));
-
-/** Executions/s and CPU µs per execution of `callers` concurrent callers for `seconds`. */
-async function run(gov: Governor, requests: readonly RequestJson[], callers: number, seconds: number): Promise<{ rate: number; cpuUs: number }> {
-  let done = 0;
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: callers }, async (_, c) => {
-      for (let i = c; performance.now() < end; i += callers) {
-        const r = await gov.execute(requests[i % requests.length], () => i, { actor: `agent-${String(c).padStart(3, "0")}` });
-        if (r.events.length === 0) throw new Error(`governed execution recorded nothing: ${r.problem?.message ?? ""}`);
-        done++;
-      }
-    }),
-  );
-  const wall = performance.now() - start;
-  const cpu = process.cpuUsage(cpu0);
-  return { rate: (done * 1000) / wall, cpuUs: (cpu.user + cpu.system) / Math.max(1, done) };
-}
 
 async function main(): Promise<void> {
   const s = docSharing();
@@ -54,16 +33,16 @@ async function main(): Promise<void> {
   try {
     const gov = new Governor({ log, bundle: loaded.bundle, entities: loaded.store, node: "bench", handlers: {} });
     process.stdout.write(`governed executions as the log grows: ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ${s.name}, SQLite, to ${fmtInt(EVENTS)} events in windows of ${SECONDS} s\n`);
-    const first1 = await run(gov, s.requests, 1, 3);
+    const first1 = await executeFor(gov, s.requests, 1, 3);
     process.stdout.write(`1 caller on a new log: ${fmtInt(first1.rate)}/s\n`);
     process.stdout.write("window  log events   executions/s  CPU µs/execution  (256 callers)\n");
     const rates: number[] = [];
     for (let w = 1; log.size < EVENTS; w++) {
-      const r = await run(gov, s.requests, 256, SECONDS);
+      const r = await executeFor(gov, s.requests, 256, SECONDS);
       rates.push(r.rate);
       process.stdout.write(`${String(w).padEnd(8)}${fmtInt(log.size).padEnd(13)}${fmtInt(r.rate).padEnd(14)}${r.cpuUs.toFixed(1)}\n`);
     }
-    const last1 = await run(gov, s.requests, 1, 3);
+    const last1 = await executeFor(gov, s.requests, 1, 3);
     process.stdout.write(`1 caller on the ${fmtInt(log.size)}-event log: ${fmtInt(last1.rate)}/s\n`);
     process.stdout.write(`RATIO governed-growth-last-vs-first ${(rates[rates.length - 1]! / rates[0]!).toFixed(2)}\n`);
   } finally {

@@ -143,24 +143,33 @@ async function governed(dir: string, l: Loaded, requests: readonly RequestJson[]
   await gov.execute(requests[0], () => 0, { actor: "warm-up" });
   const sizeBefore = log.size;
   const bytesBefore = await logBytes(log, 0, sizeBefore);
+  const run = await executeFor(gov, requests, callers, seconds);
+  const bytes = (await logBytes(log, 0, log.size)) - bytesBefore;
+  await log.close();
+  return { rate: run.rate, bytesPerExecution: bytes / run.executions };
+}
+
+/**
+ * `Governor.execute` from `callers` concurrent callers for `seconds`, each caller taking every
+ * `callers`-th request; executions/s and this process's CPU time (µs) per execution.
+ */
+export async function executeFor(gov: Governor, requests: readonly RequestJson[], callers: number, seconds: number): Promise<{ executions: number; rate: number; cpuUs: number }> {
   let done = 0;
-  const end = performance.now() + seconds * 1000;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
+  const end = start + seconds * 1000;
   await Promise.all(
     Array.from({ length: callers }, async (_, c) => {
-      let i = c;
-      while (performance.now() < end) {
+      for (let i = c; performance.now() < end; i += callers) {
         const r = await gov.execute(requests[i % requests.length], () => i, { actor: `agent-${String(c).padStart(3, "0")}` });
         if (r.events.length === 0) throw new Error(`governed execution recorded nothing: ${r.problem?.message ?? ""}`);
         done++;
-        i += callers;
       }
     }),
   );
   const wall = performance.now() - start;
-  const bytes = (await logBytes(log, 0, log.size)) - bytesBefore;
-  await log.close();
-  return { rate: (done * 1000) / wall, bytesPerExecution: bytes / done };
+  const cpu = process.cpuUsage(cpu0);
+  return { executions: done, rate: (done * 1000) / wall, cpuUs: (cpu.user + cpu.system) / Math.max(1, done) };
 }
 
 /** Bytes of leaf data of entries [start, end). */
