@@ -151,6 +151,8 @@ export const CATALOG = {
   W7007: { severity: "error", title: "governor failure", message: "governor failure: {detail}" },
   W7008: { severity: "error", title: "execution denied", message: "{detail}" },
   W7009: { severity: "error", title: "invalid governed request", message: "{detail}" },
+  W7010: { severity: "error", title: "not a loaded bundle", message: "{detail}" },
+  W7011: { severity: "error", title: "decision failed", message: "the decision failed: {detail}" },
   // --- the decision service: tokens, bodies, routes, artifacts (W80xx) ---
   W8001: { severity: "error", title: "missing or invalid token", message: "{detail}" },
   W8002: { severity: "error", title: "token lacks the scope", message: "the token `{token}` lacks the scope `{scope}`" },
@@ -250,9 +252,13 @@ export function failure(code: DiagnosticCode, values: ProblemValues = {}): Failu
   return { ok: false, problem: problem(code, values) };
 }
 
-/** The message of an unknown thrown value. */
+/** The message of an unknown thrown value. Never throws (a value whose conversion throws gets a fixed text). */
 export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  try {
+    return e instanceof Error ? String(e.message) : String(e);
+  } catch {
+    return "an exception that cannot be shown";
+  }
 }
 
 /** Build a diagnostic with the catalog's severity. */

@@ -73,6 +73,24 @@ export interface LoadedBundle {
   readonly links?: readonly LoadedLink[];
 }
 
+/**
+ * Why `x` cannot decide as a loaded bundle, or undefined when it can. The entries check the
+ * bundle they are given with this, so the `bundle` of a failed `loadBundle` (undefined) or
+ * bundle JSON passed without loading it is a deny naming the mistake (W7010), never a
+ * TypeError. Never throws.
+ */
+export function notLoadedBundle(x: unknown): string | undefined {
+  if (x === undefined) return "the bundle is undefined (the `bundle` of a failed loadBundle? its diagnostics say why)";
+  if (typeof x !== "object" || x === null) return `the bundle is ${x === null ? "null" : `a ${typeof x}`}, not a loaded bundle`;
+  try {
+    const b = x as Partial<LoadedBundle>;
+    if (typeof b.bundleId === "string" && typeof b.schemaId === "string" && typeof b.schema === "object" && b.schema !== null && typeof b.program?.decide === "function" && b.byName instanceof Map) return undefined;
+  } catch {
+    // A getter or proxy that throws: not a loaded bundle either.
+  }
+  return "the bundle is not a loaded bundle (bundle JSON must go through loadBundle first)";
+}
+
 /** Options of {@link loadBundle}. */
 export interface LoadBundleOptions {
   /** Raw 32-byte Ed25519 public key: when given, a valid signature by this key is required. */

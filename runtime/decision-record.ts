@@ -27,11 +27,11 @@
  * NOTE: browser-safe; the entry (`runtime/index.ts`, `runtime/browser.ts`) supplies SHA-256.
  */
 import { canonicalBytes, canonicalJson } from "../compiler/canonical.js";
-import { problem, type Diagnostic } from "../compiler/compile-ir.js";
+import { errorText, problem, type Diagnostic } from "../compiler/compile-ir.js";
 import { readRequest } from "../compiler/inputs.js";
 import type { Request } from "../compiler/request.js";
 import { readValidRequest, type ContextText } from "../compiler/valid-request.js";
-import type { LoadedBundle } from "./bundle.js";
+import { notLoadedBundle, type LoadedBundle } from "./bundle.js";
 import type { RuntimeCrypto } from "./crypto/platform.js";
 
 /** The hashing a decision needs (`runtimeCrypto` of an entry). */
@@ -142,7 +142,7 @@ function safePlain(x: unknown): RecordJson {
 }
 
 function finish(
-  loaded: LoadedBundle,
+  bundleId: string,
   decision: "allow" | "deny",
   reasons: RecordReason[],
   errors: RecordError[],
@@ -152,16 +152,23 @@ function finish(
   digest: string,
   clean: boolean,
 ): DecisionRecord {
-  const record: DecisionRecord = { format: DECISION_FORMAT, decision, reasons, errors, obligations, shadow, bundleId: loaded.bundleId, entitiesId, requestDigest: digest, evaluator: EVALUATOR };
+  const record: DecisionRecord = { format: DECISION_FORMAT, decision, reasons, errors, obligations, shadow, bundleId, entitiesId, requestDigest: digest, evaluator: EVALUATOR };
   // Strings from the input (error messages, obligation values) may hold lone surrogates.
   return clean ? record : (wellFormed(record as unknown as RecordJson) as unknown as DecisionRecord);
 }
 
-function inputFailure(hash: DigestHash, loaded: LoadedBundle, diagnostics: readonly Diagnostic[], requestJson: unknown, entities: unknown): DecisionRecord {
+function inputFailure(hash: DigestHash, bundleId: string, diagnostics: readonly Diagnostic[], requestJson: unknown, entities: unknown): DecisionRecord {
   const errors = diagnostics.filter((d) => d.severity === "error").map((d) => ({ policy: "", policyId: "", code: d.code, message: d.message }));
   const entitiesId = entities instanceof EntityStore ? entities.id : "";
-  return finish(loaded, "deny", [], errors, {}, [], entitiesId, inputDigest(hash, requestJson, entities), false);
+  return finish(bundleId, "deny", [], errors, {}, [], entitiesId, inputDigest(hash, requestJson, entities), false);
 }
+
+/** A deny for a failure outside the request's content: `code` is W7010 (no loaded bundle) or W7011 (something threw). */
+function failure(hash: DigestHash, bundleId: string, code: "W7010" | "W7011", detail: string, requestJson: unknown, entities: unknown): DecisionRecord {
+  const p = problem(code, { detail });
+  return inputFailure(hash, bundleId, [{ code: p.code, severity: "error", message: p.message, span: { start: 0, end: 0 } }], requestJson, entities);
+}
+
 
 /** The context text of the last `validRequest` (reused: one decision at a time per thread). */
 const readText: ContextText = { text: undefined };
@@ -185,23 +192,35 @@ export type DecideEntities = EntityStore | readonly EntityJson[];
  * Only the request is read and validated per call. Never throws.
  */
 export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: RequestJson | unknown, entities: DecideEntities | unknown): DecisionRecord {
+  const notLoaded = notLoadedBundle(loaded);
+  if (notLoaded !== undefined) return failure(hash, "", "W7010", notLoaded, requestJson, entities);
+  try {
+    return decideLoaded(hash, loaded, requestJson, entities);
+  } catch (e) {
+    // Fail closed: nothing below is expected to throw (input is read defensively); if it does, deny and say so.
+    return failure(hash, loaded.bundleId, "W7011", errorText(e), requestJson, entities);
+  }
+}
+
+/** {@link decideWith} on a checked bundle. */
+function decideLoaded(hash: DigestHash, loaded: LoadedBundle, requestJson: unknown, entities: unknown): DecisionRecord {
   let store: EntityStore;
   if (entities instanceof EntityStore) store = entities;
   else {
     const r = EntityStore.load(loaded, entities, hash.sha256);
-    if (r.store === undefined) return inputFailure(hash, loaded, r.diagnostics, requestJson, entities);
+    if (r.store === undefined) return inputFailure(hash, loaded.bundleId, r.diagnostics, requestJson, entities);
     store = r.store;
   }
   if (store.schemaId !== loaded.schemaId) {
     const p = problem("W7001", { storeSchema: store.schemaId, bundleSchema: loaded.schemaId });
-    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: p.code, message: p.message }], {}, [], store.id, inputDigest(hash, requestJson, store), true);
+    return finish(loaded.bundleId, "deny", [], [{ policy: "", policyId: "", code: p.code, message: p.message }], {}, [], store.id, inputDigest(hash, requestJson, store), true);
   }
   // The common case, a valid request, read in one pass with its context's canonical text.
   let request = validRequest(requestJson, loaded.schema);
   let contextText = readText.text;
   if (request === undefined) {
     const read = readRequest(requestJson, loaded.schema);
-    if (read.request === undefined) return inputFailure(hash, loaded, read.diagnostics, requestJson, store);
+    if (read.request === undefined) return inputFailure(hash, loaded.bundleId, read.diagnostics, requestJson, store);
     request = read.request;
     contextText = undefined;
   }
@@ -210,7 +229,7 @@ export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: 
     digest = requestDigestWith(hash, request, store.id, contextText);
   } catch {
     const message = "the request contains a string that is not valid Unicode (a lone surrogate)";
-    return finish(loaded, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(hash, requestJson, store), false);
+    return finish(loaded.bundleId, "deny", [], [{ policy: "", policyId: "", code: "W5004", message }], {}, [], store.id, inputDigest(hash, requestJson, store), false);
   }
   const d = loaded.program.decide(request, store.entities);
   const byName = loaded.byName;
@@ -233,7 +252,7 @@ export function decideWith(hash: DigestHash, loaded: LoadedBundle, requestJson: 
   }
   const shadow = d.shadow.length === 0 ? [] : (plainJson(d.shadow) as RecordJson[]);
   if (shadow.length > 0) clean = false;
-  return finish(loaded, d.decision, reasons, errors, obligations, shadow, store.id, digest, clean);
+  return finish(loaded.bundleId, d.decision, reasons, errors, obligations, shadow, store.id, digest, clean);
 }
 
 /** The record errors of a decision's policy errors. */
@@ -252,15 +271,23 @@ function isEmpty(o: object): boolean {
  * deciding each alone. Never throws.
  */
 export function decideManyWith(hash: DigestHash, loaded: LoadedBundle, requests: readonly (RequestJson | unknown)[], entities: DecideEntities | unknown): DecisionRecord[] {
-  if (!Array.isArray(requests)) return [inputFailure(hash, loaded, [diagOf("requests must be an array")], requests, entities)];
-  let store: EntityStore | undefined;
-  if (entities instanceof EntityStore) store = entities;
-  else {
-    const r = EntityStore.load(loaded, entities, hash.sha256);
-    if (r.store === undefined) return requests.map((q) => inputFailure(hash, loaded, r.diagnostics, q, entities));
-    store = r.store;
+  const notLoaded = notLoadedBundle(loaded);
+  const bundleId = notLoaded === undefined ? loaded.bundleId : "";
+  try {
+    if (!Array.isArray(requests)) return [inputFailure(hash, bundleId, [diagOf("requests must be an array")], requests, entities)];
+    if (notLoaded !== undefined) return requests.map((q) => failure(hash, "", "W7010", notLoaded, q, entities));
+    let store: EntityStore | undefined;
+    if (entities instanceof EntityStore) store = entities;
+    else {
+      const r = EntityStore.load(loaded, entities, hash.sha256);
+      if (r.store === undefined) return requests.map((q) => inputFailure(hash, bundleId, r.diagnostics, q, entities));
+      store = r.store;
+    }
+    return requests.map((q) => decideWith(hash, loaded, q, store));
+  } catch (e) {
+    // The array itself could not be read (a proxy or getter that throws): one deny, as for a non-array.
+    return [failure(hash, bundleId, "W7011", `the requests could not be read: ${errorText(e)}`, undefined, entities)];
   }
-  return requests.map((q) => decideWith(hash, loaded, q, store));
 }
 
 function diagOf(message: string): Diagnostic {

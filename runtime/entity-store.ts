@@ -20,7 +20,7 @@
  *
  * NOTE: browser-safe; the entry (`runtime/index.ts`, `runtime/browser.ts`) supplies SHA-256.
  */
-import { diag, type Diagnostic } from "../compiler/compile-ir.js";
+import { diag, errorText, type Diagnostic } from "../compiler/compile-ir.js";
 import { entitiesWithSchema, readEntityRecords } from "../compiler/inputs.js";
 import { validateEntity, schemaActionEntities } from "../compiler/input-validate.js";
 import type { Schema } from "../compiler/schema-model.js";
@@ -83,6 +83,15 @@ export class EntityStore {
    * @internal
    */
   static load(bundle: Pick<LoadedBundle, "schema" | "schemaId">, json: unknown, sha256: Sha256): EntityStoreResult {
+    try {
+      return EntityStore.read(bundle, json, sha256);
+    } catch (e) {
+      // Fail closed: reading is defensive, so this is input no check foresaw (a getter that throws, say).
+      return { diagnostics: [diag("W5003", `the entities could not be read: ${errorText(e)}`, NOWHERE)] };
+    }
+  }
+
+  private static read(bundle: Pick<LoadedBundle, "schema" | "schemaId">, json: unknown, sha256: Sha256): EntityStoreResult {
     const read = readEntityRecords(json, bundle.schema);
     if (read.records === undefined) return { diagnostics: read.diagnostics };
     const built = entitiesWithSchema(read.records, bundle.schema);
@@ -110,6 +119,20 @@ export class EntityStore {
    * deciding. Never throws.
    */
   update(changes: EntityChanges): EntityStoreResult {
+    try {
+      return this.changed(changes);
+    } catch (e) {
+      return { diagnostics: [diag("W5003", `the changes could not be read: ${errorText(e)}`, NOWHERE)] };
+    }
+  }
+
+  private changed(changes: EntityChanges): EntityStoreResult {
+    if (typeof changes !== "object" || changes === null || Array.isArray(changes)) {
+      return { diagnostics: [diag("W5003", "changes must be an object `{ upsert?, remove? }`", NOWHERE)] };
+    }
+    if (changes.remove !== undefined && !Array.isArray(changes.remove)) {
+      return { diagnostics: [diag("W5003", "`remove` must be an array of entity references", NOWHERE)] };
+    }
     const diagnostics: Diagnostic[] = [];
     const read = readEntityRecords(changes.upsert ?? [], this.schema);
     if (read.records === undefined) return { diagnostics: read.diagnostics };
@@ -168,6 +191,7 @@ export class EntityStore {
     return canonicalJson(this.toJson());
   }
 }
+
 
 function surrogateMessage(e: unknown): string {
   return `an entity contains a string that is not valid Unicode (a lone surrogate): ${e instanceof Error ? e.message : String(e)}`;

@@ -5,7 +5,8 @@
  *
  * NOTE: browser-safe (the cryptography is passed in).
  */
-import { BundleGuard as GuardWith, loadBundleWith, type LoadBundleOptions, type LoadBundleResult } from "./bundle.js";
+import { BundleGuard as GuardWith, loadBundleWith, notLoadedBundle, type LoadBundleOptions, type LoadBundleResult } from "./bundle.js";
+import { diag } from "../compiler/compile-ir.js";
 import type { LoadedBundle } from "./bundle.js";
 import type { RuntimeCrypto } from "./crypto/platform.js";
 import { decideManyWith, decideWith, requestDigestWith, type DecideEntities, type DecisionRecord, type RequestJson } from "./decision-record.js";
@@ -53,7 +54,10 @@ export function runtimeApi(crypto: RuntimeCrypto): RuntimeApi {
   }
   return {
     loadBundle: (json, options) => loadBundleWith(crypto.ed25519, json, options),
-    loadEntities: (bundle, json) => EntityStore.load(bundle, json, sha256),
+    loadEntities: (bundle, json) => {
+      const notLoaded = notLoadedBundle(bundle);
+      return notLoaded === undefined ? EntityStore.load(bundle, json, sha256) : { diagnostics: [diag("W7010", notLoaded, { start: 0, end: 0 })] };
+    },
     decide: (bundle, request, entities) => decideWith(crypto, bundle, request, entities),
     decideMany: (bundle, requests, entities) => decideManyWith(crypto, bundle, requests, entities),
     requestDigest: (request, entitiesId) => requestDigestWith(crypto, request, entitiesId),

@@ -35,7 +35,7 @@
 import { isoTime } from "./iso-time.js";
 import { contentId } from "../compiler/canonical.js";
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
-import { bundleText, type LoadedBundle } from "./bundle.js";
+import { bundleText, notLoadedBundle, type LoadedBundle } from "./bundle.js";
 import { decideWith, withLineage, type DecisionRecord, type RecordError, type RecordJson, type RequestJson } from "./decision-record.js";
 import { EntityStore } from "./entity-store.js";
 import {
@@ -206,6 +206,13 @@ function parentProblem(detail: string): { ok: false; problem: Problem } {
   return { ok: false, problem: problem("W7002", { detail }) };
 }
 
+/** Refuse, before anything changes, a bundle that cannot decide or entities that are not a store: every execution would deny. */
+function checkSwap(next: { readonly bundle?: unknown; readonly entities?: unknown }, bundleRequired: boolean): void {
+  const notLoaded = bundleRequired || next.bundle !== undefined ? notLoadedBundle(next.bundle) : undefined;
+  if (notLoaded !== undefined) throw new TypeError(`${problem("W7010", { detail: notLoaded }).message} (W7010)`);
+  if (next.entities !== undefined && !(next.entities instanceof EntityStore)) throw new TypeError("the entities are not an entity store (use the `store` of loadEntities) (W7010)");
+}
+
 /** The guard API: decide, enforce obligations, run, record. */
 export class Governor {
   private readonly log: LineageLog;
@@ -225,7 +232,9 @@ export class Governor {
    */
   private readonly verifiedParents = new Map<string, ParentCheck>();
 
+  /** @throws TypeError when `options.bundle` is not a loaded bundle or `options.entities` not an entity store (W7010). */
   constructor(options: GovernorOptions) {
+    checkSwap(options, true);
     this.log = options.log;
     this.bundle = options.bundle;
     this.node = options.node;
@@ -244,8 +253,11 @@ export class Governor {
   /**
    * Swap the bundle and/or the entity store for new executions (executions in flight finish
    * on what they started with). The store must be checked against the bundle's schema.
+   * @throws TypeError when `bundle` is not a loaded bundle or `entities` not an entity store
+   * (W7010); nothing is swapped then.
    */
   update(next: { readonly bundle?: LoadedBundle; readonly entities?: EntityStore }): void {
+    checkSwap(next, false);
     if (next.bundle !== undefined) this.bundle = next.bundle;
     if (next.entities !== undefined) this.entities = next.entities;
   }

@@ -163,6 +163,61 @@ describe("decide on a store", () => {
     expect(store().forBundle(BUNDLE, runtimeCrypto.sha256).store?.id).toBe(store().id);
   });
 
+  it("a missing or unloaded bundle is a deny naming the mistake (W7010), never a TypeError", () => {
+    const s = store();
+    const json = JSON.parse(JSON.stringify(bundleFrom(read("policies.cedar"), read("schema.cedarschema")))) as unknown;
+    for (const bad of [undefined, null, 7, json, {}]) {
+      const r = decide(bad as LoadedBundle, REQUESTS[0]!, s);
+      expect(r).toMatchObject({ decision: "deny", bundleId: "", entitiesId: s.id, reasons: [] });
+      expect(r.errors).toEqual([expect.objectContaining({ policy: "", code: "W7010" })]);
+      expect(() => recordBytes(r)).not.toThrow();
+      const many = decideMany(bad as LoadedBundle, REQUESTS.slice(0, 2), s);
+      expect(many.map((m) => [m.decision, m.errors[0]?.code])).toEqual([["deny", "W7010"], ["deny", "W7010"]]);
+      const loaded = loadEntities(bad as LoadedBundle, ENTITIES);
+      expect(loaded.store).toBeUndefined();
+      expect(loaded.diagnostics[0]?.code).toBe("W7010");
+    }
+    expect(decide(undefined as unknown as LoadedBundle, REQUESTS[0]!, s).errors[0]?.message).toMatch(/failed loadBundle/);
+    expect(decide(json as LoadedBundle, REQUESTS[0]!, s).errors[0]?.message).toMatch(/must go through loadBundle/);
+  });
+
+  it("input that throws when read, and a decision function that throws, are denies or diagnostics, never exceptions", () => {
+    const s = store();
+    const boom = (): never => {
+      throw new Error("boom");
+    };
+    const getter = { ...REQUESTS[0]!, get context(): never { return boom(); } };
+    expect(decide(BUNDLE, getter as RequestJson, s)).toMatchObject({ decision: "deny", errors: [{ code: "W5004", message: "boom" }] });
+    const trap = new Proxy([], { get: boom });
+    expect(decideMany(BUNDLE, trap as RequestJson[], s).map((r) => [r.decision, r.errors[0]?.code])).toEqual([["deny", "W7011"]]);
+    expect(loadEntities(BUNDLE, trap as EntityJson[]).store).toBeUndefined();
+    for (const changes of [null, undefined, 5, { remove: 5 }, { get upsert(): never { return boom(); } }, { remove: trap }]) {
+      const r = s.update(changes as never);
+      expect(r.store).toBeUndefined();
+      expect(r.diagnostics[0]?.code).toBe("W5003");
+    }
+    const { program } = BUNDLE;
+    const throwing = { ...BUNDLE, program: { semantics: program.semantics, policyNames: program.policyNames, decide: boom } } as LoadedBundle;
+    const r = decide(throwing, REQUESTS[0]!, s);
+    expect(r).toMatchObject({ decision: "deny", bundleId: BUNDLE.bundleId, errors: [{ policy: "", code: "W7011", message: "the decision failed: boom" }] });
+  });
+
+  it("never throws whatever the three arguments are; junk in any of them is a deny", () => {
+    const s = store();
+    const bundles = fc.oneof(fc.constant(BUNDLE), fc.anything());
+    const entities = fc.oneof(fc.constant(s), fc.constant(ENTITIES), fc.anything());
+    fc.assert(
+      fc.property(bundles, fc.oneof(fc.constantFrom(...REQUESTS), fc.anything()), entities, (b, q, e) => {
+        const r = decide(b as LoadedBundle, q as RequestJson, e as EntityJson[]);
+        expect(["allow", "deny"]).toContain(r.decision);
+        if (b !== BUNDLE) expect(r).toMatchObject({ decision: "deny", bundleId: "", errors: [{ code: "W7010" }] });
+        expect(() => recordBytes(r)).not.toThrow();
+        expect(Array.isArray(decideMany(b as LoadedBundle, [q as RequestJson], e as EntityJson[]))).toBe(true);
+      }),
+      { numRuns: 300, seed: 8 },
+    );
+  });
+
   it("never throws on arbitrary requests; bad ones are deny records naming the input", () => {
     const s = store();
     fc.assert(

@@ -326,6 +326,21 @@ describe("Governor.execute", () => {
     expect(calls).toBe(1);
   });
 
+  it("refuses a bundle that cannot decide (W7010) when built or updated; a refused update swaps nothing", async () => {
+    const json = JSON.parse(JSON.stringify(bundleFrom(read("policies.cedar"), read("schema.cedarschema")))) as LoadedBundle;
+    for (const bundle of [undefined, null, json]) {
+      await expect(setup({ bundle: bundle as unknown as LoadedBundle })).rejects.toThrow(/W7010/);
+    }
+    await expect(setup({ entities: ENTITIES as never })).rejects.toThrow(/not an entity store.*W7010/);
+    const { log, gov } = await setup();
+    expect(() => gov.update({ bundle: json, entities: STORE })).toThrow(TypeError);
+    expect(() => gov.update({ entities: [] as never })).toThrow(/W7010/);
+    expect(gov.current).toEqual({ bundle: BUNDLE, entities: STORE });
+    let calls = 0;
+    const r = await gov.execute(approve, async () => ++calls, { actor: "human:alice" });
+    expect([r.ok, calls, log.size]).toEqual([true, 1, 5]);
+  });
+
   it("fails closed when the parent cannot be read: no action, no executed event", async () => {
     const { log, store, gov } = await setup();
     const root = await gov.execute(approve, async () => "ok", { actor: "human:alice" });
