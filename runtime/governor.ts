@@ -35,8 +35,9 @@
 import { isoTime } from "./iso-time.js";
 import { contentId } from "../compiler/canonical.js";
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
-import { bundleText, notLoadedBundle, type LoadedBundle } from "./bundle.js";
-import { decideWith, withLineage, type DecisionRecord, type RecordError, type RecordJson, type RequestJson } from "./decision-record.js";
+import { bundleText, type LoadedBundle } from "./bundle.js";
+import { authorizationProblem, callOptionsProblem, checkGovernorOptions, checkSwap, outcomeProblem } from "./governor-input.js";
+import { decideWith, withLineage, type DecisionRecord, type RecordJson, type RequestJson } from "./decision-record.js";
 import { EntityStore } from "./entity-store.js";
 import {
   asLineageEvent,
@@ -53,143 +54,18 @@ import {
 import type { LineageLog } from "./lineage/log.js";
 import { verifyProof } from "./lineage/proof.js";
 
-/** What an obligation handler and the action are told about the execution. */
-export interface ExecutionContext {
-  /** The execution id. */
-  readonly execution: string;
-  /** The `authorized` event id: pass it as `parent` to run child executions. */
-  readonly authorizedEvent: string;
-  /** The merged obligations of the decision. */
-  readonly obligations: Readonly<Record<string, RecordJson>>;
-  /** The decision record. */
-  readonly decision: DecisionRecord;
-}
+import type { ExecutionContext, ObligationHandler, GovernorOptions, ExecuteOptions, AuthorizeOptions, RecordedEvent, GovernedResult, Authorization, Outcome, CompleteResult } from "./governor-types.js";
+export type { ExecutionContext, ObligationHandler, GovernorOptions, ExecuteOptions, AuthorizeOptions, RecordedEvent, GovernedResult, Authorization, Outcome, CompleteResult } from "./governor-types.js";
 
-/**
- * Fulfils one obligation. Returning `false` (or throwing) refuses the
- * execution; anything else fulfils it.
- */
-export type ObligationHandler = (value: RecordJson, ctx: ExecutionContext) => boolean | void | Promise<boolean | void>;
-
-/** Options of a {@link Governor}. */
-export interface GovernorOptions {
-  /** The lineage log every step is recorded in (its cryptography is the governor's too). */
-  readonly log: LineageLog;
-  /** The loaded bundle that decides. */
-  readonly bundle: LoadedBundle;
-  /** This decision node's name (recorded in every event and in descendants' lineage). */
-  readonly node: string;
-  /** One handler per obligation name; an obligation without one is a deny. */
-  readonly handlers?: Readonly<Record<string, ObligationHandler>>;
-  /** The entity store requests are decided on (default: an empty one). */
-  readonly entities?: EntityStore;
-  /** Wall clock for `recordedAt` (default `new Date()`). */
-  readonly clock?: () => Date;
-  /** Execution id generator (default a random UUID). */
-  readonly newExecutionId?: () => string;
-}
-
-/** Options of one {@link Governor.execute} or {@link Governor.authorize} call. */
-export interface ExecuteOptions {
-  /** Who asks (a person, an agent, a service). */
-  readonly actor: string;
-  /** An event of the parent execution (typically its `authorized` event). */
-  readonly parent?: string;
-  /** Entity store for this request (default: the governor's). */
-  readonly entities?: EntityStore;
-}
-
-/** Options of {@link Governor.authorize}. */
-export interface AuthorizeOptions extends ExecuteOptions {
-  /**
-   * Who fulfils obligations: `handlers` (default) — an obligation without a registered
-   * handler is a deny; `caller` — the caller (an executor elsewhere) must confirm each one
-   * in {@link Governor.complete}.
-   */
-  readonly obligationsBy?: "handlers" | "caller";
-  /**
-   * A request that does not read as a request of the bundle's schema (its decision has input
-   * errors): `record` (default) — recorded as denied; `refuse` — nothing is recorded, and the
-   * authorization has no events and lists the errors in `invalidInput` (a service answering
-   * "bad request" decides once instead of checking the input with a decision of its own).
-   */
-  readonly invalidInput?: "record" | "refuse";
-  /**
-   * Called once an allow is decided and its events are queued for the log, before they are
-   * durable, with what an artifact names (the authorized event's id, the decision record):
-   * work that can run while they are made durable, such as signing the artifact. If they are
-   * not recorded the authorization is not given, and that work must be dropped.
-   */
-  readonly onAuthorizing?: (authorizing: { readonly execution: string; readonly authorizedEvent: string; readonly decisionRecord: DecisionRecord }) => void;
-}
-
-/** One recorded event of an execution. */
-export interface RecordedEvent {
-  readonly phase: Phase;
-  readonly id: string;
-  readonly index: number;
-  /** The `recordedAt` inside the event (ISO 8601): the governor's clock when it wrote the event. */
-  readonly recordedAt: string;
-}
-
-/** The result of {@link Governor.execute}. */
-export interface GovernedResult<T> {
-  /** True when the action was permitted and ran (successfully or not: see `problem`). */
-  readonly allowed: boolean;
-  /** True when the action ran, succeeded and every event was recorded. */
-  readonly ok: boolean;
-  readonly execution: string;
-  /** The decision record (absent when the request was refused before deciding). */
-  readonly decisionRecord?: DecisionRecord;
-  /** The events recorded, in order. */
-  readonly events: readonly RecordedEvent[];
-  /** The action's result, when it ran and succeeded. */
-  readonly result?: T;
-  /** Why the execution was refused, or what failed (a catalog code and message). */
-  readonly problem?: Problem;
-}
-
-/** A recorded authorization: what {@link Governor.complete} needs to close the execution. */
-export interface Authorization {
-  /** True when the action may run. */
-  readonly allowed: boolean;
-  readonly execution: string;
-  readonly actor: string;
-  readonly decisionRecord?: DecisionRecord;
-  /** The events recorded so far. */
-  readonly events: readonly RecordedEvent[];
-  /** The `authorized` event id (allowed executions only): the parent of child executions. */
-  readonly authorizedEvent?: string;
-  /** The obligations the caller must confirm (allowed executions with `obligationsBy: "caller"`). */
-  readonly obligations: Readonly<Record<string, RecordJson>>;
-  /** Why the execution was refused. */
-  readonly problem?: Problem;
-  /** The input errors of a request refused unrecorded (`invalidInput: "refuse"`). */
-  readonly invalidInput?: readonly RecordError[];
-}
-
-/** What an executor reports after running (or not running) an authorized action. */
-export interface Outcome {
-  /** True when the action ran and succeeded. */
-  readonly ok: boolean;
-  /** What happened (recorded; never evaluated). */
-  readonly detail?: string;
-  /** A digest of the action's result (recorded as `resultDigest`). */
-  readonly resultDigest?: string;
-  /** The obligations the executor fulfilled (by name). */
-  readonly obligations?: readonly string[];
-  /**
-   * What the executor did to fulfil each confirmed obligation (e.g. the digest of an approval
-   * bound to the call), recorded in the `verified` event as `outcome.evidence`; never evaluated.
-   */
-  readonly evidence?: Readonly<Record<string, RecordJson>>;
-}
-
-/** The result of {@link Governor.complete}. */
-export type CompleteResult = { readonly ok: true; readonly events: readonly RecordedEvent[]; readonly violation?: Problem } | { readonly ok: false; readonly problem: Problem };
 
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** The `actor` of options, or "" when they have none (they are refused then). */
+function actorOf(options: unknown): string {
+  const actor = isObject(options) ? options["actor"] : undefined;
+  return typeof actor === "string" ? actor : "";
 }
 
 function randomId(): string {
@@ -204,13 +80,6 @@ type ParentCheck = { readonly ok: true; readonly lineage: LineageJson } | { read
 
 function parentProblem(detail: string): { ok: false; problem: Problem } {
   return { ok: false, problem: problem("W7002", { detail }) };
-}
-
-/** Refuse, before anything changes, a bundle that cannot decide or entities that are not a store: every execution would deny. */
-function checkSwap(next: { readonly bundle?: unknown; readonly entities?: unknown }, bundleRequired: boolean): void {
-  const notLoaded = bundleRequired || next.bundle !== undefined ? notLoadedBundle(next.bundle) : undefined;
-  if (notLoaded !== undefined) throw new TypeError(`${problem("W7010", { detail: notLoaded }).message} (W7010)`);
-  if (next.entities !== undefined && !(next.entities instanceof EntityStore)) throw new TypeError("the entities are not an entity store (use the `store` of loadEntities) (W7010)");
 }
 
 /** The guard API: decide, enforce obligations, run, record. */
@@ -231,10 +100,15 @@ export class Governor {
    * children of one parent (an MCP session's calls) proves it once. Failures are not kept.
    */
   private readonly verifiedParents = new Map<string, ParentCheck>();
+  /** Executions whose outcome this governor is recording now (a second `complete` is refused). */
+  private readonly completing = new Set<string>();
 
-  /** @throws TypeError when `options.bundle` is not a loaded bundle or `options.entities` not an entity store (W7010). */
+  /**
+   * @throws TypeError when an option has the wrong type: a `bundle` that is not a loaded bundle
+   * or `entities` that are not an entity store (W7010), a `node` that is not a string, …
+   */
   constructor(options: GovernorOptions) {
-    checkSwap(options, true);
+    checkGovernorOptions(options);
     this.log = options.log;
     this.bundle = options.bundle;
     this.node = options.node;
@@ -377,7 +251,7 @@ export class Governor {
       execution = this.newExecutionId();
       return await this.authorizeNow(execution, request, options, false);
     } catch (e) {
-      return { allowed: false, execution, actor: options.actor, events: [], obligations: {}, problem: problem("W7007", { detail: errorText(e) }) };
+      return { allowed: false, execution, actor: actorOf(options), events: [], obligations: {}, problem: problem("W7007", { detail: errorText(e) }) };
     }
   }
 
@@ -386,6 +260,9 @@ export class Governor {
    * records `verified` in the same batch: there is nothing to handle first.
    */
   private async authorizeNow(execution: string, request: unknown, options: AuthorizeOptions, verifyNow: boolean): Promise<Authorization> {
+    // Options of the wrong type are refused unrecorded: events are written from them.
+    const badOptions = callOptionsProblem(options);
+    if (badOptions !== undefined) return { allowed: false, execution, actor: actorOf(options), events: [], obligations: {}, problem: badOptions };
     const { actor } = options;
     const bundle = this.bundle;
     const entities = options.entities ?? this.entities;
@@ -464,38 +341,62 @@ export class Governor {
    * Record how an authorized execution ended (from an executor in this or another process):
    * `verified` (the obligations the executor confirmed), `executed` or `failed`, and
    * `audited`. An obligation not confirmed makes the outcome a violation: recorded as
-   * `failed` with W7004, and returned as `violation`. Never throws.
+   * `failed` with W7004, and returned as `violation`. Refused unrecorded (W7009): an
+   * authorization that is not an allow, an outcome of the wrong shape, and an execution that
+   * already has an outcome in the log or is being completed by this governor. Never throws.
    */
   async complete(auth: Authorization, outcome: Outcome): Promise<CompleteResult> {
+    const bad = authorizationProblem(auth) ?? outcomeProblem(outcome);
+    if (bad !== undefined) return { ok: false, problem: bad };
+    const execution = auth.execution;
+    if (this.completing.has(execution)) return { ok: false, problem: problem("W7009", { detail: `execution ${execution} already has an outcome being recorded` }) };
+    this.completing.add(execution);
     try {
-      if (!auth.allowed || auth.authorizedEvent === undefined) return { ok: false, problem: problem("W7009", { detail: `execution ${auth.execution} was not authorized` }) };
-      const confirmed = new Set(outcome.obligations ?? []);
-      const missing = Object.keys(auth.obligations).filter((k) => !confirmed.has(k));
-      const events: RecordedEvent[] = [];
-      const evidence = outcome.evidence === undefined || Object.keys(outcome.evidence).length === 0 ? {} : { evidence: outcome.evidence };
-      const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], {
-        outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort(), ...evidence },
-      });
-      const closingOutcome = (status: EventOutcome["status"], extra: Partial<EventOutcome>): EventOutcome => ({ status, ...extra });
-      let violation: Problem | undefined;
-      let end: LineageEvent;
-      if (missing.length > 0) {
-        violation = problem("W7004", { obligation: missing.join("`, `"), detail: ": the outcome did not confirm it" });
-        end = this.event(auth.execution, "failed", auth.actor, [], { outcome: closingOutcome("refused", { reason: violation.message, code: violation.code }) });
-      } else if (outcome.ok) {
-        end = this.event(auth.execution, "executed", auth.actor, [], { outcome: closingOutcome("ok", outcome.resultDigest === undefined ? {} : { resultDigest: outcome.resultDigest }) });
-      } else {
-        const p = problem("W7005", { detail: outcome.detail ?? "reported as failed" });
-        end = this.event(auth.execution, "failed", auth.actor, [], { outcome: closingOutcome("error", { reason: p.message, code: p.code }) });
-      }
-      const audited = this.event(auth.execution, "audited", auth.actor, [], { outcome: { status: violation === undefined ? (outcome.ok ? "ok" : "error") : "refused", allowed: true } });
-      const r = await this.recordChain([verified, end, audited]);
-      if (!Array.isArray(r)) return { ok: false, problem: problem("W7006", { detail: `cannot record the outcome: ${r.message}` }) };
-      events.push(...r);
-      return violation === undefined ? { ok: true, events } : { ok: true, events, violation };
+      return await this.completeNow(auth as Authorization & { readonly authorizedEvent: string }, outcome);
     } catch (e) {
       return { ok: false, problem: problem("W7007", { detail: errorText(e) }) };
+    } finally {
+      this.completing.delete(execution);
     }
+  }
+
+  /** The id of the `verified` event an outcome of this execution already recorded, if any. */
+  private async recordedOutcome(execution: string, authorizedEvent: string): Promise<string | undefined> {
+    for (const i of await this.log.store.findChildren(authorizedEvent)) {
+      const c = await this.log.get(i);
+      if (c !== undefined && c.event["execution"] === execution && c.event["phase"] === "verified") return c.id;
+    }
+    return undefined;
+  }
+
+  /** {@link Governor.complete} on a checked authorization and outcome, not being completed elsewhere in this process. */
+  private async completeNow(auth: Authorization & { readonly authorizedEvent: string }, outcome: Outcome): Promise<CompleteResult> {
+    const earlier = await this.recordedOutcome(auth.execution, auth.authorizedEvent);
+    if (earlier !== undefined) return { ok: false, problem: problem("W7009", { detail: `execution ${auth.execution} already has an outcome (event ${earlier})` }) };
+    const confirmed = new Set(outcome.obligations ?? []);
+    const missing = Object.keys(auth.obligations).filter((k) => !confirmed.has(k));
+    const events: RecordedEvent[] = [];
+    const evidence = outcome.evidence === undefined || Object.keys(outcome.evidence).length === 0 ? {} : { evidence: outcome.evidence };
+    const verified = this.event(auth.execution, "verified", auth.actor, [auth.authorizedEvent], {
+      outcome: { status: missing.length === 0 ? "ok" : "refused", obligations: [...confirmed].sort(), ...evidence },
+    });
+    const closingOutcome = (status: EventOutcome["status"], extra: Partial<EventOutcome>): EventOutcome => ({ status, ...extra });
+    let violation: Problem | undefined;
+    let end: LineageEvent;
+    if (missing.length > 0) {
+      violation = problem("W7004", { obligation: missing.join("`, `"), detail: ": the outcome did not confirm it" });
+      end = this.event(auth.execution, "failed", auth.actor, [], { outcome: closingOutcome("refused", { reason: violation.message, code: violation.code }) });
+    } else if (outcome.ok) {
+      end = this.event(auth.execution, "executed", auth.actor, [], { outcome: closingOutcome("ok", outcome.resultDigest === undefined ? {} : { resultDigest: outcome.resultDigest }) });
+    } else {
+      const p = problem("W7005", { detail: outcome.detail ?? "reported as failed" });
+      end = this.event(auth.execution, "failed", auth.actor, [], { outcome: closingOutcome("error", { reason: p.message, code: p.code }) });
+    }
+    const audited = this.event(auth.execution, "audited", auth.actor, [], { outcome: { status: violation === undefined ? (outcome.ok ? "ok" : "error") : "refused", allowed: true } });
+    const r = await this.recordChain([verified, end, audited]);
+    if (!Array.isArray(r)) return { ok: false, problem: problem("W7006", { detail: `cannot record the outcome: ${r.message}` }) };
+    events.push(...r);
+    return violation === undefined ? { ok: true, events } : { ok: true, events, violation };
   }
 
   /**
@@ -514,6 +415,7 @@ export class Governor {
 
   private async run<T>(request: unknown, action: (ctx: ExecutionContext) => Promise<T> | T, options: ExecuteOptions, state: { ran: boolean; execution: string }): Promise<GovernedResult<T>> {
     state.execution = this.newExecutionId();
+    if (typeof action !== "function") return { allowed: false, ok: false, execution: state.execution, events: [], problem: problem("W7009", { detail: "the action must be a function" }) };
     const auth = await this.authorizeNow(state.execution, request, options, true);
     const base = { execution: auth.execution, ...(auth.decisionRecord === undefined ? {} : { decisionRecord: auth.decisionRecord }) };
     if (!auth.allowed || auth.authorizedEvent === undefined) return { allowed: false, ok: false, events: auth.events, ...base, ...(auth.problem === undefined ? {} : { problem: auth.problem }) };

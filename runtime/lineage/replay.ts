@@ -18,7 +18,7 @@ import { canonicalJson } from "../../compiler/canonical.js";
 import type { LoadedBundle } from "../bundle.js";
 import { decideWith, recordBytes, type DecisionRecord } from "../decision-record.js";
 import type { EntityStore } from "../entity-store.js";
-import { asLineageEvent, isDecisionPhase, type LineageEvent } from "./events.js";
+import { asLineageEvent, EVENT_KIND, isDecisionPhase, type LineageEvent } from "./events.js";
 import type { LineageLog } from "./log.js";
 import { storedBundle, storedEntities } from "./objects.js";
 import type { VerifyReport } from "./verify.js";
@@ -67,6 +67,8 @@ export interface ReplayOptions {
 export async function replayLog(log: LineageLog, options: ReplayOptions = {}): Promise<ReplayReport> {
   const requested = new Map<string, LineageEvent>();
   const decisions: { index: number; id: string; event: LineageEvent }[] = [];
+  /** Entries that claim to be decision events but are not well-formed lineage events: never skipped silently. */
+  const malformed: ReplayItem[] = [];
   const verified = await log.verify({
     ...(options.trusted === undefined ? {} : { trusted: options.trusted }),
     onEntry(index, id, text, json) {
@@ -74,7 +76,13 @@ export async function replayLog(log: LineageLog, options: ReplayOptions = {}): P
       const parsed = json();
       if (parsed === undefined) return;
       const ev = asLineageEvent(parsed);
-      if (typeof ev === "string") return;
+      if (typeof ev === "string") {
+        const claimed = (typeof parsed === "object" && parsed !== null ? parsed : {}) as { kind?: unknown; execution?: unknown; decision?: unknown };
+        if (claimed.kind === EVENT_KIND && claimed.decision !== undefined) {
+          malformed.push({ index, id, execution: typeof claimed.execution === "string" ? claimed.execution : "", status: "unavailable", detail: `the decision event is not a well-formed lineage event: ${ev}` });
+        }
+        return;
+      }
       if (ev.phase === "requested") requested.set(id, ev);
       else if (isDecisionPhase(ev.phase) && ev.decision !== undefined) decisions.push({ index, id, event: ev });
     },
@@ -116,6 +124,10 @@ export async function replayLog(log: LineageLog, options: ReplayOptions = {}): P
     const after = TEXT.decode(recordBytes(again));
     if (before === after) items.push({ ...base, status: "same" });
     else items.push({ ...base, status: "different", detail: `differs in ${differingFields(ev.decision!, again).join(", ")}` });
+  }
+  if (malformed.length > 0) {
+    items.push(...malformed);
+    items.sort((a, b) => a.index - b.index);
   }
   const count = (s: ReplayItem["status"]): number => items.filter((i) => i.status === s).length;
   return { verified, items, same: count("same"), different: count("different"), unavailable: count("unavailable") };

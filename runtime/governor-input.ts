@@ -1,0 +1,90 @@
+/**
+ * The governor's checks of what its callers pass: the options of `authorize` and `execute`,
+ * the authorization and outcome given to `complete`, and a bundle or entity store swapped in.
+ * Wrong input is refused before anything is recorded, with a problem naming the field. Events
+ * are written from these values, so a call with an `actor` that is not a string (say) would
+ * otherwise record an event that later readers of the log — a child's parent check, replay,
+ * the server's index — cannot use as a lineage event.
+ *
+ * NOTE: browser-safe.
+ */
+import { problem, type Problem } from "../compiler/compile-ir.js";
+import { notLoadedBundle } from "./bundle.js";
+import { EntityStore } from "./entity-store.js";
+
+function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function invalid(detail: string): Problem {
+  return problem("W7009", { detail });
+}
+
+/** `undefined`, or one of `allowed`. */
+function oneOf(x: unknown, allowed: readonly string[]): boolean {
+  return x === undefined || (typeof x === "string" && allowed.includes(x));
+}
+
+/**
+ * Refuse, before anything changes, a bundle that cannot decide or entities that are not a
+ * store (every execution would deny). `bundleRequired`: the constructor's options must name one.
+ * @throws TypeError naming W7010.
+ */
+export function checkSwap(next: { readonly bundle?: unknown; readonly entities?: unknown }, bundleRequired: boolean): void {
+  const notLoaded = bundleRequired || next.bundle !== undefined ? notLoadedBundle(next.bundle) : undefined;
+  if (notLoaded !== undefined) throw new TypeError(`${problem("W7010", { detail: notLoaded }).message} (W7010)`);
+  if (next.entities !== undefined && !(next.entities instanceof EntityStore)) throw new TypeError("the entities are not an entity store (use the `store` of loadEntities) (W7010)");
+}
+
+/**
+ * Check the options of a new governor.
+ * @throws TypeError naming the option of the wrong type (W7010 for the bundle and entities).
+ */
+export function checkGovernorOptions(options: unknown): void {
+  if (!isObject(options)) throw new TypeError("the governor's options must be an object `{ log, bundle, node, … }`");
+  const log = options["log"];
+  if (!isObject(log) || !isObject(log["store"]) || !isObject(log["crypto"])) throw new TypeError("the governor's `log` must be an open lineage log (the `log` of openLocalLog)");
+  if (typeof options["node"] !== "string") throw new TypeError("the governor's `node` must be a string (this decision node's name)");
+  const handlers = options["handlers"];
+  if (handlers !== undefined && !(isObject(handlers) && Object.values(handlers).every((h) => typeof h === "function"))) throw new TypeError("the governor's `handlers` must be an object of functions (one per obligation)");
+  for (const f of ["clock", "newExecutionId"] as const) {
+    if (options[f] !== undefined && typeof options[f] !== "function") throw new TypeError(`the governor's \`${f}\` must be a function`);
+  }
+  checkSwap(options, true);
+}
+
+/** Why the options of `authorize` or `execute` cannot be used (W7009), or undefined. Never throws on plain values. */
+export function callOptionsProblem(options: unknown): Problem | undefined {
+  if (!isObject(options)) return invalid("the options must be an object with an `actor` string");
+  if (typeof options["actor"] !== "string") return invalid("`actor` must be a string (who asks)");
+  const parent = options["parent"];
+  if (parent !== undefined && typeof parent !== "string") return invalid("`parent` must be an event id (a string)");
+  const entities = options["entities"];
+  if (entities !== undefined && !(entities instanceof EntityStore)) return invalid("`entities` must be an entity store (the `store` of loadEntities)");
+  if (!oneOf(options["obligationsBy"], ["handlers", "caller"])) return invalid('`obligationsBy` must be "handlers" or "caller"');
+  if (!oneOf(options["invalidInput"], ["record", "refuse"])) return invalid('`invalidInput` must be "record" or "refuse"');
+  const hook = options["onAuthorizing"];
+  if (hook !== undefined && typeof hook !== "function") return invalid("`onAuthorizing` must be a function");
+  return undefined;
+}
+
+/** Why `auth` is not an authorization `complete` can record an outcome for (W7009), or undefined. */
+export function authorizationProblem(auth: unknown): Problem | undefined {
+  if (!isObject(auth) || typeof auth["execution"] !== "string") return invalid("not an authorization (the result of `authorize`)");
+  if (auth["allowed"] !== true || typeof auth["authorizedEvent"] !== "string") return invalid(`execution ${auth["execution"]} was not authorized`);
+  if (typeof auth["actor"] !== "string" || !isObject(auth["obligations"])) return invalid(`the authorization of execution ${auth["execution"]} has no \`actor\` string or \`obligations\` object`);
+  return undefined;
+}
+
+/** Why an outcome cannot be recorded (W7009), or undefined. */
+export function outcomeProblem(outcome: unknown): Problem | undefined {
+  if (!isObject(outcome)) return invalid("the outcome must be an object `{ ok, detail?, resultDigest?, obligations?, evidence? }`");
+  if (typeof outcome["ok"] !== "boolean") return invalid("the outcome's `ok` must be true or false");
+  for (const field of ["detail", "resultDigest"] as const) {
+    if (outcome[field] !== undefined && typeof outcome[field] !== "string") return invalid(`the outcome's \`${field}\` must be a string`);
+  }
+  const obligations = outcome["obligations"];
+  if (obligations !== undefined && !(Array.isArray(obligations) && obligations.every((o) => typeof o === "string"))) return invalid("the outcome's `obligations` must be a list of obligation names");
+  if (outcome["evidence"] !== undefined && !isObject(outcome["evidence"])) return invalid("the outcome's `evidence` must be an object (evidence by obligation name)");
+  return undefined;
+}
