@@ -138,6 +138,7 @@ export const CATALOG = {
   W6214: { severity: "error", title: "missing or altered content in the log", message: "{detail}" },
   W6215: { severity: "error", title: "invalid signed note or checkpoint", message: "{detail}" },
   W6216: { severity: "error", title: "invalid signed envelope" },
+  W6217: { severity: "error", title: "invalid lineage log options", message: "{detail}" },
   // --- keys ---
   W6106: { severity: "error", title: "key file problem", message: "{detail}" },
   W6107: { severity: "error", title: "unusable public key", message: "{detail}" },

@@ -126,7 +126,17 @@ export function nodeSigner(privateKey: Uint8Array): NoteSigner {
 
 /** Open the lineage log under `dir` (see the module comment). Never throws. */
 export async function openLocalLog(options: LocalLogOptions): Promise<OpenLogResult> {
-  const { dir } = options;
+  const dir = typeof options === "object" && options !== null ? (options as { dir?: unknown }).dir : undefined;
+  if (typeof dir !== "string" || dir === "") return failure("W6217", { detail: "openLocalLog needs `{ dir }`: the directory whose .writ/ holds the log, as a string" });
+  try {
+    return await openUnder(dir, options);
+  } catch (e) {
+    return failure("W6205", { detail: `cannot open the lineage log under ${dir}: ${errorText(e)}` });
+  }
+}
+
+/** {@link openLocalLog} with a checked directory. */
+async function openUnder(dir: string, options: LocalLogOptions): Promise<OpenLogResult> {
   let signer: NoteSigner | undefined;
   let publicKey = options.publicKey;
   if (options.readOnly === true) {

@@ -168,6 +168,7 @@ export class LineageLog {
   append(events: readonly unknown[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.signer === undefined) return Promise.resolve(failure("W6208"));
     if (this.problem !== undefined) return Promise.resolve({ ok: false, problem: this.problem });
+    if (!Array.isArray(events)) return Promise.resolve(failure("W6206", { detail: "the events must be an array of JSON objects" }));
     if (events.length === 0) return Promise.resolve(failure("W6206", { detail: "nothing to append" }));
     const entries: Pending["entries"][number][] = [];
     // NOTE: most appends are a governed step's two to five events, where a scan finds a repeated id sooner than a Set is built.
@@ -481,6 +482,7 @@ export class LineageLog {
    * read it from a verification, before showing it as evidence). Rejects only on store failure.
    */
   async get(idOrIndex: string | number): Promise<LineageEntry | undefined> {
+    if (typeof idOrIndex !== "number" && typeof idOrIndex !== "string") return undefined;
     if (typeof idOrIndex === "number" && (!Number.isSafeInteger(idOrIndex) || idOrIndex < 0 || idOrIndex >= this.count)) return undefined;
     const e = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
     if (e === undefined || e.index < 0 || e.index >= this.count) return undefined;
@@ -497,6 +499,7 @@ export class LineageLog {
       const note = this.latestNote;
       const signer = this.latestSigner ?? this.verifierKey;
       const signedRoot = this.root();
+      if (typeof idOrIndex !== "number" && typeof idOrIndex !== "string") return failure("W6204", { event: "(not an event id or index)" });
       if (typeof idOrIndex === "number" && (!Number.isSafeInteger(idOrIndex) || idOrIndex < 0 || idOrIndex >= size)) return failure("W6204", { event: String(idOrIndex) });
       const stored = typeof idOrIndex === "number" ? await this.store.get(idOrIndex) : await this.store.findById(idOrIndex);
       if (stored === undefined || stored.index < 0) return failure("W6204", { event: String(idOrIndex) });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { readPublicKey } from "../../runtime/keys.js";
 import { parseCheckpoint } from "../../runtime/lineage/checkpoint.js";
 import { LineageLog, verifyProof } from "../../runtime/lineage/log.js";
+import { openLocalLog } from "../../runtime/lineage/local-log.js";
 import { openTestLog, type TestLogOptions } from "../support/logs.js";
 import type { LineageProof } from "../../runtime/lineage/log.js";
 import { leafHash } from "../../runtime/lineage/merkle.js";
@@ -102,7 +103,7 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     const store = new MemoryLineageStore();
     const log = await mustOpen({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
     await log.append([ev(0)]);
-    for (const bad of [[ev(1), 5], [ev(1), { x: 1n }], [ev(1), [1, 2]], [], [ev(0)], [ev(2), ev(2)]] as unknown[][]) {
+    for (const bad of [[ev(1), 5], [ev(1), { x: 1n }], [ev(1), [1, 2]], [], [ev(0)], [ev(2), ev(2)], 5, "events", { length: 1, 0: ev(3) }, null] as unknown[][]) {
       const r = await log.append(bad);
       expect(r.ok).toBe(false);
     }
@@ -110,6 +111,28 @@ describe("LineageLog: append, get, prove, verifyProof", () => {
     expect(await store.size()).toBe(1);
     expect((await store.checkpoints()).length).toBe(1);
     expect((await log.verify()).ok).toBe(true);
+  });
+
+  it("answers a reference that is neither an id nor an index as an unknown event, without touching the store", async () => {
+    const log = await mustOpen({ dir: tempDir() });
+    await log.append([ev(0)]);
+    for (const ref of [{}, null, undefined, [0], true, 0n]) {
+      expect(await log.get(ref as never)).toBeUndefined();
+      const p = await log.prove(ref as never);
+      expect(p.ok ? "" : p.problem.code).toBe("W6204");
+    }
+    expect((await log.get(0))?.event).toEqual(ev(0));
+  });
+
+  it("openLocalLog without a `dir` string is a W6217 failure, never an exception", async () => {
+    for (const options of [undefined, null, {}, { dir: 5 }, { dir: "" }]) {
+      const r = await openLocalLog(options as never);
+      expect(r.ok ? "" : r.problem.code).toBe("W6217");
+    }
+    const file = join(tempDir(), "a-file");
+    writeFileSync(file, "x");
+    const r = await openLocalLog({ dir: file });
+    expect(r.ok ? "" : r.problem.code).toBe("W6106");
   });
 
   it("indexes parent ids", async () => {
