@@ -102,6 +102,12 @@ export class Governor {
   private readonly verifiedParents = new Map<string, ParentCheck>();
   /** Executions whose outcome this governor is recording now (a second `complete` is refused). */
   private readonly completing = new Set<string>();
+  /**
+   * The allows `authorize` returned, each with its outcome's `verified` event id once recorded: for these,
+   * `complete` knows without reading the log's children of the authorized event (an MCP
+   * session's has one per call).
+   */
+  private readonly issued = new WeakMap<Authorization, string | false>();
 
   /**
    * @throws TypeError when an option has the wrong type: a `bundle` that is not a loaded bundle
@@ -249,7 +255,9 @@ export class Governor {
     let execution = "";
     try {
       execution = this.newExecutionId();
-      return await this.authorizeNow(execution, request, options, false);
+      const auth = await this.authorizeNow(execution, request, options, false);
+      if (auth.allowed) this.issued.set(auth, false);
+      return auth;
     } catch (e) {
       return { allowed: false, execution, actor: actorOf(options), events: [], obligations: {}, problem: problem("W7007", { detail: errorText(e) }) };
     }
@@ -371,7 +379,9 @@ export class Governor {
 
   /** {@link Governor.complete} on a checked authorization and outcome, not being completed elsewhere in this process. */
   private async completeNow(auth: Authorization & { readonly authorizedEvent: string }, outcome: Outcome): Promise<CompleteResult> {
-    const earlier = await this.recordedOutcome(auth.execution, auth.authorizedEvent);
+    const known = this.issued.get(auth);
+    // An authorization this governor did not issue (rebuilt from elsewhere): ask the log.
+    const earlier = known === undefined ? await this.recordedOutcome(auth.execution, auth.authorizedEvent) : known || undefined;
     if (earlier !== undefined) return { ok: false, problem: problem("W7009", { detail: `execution ${auth.execution} already has an outcome (event ${earlier})` }) };
     const confirmed = new Set(outcome.obligations ?? []);
     const missing = Object.keys(auth.obligations).filter((k) => !confirmed.has(k));
@@ -396,6 +406,7 @@ export class Governor {
     const r = await this.recordChain([verified, end, audited]);
     if (!Array.isArray(r)) return { ok: false, problem: problem("W7006", { detail: `cannot record the outcome: ${r.message}` }) };
     events.push(...r);
+    if (known === false) this.issued.set(auth, r[0]!.id);
     return violation === undefined ? { ok: true, events } : { ok: true, events, violation };
   }
 
