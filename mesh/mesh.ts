@@ -350,7 +350,8 @@ export class Mesh {
    * there is none. Cosignatures are as stored: verify them (`verifyCosignature`).
    */
   async cosignedCheckpoint(size?: number): Promise<{ readonly note: string; readonly size: number; readonly cosignatures: number } | undefined> {
-    const cp = size === undefined ? await this.store.latestCheckpoint() : (await this.store.checkpoints()).find((c) => c.size === size);
+    // NOTE: one row by size, not the list of every checkpoint (one per batch: millions on a long log).
+    const cp = size === undefined ? await this.store.latestCheckpoint() : (await this.store.checkpointsAfter(size - 1, 1)).find((c) => c.size === size);
     if (cp === undefined) return undefined;
     const r = await this.store.query<{ line: string }>(`SELECT line FROM ${this.store.schema}.cosignatures WHERE size = $1 ORDER BY witness`, [cp.size]);
     return { note: cp.note + r.rows.map((x) => x.line).join(""), size: cp.size, cosignatures: r.rows.length };

@@ -177,6 +177,7 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
       children: `SELECT child FROM ${S}edges WHERE parent = $1 ORDER BY child`,
       readNodes: `SELECT u.i, substring(t.hashes FROM u.s * ${HASH} + 1 FOR ${HASH}) AS hash FROM unnest($1::smallint[], $2::bigint[], $3::int[]) WITH ORDINALITY AS u(level, tile, s, i) JOIN ${S}tiles t ON t.level = u.level AND t.tile = u.tile`,
       checkpoints: `SELECT size, note FROM ${S}checkpoints ORDER BY size`,
+      checkpointsAfter: `SELECT size, note FROM ${S}checkpoints WHERE size > $1 ORDER BY size LIMIT $2`,
       latest: `SELECT size, note FROM ${S}checkpoints ORDER BY size DESC LIMIT 1`,
       putObject: `INSERT INTO ${S}objects (id, text) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
       getObject: `SELECT text FROM ${S}objects WHERE id = $1`,
@@ -377,6 +378,11 @@ export class PostgresLineageStore implements LineageStore, SequencedAppend {
   /** @inheritdoc */
   async checkpoints(): Promise<StoredCheckpoint[]> {
     return (await this.query<{ size: string; note: string }>(this.sql.checkpoints!)).rows.map((r) => ({ size: Number(r.size), note: r.note }));
+  }
+
+  /** @inheritdoc */
+  async checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]> {
+    return (await this.query<{ size: string; note: string }>(this.sql.checkpointsAfter!, [after, limit])).rows.map((r) => ({ size: Number(r.size), note: r.note }));
   }
 
   /** @inheritdoc */

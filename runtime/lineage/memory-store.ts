@@ -143,6 +143,11 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   /** @inheritdoc */
+  async checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]> {
+    return (await this.checkpoints()).filter((c) => c.size > after).slice(0, Math.max(0, limit));
+  }
+
+  /** @inheritdoc */
   async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
     const all = await this.checkpoints();
     return all[all.length - 1];

@@ -278,6 +278,7 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
       leafTiles: db.prepare("SELECT key AS tile, hashes FROM tiles WHERE key >= ? AND key <= ?"),
       children: db.prepare(`SELECT child FROM edges WHERE parent = (SELECT idx FROM entries WHERE ${BY_ID}) UNION SELECT child FROM edges_by_id WHERE parent = @id ORDER BY child`),
       checkpoints: db.prepare("SELECT size, note FROM checkpoints ORDER BY size"),
+      checkpointsAfter: db.prepare("SELECT size, note FROM checkpoints WHERE size > ? ORDER BY size LIMIT ?"),
       latest: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
       getObject: db.prepare("SELECT text FROM objects WHERE id = ?"),
       putObject: db.prepare("INSERT OR IGNORE INTO objects (id, text) VALUES (?, ?)"),
@@ -526,6 +527,11 @@ export class SqliteLineageStore implements LineageStore, LeafScanSource {
   /** @inheritdoc */
   async checkpoints(): Promise<StoredCheckpoint[]> {
     return this.read(() => this.st.checkpoints!.all().map((r) => ({ size: Number(r.size), note: String(r.note) })));
+  }
+
+  /** @inheritdoc */
+  async checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]> {
+    return this.read(() => this.st.checkpointsAfter!.all(after, limit).map((r) => ({ size: Number(r.size), note: String(r.note) })));
   }
 
   /** @inheritdoc */

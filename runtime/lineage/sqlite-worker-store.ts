@@ -36,6 +36,7 @@ export const WORKER_OPS = [
   "readNodes",
   "putCheckpoint",
   "checkpoints",
+  "checkpointsAfter",
   "latestCheckpoint",
   "putObject",
   "getObject",
@@ -314,6 +315,11 @@ export class SqliteWorkerStore implements LineageStore, LeafScanSource {
   /** @inheritdoc */
   checkpoints(): Promise<StoredCheckpoint[]> {
     return this.call("checkpoints", []);
+  }
+
+  /** @inheritdoc */
+  checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]> {
+    return this.call("checkpointsAfter", [after, limit]);
   }
 
   /** @inheritdoc */

@@ -150,6 +150,11 @@ export interface LineageStore {
   putCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
   /** Every stored checkpoint, by ascending size. */
   checkpoints(): Promise<StoredCheckpoint[]>;
+  /**
+   * Up to `limit` stored checkpoints of sizes above `after`, by ascending size: the list of
+   * {@link checkpoints} a page at a time (verification reads it so, never all notes at once).
+   */
+  checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]>;
   /** The checkpoint with the largest size, if any. */
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   /**

@@ -39,7 +39,7 @@ import type { RuntimeCrypto } from "../crypto/platform.js";
 import { bytesEqual } from "./merkle.js";
 import type { Hash, MerkleHasher } from "./merkle.js";
 import { checkObjects, objectRefs, type ObjectRef } from "./objects.js";
-import type { LineageStore } from "./store.js";
+import type { LineageStore, StoredCheckpoint } from "./store.js";
 import { foldEdge, pushLeaf, type EdgeNode } from "./stored-tree.js";
 import type { CheckpointTrust, TrustedCheckpoint } from "./trust.js";
 
@@ -167,6 +167,42 @@ function idMatches(id: string, leaf: Uint8Array): boolean {
   return true;
 }
 
+/** Checkpoints read per store call while verifying (the notes of one page are let go before the next). */
+const CHECKPOINT_PAGE = 4096;
+
+/**
+ * The size and root each stored checkpoint signs, by ascending size, packed: 8 bytes of size
+ * and 32 of root per checkpoint instead of an object and an array each (a log of 40 million
+ * events holds about a million checkpoints).
+ */
+class RootList {
+  private sizes = new Float64Array(64);
+  private roots = new Uint8Array(64 * 32);
+  length = 0;
+
+  push(size: number, root: Hash): void {
+    if (this.length === this.sizes.length) {
+      const sizes = new Float64Array(this.length * 2);
+      sizes.set(this.sizes);
+      this.sizes = sizes;
+      const roots = new Uint8Array(this.length * 2 * 32);
+      roots.set(this.roots);
+      this.roots = roots;
+    }
+    this.sizes[this.length] = size;
+    this.roots.set(root.subarray(0, 32), this.length * 32);
+    this.length++;
+  }
+
+  size(i: number): number {
+    return this.sizes[i]!;
+  }
+
+  root(i: number): Hash {
+    return this.roots.subarray(i * 32, i * 32 + 32);
+  }
+}
+
 /** What verification keeps of the stored checkpoints (see {@link signedRoots}). */
 interface SignedRoots {
   /** The log's size verification holds it to. */
@@ -176,34 +212,41 @@ interface SignedRoots {
   /** The last stored checkpoint's note. */
   readonly latest: string | undefined;
   /** The size and root each checkpoint signs, by ascending size. */
-  readonly roots: readonly { readonly size: number; readonly rootHash: Hash }[];
+  readonly roots: RootList;
   /** Why a checkpoint does not verify (or is out of order), if one does not. */
   readonly error?: string;
 }
 
 /**
- * Read the log's size and its checkpoints, check each checkpoint's signature and size, and
- * keep only the size and root each signs: the notes are let go when this returns.
+ * Read the log's size and its checkpoints a page at a time, check each checkpoint's signature
+ * and size, and keep only the size and root each signs: no more than one page of notes is
+ * held at once.
  */
 async function signedRoots(store: LineageStore, trust: CheckpointTrust): Promise<SignedRoots> {
   let size = await store.size();
-  const stored = await store.checkpoints();
-  // A batch commits its entries and its checkpoint together, so one committed between the two
+  const roots = new RootList();
+  let count = 0;
+  let last: StoredCheckpoint | undefined;
+  const done = (error?: string): SignedRoots => ({ size, count, latest: last?.note, roots, ...(error === undefined ? {} : { error }) });
+  for (let after = -1; ; ) {
+    const page = await store.checkpointsAfter(after, CHECKPOINT_PAGE);
+    for (const s of page) {
+      count++;
+      last = s;
+      const cp = await trust.verify(s.note);
+      if (!cp.ok) return done(`checkpoint for size ${s.size}: ${cp.problem.message}`);
+      if (cp.value.size !== s.size) return done(`checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
+      if (roots.length > 0 && roots.size(roots.length - 1) > cp.value.size) return done(`checkpoints out of order at size ${cp.value.size}`);
+      roots.push(cp.value.size, cp.value.rootHash);
+    }
+    if (page.length < CHECKPOINT_PAGE) break;
+    after = page[page.length - 1]!.size;
+  }
+  // A batch commits its entries and its checkpoint together, so one committed between the
   // reads (a live log) leaves a checkpoint beyond `size`: read the size again and hold the log
   // to the checkpoints read (later entries are after this verification). Entries really
   // missing stay missing on the second read.
-  const last = stored[stored.length - 1];
   if (last !== undefined && last.size > size && (await store.size()) >= last.size) size = last.size;
-  const roots: { size: number; rootHash: Hash }[] = [];
-  const done = (error?: string): SignedRoots => ({ size, count: stored.length, latest: last?.note, roots, ...(error === undefined ? {} : { error }) });
-  for (const s of stored) {
-    const cp = await trust.verify(s.note);
-    if (!cp.ok) return done(`checkpoint for size ${s.size}: ${cp.problem.message}`);
-    if (cp.value.size !== s.size) return done(`checkpoint stored for size ${s.size} signs size ${cp.value.size}`);
-    const prev = roots[roots.length - 1];
-    if (prev !== undefined && prev.size > cp.value.size) return done(`checkpoints out of order at size ${cp.value.size}`);
-    roots.push({ size: cp.value.size, rootHash: cp.value.rootHash });
-  }
   return done();
 }
 
@@ -252,17 +295,17 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
     // after every leaf, those not compared yet sign exactly `n` (sizes do not decrease).
     const checkRootsAt = (n: number): VerifyReport | undefined => {
       let root: Hash | undefined;
-      while (next < cps.length && cps[next]!.size <= n) {
-        const cp = cps[next]!;
-        if (cp.size === 0) {
+      while (next < cps.length && cps.size(next) <= n) {
+        const cpSize = cps.size(next);
+        if (cpSize === 0) {
           next++;
           continue;
         }
         root ??= foldEdge(tree.edge, hasher);
-        if (cp.size !== n || !bytesEqual(root, cp.rootHash)) {
-          return bad(goodUpTo, undefined, `the entries from index ${goodUpTo} on do not reproduce the root signed at size ${cp.size}`);
+        if (cpSize !== n || !bytesEqual(root, cps.root(next))) {
+          return bad(goodUpTo, undefined, `the entries from index ${goodUpTo} on do not reproduce the root signed at size ${cpSize}`);
         }
-        goodUpTo = cp.size;
+        goodUpTo = cpSize;
         next++;
       }
       return undefined;
@@ -312,12 +355,12 @@ export async function verifyLog(store: LineageStore, trust: CheckpointTrust, cry
       options.onProgress?.(tree.size, size);
     }
 
-    const last = cps[cps.length - 1];
-    if (last !== undefined && last.size > tree.size) {
-      return bad(tree.size, undefined, `the checkpoint at size ${last.size} covers entries from ${tree.size} on that are missing`);
+    const lastSize = cps.length === 0 ? undefined : cps.size(cps.length - 1);
+    if (lastSize !== undefined && lastSize > tree.size) {
+      return bad(tree.size, undefined, `the checkpoint at size ${lastSize} covers entries from ${tree.size} on that are missing`);
     }
-    if (tree.size > 0 && (last === undefined || last.size < tree.size)) {
-      const from = last?.size ?? 0;
+    if (tree.size > 0 && (lastSize === undefined || lastSize < tree.size)) {
+      const from = lastSize ?? 0;
       const e = (await store.get(from))?.id;
       return bad(from, e, `entries from index ${from} on are not covered by any checkpoint`);
     }

@@ -412,6 +412,30 @@ describe("checkpoint tampering", () => {
     expect(report.error).toMatch(/checkpoint for size 11/);
   });
 
+  it("reads checkpoints a page at a time and still checks every one: a bad note beyond the first page is named", async () => {
+    /** A memory store recording each page asked for, and able to serve another note for one size. */
+    class PagedStore extends MemoryLineageStore {
+      readonly limits: number[] = [];
+      swap: { size: number; note: string } | undefined;
+      override async checkpointsAfter(after: number, limit: number): ReturnType<MemoryLineageStore["checkpointsAfter"]> {
+        this.limits.push(limit);
+        const page = await super.checkpointsAfter(after, limit);
+        return page.map((c) => (c.size === this.swap?.size ? { size: c.size, note: this.swap.note } : c));
+      }
+    }
+    const store = new PagedStore();
+    const log = await mustOpen({ store, privateKey: nodeEd25519.generateKeyPair().privateKey });
+    await fill(log, 4100, [1]);
+    const good = await log.verify();
+    expect([good.ok, good.checkpoints, good.size]).toEqual([true, 4100, 4100]);
+    expect(store.limits).toEqual([4096, 4096]);
+    const fifth = (await store.checkpoints())[4]!;
+    store.swap = { size: 4099, note: fifth.note };
+    const bad = await log.verify();
+    expect(bad.ok).toBe(false);
+    expect(bad.error).toBe("checkpoint stored for size 4099 signs size 5");
+  });
+
   it("refuses appends when the stored tree no longer matches the latest checkpoint", async () => {
     const store = new MemoryLineageStore();
     const privateKey = nodeEd25519.generateKeyPair().privateKey;

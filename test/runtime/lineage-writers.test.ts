@@ -61,6 +61,7 @@ class SwitchStore implements LineageStore {
   readNodes = (c: Parameters<LineageStore["readNodes"]>[0]) => this.target.readNodes(c);
   putCheckpoint = (c: Parameters<LineageStore["putCheckpoint"]>[0]) => this.target.putCheckpoint(c);
   checkpoints = () => this.target.checkpoints();
+  checkpointsAfter = (after: number, limit: number) => this.target.checkpointsAfter(after, limit);
   latestCheckpoint = () => this.target.latestCheckpoint();
   putObject = (id: string, t: string) => this.target.putObject(id, t);
   getObject = (id: string) => this.target.getObject(id);

@@ -144,6 +144,17 @@ export function describeStoreContract(name: string, make: () => StoreHarness | P
       { size: 3, note: "three" },
     ]);
     expect((await store.latestCheckpoint())?.note).toBe("three");
+    // A page at a time: sizes above `after`, ascending, at most `limit`.
+    expect(await store.checkpointsAfter(-1, 2)).toEqual([
+      { size: 1, note: "one" },
+      { size: 2, note: "two" },
+    ]);
+    expect(await store.checkpointsAfter(1, 5)).toEqual([
+      { size: 2, note: "two" },
+      { size: 3, note: "three" },
+    ]);
+    expect(await store.checkpointsAfter(3, 5)).toEqual([]);
+    expect(await store.checkpointsAfter(0, 0)).toEqual([]);
   });
 
   it("stores objects by id, idempotently, and refuses different text under the same id", async () => {
