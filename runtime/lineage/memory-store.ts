@@ -31,6 +31,8 @@ export class MemoryLineageStore implements LineageStore {
   private readonly byId = new Map<string, number>();
   private readonly children = new Map<string, number[]>();
   private readonly notes = new Map<number, string>();
+  /** The sizes of `notes` in ascending order, or undefined until asked for after a change. */
+  private sortedSizes: number[] | undefined;
   /**
    * Stored objects by id. Exposed only so that tests can simulate tampering.
    */
@@ -75,7 +77,7 @@ export class MemoryLineageStore implements LineageStore {
       }
     }
     for (const n of batch.nodes) this.nodes.set(nodeKey(n.level, n.index), n.hash.slice());
-    if (batch.checkpoint !== undefined) this.notes.set(batch.checkpoint.size, batch.checkpoint.note);
+    if (batch.checkpoint !== undefined) this.putNote(batch.checkpoint.size, batch.checkpoint.note);
   }
 
   private entry(row: MemoryRow): StoredEntry {
@@ -133,7 +135,7 @@ export class MemoryLineageStore implements LineageStore {
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     this.check();
     if (this.notes.has(checkpoint.size)) throw new StoreError("conflict", `a checkpoint for size ${checkpoint.size} is already stored`);
-    this.notes.set(checkpoint.size, checkpoint.note);
+    this.putNote(checkpoint.size, checkpoint.note);
   }
 
   /** @inheritdoc */
@@ -144,7 +146,22 @@ export class MemoryLineageStore implements LineageStore {
 
   /** @inheritdoc */
   async checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]> {
-    return (await this.checkpoints()).filter((c) => c.size > after).slice(0, Math.max(0, limit));
+    this.check();
+    const sizes = (this.sortedSizes ??= [...this.notes.keys()].sort((a, b) => a - b));
+    // The first size above `after` (binary search), then up to `limit` of them.
+    let lo = 0;
+    let hi = sizes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sizes[mid]! > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return sizes.slice(lo, lo + Math.max(0, limit)).map((size) => ({ size, note: this.notes.get(size)! }));
+  }
+
+  private putNote(size: number, note: string): void {
+    this.notes.set(size, note);
+    this.sortedSizes = undefined;
   }
 
   /** @inheritdoc */
