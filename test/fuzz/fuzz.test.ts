@@ -1,7 +1,7 @@
 /**
  * The fuzz suite: fast-check over mutated policies, schemas (text and JSON), entities,
- * requests and bundles through every public entry point (see `targets.ts` for the contract
- * each case is held to).
+ * requests, bundles and governed executions through every public entry point (see
+ * `targets.ts` and `governed-target.ts` for the contract each case is held to).
  *
  * Inside `npm test` this is a short seeded slice (a few seconds). `npm run fuzz` runs it
  * longer: `npm run fuzz -- --runs 5000 --seed 42` (or the environment variables
@@ -9,7 +9,7 @@
  * seed replays it.
  */
 import fc from "fast-check";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parsePolicies } from "../../lang/index.js";
 import { jsonText, limitPolicy, mutatedJson, mutatedText } from "./mutate.js";
 import {
@@ -28,6 +28,7 @@ import {
   stringTarget,
 } from "./targets.js";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { fixtureStore, GOVERNED_REQUEST_SEEDS, governedTarget, OPTION_SEEDS, OUTCOME_SEEDS, stats } from "./governed-target.js";
 
 /** Runs per target: small in `npm test`, as many as asked for in `npm run fuzz`. */
 const RUNS = Number(process.env["WRIT_FUZZ_RUNS"] ?? "40");
@@ -57,6 +58,24 @@ function run<T>(name: string, arb: fc.Arbitrary<T>, check: (x: T) => void, salt:
   );
 }
 
+/** {@link run} for a target that returns a promise. */
+function runAsync<T>(name: string, arb: fc.Arbitrary<T>, check: (x: T) => Promise<void>, salt: number): void {
+  it(
+    name,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(arb, async (x) => {
+          await check(x);
+        }),
+        { numRuns: RUNS, seed: SEED + salt, endOnFailure: true },
+      );
+    },
+    TIMEOUT,
+  );
+}
+
+const governedStore = fixtureStore(fixture.loaded);
+
 describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
   run("policies: parse, format, lower, compile, validate, bundle", mutatedText(POLICY_SEEDS), (t) => policyTarget(t, fixture.schema), 1);
   run("policies at and past the size limits: the same entry points", limitPolicy, (t) => policyTarget(t, fixture.schema), 8);
@@ -70,5 +89,19 @@ describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
     5,
   );
   run("bundles: loadBundle (and decide when one loads)", mutatedJson([fixture.bundleJson], 5), (b) => bundleTarget(b, REQUEST_SEEDS[0], ENTITY_SEEDS[0]), 6);
+  runAsync(
+    "governed executions: execute, authorize and complete with mutated requests, options and outcomes",
+    // Half the requests and options as given (the first request is allowed), so that actions run and outcomes are recorded.
+    fc.tuple(
+      fc.oneof(fc.constant(GOVERNED_REQUEST_SEEDS[0]), mutatedJson([...GOVERNED_REQUEST_SEEDS, ...REQUEST_SEEDS], 2)),
+      fc.oneof(fc.constant(OPTION_SEEDS[0]), mutatedJson(OPTION_SEEDS, 2)),
+      mutatedJson(OUTCOME_SEEDS, 2),
+    ),
+    ([r, o, out]) => governedTarget(r, o, out, fixture.loaded, governedStore),
+    9,
+  );
+  it("governed executions: some cases ran their action (the fuzz reached the allow path)", () => {
+    expect(stats.ran).toBeGreaterThan(0);
+  });
   run("strings: extension parsers, like, string helpers", mutatedText(["1.2.3.4/24", "2024-01-01T00:00:00Z", "1d2h", "-1.5", "a*b\\*c", "::1"], 4), stringTarget, 7);
 });
