@@ -165,10 +165,8 @@ function inputFailure(hash: DigestHash, bundleId: string, diagnostics: readonly 
 
 /** A deny for a failure outside the request's content: `code` is W7010 (no loaded bundle) or W7011 (something threw). */
 function failure(hash: DigestHash, bundleId: string, code: "W7010" | "W7011", detail: string, requestJson: unknown, entities: unknown): DecisionRecord {
-  const p = problem(code, { detail });
-  return inputFailure(hash, bundleId, [{ code: p.code, severity: "error", message: p.message, span: { start: 0, end: 0 } }], requestJson, entities);
+  return inputFailure(hash, bundleId, [diagOf(problem(code, { detail }).message, code)], requestJson, entities);
 }
-
 
 /** The context text of the last `validRequest` (reused: one decision at a time per thread). */
 const readText: ContextText = { text: undefined };
@@ -290,8 +288,8 @@ export function decideManyWith(hash: DigestHash, loaded: LoadedBundle, requests:
   }
 }
 
-function diagOf(message: string): Diagnostic {
-  return { code: "W5004", severity: "error", message, span: { start: 0, end: 0 } };
+function diagOf(message: string, code: Diagnostic["code"] = "W5004"): Diagnostic {
+  return { code, severity: "error", message, span: { start: 0, end: 0 } };
 }
 
 /** The canonical (RFC 8785) bytes of a decision record. */

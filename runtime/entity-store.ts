@@ -192,7 +192,6 @@ export class EntityStore {
   }
 }
 
-
 function surrogateMessage(e: unknown): string {
   return `an entity contains a string that is not valid Unicode (a lone surrogate): ${e instanceof Error ? e.message : String(e)}`;
 }

@@ -53,10 +53,9 @@ import {
 } from "./lineage/events.js";
 import type { LineageLog } from "./lineage/log.js";
 import { verifyProof } from "./lineage/proof.js";
+import type { Authorization, AuthorizeOptions, CompleteResult, ExecuteOptions, ExecutionContext, GovernedResult, GovernorOptions, ObligationHandler, Outcome, RecordedEvent } from "./governor-types.js";
 
-import type { ExecutionContext, ObligationHandler, GovernorOptions, ExecuteOptions, AuthorizeOptions, RecordedEvent, GovernedResult, Authorization, Outcome, CompleteResult } from "./governor-types.js";
-export type { ExecutionContext, ObligationHandler, GovernorOptions, ExecuteOptions, AuthorizeOptions, RecordedEvent, GovernedResult, Authorization, Outcome, CompleteResult } from "./governor-types.js";
-
+export type { Authorization, AuthorizeOptions, CompleteResult, ExecuteOptions, ExecutionContext, GovernedResult, GovernorOptions, ObligationHandler, Outcome, RecordedEvent } from "./governor-types.js";
 
 function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -103,9 +102,9 @@ export class Governor {
   /** Executions whose outcome this governor is recording now (a second `complete` is refused). */
   private readonly completing = new Set<string>();
   /**
-   * The allows `authorize` returned, each with its outcome's `verified` event id once recorded: for these,
-   * `complete` knows without reading the log's children of the authorized event (an MCP
-   * session's has one per call).
+   * The allows `authorize` returned, each with its outcome's `verified` event id once one is
+   * recorded: for these, `complete` knows without reading the log's children of the
+   * authorized event (an MCP session's has one per call).
    */
   private readonly issued = new WeakMap<Authorization, string | false>();
 
