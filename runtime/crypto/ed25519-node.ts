@@ -60,6 +60,18 @@ export const nodeEd25519: Ed25519 = {
     }
   },
 
+  verifyAsync(publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+    if (ed25519PreCheck(publicKey, sig) !== undefined || !(msg instanceof Uint8Array)) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      try {
+        // NOTE: the callback form runs the check on libuv's thread pool.
+        nodeVerify(null, msg, importPublicKey(publicKey), sig, (error, ok) => resolve(error === null && ok));
+      } catch {
+        resolve(false);
+      }
+    });
+  },
+
   generateKeyPair(): Ed25519KeyPair {
     const { privateKey } = generateKeyPairSync("ed25519");
     const der = privateKey.export({ format: "der", type: "pkcs8" });

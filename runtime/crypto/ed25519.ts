@@ -37,6 +37,11 @@ export interface Ed25519 {
   sign(privateKey: Uint8Array, msg: Uint8Array): Uint8Array;
   /** Strict RFC 8032 verification (canonical S < L, canonical point encodings, exact lengths). */
   verify(publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean;
+  /**
+   * `verify` off the calling thread, where the platform has a thread pool (node:crypto's):
+   * many signatures checked at once then use every core. Same answers as `verify`; never rejects.
+   */
+  readonly verifyAsync?: (publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array) => Promise<boolean>;
   /** A fresh random key pair (the only use of randomness; never during evaluation). */
   generateKeyPair(): Ed25519KeyPair;
   /** The public key belonging to a 32-byte private key. */

@@ -18,7 +18,7 @@ import { base64Decode, base64Encode } from "../crypto/base64.js";
 import { browserEd25519 } from "../crypto/ed25519-browser.js";
 import type { Ed25519 } from "../crypto/ed25519.js";
 import { HASH_BYTES } from "./merkle.js";
-import { noteFailure, parseNote, signNote, verifyNote } from "./signed-note.js";
+import { noteFailure, parseNote, signNote, verifyNote, verifyNoteAsync } from "./signed-note.js";
 import type { NoteResult, NoteSignature, NoteSigner } from "./signed-note.js";
 
 export { keyIdOf, keySigner, parseVerifierKey, verifierKey } from "./signed-note.js";
@@ -121,6 +121,13 @@ export function verifyCheckpoint(
   ed25519: Ed25519 = browserEd25519,
 ): NoteResult<Checkpoint> {
   const verified = verifyNote(note, name, publicKey, ed25519);
+  if (!verified.ok) return verified;
+  return parseCheckpointBody(verified.value.text);
+}
+
+/** {@link verifyCheckpoint} with the signature checked off the calling thread (`verifyAsync`): the same answers. */
+export async function verifyCheckpointAsync(note: string | Uint8Array, name: string, publicKey: Uint8Array, verifyAsync: NonNullable<Ed25519["verifyAsync"]>): Promise<NoteResult<Checkpoint>> {
+  const verified = await verifyNoteAsync(note, name, publicKey, verifyAsync);
   if (!verified.ok) return verified;
   return parseCheckpointBody(verified.value.text);
 }

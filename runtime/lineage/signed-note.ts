@@ -225,6 +225,34 @@ export function verifyNote(
   publicKey: Uint8Array,
   ed25519: Ed25519 = browserEd25519,
 ): NoteResult<ParsedNote> {
+  const checks = signaturesToCheck(note, name, publicKey);
+  if (!checks.ok) return checks;
+  const { parsed, msg, signatures } = checks.value;
+  for (const s of signatures) {
+    if (!ed25519.verify(publicKey, msg, s)) return noteFailure(`invalid signature by ${name}`);
+  }
+  return { ok: true, value: parsed };
+}
+
+/**
+ * {@link verifyNote} with the signatures checked by `verifyAsync` (off the calling thread), all
+ * at once: the same answers.
+ */
+export async function verifyNoteAsync(
+  note: string | Uint8Array,
+  name: string,
+  publicKey: Uint8Array,
+  verifyAsync: NonNullable<Ed25519["verifyAsync"]>,
+): Promise<NoteResult<ParsedNote>> {
+  const checks = signaturesToCheck(note, name, publicKey);
+  if (!checks.ok) return checks;
+  const { parsed, msg, signatures } = checks.value;
+  const good = await Promise.all(signatures.map((s) => verifyAsync(publicKey, msg, s)));
+  return good.every((g) => g) ? { ok: true, value: parsed } : noteFailure(`invalid signature by ${name}`);
+}
+
+/** The parsed note, its signed bytes and the signatures by `name` under `publicKey`'s key id (at least one), or why there are none. */
+function signaturesToCheck(note: string | Uint8Array, name: string, publicKey: Uint8Array): NoteResult<{ parsed: ParsedNote; msg: Uint8Array; signatures: Uint8Array[] }> {
   const parsed = parseNote(note);
   if (!parsed.ok) return parsed;
   const keyId = keyIdOf(name, publicKey);
@@ -233,9 +261,5 @@ export function verifyNote(
     const byName = parsed.value.signatures.find((s) => s.name === name);
     return noteFailure(byName ? `signature by ${name} has unknown key id ${hexOf(byName.keyId)} (expected ${hexOf(keyId)})` : `note is not signed by ${name}`);
   }
-  const msg = UTF8.encode(parsed.value.text);
-  for (const s of mine) {
-    if (!ed25519.verify(publicKey, msg, s.signature)) return noteFailure(`invalid signature by ${name}`);
-  }
-  return parsed;
+  return { ok: true, value: { parsed: parsed.value, msg: UTF8.encode(parsed.value.text), signatures: mine.map((s) => s.signature) } };
 }

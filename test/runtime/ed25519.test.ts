@@ -224,4 +224,19 @@ describe("small-order and non-canonical public keys", () => {
       { numRuns: 400, seed: 9 },
     );
   });
+
+  it("verifyAsync (node:crypto's thread pool) gives verify's answer on every Wycheproof vector, small-order key and bad input", async () => {
+    const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    const sk = new Uint8Array(32).fill(7);
+    const own = { pk: toHex(nodeEd25519.publicKeyOf(sk)), msg: "0102", sig: toHex(nodeEd25519.sign(sk, hex("0102"))) };
+    const base = cases.length > 0 ? cases : [own];
+    const inputs: { pk: Uint8Array; msg: Uint8Array; sig: Uint8Array }[] = base.map((c) => ({ pk: hex(c.pk), msg: hex(c.msg), sig: hex(c.sig) }));
+    for (const k of SMALL) inputs.push({ pk: hex(k), msg: new Uint8Array(0), sig: forged });
+    inputs.push({ pk: new Uint8Array(31), msg: new Uint8Array(1), sig: new Uint8Array(64) }, { pk: hex(own.pk), msg: "x" as never, sig: hex(own.sig) });
+    const verifyAsync = nodeEd25519.verifyAsync!;
+    const answers = await Promise.all(inputs.map((i) => verifyAsync(i.pk, i.msg, i.sig)));
+    expect(answers).toEqual(inputs.map((i) => nodeEd25519.verify(i.pk, i.msg, i.sig)));
+    expect(answers.some((a) => a)).toBe(true);
+    expect(answers.some((a) => !a)).toBe(true);
+  });
 });

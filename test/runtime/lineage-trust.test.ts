@@ -13,6 +13,7 @@ import { nodeEd25519 } from "../../runtime/crypto/ed25519-node.js";
 import { openLocalLog, readLogKey } from "../../runtime/lineage/local-log.js";
 import type { LineageLog } from "../../runtime/lineage/log.js";
 import { signCheckpoint } from "../../runtime/lineage/checkpoint.js";
+import { keyTrust } from "../../runtime/lineage/trust.js";
 import { MemoryLineageStore } from "../../runtime/lineage/memory-store.js";
 import { openTestLog } from "../support/logs.js";
 
@@ -191,6 +192,26 @@ describe("every checkpoint is held to the rebuilt tree", () => {
     const forked = await other.verify({ trusted });
     expect(forked).toMatchObject({ ok: false, code: "W6213" });
     expect(forked.error).toMatch(/do not reproduce the root of the trusted checkpoint/);
+  });
+});
+
+describe("keyTrust.verifyMany", () => {
+  it("gives verify's result for each note, in order, good and bad mixed across its windows", async () => {
+    const key = new Uint8Array(32).fill(9);
+    const other = new Uint8Array(32).fill(10);
+    const publicKey = nodeEd25519.publicKeyOf(key);
+    const origin = "writ-lineage/0123456789abcdef";
+    const trust = keyTrust(origin, publicKey, nodeEd25519);
+    const note = (size: number, k = key, o = origin): string => signCheckpoint({ origin: o, size, rootHash: Buffer.alloc(32, size % 251) }, o, k, nodeEd25519);
+    const notes = Array.from({ length: 200 }, (_, i) => note(i + 1));
+    notes[3] = note(4, other); // another key, under the same name
+    notes[70] = note(71, key, "writ-lineage/ffffffffffffffff"); // another origin
+    notes[130] = notes[130]!.replace(/ [A-Za-z0-9+/]{10}/, " AAAAAAAAAA"); // a changed signature
+    notes[199] = "not a note";
+    const many = await trust.verifyMany!(notes);
+    expect(many).toEqual(notes.map((n) => trust.verify(n)));
+    expect(many.filter((r) => !r.ok).length).toBe(4);
+    expect(many[5]).toMatchObject({ ok: true, value: { size: 6 } });
   });
 });
 
