@@ -1,7 +1,8 @@
 /**
  * The fuzz suite: fast-check over mutated policies, schemas (text and JSON), entities,
- * requests, bundles and governed executions through every public entry point (see
- * `targets.ts` and `governed-target.ts` for the contract each case is held to).
+ * requests, bundles, governed executions and lineage events through every public entry
+ * point (see `targets.ts`, `governed-target.ts` and `lineage-target.ts` for the contract each
+ * case is held to).
  *
  * Inside `npm test` this is a short seeded slice (a few seconds). `npm run fuzz` runs it
  * longer: `npm run fuzz -- --runs 5000 --seed 42` (or the environment variables
@@ -29,6 +30,7 @@ import {
 } from "./targets.js";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { fixtureStore, GOVERNED_REQUEST_SEEDS, governedTarget, OPTION_SEEDS, OUTCOME_SEEDS, stats } from "./governed-target.js";
+import { EVENT_SEEDS, lineageStats, lineageTarget } from "./lineage-target.js";
 
 /** Runs per target: small in `npm test`, as many as asked for in `npm run fuzz`. */
 const RUNS = Number(process.env["WRIT_FUZZ_RUNS"] ?? "40");
@@ -102,6 +104,10 @@ describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
   );
   it("governed executions: some cases ran their action (the fuzz reached the allow path)", () => {
     expect(stats.ran).toBeGreaterThan(0);
+  });
+  runAsync("lineage log: append mutated events, verify, prove each offline", mutatedJson(EVENT_SEEDS, 4), lineageTarget, 10);
+  it("lineage log: some batches were recorded and some refused", () => {
+    expect([lineageStats.recorded > 0, lineageStats.refused > 0]).toEqual([true, true]);
   });
   run("strings: extension parsers, like, string helpers", mutatedText(["1.2.3.4/24", "2024-01-01T00:00:00Z", "1d2h", "-1.5", "a*b\\*c", "::1"], 4), stringTarget, 7);
 });
