@@ -141,13 +141,13 @@ export class MemoryLineageStore implements LineageStore {
   /** @inheritdoc */
   async checkpoints(): Promise<StoredCheckpoint[]> {
     this.check();
-    return [...this.notes].map(([size, note]) => ({ size, note })).sort((a, b) => a.size - b.size);
+    return this.sizes().map((size) => this.noteAt(size));
   }
 
   /** @inheritdoc */
   async checkpointsAfter(after: number, limit: number): Promise<StoredCheckpoint[]> {
     this.check();
-    const sizes = (this.sortedSizes ??= [...this.notes.keys()].sort((a, b) => a - b));
+    const sizes = this.sizes();
     // The first size above `after` (binary search), then up to `limit` of them.
     let lo = 0;
     let hi = sizes.length;
@@ -156,18 +156,28 @@ export class MemoryLineageStore implements LineageStore {
       if (sizes[mid]! > after) hi = mid;
       else lo = mid + 1;
     }
-    return sizes.slice(lo, lo + Math.max(0, limit)).map((size) => ({ size, note: this.notes.get(size)! }));
+    return sizes.slice(lo, lo + Math.max(0, limit)).map((size) => this.noteAt(size));
+  }
+
+  /** @inheritdoc */
+  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
+    this.check();
+    const sizes = this.sizes();
+    return sizes.length === 0 ? undefined : this.noteAt(sizes[sizes.length - 1]!);
+  }
+
+  /** The checkpoint sizes in ascending order (sorted once after each change). */
+  private sizes(): readonly number[] {
+    return (this.sortedSizes ??= [...this.notes.keys()].sort((a, b) => a - b));
+  }
+
+  private noteAt(size: number): StoredCheckpoint {
+    return { size, note: this.notes.get(size)! };
   }
 
   private putNote(size: number, note: string): void {
     this.notes.set(size, note);
     this.sortedSizes = undefined;
-  }
-
-  /** @inheritdoc */
-  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
-    const all = await this.checkpoints();
-    return all[all.length - 1];
   }
 
   /** @inheritdoc */
