@@ -47,6 +47,11 @@ export interface PairedMeasurement<K extends string> {
   ratio(a: K, b: K): number;
   /** The median over rounds of the summed time per operation of `parts` ÷ `b`'s, all measured within the same round. */
   sumRatio(parts: readonly K[], b: K): number;
+  /**
+   * The median over rounds of Σ weight × time per operation of each workload ÷ `b`'s, all
+   * measured within the same round: `[["a", 1], ["c", -1]]` is what `a` takes beyond `c`.
+   */
+  termsRatio(terms: readonly (readonly [K, number])[], b: K): number;
 }
 
 /**
@@ -67,6 +72,10 @@ export function measurePaired<K extends string>(batches: Readonly<Record<K, () =
     for (const k of r % 2 === 0 ? names : [...names].reverse()) rates.get(k)!.push(roundRate(batches[k], opsPerBatch, minMs));
   }
   const opsPerSec = Object.fromEntries(names.map((k) => [k, median(rates.get(k)!)])) as Record<K, number>;
+  const termsRatio = (terms: readonly (readonly [K, number])[], b: K): number => {
+    const rb = rates.get(b)!;
+    return median(rb.map((y, i) => terms.reduce((t, [k, w]) => t + (w * y) / rates.get(k)![i]!, 0)));
+  };
   return {
     opsPerSec,
     ratio: (a, b) => {
@@ -74,10 +83,8 @@ export function measurePaired<K extends string>(batches: Readonly<Record<K, () =
       const rb = rates.get(b)!;
       return median(ra.map((x, i) => rb[i]! / x));
     },
-    sumRatio: (parts, b) => {
-      const rb = rates.get(b)!;
-      return median(rb.map((y, i) => parts.reduce((t, k) => t + y / rates.get(k)![i]!, 0)));
-    },
+    sumRatio: (parts, b) => termsRatio(parts.map((k) => [k, 1] as const), b),
+    termsRatio,
   };
 }
 
