@@ -19,6 +19,7 @@ import {
   docSharing,
   ENTITY_SEEDS,
   entitiesTarget,
+  expectNoLeak,
   jsonSchemaTarget,
   policyTarget,
   POLICY_SEEDS,
@@ -108,6 +109,12 @@ describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
   runAsync("lineage log: append mutated events, verify, prove each offline", mutatedJson(EVENT_SEEDS, 4), lineageTarget, 10);
   it("lineage log: some batches were recorded and some refused", () => {
     expect([lineageStats.recorded > 0, lineageStats.refused > 0]).toEqual([true, true]);
+  });
+  it("the leak check reads Writ's words, not the input a message quotes", () => {
+    // A mutated schema had an identifier `internal` where a `:` belonged (seed 1298101619).
+    expect(() => expectNoLeak(["expected `:`, found `internal`", "unknown type `TypeError`"], "quoted")).not.toThrow();
+    expect(() => expectNoLeak(["internal compiler error: x is undefined"], "leak")).toThrow(/leaked exception/);
+    expect(() => expectNoLeak(["cannot load `a`: Cannot read properties of undefined"], "leak")).toThrow(/leaked exception/);
   });
   run("strings: extension parsers, like, string helpers", mutatedText(["1.2.3.4/24", "2024-01-01T00:00:00Z", "1d2h", "-1.5", "a*b\\*c", "::1"], 4), stringTarget, 7);
 });
