@@ -22,7 +22,8 @@
  * Invalid input (an unreadable request, entities that do not load, a request not conforming
  * to the bundle's schema, a store checked against another schema) yields a `deny` record whose
  * `errors` name the problem with `policy: ""` (fail closed); its `requestDigest` covers the
- * raw input with `invalid: true`.
+ * raw input with `invalid: true`. Those errors do not depend on JSON key order either: see
+ * {@link inCanonicalOrder}.
  *
  * NOTE: browser-safe; the entry (`runtime/index.ts`, `runtime/browser.ts`) supplies SHA-256.
  */
@@ -31,6 +32,7 @@ import { errorText, problem, type Diagnostic } from "../compiler/compile-ir.js";
 import { readRequest } from "../compiler/inputs.js";
 import type { Request } from "../compiler/request.js";
 import { readValidRequest, type ContextText } from "../compiler/valid-request.js";
+import { MAX_JSON_DEPTH } from "../stdlib/json.js";
 import { notLoadedBundle, type LoadedBundle } from "./bundle.js";
 import type { RuntimeCrypto } from "./crypto/platform.js";
 
@@ -157,6 +159,71 @@ function finish(
   return clean ? record : (wellFormed(record as unknown as RecordJson) as unknown as DecisionRecord);
 }
 
+/**
+ * Levels {@link keySorted} copies: the readers refuse anything nested deeper than
+ * `MAX_JSON_DEPTH` before they look inside it, so what lies below is kept as given (and the
+ * copy's recursion is bounded).
+ */
+const COPY_DEPTH = MAX_JSON_DEPTH + 2;
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A plain object (what `JSON.parse` makes), as opposed to a class instance the readers take as it is. */
+function isPlainObject(x: unknown): x is Readonly<Record<string, unknown>> {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A copy of `x` whose plain objects list their keys in UTF-16 code-unit order (RFC 8785's),
+ * arrays in their own order, every other value as it is.
+ * @throws whatever reading `x` throws (a getter, a proxy).
+ */
+function keySorted(x: unknown, depth = 0): unknown {
+  if (depth > COPY_DEPTH) return x;
+  if (Array.isArray(x)) return x.map((y: unknown) => keySorted(y, depth + 1));
+  if (!isPlainObject(x)) return x;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(x).sort(byCodeUnits)) {
+    // NOTE: defineProperty, so that an own `__proto__` key stays a key.
+    Object.defineProperty(out, k, { value: keySorted(x[k], depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * The diagnostics of reading invalid input in canonical key order: `read` applied to a
+ * key-sorted copy of `input`, or `given` (the diagnostics of reading `input` itself) when the
+ * copy cannot be made or reads without error.
+ *
+ * Why: the readers walk objects in the input's key order and stop at the first problem, so an
+ * input with two problems (two attributes nested too deep) names one or the other depending on
+ * which key came first. A governed execution's `requested` event stores the request in
+ * canonical form and replay decides again from it: the record must not depend on key order for
+ * replay to reproduce it. Only the error path pays; a valid input is never copied.
+ */
+function inCanonicalOrder(input: unknown, given: readonly Diagnostic[], read: (copy: unknown) => readonly Diagnostic[] | undefined): readonly Diagnostic[] {
+  try {
+    const again = read(keySorted(input));
+    return again !== undefined && again.some((d) => d.severity === "error") ? again : given;
+  } catch {
+    return given;
+  }
+}
+
+/** The diagnostics of a request that does not read, in canonical key order. */
+function requestProblems(requestJson: unknown, schema: LoadedBundle["schema"], given: readonly Diagnostic[]): readonly Diagnostic[] {
+  return inCanonicalOrder(requestJson, given, (copy) => readRequest(copy, schema).diagnostics);
+}
+
+/** The diagnostics of entities JSON that does not load, in canonical key order. */
+function entityProblems(loaded: LoadedBundle, entities: unknown, sha256: DigestHash["sha256"], given: readonly Diagnostic[]): readonly Diagnostic[] {
+  return inCanonicalOrder(entities, given, (copy) => EntityStore.load(loaded, copy, sha256).diagnostics);
+}
+
 function inputFailure(hash: DigestHash, bundleId: string, diagnostics: readonly Diagnostic[], requestJson: unknown, entities: unknown): DecisionRecord {
   const errors = diagnostics.filter((d) => d.severity === "error").map((d) => ({ policy: "", policyId: "", code: d.code, message: d.message }));
   const entitiesId = entities instanceof EntityStore ? entities.id : "";
@@ -206,7 +273,7 @@ function decideLoaded(hash: DigestHash, loaded: LoadedBundle, requestJson: unkno
   if (entities instanceof EntityStore) store = entities;
   else {
     const r = EntityStore.load(loaded, entities, hash.sha256);
-    if (r.store === undefined) return inputFailure(hash, loaded.bundleId, r.diagnostics, requestJson, entities);
+    if (r.store === undefined) return inputFailure(hash, loaded.bundleId, entityProblems(loaded, entities, hash.sha256, r.diagnostics), requestJson, entities);
     store = r.store;
   }
   if (store.schemaId !== loaded.schemaId) {
@@ -218,7 +285,7 @@ function decideLoaded(hash: DigestHash, loaded: LoadedBundle, requestJson: unkno
   let contextText = readText.text;
   if (request === undefined) {
     const read = readRequest(requestJson, loaded.schema);
-    if (read.request === undefined) return inputFailure(hash, loaded.bundleId, read.diagnostics, requestJson, store);
+    if (read.request === undefined) return inputFailure(hash, loaded.bundleId, requestProblems(requestJson, loaded.schema, read.diagnostics), requestJson, store);
     request = read.request;
     contextText = undefined;
   }
@@ -278,7 +345,10 @@ export function decideManyWith(hash: DigestHash, loaded: LoadedBundle, requests:
     if (entities instanceof EntityStore) store = entities;
     else {
       const r = EntityStore.load(loaded, entities, hash.sha256);
-      if (r.store === undefined) return requests.map((q) => inputFailure(hash, bundleId, r.diagnostics, q, entities));
+      if (r.store === undefined) {
+        const problems = entityProblems(loaded, entities, hash.sha256, r.diagnostics);
+        return requests.map((q) => inputFailure(hash, bundleId, problems, q, entities));
+      }
       store = r.store;
     }
     return requests.map((q) => decideWith(hash, loaded, q, store));

@@ -135,6 +135,43 @@ describe("decision records", () => {
     );
   });
 
+  it("the errors of invalid input do not depend on JSON key order: every key order gives the same record bytes", () => {
+    const b = loaded();
+    const req = REQUEST as RequestJson & { context: Record<string, CedarJson> };
+    let deep: CedarJson = 1;
+    for (let i = 0; i < 210; i++) deep = { a: deep };
+    // Values the readers refuse for different reasons; several in one request, so the first one found could depend on order.
+    const bad: CedarJson[] = [1.5, { b: 1.5, a: 2.5 }, deep, { __extn: { fn: "nope", arg: "1" } }, [1, "x"], { __entity: { type: "", id: "x" } }];
+    const names = ["a", "zz", "mfa", "sourceIp", "n", "\u00e9", "B"];
+    const keysOnly = <T>(x: T, rnd: () => number): T => {
+      if (x === null || typeof x !== "object") return x;
+      if (Array.isArray(x)) return x.map((y: unknown) => keysOnly(y, rnd)) as T;
+      const keys = Object.keys(x).sort(() => rnd() - 0.5);
+      return Object.fromEntries(keys.map((k) => [k, keysOnly((x as Record<string, unknown>)[k], rnd)])) as T;
+    };
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(fc.constantFrom(...names), fc.constantFrom(...bad)), { minLength: 2, maxLength: 4, selector: ([k]) => k }), fc.integer(), (attrs, seed) => {
+        const request = { ...req, context: { ...req.context, ...Object.fromEntries(attrs) } };
+        const base = decide(b, request, ENTITIES);
+        expect(base.decision).toBe("deny");
+        expect(base.errors.length).toBeGreaterThan(0);
+        const rnd = prng(seed);
+        expect(text(decide(b, keysOnly(request, rnd), keysOnly(ENTITIES, rnd)))).toBe(text(base));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("the errors of entities JSON that does not load do not depend on JSON key order", () => {
+    const b = loaded();
+    const ents = JSON.parse(JSON.stringify(ENTITIES)) as EditableEntities;
+    ents[0]!.attrs = { ...ents[0]!.attrs, zz: { b: 1.5, a: 2.5 }, aa: 1.5 };
+    const reversed = ents.map((e) => ({ ...e, attrs: Object.fromEntries(Object.entries(e.attrs).reverse()) }));
+    const r1 = decide(b, REQUEST, ents);
+    expect(r1.errors.length).toBeGreaterThan(0);
+    expect(text(decide(b, REQUEST, reversed))).toBe(text(r1));
+  });
+
   it("the request digest changes with any request or entity change", () => {
     const b = loaded();
     const base = decide(b, REQUEST, ENTITIES).requestDigest;

@@ -408,6 +408,17 @@ describe("Governor.execute", () => {
     expect(after.items).toEqual([]);
   });
 
+  it("replay reproduces the denial of a request with several problems given in another key order than the log stores", async () => {
+    const { log, gov } = await setup();
+    // Two values the reader refuses; the log stores the request in canonical key order (a before b).
+    const bad = { ...run("planner", "ci", "x"), context: { step: "x", mid: { b: 1.5, a: 2.5 } } } as unknown as RequestJson;
+    const r = await gov.execute(bad, async () => 1, { actor: "agent:planner" });
+    expect(r.ok).toBe(false);
+    expect(r.events.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
+    const replay = await replayLog(log);
+    expect([replay.same, replay.different, replay.unavailable]).toEqual([1, 0, 0]);
+  });
+
   it("replay reports a decision the log's own signer recorded wrongly (signed, but not what the bundle decides)", async () => {
     const { log, gov } = await setup();
     const r = await gov.execute(run("planner", "ci", "x"), async () => 1, { actor: "agent:planner" });
