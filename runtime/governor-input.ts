@@ -4,11 +4,14 @@
  * Wrong input is refused before anything is recorded, with a problem naming the field. Events
  * are written from these values, so a call with an `actor` that is not a string (say) would
  * otherwise record an event that later readers of the log — a child's parent check, replay,
- * the server's index — cannot use as a lineage event.
+ * the server's index — cannot use as a lineage event. Strings that go into events must have
+ * canonical JSON (no lone UTF-16 surrogate), or the append itself would fail: a recording
+ * failure (W7006, a server error) caused by the caller's input.
  *
  * NOTE: browser-safe.
  */
 import { problem, type Problem } from "../compiler/compile-ir.js";
+import { MAX_JSON_DEPTH } from "../stdlib/json.js";
 import { notLoadedBundle } from "./bundle.js";
 import { EntityStore } from "./entity-store.js";
 
@@ -18,6 +21,36 @@ function isObject(x: unknown): x is Readonly<Record<string, unknown>> {
 
 function invalid(detail: string): Problem {
   return problem("W7009", { detail });
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A string with a lone UTF-16 surrogate: RFC 8785 has no text for it, so no event can hold it. */
+function illFormed(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+/**
+ * Why plain JSON cannot go into an event — a string or key with a lone surrogate, nesting
+ * deeper than `MAX_JSON_DEPTH` — or undefined.
+ */
+function unrecordable(x: unknown, depth = 0, limit = MAX_JSON_DEPTH): string | undefined {
+  if (typeof x === "string") return illFormed(x) ? "holds a string that is not valid Unicode (a lone surrogate)" : undefined;
+  if (typeof x !== "object" || x === null) return undefined;
+  if (depth >= limit) return `is nested deeper than ${limit} levels`;
+  if (Array.isArray(x)) {
+    for (const y of x) {
+      const why = unrecordable(y, depth + 1, limit);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(x)) {
+    if (illFormed(k)) return "holds a key that is not valid Unicode (a lone surrogate)";
+    const why = unrecordable(v, depth + 1, limit);
+    if (why !== undefined) return why;
+  }
+  return undefined;
 }
 
 /** `undefined`, or one of `allowed`. */
@@ -57,8 +90,10 @@ export function checkGovernorOptions(options: unknown): void {
 export function callOptionsProblem(options: unknown): Problem | undefined {
   if (!isObject(options)) return invalid("the options must be an object with an `actor` string");
   if (typeof options["actor"] !== "string") return invalid("`actor` must be a string (who asks)");
+  if (illFormed(options["actor"])) return invalid("`actor` is not valid Unicode (a lone surrogate)");
   const parent = options["parent"];
   if (parent !== undefined && typeof parent !== "string") return invalid("`parent` must be an event id (a string)");
+  if (parent !== undefined && illFormed(parent)) return invalid("`parent` is not valid Unicode (a lone surrogate), so it is no event id");
   const entities = options["entities"];
   if (entities !== undefined && !(entities instanceof EntityStore)) return invalid("`entities` must be an entity store (the `store` of loadEntities)");
   if (!oneOf(options["obligationsBy"], ["handlers", "caller"])) return invalid('`obligationsBy` must be "handlers" or "caller"');
@@ -66,6 +101,16 @@ export function callOptionsProblem(options: unknown): Problem | undefined {
   const hook = options["onAuthorizing"];
   if (hook !== undefined && typeof hook !== "function") return invalid("`onAuthorizing` must be a function");
   return undefined;
+}
+
+/**
+ * Why a request cannot be recorded in a `requested` event (W5004, invalid request), or undefined: a string or
+ * key with a lone surrogate has no canonical JSON. Checked to the depth the request readers
+ * look (a request nested deeper is denied as such, and recorded when it can be).
+ */
+export function requestProblem(request: unknown): Problem | undefined {
+  const why = unrecordable(request, 0, MAX_JSON_DEPTH + 2);
+  return why === undefined || why.startsWith("is nested") ? undefined : problem("W5004", { detail: `the request ${why}: it cannot be recorded` });
 }
 
 /** Why `auth` is not an authorization `complete` can record an outcome for (W7009), or undefined. */
@@ -86,5 +131,9 @@ export function outcomeProblem(outcome: unknown): Problem | undefined {
   const obligations = outcome["obligations"];
   if (obligations !== undefined && !(Array.isArray(obligations) && obligations.every((o) => typeof o === "string"))) return invalid("the outcome's `obligations` must be a list of obligation names");
   if (outcome["evidence"] !== undefined && !isObject(outcome["evidence"])) return invalid("the outcome's `evidence` must be an object (evidence by obligation name)");
+  for (const field of ["detail", "resultDigest", "obligations", "evidence"] as const) {
+    const why = unrecordable(outcome[field]);
+    if (why !== undefined) return invalid(`the outcome's \`${field}\` ${why}`);
+  }
   return undefined;
 }

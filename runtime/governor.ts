@@ -36,7 +36,7 @@ import { isoTime } from "./iso-time.js";
 import { contentId } from "../compiler/canonical.js";
 import { errorText, problem, type DiagnosticCode, type Problem, type ProblemValues } from "../compiler/compile-ir.js";
 import { bundleText, type LoadedBundle } from "./bundle.js";
-import { authorizationProblem, callOptionsProblem, checkGovernorOptions, checkSwap, outcomeProblem } from "./governor-input.js";
+import { authorizationProblem, callOptionsProblem, checkGovernorOptions, checkSwap, outcomeProblem, requestProblem } from "./governor-input.js";
 import { decideWith, withLineage, type DecisionRecord, type RecordJson, type RequestJson } from "./decision-record.js";
 import { EntityStore } from "./entity-store.js";
 import {
@@ -268,7 +268,7 @@ export class Governor {
    */
   private async authorizeNow(execution: string, request: unknown, options: AuthorizeOptions, verifyNow: boolean): Promise<Authorization> {
     // Options of the wrong type are refused unrecorded: events are written from them.
-    const badOptions = callOptionsProblem(options);
+    const badOptions = callOptionsProblem(options) ?? requestProblem(request);
     if (badOptions !== undefined) return { allowed: false, execution, actor: actorOf(options), events: [], obligations: {}, problem: badOptions };
     const { actor } = options;
     const bundle = this.bundle;

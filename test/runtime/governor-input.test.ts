@@ -93,6 +93,12 @@ describe("Governor calls", () => {
       [auth, { ok: true, detail: 5 }, /`detail` must be a string/],
       [auth, { ok: true, obligations: "notify" }, /`obligations` must be a list/],
       [auth, { ok: true, evidence: [] }, /`evidence` must be an object/],
+      // Strings with no canonical JSON: the events could not be appended (a recording failure, W7006, before).
+      [auth, { ok: false, detail: "x\ud800" }, /`detail` holds a string that is not valid Unicode/],
+      [auth, { ok: true, resultDigest: "\udc00" }, /`resultDigest` holds a string that is not valid Unicode/],
+      [auth, { ok: true, obligations: ["n\ud800"] }, /`obligations` holds a string/],
+      [auth, { ok: true, evidence: { "k\ud800": 1 } }, /`evidence` holds a key that is not valid Unicode/],
+      [auth, { ok: true, evidence: { notify: { deep: ["\ud800"] } } }, /`evidence` holds a string/],
     ];
     for (const [a, o, why] of bad) {
       const r = await gov.complete(a as typeof auth, o as Outcome);
@@ -101,6 +107,29 @@ describe("Governor calls", () => {
     }
     expect(log.size).toBe(size);
     expect((await gov.complete(auth, { ok: true })).ok).toBe(true);
+  });
+
+  it("refuses, unrecorded, an actor or parent (W7009) or a request (W5004) that holds a lone surrogate: no canonical JSON, so no event could hold it", async () => {
+    const { log, gov } = await setup();
+    const cases: [RequestJson, AuthorizeOptions, RegExp][] = [
+      [approve, { actor: "x\ud800" }, /`actor` is not valid Unicode/],
+      [approve, { actor: "human:alice", parent: "sha256:\udc00" }, /`parent` is not valid Unicode/],
+      [{ ...approve, context: { note: "\ud800" } } as RequestJson, { actor: "human:alice" }, /the request holds a string that is not valid Unicode/],
+      [{ ...approve, ["\ud800"]: [{}] } as unknown as RequestJson, { actor: "human:alice" }, /the request holds a key that is not valid Unicode/],
+    ];
+    const codes = ["W7009", "W7009", "W5004", "W5004"];
+    let ran = 0;
+    for (const [i, [request, options, why]] of cases.entries()) {
+      const r = await gov.execute(request, async () => ++ran, options);
+      expect([r.ok, r.problem?.code, why.test(r.problem?.message ?? "")]).toEqual([false, codes[i], true]);
+      expect(r.events).toEqual([]);
+    }
+    expect([ran, log.size]).toEqual([0, 0]);
+    // A well-formed pair is fine, and so is a request nested deeper than the readers go (denied, and recorded).
+    let deep: unknown = "ok \ud83d\ude00";
+    for (let i = 0; i < 250; i++) deep = { a: deep };
+    const r = await gov.execute({ ...approve, context: { note: deep } } as RequestJson, async () => ++ran, { actor: "human:alice" });
+    expect(r.events.map((e) => e.phase)).toEqual(["requested", "denied", "audited"]);
   });
 
   it("records one outcome per execution: a second complete, sequential or concurrent, is refused; a failed one can be retried", async () => {
