@@ -13,7 +13,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { problem } from "../runtime/index.js";
 import { CandidateCache } from "./authzen-search.js";
 import type { DecisionNode, Snapshot } from "./decision-node.js";
-import { installErrorHandlers, rejectReason, sendProblem, sendTimeout } from "./errors.js";
+import { frameworkError, installErrorHandlers, MAX_PATH_VALUE, rejectReason, sendProblem, sendTimeout } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { authzenRoutes } from "./routes/authzen-routes.js";
 import { bundleRoutes } from "./routes/bundle-routes.js";
@@ -109,6 +109,8 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     trustProxy: o.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    maxParamLength: MAX_PATH_VALUE,
+    frameworkErrors: frameworkError,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },

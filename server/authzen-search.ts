@@ -69,7 +69,12 @@ export class CandidateCache {
 function requestBinding(kind: SearchKind, body: SearchRequest): string {
   const { page, ...rest } = body;
   const limit = page?.limit;
-  return contentId({ kind, request: JSON.parse(JSON.stringify(rest)) as unknown, limit: limit ?? null }).slice(7, 23);
+  try {
+    return contentId({ kind, request: JSON.parse(JSON.stringify(rest)) as unknown, limit: limit ?? null }).slice(7, 23);
+  } catch {
+    // A string with a lone surrogate has no canonical JSON: bind to the request's JSON text, where JSON.stringify escapes it.
+    return contentId({ kind, text: JSON.stringify(rest), limit: limit ?? null }).slice(7, 23);
+  }
 }
 
 function encodeToken(cursor: number, binding: string): string {

@@ -159,6 +159,24 @@ function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, " ").slice(0, 300);
 }
 
+/** Fastify's limit on one path value (its default): a longer one is refused before any route runs. */
+export const MAX_PATH_VALUE = 100;
+
+/**
+ * The answer to an error Fastify's router raises before any route runs — a malformed
+ * percent-encoding in the path, a path value over {@link MAX_PATH_VALUE} characters: W8004,
+ * like any malformed request (Fastify's own body would leave the server otherwise).
+ */
+export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const detail =
+    err.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? `a path value is longer than ${MAX_PATH_VALUE} characters`
+      : err.code === "FST_ERR_BAD_URL"
+        ? "the URL path is not valid (a malformed percent-encoding)"
+        : oneLine(err.message);
+  void sendProblem(reply, problem("W8004", { detail: `invalid request: ${detail}` }));
+}
+
 /**
  * Install the error and not-found handlers on the root instance. `onInternal` sees every
  * unexpected error (to log it); the response names only the request id.

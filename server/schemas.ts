@@ -122,7 +122,7 @@ export const decideSchema = { body: cedarRequest, response: { 200: decisionRecor
 
 /** `POST /v1/authorize`. */
 export const authorizeSchema = {
-  body: { type: "object", required: ["request"], additionalProperties: false, properties: { request: cedarRequest, parent: { type: "string", minLength: 1, maxLength: 200 } } },
+  body: { type: "object", required: ["request"], additionalProperties: false, properties: { request: cedarRequest, parent: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" } } },
   response: {
     200: {
       type: "object",

@@ -139,6 +139,34 @@ describe("limits and leaks", () => {
     }
   });
 
+  it("hostile URLs and strings with no canonical JSON are 400s with {error, code}, never Fastify's own body or a 5xx (found by the server fuzz)", async () => {
+    const { bundle, entities } = projectBundle("authzen-todo");
+    const s = await testServer({ bundle, entities });
+    try {
+      const ask = async (method: "GET" | "POST", url: string, payload?: unknown) => {
+        const r = await s.app.inject({ method, url, ...(payload === undefined ? {} : { payload: JSON.stringify(payload), headers: { "content-type": "application/json" } }) });
+        return { status: r.statusCode, body: r.json() as { error: string; code: string } };
+      };
+      // A path value over Fastify's length limit (414 and Fastify's own body before), a malformed percent-encoding.
+      const long = await ask("POST", `/v1/executions/${"a".repeat(101)}/outcome`, { ok: true });
+      expect(long).toEqual({ status: 400, body: { error: "invalid request: a path value is longer than 100 characters", code: "W8004" } });
+      const bad = await ask("GET", "/v1/lineage/events/%E0%A4%A");
+      expect(bad).toEqual({ status: 400, body: { error: "invalid request: the URL path is not valid (a malformed percent-encoding)", code: "W8004" } });
+      // A lone surrogate: in a parent id (500 before: the denial could not be recorded), in a request key (503), in a search (500).
+      const before = s.node.log.size;
+      const request = { principal: { type: "user", id: MORTY }, action: { type: "Action", id: "can_read_todos" }, resource: { type: "todo", id: "t1" }, context: {} };
+      expect(await ask("POST", "/v1/authorize", { request, parent: "\ud800" })).toMatchObject({ status: 400, body: { code: "W8004" } });
+      expect(await ask("POST", "/v1/authorize", { request, parent: "not-an-event-id" })).toMatchObject({ status: 400, body: { code: "W8004" } });
+      expect(await ask("POST", "/v1/authorize", { request: { ...request, ["\ud800"]: [{}] } })).toMatchObject({ status: 400, body: { code: "W5004" } });
+      expect(await ask("POST", "/v1/authorize", { request: { ...request, context: { note: "x\udc00" } } })).toMatchObject({ status: 400, body: { code: "W5004" } });
+      expect(s.node.log.size).toBe(before);
+      const search = await ask("POST", "/access/v1/search/resource", { ...evaluation, resource: { type: "\ud800" } });
+      expect(search.status).toBeLessThan(500);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("logs one JSON line per request with the request id, never the token or a stack", async () => {
     const lines: string[] = [];
     const { bundle, entities } = projectBundle("authzen-todo");
