@@ -10,7 +10,7 @@
  * seed replays it.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parsePolicies } from "../../lang/index.js";
 import { jsonText, limitPolicy, mutatedJson, mutatedText } from "./mutate.js";
 import {
@@ -32,6 +32,7 @@ import {
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { fixtureStore, GOVERNED_REQUEST_SEEDS, governedTarget, OPTION_SEEDS, OUTCOME_SEEDS, stats } from "./governed-target.js";
 import { EVENT_SEEDS, lineageStats, lineageTarget } from "./lineage-target.js";
+import { closeServer, SERVER_SEEDS, serverLogCheck, serverTarget } from "./server-target.js";
 
 /** Runs per target: small in `npm test`, as many as asked for in `npm run fuzz`. */
 const RUNS = Number(process.env["WRIT_FUZZ_RUNS"] ?? "40");
@@ -116,5 +117,24 @@ describe(`fuzz (runs ${RUNS}, seed ${SEED})`, () => {
     expect(() => expectNoLeak(["internal compiler error: x is undefined"], "leak")).toThrow(/leaked exception/);
     expect(() => expectNoLeak(["cannot load `a`: Cannot read properties of undefined"], "leak")).toThrow(/leaked exception/);
   });
+  runAsync(
+    "server: every route with mutated bodies, queries and path values",
+    // Half the bodies as given, so that calls get past validation and change the server's state.
+    fc.nat(SERVER_SEEDS.length - 1).chain((i) =>
+      fc.tuple(
+        fc.constant(i),
+        fc.oneof(fc.constant(SERVER_SEEDS[i]!.body), mutatedJson([SERVER_SEEDS[i]!.body ?? null], 3)),
+        fc.oneof(fc.constant(SERVER_SEEDS[i]!.query), mutatedJson([SERVER_SEEDS[i]!.query ?? {}], 3)),
+        fc.oneof(fc.constant(SERVER_SEEDS[i]!.params), mutatedJson([SERVER_SEEDS[i]!.params ?? { id: "x" }], 2)),
+      ),
+    ),
+    ([i, body, query, params]) => serverTarget(i, body, query, params),
+    11,
+  );
+  it("server: the log it wrote verifies and replays identically", async () => {
+    const { events } = await serverLogCheck();
+    expect(events).toBeGreaterThan(0);
+  });
+  afterAll(closeServer);
   run("strings: extension parsers, like, string helpers", mutatedText(["1.2.3.4/24", "2024-01-01T00:00:00Z", "1d2h", "-1.5", "a*b\\*c", "::1"], 4), stringTarget, 7);
 });
