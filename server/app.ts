@@ -110,7 +110,14 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     return503OnClosing: true,
     forceCloseConnections: "idle",
     maxParamLength: MAX_PATH_VALUE,
-    frameworkErrors: frameworkError,
+    // The router's own errors skip every hook: the request id, the counters and the log line are given here.
+    frameworkErrors: (err, request, reply) => {
+      reply.header("x-request-id", request.id);
+      frameworkError(err, request, reply);
+      o.metrics.request("unknown", request.method, 400, 0);
+      o.metrics.reject(rejectReason(400));
+      if (o.logStream !== undefined) logLine(request, 400, 0, "unknown");
+    },
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },

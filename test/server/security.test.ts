@@ -152,6 +152,13 @@ describe("limits and leaks", () => {
       expect(long).toEqual({ status: 400, body: { error: "invalid request: a path value is longer than 100 characters", code: "W8004" } });
       const bad = await ask("GET", "/v1/lineage/events/%E0%A4%A");
       expect(bad).toEqual({ status: 400, body: { error: "invalid request: the URL path is not valid (a malformed percent-encoding)", code: "W8004" } });
+      // The router's errors skip the request hooks: the request id and the counters are still given.
+      const raw = await s.app.inject({ method: "GET", url: "/v1/lineage/events/%E0%A4%A", headers: { "x-request-id": "req-router-1" } });
+      expect(raw.headers["x-request-id"]).toBe("req-router-1");
+      const rejected = async (): Promise<number> => Number(/writ_rejected_requests_total\{reason="bad_request"\} (\d+)/.exec((await s.app.inject({ method: "GET", url: "/metrics" })).body)?.[1] ?? 0);
+      const counted = await rejected();
+      await ask("GET", `/v1/lineage/events/${"b".repeat(101)}`);
+      expect(await rejected()).toBe(counted + 1);
       // A lone surrogate: in a parent id (500 before: the denial could not be recorded), in a request key (503), in a search (500).
       const before = s.node.log.size;
       const request = { principal: { type: "user", id: MORTY }, action: { type: "Action", id: "can_read_todos" }, resource: { type: "todo", id: "t1" }, context: {} };
