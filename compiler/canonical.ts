@@ -215,7 +215,8 @@ export function jsonDepth(value: unknown, limit = Infinity): number {
 /** The native well-formedness check (ES2024), when the engine has it. */
 const isWellFormed: ((this: string) => boolean) | undefined = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
 
-function wellFormed(s: string): boolean {
+/** True when `s` is well-formed UTF-16 (no lone surrogate): a string that has an RFC 8785 form. */
+export function wellFormed(s: string): boolean {
   return isWellFormed !== undefined ? isWellFormed.call(s) : !hasLoneSurrogate(s);
 }
 

@@ -10,6 +10,7 @@
  *
  * NOTE: browser-safe.
  */
+import { wellFormed } from "../compiler/canonical.js";
 import { problem, type Problem } from "../compiler/compile-ir.js";
 import { MAX_JSON_DEPTH } from "../stdlib/json.js";
 import { notLoadedBundle } from "./bundle.js";
@@ -23,11 +24,9 @@ function invalid(detail: string): Problem {
   return problem("W7009", { detail });
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** A string with a lone UTF-16 surrogate: RFC 8785 has no text for it, so no event can hold it. */
 function illFormed(s: string): boolean {
-  return LONE_SURROGATE.test(s);
+  return !wellFormed(s);
 }
 
 /**
