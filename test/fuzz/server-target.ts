@@ -64,14 +64,17 @@ export const SERVER_SEEDS: readonly ServerSeed[] = [
   { method: "GET", path: "/v1/lineage/proof/:id", params: { id: "sha256:00" } },
   { method: "GET", path: "/v1/lineage/consistency", query: { from: 1 } },
   { method: "GET", path: "/v1/lineage/checkpoint", query: { format: "note" } },
-  { method: "GET", path: "/v1/entities/:id", params: { id: "user" } },
+  { method: "GET", path: "/v1/entities/user/:id", params: { id: RICK } },
 ];
+
+/** Answers by class (a run where every call is refused would test only the validators). */
+export const serverStats = { ok: 0, refused: 0 };
 
 let server: Promise<WritServer> | undefined;
 /** The execution of the last authorization answered (what the outcome seed reports on). */
 let lastExecution: string | undefined;
 
-/** The one server every case talks to (state carries over between cases, as in service). */
+/** The one server every case talks to (state carries over between cases, as in a service). */
 function theServer(): Promise<WritServer> {
   return (server ??= testServer({ bundle: fixture.bundle, entities: fixture.entities }));
 }
@@ -107,6 +110,8 @@ export async function serverTarget(seedIndex: number, body: unknown, query: unkn
   expect(performance.now() - t0).toBeLessThan(CASE_LIMIT_MS);
   const where = `${seed.method} ${url.slice(0, 200)}`;
   if (seed.path === "/v1/authorize" && r.statusCode === 200) lastExecution = (r.json() as { execution?: string }).execution;
+  if (r.statusCode < 300) serverStats.ok++;
+  else serverStats.refused++;
   if (r.statusCode >= 500) expect.fail(`${where}: ${r.statusCode} ${r.body.slice(0, 300)}`);
   if (r.statusCode >= 400) {
     let j: { error?: unknown; code?: unknown; details?: unknown };
