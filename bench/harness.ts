@@ -45,8 +45,6 @@ export interface PairedMeasurement<K extends string> {
   readonly opsPerSec: Readonly<Record<K, number>>;
   /** The median over rounds of `a`'s time per operation ÷ `b`'s, both measured within the same round. */
   ratio(a: K, b: K): number;
-  /** The median over rounds of the summed time per operation of `parts` ÷ `b`'s, all measured within the same round. */
-  sumRatio(parts: readonly K[], b: K): number;
   /**
    * The median over rounds of Σ weight × time per operation of each workload ÷ `b`'s, all
    * measured within the same round: `[["a", 1], ["c", -1]]` is what `a` takes beyond `c`.
@@ -83,7 +81,6 @@ export function measurePaired<K extends string>(batches: Readonly<Record<K, () =
       const rb = rates.get(b)!;
       return median(ra.map((x, i) => rb[i]! / x));
     },
-    sumRatio: (parts, b) => termsRatio(parts.map((k) => [k, 1] as const), b),
     termsRatio,
   };
 }

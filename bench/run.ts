@@ -62,10 +62,10 @@ interface Row {
   readonly runtimeVsHand: number;
   /** `program.decide` with the conversion plus the digest hash's share of the public `decide` (public less constant-hash), ÷ `program.decide` with the conversion. */
   readonly digestFloorVsProgram: number;
-  /** The public `decide` with a constant `sha256Id` ÷ `program.decide` with the conversion. */
-  readonly withoutHashVsProgram: number;
   /** The same sum ÷ the handwritten function. */
   readonly digestFloorVsHand: number;
+  /** The public `decide` with a constant `sha256Id` ÷ `program.decide` with the conversion. */
+  readonly withoutHashVsProgram: number;
   readonly writVsHand: number;
   readonly decideOnlyVsHand: number;
 }
