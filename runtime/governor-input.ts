@@ -38,15 +38,18 @@ function unrecordable(x: unknown, depth = 0, limit = MAX_JSON_DEPTH): string | u
   if (typeof x !== "object" || x === null) return undefined;
   if (depth >= limit) return `is nested deeper than ${limit} levels`;
   if (Array.isArray(x)) {
-    for (const y of x) {
-      const why = unrecordable(y, depth + 1, limit);
+    for (let i = 0; i < x.length; i++) {
+      const why = unrecordable(x[i], depth + 1, limit);
       if (why !== undefined) return why;
     }
     return undefined;
   }
-  for (const [k, v] of Object.entries(x)) {
+  // NOTE: `for…in` with the own-property check, not `Object.entries`: no pair arrays per object (this runs on every authorize).
+  const o = x as Readonly<Record<string, unknown>>;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
     if (illFormed(k)) return "holds a key that is not valid Unicode (a lone surrogate)";
-    const why = unrecordable(v, depth + 1, limit);
+    const why = unrecordable(o[k], depth + 1, limit);
     if (why !== undefined) return why;
   }
   return undefined;
