@@ -24,6 +24,11 @@ import { StoreError, type AppendBatch, type LineageStore, type NewEntry, type No
 import type { LeafRow, LeafScanSource } from "./verify.js";
 import { workerScript } from "../worker-script.js";
 
+/** Why calls are refused once the store is closed. */
+function closedError(): StoreError {
+  return new StoreError("closed", "the lineage store is closed");
+}
+
 /** The store methods the worker answers. */
 export const WORKER_OPS = [
   "size",
@@ -197,6 +202,8 @@ export class SqliteWorkerStore implements LineageStore, LeafScanSource {
   private next = 1;
   /** Why calls are refused (closed, or the worker stopped), once they are. */
   private stopped: StoreError | undefined;
+  /** Set by `close` before it asks the worker to end: the worker's exit is then the close, not a failure. */
+  private closing = false;
   private readonly exited: Promise<void>;
 
   /** @internal use {@link openSqliteWorkerStore}. */
@@ -210,8 +217,9 @@ export class SqliteWorkerStore implements LineageStore, LeafScanSource {
     worker.on("error", (e: Error) => this.stop(new StoreError("io", `the lineage store's worker failed: ${e.message}`)));
     this.exited = new Promise((resolve) => {
       worker.once("exit", (code) => {
-        // NOTE: a store already stopped (closed, or the worker failed) keeps its first reason.
-        this.stop(new StoreError("io", `the lineage store's worker stopped (exit code ${code})`));
+        // NOTE: a store already stopped (closed, or the worker failed) keeps its first reason. The exit
+        // can be seen before the answer to `close` is: during a close it is the close.
+        this.stop(this.closing ? closedError() : new StoreError("io", `the lineage store's worker stopped (exit code ${code})`));
         resolve();
       });
     });
@@ -350,12 +358,13 @@ export class SqliteWorkerStore implements LineageStore, LeafScanSource {
   /** @inheritdoc Waits for the calls made before it, then for the worker to end. */
   async close(): Promise<void> {
     if (this.stopped === undefined) {
+      this.closing = true;
       try {
         await this.call("close", [], false);
       } catch {
-        // the worker already failed: nothing more to close
+        // the worker already failed (or ended first): nothing more to close
       }
-      this.stop(new StoreError("closed", "the lineage store is closed"));
+      this.stop(closedError());
     }
     await this.exited;
     await this.local.close();
