@@ -109,7 +109,7 @@ export async function buildApp(o: AppOptions): Promise<{ readonly app: FastifyIn
     trustProxy: o.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    maxParamLength: MAX_PATH_VALUE,
+    routerOptions: { maxParamLength: MAX_PATH_VALUE },
     // The router's own errors skip every hook: the request id, the counters and the log line are given here.
     frameworkErrors: (err, request, reply) => {
       reply.header("x-request-id", request.id);
